@@ -1,0 +1,30 @@
+#ifndef CCURLHELPERS_H
+#define CCURLHELPERS_H
+
+#include <curl/curl.h>
+
+/* libcurl's curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, which Swift
+   cannot call. These typed wrappers are the whole bridge. */
+
+typedef size_t (*rq_curl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+
+CURLcode rq_easy_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode rq_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode rq_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode rq_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode rq_easy_setopt_data_callback(CURL *handle, CURLoption option, rq_curl_data_callback callback);
+CURLcode rq_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode rq_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
+CURLcode rq_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
+CURLMcode rq_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
+
+/* Calls curl_global_init(CURL_GLOBAL_DEFAULT) exactly once per process, whichever thread gets here
+   first; later calls return the first call's result. curl_global_init itself is not thread-safe. */
+CURLcode rq_global_init_once(void);
+
+/* Reads the multi handle's message queue until it finds a finished transfer. Returns 1 and fills
+   `easy` and `result` when one was found, 0 when the queue holds no more. Saves Swift from the
+   CURLMsg union. */
+int rq_multi_next_done(CURLM *handle, CURL **easy, CURLcode *result);
+
+#endif

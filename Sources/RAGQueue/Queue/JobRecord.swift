@@ -1,0 +1,101 @@
+import Foundation
+
+/// Everything the queue knows about one job, as a reader (the API, a test) sees it.
+public struct JobRecord: Sendable, Hashable {
+    /// The job's id.
+    public var id: JobID
+    /// Which handler runs it (`rag.query`, ...).
+    public var kind: String
+    /// The kind's payload, as enqueued (JSON for the built-in kinds).
+    public var payload: [UInt8]
+    /// Where the job is in its life.
+    public var status: JobStatus
+    /// Attempts started so far.
+    public var attempts: Int
+    /// Attempts allowed.
+    public var maxAttempts: Int
+    /// When the job was first enqueued.
+    public var createdAt: Date
+    /// When the job last entered `waiting` (first enqueue, retry or reclaim).
+    public var enqueuedAt: Date?
+    /// When the current or last attempt started.
+    public var startedAt: Date?
+    /// When the first attempt started.
+    public var firstStartedAt: Date?
+    /// When the job ended.
+    public var endedAt: Date?
+    /// The worker of the current or last attempt.
+    public var workerID: String?
+    /// Fencing token of the current or last attempt.
+    public var token: Int64
+    /// When the current lease runs out, while the job runs.
+    public var leaseExpiresAt: Date?
+    /// When a scheduled retry is due.
+    public var retryAt: Date?
+    /// The result stored by `complete`.
+    public var result: [UInt8]?
+    /// The last failure (also kept on a job that succeeded on a retry).
+    public var error: JobFailure?
+    /// Seconds spent per stage of the last attempt, as the handler recorded them.
+    public var timings: [String: Double]
+    /// Request id of the API call that enqueued the job, for log correlation.
+    public var requestID: String?
+    /// Tenant that owns the job.
+    public var tenant: String?
+    /// Set when a cancel arrived while the job ran.
+    public var cancelRequested: Bool
+
+    /// The state machine positioned where this record is.
+    public var stateMachine: JobStateMachine {
+        JobStateMachine(status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token)
+    }
+}
+
+extension JobRecord {
+    /// Builds a record from a job hash's fields; nil when the hash is empty (unknown or expired id).
+    init?(id: JobID, fields: [String: [UInt8]]) throws(QueueError) {
+        guard !fields.isEmpty else { return nil }
+        func text(_ name: String) -> String? {
+            fields[name].map { String(decoding: $0, as: UTF8.self) }
+        }
+        func number(_ name: String) -> Int64? { text(name).flatMap { Int64($0) } }
+        func date(_ name: String) -> Date? { number(name).map(Date.init(epochMilliseconds:)) }
+        func nonEmpty(_ name: String) -> String? { text(name).flatMap { $0.isEmpty ? nil : $0 } }
+
+        guard let statusText = text("status"), let status = JobStatus(rawValue: statusText),
+              let kind = text("kind"), let created = date("created_at")
+        else { throw .corruptRecord("job record lacks status, kind or creation time", jobID: id) }
+
+        self.id = id
+        self.kind = kind
+        self.payload = fields["payload"] ?? []
+        self.status = status
+        self.attempts = Int(number("attempts") ?? 0)
+        self.maxAttempts = Int(number("max_attempts") ?? 1)
+        self.createdAt = created
+        self.enqueuedAt = date("enqueued_at")
+        self.startedAt = date("started_at")
+        self.firstStartedAt = date("first_started_at")
+        self.endedAt = date("ended_at")
+        self.workerID = nonEmpty("worker")
+        self.token = number("token") ?? 0
+        self.leaseExpiresAt = status == .started ? date("lease_until") : nil
+        self.retryAt = date("retry_at")
+        self.result = fields["result"]
+        self.error = fields["error"].flatMap { try? JSONDecoder().decode(JobFailure.self, from: Data($0)) }
+        self.timings = fields["timings"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0)) } ?? [:]
+        self.requestID = nonEmpty("request_id")
+        self.tenant = nonEmpty("tenant")
+        self.cancelRequested = text("cancel") == "1"
+    }
+}
+
+extension Date {
+    /// A date from milliseconds since the Unix epoch.
+    init(epochMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}

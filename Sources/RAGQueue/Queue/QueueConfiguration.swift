@@ -1,0 +1,37 @@
+/// How one job queue behaves. Wiring (prefix, name) apart from behaviour (leases, retries, limits).
+public struct QueueConfiguration: Sendable, Hashable {
+    /// Key prefix shared by every queue of a deployment. Default `ragq`.
+    public var prefix: String = "ragq"
+    /// The queue's name. Default `default`.
+    public var name: String = "default"
+    /// How long a claim holds a job before another worker may take it over. Default 15 s.
+    public var lease: Duration = .seconds(15)
+    /// Attempts before a job fails for good (transient failures and lost leases both count). Default 3.
+    public var maxAttempts: Int = 3
+    /// How long finished and canceled jobs stay readable. Default 24 h.
+    public var resultTTL: Duration = .seconds(24 * 3600)
+    /// How long failed jobs stay readable. Default 7 days.
+    public var failureTTL: Duration = .seconds(7 * 24 * 3600)
+    /// Jobs waiting or scheduled at most; enqueue beyond it is refused. 0 = no limit. Default 10,000.
+    public var maxDepth: Int = 10_000
+    /// Backoff between attempts of a transiently failed job.
+    public var retry = RetryPolicy()
+
+    public init() {}
+
+    /// The key names this configuration selects.
+    public func keys() throws(QueueError) -> QueueKeys {
+        try QueueKeys(prefix: prefix, queue: name)
+    }
+
+    /// Checks ranges; throws a message naming the setting.
+    public func validate() throws(QueueError) {
+        _ = try keys()
+        guard lease >= .milliseconds(100) else { throw .invalidConfiguration("lease must be at least 100 ms") }
+        guard (1...100).contains(maxAttempts) else { throw .invalidConfiguration("max attempts must be 1-100") }
+        guard resultTTL >= .seconds(1), failureTTL >= .seconds(1) else {
+            throw .invalidConfiguration("result and failure TTLs must be at least 1 s")
+        }
+        guard maxDepth >= 0 else { throw .invalidConfiguration("max depth must not be negative") }
+    }
+}

@@ -1,0 +1,81 @@
+/// An error from the job queue, with a short stable code usable as a metric label.
+public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: String, Sendable, Hashable {
+        case queueFull = "queue_full"
+        case notFound = "not_found"
+        case staleToken = "stale_token"
+        case invalidState = "invalid_state"
+        case alreadyEnded = "already_ended"
+        case invalidConfiguration = "invalid_configuration"
+        case invalidPayload = "invalid_payload"
+        case backend = "backend_unavailable"
+        case corruptRecord = "corrupt_record"
+    }
+
+    private let code: Code
+    /// What a person reads.
+    public let message: String
+    /// The job concerned, when there is one.
+    public let jobID: JobID?
+    /// The Valkey error underneath, when there is one.
+    public let underlying: ValkeyError?
+    /// For `queueFull`: how many jobs were waiting.
+    public let depth: Int?
+
+    private init(_ code: Code, _ message: String, jobID: JobID? = nil, underlying: ValkeyError? = nil, depth: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.jobID = jobID
+        self.underlying = underlying
+        self.depth = depth
+    }
+
+    /// A short stable identifier for metrics and API error bodies.
+    public var codeName: String { code.rawValue }
+
+    /// The queue holds its maximum depth of waiting jobs; try again later.
+    public static func queueFull(depth: Int) -> QueueError {
+        .init(.queueFull, "queue is full (\(depth) jobs waiting)", depth: depth)
+    }
+    /// No such job, or its record has expired.
+    public static func notFound(_ id: JobID) -> QueueError { .init(.notFound, "job \(id) not found", jobID: id) }
+    /// The caller's lease token is not the job's current one: a newer attempt owns the job.
+    public static func staleToken(_ id: JobID) -> QueueError {
+        .init(.staleToken, "job \(id) belongs to a newer attempt; this write was refused", jobID: id)
+    }
+    /// The job is not in a state that accepts this operation.
+    public static func invalidState(_ id: JobID, _ status: String) -> QueueError {
+        .init(.invalidState, "job \(id) is \(status)", jobID: id)
+    }
+    /// The job has ended already.
+    public static func alreadyEnded(_ id: JobID, _ status: String) -> QueueError {
+        .init(.alreadyEnded, "job \(id) has already ended (\(status))", jobID: id)
+    }
+    /// A setting is out of range or malformed.
+    public static func invalidConfiguration(_ message: String) -> QueueError { .init(.invalidConfiguration, message) }
+    /// A payload could not be encoded or decoded.
+    public static func invalidPayload(_ message: String, jobID: JobID? = nil) -> QueueError {
+        .init(.invalidPayload, message, jobID: jobID)
+    }
+    /// Valkey could not be reached or answered with an error.
+    public static func backend(_ error: ValkeyError) -> QueueError {
+        .init(.backend, "queue backend: \(error.message)", underlying: error)
+    }
+    /// A stored record or script reply does not have the expected shape.
+    public static func corruptRecord(_ message: String, jobID: JobID? = nil) -> QueueError {
+        .init(.corruptRecord, message, jobID: jobID)
+    }
+
+    /// Whether this is `queueFull`.
+    public var isQueueFull: Bool { code == .queueFull }
+    /// Whether this is `notFound`.
+    public var isNotFound: Bool { code == .notFound }
+    /// Whether this is `staleToken`.
+    public var isStaleToken: Bool { code == .staleToken }
+    /// Whether this is `alreadyEnded`.
+    public var isAlreadyEnded: Bool { code == .alreadyEnded }
+    /// Whether Valkey was unreachable: the operation may succeed when retried.
+    public var isBackendUnavailable: Bool { code == .backend }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

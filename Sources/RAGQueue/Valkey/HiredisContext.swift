@@ -1,0 +1,180 @@
+import CHiredis
+import Glibc
+
+/// Owns one hiredis `redisContext`: the only type that touches the C pointer.
+///
+/// Not thread-safe, as hiredis contexts are not: its owner keeps it inside a `Mutex` and calls it from
+/// one thread of its own, never from Swift's cooperative pool, because every call blocks.
+final class HiredisContext {
+    private let context: UnsafeMutablePointer<redisContext>
+    /// Set after any I/O or protocol error: hiredis contexts cannot be used again after one.
+    private(set) var isBroken = false
+
+    private init(context: UnsafeMutablePointer<redisContext>) {
+        self.context = context
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    /// Connects, authenticates and selects the database. Blocks for up to the connect timeout.
+    static func connect(_ configuration: ValkeyConfiguration, socketTimeout: Duration) throws(ValkeyError) -> HiredisContext {
+        let connectTimeout = timeval(configuration.connectTimeout)
+        let raw: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port):
+            raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+        case .unix(let path):
+            raw = redisConnectUnixWithTimeout(path, connectTimeout)
+        }
+        guard let raw else { throw .connectionFailed("cannot allocate a hiredis context") }
+        let connection = HiredisContext(context: raw)
+        if raw.pointee.err != 0 {
+            throw .connectionFailed("\(configuration.redactedDescription): \(connection.errorString)")
+        }
+        _ = redisEnableKeepAlive(raw)
+        _ = redisSetTimeout(raw, timeval(socketTimeout))
+
+        var setup: [[[UInt8]]] = []
+        if let password = configuration.password {
+            if let username = configuration.username {
+                setup.append([Array("AUTH".utf8), Array(username.utf8), Array(password.utf8)])
+            } else {
+                setup.append([Array("AUTH".utf8), Array(password.utf8)])
+            }
+        }
+        if configuration.database != 0 {
+            setup.append([Array("SELECT".utf8), Array(String(configuration.database).utf8)])
+        }
+        for reply in connection.pipeline(setup) {
+            switch reply {
+            case .success(.error(let message)):
+                // The AUTH error text names neither user nor password.
+                throw .connectionFailed("\(configuration.redactedDescription): \(message)")
+            case .failure(let error):
+                throw error
+            case .success:
+                continue
+            }
+        }
+        return connection
+    }
+
+    /// Sends every command, then reads every reply: one round trip for the lot.
+    ///
+    /// Server errors come back as `.error` replies. After an I/O error the context is broken, and the
+    /// commands without a reply fail with `connectionLost`: whether the server ran them is unknown.
+    func pipeline(_ commands: [[[UInt8]]]) -> [Result<ValkeyReply, ValkeyError>] {
+        guard !isBroken else {
+            return commands.map { _ in .failure(.connectionLost("connection is broken")) }
+        }
+        for command in commands where !append(command) {
+            isBroken = true
+            let error = ValkeyError.connectionLost(errorString)
+            return commands.map { _ in .failure(error) }
+        }
+        var results: [Result<ValkeyReply, ValkeyError>] = []
+        results.reserveCapacity(commands.count)
+        for _ in commands {
+            if isBroken {
+                results.append(.failure(.connectionLost(errorString)))
+                continue
+            }
+            var replyPointer: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &replyPointer) == REDIS_OK, let replyPointer else {
+                isBroken = true
+                results.append(.failure(.connectionLost(errorString)))
+                continue
+            }
+            let reply = replyPointer.assumingMemoryBound(to: redisReply.self)
+            results.append(.success(Self.convert(reply)))
+            freeReplyObject(replyPointer)
+        }
+        return results
+    }
+
+    /// Reads one more reply without sending anything (pub/sub messages). Blocks.
+    func readReply() -> Result<ValkeyReply, ValkeyError> {
+        guard !isBroken else { return .failure(.connectionLost("connection is broken")) }
+        var replyPointer: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &replyPointer) == REDIS_OK, let replyPointer else {
+            isBroken = true
+            return .failure(.connectionLost(errorString))
+        }
+        let reply = Self.convert(replyPointer.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(replyPointer)
+        return .success(reply)
+    }
+
+    /// The socket, so another thread can `shutdown(2)` it to wake a blocked read.
+    var fileDescriptor: Int32 { context.pointee.fd }
+
+    private func append(_ arguments: [[UInt8]]) -> Bool {
+        // One contiguous buffer keeps every argument alive for the call; hiredis copies them.
+        var storage: [UInt8] = []
+        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.count + 1 })
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for argument in arguments {
+            offsets.append(storage.count)
+            lengths.append(argument.count)
+            storage.append(contentsOf: argument)
+            storage.append(0)
+        }
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress) == REDIS_OK
+                }
+            }
+        }
+    }
+
+    private var errorString: String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.isEmpty ? "connection closed" : text
+        }
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> ValkeyReply {
+        let value = reply.pointee
+        switch value.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(value.str, value.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(value.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [ValkeyReply] = []
+            elements.reserveCapacity(Int(value.elements))
+            for index in 0..<Int(value.elements) {
+                if let element = value.element[index] {
+                    elements.append(convert(element))
+                } else {
+                    elements.append(.null)
+                }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+}
+
+private func timeval(_ duration: Duration) -> Glibc.timeval {
+    let (seconds, attoseconds) = duration.components
+    return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Where a Valkey server is and how to talk to it.
+public struct ValkeyConfiguration: Sendable, Hashable {
+    /// The server's address.
+    public enum Endpoint: Sendable, Hashable {
+        /// TCP host and port.
+        case tcp(host: String, port: Int)
+        /// A Unix domain socket path.
+        case unix(path: String)
+    }
+
+    /// Address of the server. Default: `127.0.0.1:6379`.
+    public var endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)
+    /// ACL user name for `AUTH`; nil means the default user.
+    public var username: String?
+    /// Password for `AUTH`; nil means no authentication. Never logged.
+    public var password: String?
+    /// Logical database selected after connecting. Default 0.
+    public var database: Int = 0
+    /// How long one connection attempt may take. Default 1 s.
+    public var connectTimeout: Duration = .seconds(1)
+    /// Socket read/write timeout for ordinary commands. Default 10 s. Blocking commands use their
+    /// own connection with a timeout longer than their own.
+    public var commandTimeout: Duration = .seconds(10)
+    /// Reconnection after the server goes away.
+    public var reconnect = Reconnect()
+    /// Connections in the pool for ordinary (non-blocking) commands. Default 2: every connection
+    /// pipelines whatever its callers send while a round trip is in flight.
+    public var poolSize: Int = 2
+
+    /// Reconnect policy: exponential backoff between attempts, bounded in total.
+    public struct Reconnect: Sendable, Hashable {
+        /// The first pause between attempts. Default 25 ms.
+        public var initialBackoff: Duration = .milliseconds(25)
+        /// The longest pause between attempts. Default 1 s.
+        public var maximumBackoff: Duration = .seconds(1)
+        /// How long commands wait for the server to come back before they fail. Default 10 s.
+        public var maximumWait: Duration = .seconds(10)
+
+        public init() {}
+    }
+
+    public init() {}
+
+    /// Parses `valkey://[[user]:password@]host[:port][/db]`, `redis://` (same form) and
+    /// `unix:///path/to.sock[?db=N]`. TLS schemes are refused with a clear error.
+    public init(url: String) throws(ValkeyError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw .invalidURL("cannot parse Valkey URL (expected valkey://host:port/db)")
+        }
+        switch scheme {
+        case "valkey", "redis":
+            let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+            let port = components.port ?? 6379
+            guard (1...65535).contains(port) else { throw .invalidURL("port \(port) is out of range") }
+            endpoint = .tcp(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            if !path.isEmpty {
+                guard let db = Int(path), db >= 0 else {
+                    throw .invalidURL("database must be a non-negative number, got '\(path)'")
+                }
+                database = db
+            }
+        case "unix":
+            guard !components.path.isEmpty else { throw .invalidURL("unix URL needs a socket path") }
+            endpoint = .unix(path: components.path)
+            if let db = components.queryItems?.first(where: { $0.name == "db" })?.value {
+                guard let number = Int(db), number >= 0 else { throw .invalidURL("db must be a non-negative number") }
+                database = number
+            }
+        case "valkeys", "rediss":
+            throw .invalidURL("TLS (\(scheme)://) is not supported by this build; use a TLS proxy or valkey://")
+        default:
+            throw .invalidURL("unsupported scheme '\(scheme)' (use valkey:// or redis://)")
+        }
+        if let user = components.user, !user.isEmpty { username = user.removingPercentEncoding ?? user }
+        if let password = components.password { self.password = password.removingPercentEncoding ?? password }
+    }
+
+    /// The address without credentials, safe to log.
+    public var redactedDescription: String {
+        switch endpoint {
+        case .tcp(let host, let port): "valkey://\(host):\(port)/\(database)"
+        case .unix(let path): "unix://\(path)?db=\(database)"
+        }
+    }
+}

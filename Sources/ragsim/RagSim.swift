@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The load simulator: replays concurrent query traffic against the real system and measures it.
+@main
+struct RagSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ragsim",
+        abstract: "Load simulator and benchmarks for RAGQueue.",
+        subcommands: [BenchQueueCommand.self, FakesCommand.self]
+    )
+}
