@@ -63,6 +63,9 @@ let package = Package(
             name: "ragserve",
             dependencies: [
                 "RAGQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -71,6 +74,9 @@ let package = Package(
             name: "ragsim",
             dependencies: [
                 "RAGQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "FakeBackends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -84,7 +90,12 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["RAGQueue", "FakeBackends"],
+            dependencies: [
+                "RAGQueue",
+                "FakeBackends",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Integration",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,230 @@
+import CCurlHelpers
+import Logging
+import Synchronization
+
+#if canImport(Foundation)
+import Foundation
+#endif
+
+/// The thread that drives every transfer of one `CurlHTTPClient` through libcurl's multi interface.
+///
+/// Tasks hand it commands through a mutex-protected inbox and wake it with `curl_multi_wakeup`;
+/// it never blocks Swift's cooperative pool.
+final class CurlMultiLoop: Sendable {
+    enum Command: Sendable {
+        case start(CurlTransfer)
+        case cancel(CurlTransfer)
+    }
+
+    private enum RunState {
+        case running
+        case stopping
+        case exited
+    }
+
+    private struct Inbox: ~Copyable {
+        var commands: [Command] = []
+        var state: RunState = .running
+        var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// State only the loop's thread touches, so it needs no lock.
+    private final class Transfers {
+        var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+        var idleHandles: [CurlEasyHandle] = []
+    }
+
+    private let multi: CurlMultiHandle
+    private let inbox = Mutex(Inbox())
+    let configuration: CurlHTTPClient.Configuration
+    private let logger: Logger
+
+    init(configuration: CurlHTTPClient.Configuration, logger: Logger) throws(HTTPClientError) {
+        let initResult = rq_global_init_once()
+        guard initResult == CURLE_OK else {
+            throw HTTPClientError.fromCurl(initResult, detail: "curl_global_init failed")
+        }
+        guard let multi = CurlMultiHandle() else {
+            throw HTTPClientError(.internalError, message: "curl_multi_init failed")
+        }
+        if configuration.maxConnectionsPerHost > 0 {
+            multi.set(CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        }
+        if configuration.maxCachedConnections > 0 {
+            multi.set(CURLMOPT_MAXCONNECTS, configuration.maxCachedConnections)
+        }
+        self.multi = multi
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Starts the loop's thread.
+    func start() {
+        let thread = Thread { [self] in
+            self.run()
+        }
+        thread.name = "ragqueue-curl"
+        thread.start()
+    }
+
+    /// Queues a command and wakes the loop; false when the loop no longer accepts work.
+    @discardableResult
+    func submit(_ command: Command) -> Bool {
+        let accepted = self.inbox.withLock { inbox in
+            guard case .running = inbox.state else { return false }
+            inbox.commands.append(command)
+            return true
+        }
+        if accepted {
+            self.multi.wakeup()
+        }
+        return accepted
+    }
+
+    /// Asks the loop to fail everything in flight with `.shutdown` and exit; returns at once.
+    func requestShutdown() {
+        self.inbox.withLock { inbox in
+            if case .running = inbox.state {
+                inbox.state = .stopping
+            }
+        }
+        self.multi.wakeup()
+    }
+
+    /// Asks the loop to stop and waits until its thread has let go of every transfer.
+    func shutdown() async {
+        self.requestShutdown()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = self.inbox.withLock { inbox in
+                if case .exited = inbox.state { return true }
+                inbox.exitWaiters.append(continuation)
+                return false
+            }
+            if exited {
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: The loop's thread
+
+    private func run() {
+        let transfers = Transfers()
+        self.logger.debug("HTTP client loop started")
+        while true {
+            let (commands, stopping) = self.inbox.withLock { inbox in
+                let commands = inbox.commands
+                inbox.commands.removeAll()
+                if case .running = inbox.state { return (commands, false) }
+                return (commands, true)
+            }
+            for command in commands {
+                self.handle(command, transfers: transfers, stopping: stopping)
+            }
+            if stopping { break }
+
+            var running: Int32 = 0
+            let performResult = curl_multi_perform(self.multi.raw, &running)
+            if performResult != CURLM_OK {
+                self.logger.warning("curl_multi_perform failed", metadata: ["curl.multi_code": "\(performResult.rawValue)"])
+            }
+            self.collectFinished(transfers)
+
+            var ready: Int32 = 0
+            // Returns early when a socket is ready, a libcurl timer fires, or `wakeup()` was called.
+            _ = curl_multi_poll(self.multi.raw, nil, 0, 1000, &ready)
+        }
+
+        let shutdownError = HTTPClientError(.shutdown, message: "the HTTP client was shut down")
+        for transfer in transfers.active.values {
+            self.release(transfer, transfers: transfers)
+            transfer.fail(shutdownError)
+        }
+        transfers.active.removeAll()
+        transfers.idleHandles.removeAll()
+        let waiters = self.inbox.withLock { inbox in
+            inbox.state = .exited
+            let waiters = inbox.exitWaiters
+            inbox.exitWaiters.removeAll()
+            return waiters
+        }
+        self.logger.debug("HTTP client loop stopped")
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+
+    private func handle(_ command: Command, transfers: Transfers, stopping: Bool) {
+        switch command {
+        case .start(let transfer):
+            transfer.started = true
+            if transfer.cancelledBeforeStart {
+                transfer.fail(CancellationError())
+            } else if stopping {
+                transfer.fail(HTTPClientError(.shutdown, message: "the HTTP client was shut down"))
+            } else {
+                self.begin(transfer, transfers: transfers)
+            }
+        case .cancel(let transfer):
+            if !transfer.started {
+                transfer.cancelledBeforeStart = true
+            } else if let easy = transfer.easy, transfers.active[easy.raw] === transfer {
+                transfers.active[easy.raw] = nil
+                self.release(transfer, transfers: transfers)
+                transfer.fail(CancellationError())
+            }
+        }
+    }
+
+    private func begin(_ transfer: CurlTransfer, transfers: Transfers) {
+        guard let easy = transfers.idleHandles.popLast() ?? CurlEasyHandle() else {
+            transfer.fail(HTTPClientError(.internalError, message: "curl_easy_init failed"))
+            return
+        }
+        transfer.easy = easy
+        do {
+            try self.configure(easy, for: transfer)
+        } catch {
+            self.release(transfer, transfers: transfers, added: false)
+            transfer.fail(error)
+            return
+        }
+        let added = curl_multi_add_handle(self.multi.raw, easy.raw)
+        guard added == CURLM_OK else {
+            self.release(transfer, transfers: transfers, added: false)
+            let message = curl_multi_strerror(added).map { String(cString: $0) } ?? "curl_multi_add_handle failed"
+            transfer.fail(HTTPClientError(.internalError, curlCode: Int(added.rawValue), message: message))
+            return
+        }
+        transfers.active[easy.raw] = transfer
+    }
+
+    private func collectFinished(_ transfers: Transfers) {
+        var easy: UnsafeMutableRawPointer?
+        var result = CURLE_OK
+        while rq_multi_next_done(self.multi.raw, &easy, &result) == 1 {
+            guard let raw = easy, let transfer = transfers.active.removeValue(forKey: raw) else { continue }
+            transfer.complete(result: result)
+            self.release(transfer, transfers: transfers)
+        }
+    }
+
+    /// Detaches the transfer from libcurl and keeps its easy handle for reuse.
+    private func release(_ transfer: CurlTransfer, transfers: Transfers, added: Bool = true) {
+        let easy = transfer.easy
+        transfer.easy = nil
+        if let easy, added {
+            curl_multi_remove_handle(self.multi.raw, easy.raw)
+        }
+        // libcurl reads the header list until the handle leaves the multi handle or is reset.
+        easy?.reset()
+        if let list = transfer.headerList {
+            curl_slist_free_all(list)
+            transfer.headerList = nil
+        }
+        guard let easy else { return }
+        if transfers.idleHandles.count < self.configuration.idleHandlePoolSize {
+            transfers.idleHandles.append(easy)
+        }
+    }
+}
