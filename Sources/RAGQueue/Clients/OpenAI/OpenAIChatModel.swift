@@ -1,0 +1,166 @@
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Chat completions from an OpenAI-compatible `POST /chat/completions` endpoint, plain or streamed (SSE).
+public final class OpenAIChatModel: ChatModel {
+    /// Settings of the chat client.
+    public struct Configuration: Sendable {
+        /// Where the API is and the key to use.
+        public var endpoint: OpenAIEndpoint
+        /// The model name; default `gpt-4.1`.
+        public var model: String
+        /// Default answer length limit in tokens (`max_completion_tokens`); nil (default) leaves it to the API.
+        public var maxCompletionTokens: Int?
+        /// Default sampling temperature; nil (default) leaves it to the API.
+        public var temperature: Double?
+        /// Whole-call deadline; default nil (the HTTP client's default). For streams it covers the whole stream.
+        public var timeout: Duration?
+
+        /// Creates a configuration.
+        public init(endpoint: OpenAIEndpoint, model: String = "gpt-4.1") {
+            self.endpoint = endpoint
+            self.model = model
+        }
+    }
+
+    /// The configuration in use.
+    public let configuration: Configuration
+    private let connection: OpenAIConnection
+
+    /// Creates a client that sends its requests through `httpClient`.
+    public init(configuration: Configuration, httpClient: CurlHTTPClient, logger: Logger = Logger(label: "ragqueue.openai")) {
+        self.configuration = configuration
+        self.connection = OpenAIConnection(endpoint: configuration.endpoint, http: httpClient, logger: logger)
+    }
+
+    /// The configured model name.
+    public var modelName: String { self.configuration.model }
+
+    /// Sends the conversation and returns the first choice's answer.
+    public func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
+        let body = try Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: false)
+        let response = try await self.connection.post(
+            path: "chat/completions",
+            body: body,
+            timeout: options.timeout ?? self.configuration.timeout
+        )
+        let decoded = try OpenAIConnection.decode(ChatResponse.self, from: response.body, what: "chat completion")
+        return try Self.completion(from: decoded, fallbackModel: self.configuration.model)
+    }
+
+    /// Sends the conversation with `stream: true` and yields the answer as it is written.
+    ///
+    /// HTTP errors throw from this call; errors inside the stream end the sequence with a `BackendError`.
+    public func streamCompletion(
+        _ messages: [ChatMessage],
+        options: ChatOptions
+    ) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        let body = try Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: true)
+        let response = try await self.connection.stream(
+            path: "chat/completions",
+            body: body,
+            timeout: options.timeout ?? self.configuration.timeout
+        )
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: ChatStreamEvent.self)
+        let connection = self.connection
+        let model = self.configuration.model
+        let reader = Task {
+            var parser = ServerSentEventParser()
+            var accumulator = OpenAIChatStreamAccumulator(fallbackModel: model)
+            do {
+                for try await chunk in response.body {
+                    for event in parser.feed(chunk) {
+                        for delta in try accumulator.consume(event.data) {
+                            continuation.yield(.delta(delta))
+                        }
+                    }
+                }
+                if let event = parser.finish() {
+                    for delta in try accumulator.consume(event.data) {
+                        continuation.yield(.delta(delta))
+                    }
+                }
+                continuation.yield(.completed(accumulator.completion))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: connection.transportError(error, path: "chat/completions"))
+            }
+        }
+        continuation.onTermination = { _ in reader.cancel() }
+        return events
+    }
+
+    // MARK: Wire format (internal for tests)
+
+    struct ChatRequest: Encodable {
+        struct StreamOptions: Encodable {
+            var includeUsage: Bool
+        }
+
+        var model: String
+        var messages: [ChatMessage]
+        var maxCompletionTokens: Int?
+        var temperature: Double?
+        var stream: Bool?
+        var streamOptions: StreamOptions?
+    }
+
+    struct Usage: Decodable {
+        var promptTokens: Int?
+        var completionTokens: Int?
+        var totalTokens: Int?
+
+        var tokenUsage: TokenUsage {
+            let prompt = self.promptTokens ?? 0
+            let completion = self.completionTokens ?? 0
+            return TokenUsage(promptTokens: prompt, completionTokens: completion, totalTokens: self.totalTokens ?? prompt + completion)
+        }
+    }
+
+    struct ChatResponse: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable {
+                var content: String?
+                var refusal: String?
+            }
+
+            var message: Message?
+            var finishReason: String?
+        }
+
+        var model: String?
+        var choices: [Choice]
+        var usage: Usage?
+    }
+
+    /// The JSON body of one request.
+    static func requestBody(messages: [ChatMessage], options: ChatOptions, configuration: Configuration, stream: Bool) throws -> Data {
+        let request = ChatRequest(
+            model: configuration.model,
+            messages: messages,
+            maxCompletionTokens: options.maxCompletionTokens ?? configuration.maxCompletionTokens,
+            temperature: options.temperature ?? configuration.temperature,
+            stream: stream ? true : nil,
+            streamOptions: stream ? .init(includeUsage: true) : nil
+        )
+        return try OpenAIConnection.encoder().encode(request)
+    }
+
+    /// The first choice of a non-streamed response.
+    static func completion(from response: ChatResponse, fallbackModel: String) throws -> ChatCompletion {
+        guard let choice = response.choices.first else {
+            throw BackendError(.invalidResponse, backend: OpenAIConnection.backend, message: "the chat completion has no choices")
+        }
+        return ChatCompletion(
+            text: choice.message?.content ?? choice.message?.refusal ?? "",
+            model: response.model ?? fallbackModel,
+            finishReason: choice.finishReason.map(FinishReason.init),
+            usage: response.usage?.tokenUsage
+        )
+    }
+}
