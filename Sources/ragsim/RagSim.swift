@@ -6,6 +6,6 @@ struct RagSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ragsim",
         abstract: "Load simulator and benchmarks for RAGQueue.",
-        subcommands: [BenchQueueCommand.self, FakesCommand.self]
+        subcommands: [BenchQueueCommand.self, QueueWorkerCommand.self, FakesCommand.self, BenchFakesCommand.self]
     )
 }

@@ -7,10 +7,7 @@ import Synchronization
 /// temporary folder of its own, removed by `cleanUp()`.
 public final class ValkeyServerProcess: Sendable {
     /// Why a private server could not run.
-    public struct LaunchError: Error, CustomStringConvertible {
-        /// One line for a person.
-        public let description: String
-    }
+    public typealias LaunchError = ChildProcess.LaunchError
 
     /// The server binary.
     public let executable: String
@@ -20,7 +17,7 @@ public final class ValkeyServerProcess: Sendable {
     public let directory: URL
     /// Whether the append-only file is on (`appendfsync always`), so a restart loses no write.
     public let appendOnly: Bool
-    private let process = Mutex<Process?>(nil)
+    private let process: ChildProcess
 
     /// A server that `start()` will launch. Finds the binary in `$VALKEY_SERVER`, `.deps/bin`
     /// below the working directory, or `PATH`.
@@ -31,67 +28,41 @@ public final class ValkeyServerProcess: Sendable {
         self.executable = binary
         self.appendOnly = appendOnly
         self.port = try Self.freePort()
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
+        self.directory = directory
+        self.process = ChildProcess(executable: binary, arguments: [
+            "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
+            "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
+            "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
+        ])
     }
 
     /// `valkey://127.0.0.1:<port>`.
     public var url: String { "valkey://127.0.0.1:\(port)" }
 
     /// The process id while running.
-    public var pid: Int32? { process.withLock { $0?.isRunning == true ? $0?.processIdentifier : nil } }
+    public var pid: Int32? { process.pid }
 
     /// Launches the server and returns once it answers `PING` (within `timeout`).
     public func start(timeout: Duration = .seconds(10)) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.currentDirectoryURL = directory
-        child.arguments = [
-            "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
-            "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
-            "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
-        ]
-        child.standardInput = FileHandle.nullDevice
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        do {
-            try child.run()
-        } catch {
-            throw LaunchError(description: "cannot start \(executable): \(error.localizedDescription)")
-        }
-        process.withLock { $0 = child }
+        try process.start()
         try await waitUntilReady(timeout: timeout)
     }
 
     /// Stops the server with SIGTERM (it writes its append-only file) and waits for it to exit.
     public func stop() async {
-        await signal(SIGTERM)
+        await process.stop(with: SIGTERM)
     }
 
     /// Kills the server with SIGKILL and waits for it to exit.
     public func kill() async {
-        await signal(SIGKILL)
+        await process.stop(with: SIGKILL)
     }
 
     /// Removes the data folder. Call after `stop()`.
     public func cleanUp() {
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    private func signal(_ number: Int32) async {
-        guard let child = process.withLock({ current -> Process? in
-            let child = current
-            current = nil
-            return child
-        }) else { return }
-        if child.isRunning { Foundation.kill(child.processIdentifier, number) }
-        // Reaping blocks; keep it off the cooperative pool.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                child.waitUntilExit()
-                continuation.resume()
-            }
-        }
     }
 
     private func waitUntilReady(timeout: Duration) async throws {
@@ -104,7 +75,7 @@ public final class ValkeyServerProcess: Sendable {
         do {
             try await client.send("PING")
         } catch {
-            let running = process.withLock { $0?.isRunning ?? false }
+            let running = process.isRunning
             throw LaunchError(description: "valkey-server on port \(port) did not start (running: \(running)): \(error)")
         }
     }

@@ -151,8 +151,8 @@ public protocol JobStore: Sendable {
     func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult
     /// Takes up to `count` waiting jobs for `workerID`, each under a fresh lease.
     func claim(workerID: String, count: Int) async throws(QueueError) -> ClaimBatch
-    /// Waits until work may be available or `timeout` passes, without polling.
-    func waitForWork(timeout: Duration) async throws(QueueError)
+    /// A waiter that blocks, without polling, until work may be available.
+    func makeWorkWaiter() -> any WorkWaiter
     /// Extends the leases of held jobs, in one step.
     func renew(_ leases: [JobLease]) async throws(QueueError) -> [LeaseRenewal]
     /// Stores the result of a held job; it ends `finished`.
@@ -169,4 +169,41 @@ public protocol JobStore: Sendable {
     func job(_ id: JobID) async throws(QueueError) -> JobRecord?
     /// A snapshot of the queue's sizes and counters.
     func stats() async throws(QueueError) -> QueueStats
+    /// Announces a live worker until `ttl` passes without another heartbeat.
+    func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws(QueueError)
+    /// Removes a worker that is shutting down.
+    func removeWorker(_ id: String) async throws(QueueError)
+}
+
+/// Blocks until work may be waiting: one per claiming loop, since each holds a connection.
+public protocol WorkWaiter: Sendable {
+    /// Returns when a job may be waiting, or after `timeout`.
+    func wait(timeout: Duration) async throws(QueueError)
+    /// Releases the waiter's connection; a blocked `wait` returns at once.
+    func close()
+}
+
+/// A live worker process, as it announces itself.
+public struct WorkerInfo: Sendable, Hashable, Codable {
+    /// The worker's id (host, pid and a random part).
+    public var id: String
+    /// Host name.
+    public var host: String
+    /// Process id.
+    public var pid: Int32
+    /// Jobs it runs at once.
+    public var concurrency: Int
+    /// Job kinds it runs.
+    public var kinds: [String]
+    /// When it started (ms since the epoch).
+    public var startedAtMilliseconds: Int64
+
+    public init(id: String, host: String, pid: Int32, concurrency: Int, kinds: [String], startedAtMilliseconds: Int64) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.concurrency = concurrency
+        self.kinds = kinds
+        self.startedAtMilliseconds = startedAtMilliseconds
+    }
 }

@@ -11,8 +11,6 @@ public final class ValkeyJobStore: JobStore {
     /// The client used for every command.
     public let client: ValkeyClient
     let clock: any WallClock
-    /// A connection for `BZPOPMIN`, so a waiting worker never holds up the pooled ones.
-    private let blocking: ValkeyConnection
 
     /// The longest single wait on the server in `waitForWork`.
     static let maximumBlock: Duration = .seconds(5)
@@ -24,11 +22,6 @@ public final class ValkeyJobStore: JobStore {
         self.keys = try configuration.keys()
         self.client = client
         self.clock = clock
-        self.blocking = client.dedicatedConnection(blockingFor: Self.maximumBlock, label: "valkey.wait")
-    }
-
-    deinit {
-        blocking.close()
     }
 
     public func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult {
@@ -85,14 +78,8 @@ public final class ValkeyJobStore: JobStore {
         return ClaimBatch(jobs: jobs, nextDueMilliseconds: nextDue >= 0 ? nextDue : nil)
     }
 
-    public func waitForWork(timeout: Duration) async throws(QueueError) {
-        let wait = min(max(timeout, .milliseconds(10)), Self.maximumBlock)
-        let seconds = String(format: "%.3f", Double(wait.milliseconds) / 1000)
-        do {
-            try await blocking.send(ValkeyCommand("BZPOPMIN", keys.marker, seconds))
-        } catch {
-            throw .backend(error)
-        }
+    public func makeWorkWaiter() -> any WorkWaiter {
+        ValkeyWorkWaiter(connection: client.dedicatedConnection(blockingFor: Self.maximumBlock, label: "valkey.wait"), marker: keys.marker)
     }
 
     public func renew(_ leases: [JobLease]) async throws(QueueError) -> [LeaseRenewal] {
@@ -223,11 +210,6 @@ public final class ValkeyJobStore: JobStore {
             oldestWaitingSeconds: oldest >= 0 ? max(0, Double(Int(now) - oldest) / 1000) : 0,
             liveWorkers: numbers[5], expiredLeases: numbers[6], counters: counters
         )
-    }
-
-    /// Stops the blocking connection; the shared client stays open for its owner to close.
-    public func close() {
-        blocking.close()
     }
 
     func run(_ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument]) async throws(QueueError) -> ValkeyReply {

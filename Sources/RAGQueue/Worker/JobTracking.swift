@@ -1,0 +1,82 @@
+import Synchronization
+
+/// Stage durations recorded by a running job.
+final class TimingRecorder: Sendable {
+    private let stages = Mutex<[String: Double]>([:])
+
+    func record(stage: String, seconds: Double) {
+        stages.withLock { $0[stage, default: 0] += seconds }
+    }
+
+    var snapshot: [String: Double] { stages.withLock { $0 } }
+}
+
+/// Why a running job has been told to stop, if it has.
+final class CancelFlag: Sendable {
+    private let value = Mutex<JobInterrupted.Reason?>(nil)
+
+    /// Sets the reason unless one is set already (the first reason wins).
+    func set(_ reason: JobInterrupted.Reason) {
+        value.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    var reason: JobInterrupted.Reason? { value.withLock { $0 } }
+}
+
+/// The jobs a worker is running, and a way to wait until that set changes.
+final class InFlightJobs: Sendable {
+    struct Entry: Sendable {
+        let lease: JobLease
+        let flag: CancelFlag
+        let task: Task<Void, Never>
+    }
+
+    private struct State {
+        var entries: [JobID: Entry] = [:]
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.entries.count } }
+    var isEmpty: Bool { count == 0 }
+    var all: [Entry] { state.withLock { Array($0.entries.values) } }
+
+    /// Starts a job's task and records it in one step, so the task cannot end before it is recorded
+    /// (its `remove` waits for the lock held here).
+    func start(lease: JobLease, flag: CancelFlag, _ makeTask: () -> Task<Void, Never>) {
+        state.withLock { $0.entries[lease.id] = Entry(lease: lease, flag: flag, task: makeTask()) }
+    }
+
+    func remove(_ id: JobID) {
+        let waiters = state.withLock { state in
+            state.entries[id] = nil
+            let waiters = state.waiters.values
+            state.waiters = [:]
+            return Array(waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when fewer than `limit` jobs run (at once if so already), when any job ends, or when
+    /// the calling task is cancelled.
+    func waitForChange(below limit: Int) async {
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.entries.count < limit || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}

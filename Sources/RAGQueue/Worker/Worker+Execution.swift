@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+
+extension Worker {
+    /// Runs one attempt and writes its outcome, unless the lease was lost.
+    func execute(_ job: ClaimedJob, flag: CancelFlag) async {
+        var jobLogger = self.jobLogger
+        jobLogger[metadataKey: "job.id"] = .string(job.id.rawValue)
+        jobLogger[metadataKey: "job.kind"] = .string(job.kind)
+        jobLogger[metadataKey: "job.attempt"] = "\(job.attempt)"
+        if let requestID = job.requestID { jobLogger[metadataKey: "request.id"] = .string(requestID) }
+        let logger = jobLogger
+        logger.debug("job started")
+
+        let timings = TimingRecorder()
+        let outcome: Result<[UInt8], any Error>
+        if let handler = handler(for: job.kind) {
+            let context = JobContext(logger: logger, store: jobStore, timings: timings, cancelFlag: flag)
+            do {
+                outcome = .success(try await handler.run(job, context: context))
+            } catch {
+                outcome = .failure(error)
+            }
+        } else {
+            outcome = .failure(JobFailure(code: "unknown_kind", message: "no handler for job kind '\(job.kind)'", transient: false))
+        }
+
+        switch (flag.reason, outcome) {
+        case (.leaseLost?, _):
+            logger.warning("job abandoned: its lease was taken over")
+        case (_, .success(let result)):
+            // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
+            await persist(job, logger: logger) { () async throws(QueueError) in try await self.jobStore.complete(job.lease, result: result, timings: timings.snapshot) }
+            logger.debug("job finished")
+        case (.shutdown?, .failure):
+            await persist(job, logger: logger) { () async throws(QueueError) in try await self.jobStore.release(job.lease) }
+            logger.info("job handed back for another worker")
+        case (.canceled?, .failure):
+            let failure = JobFailure(code: "canceled", message: "canceled by request", transient: false, attempt: job.attempt)
+            await persist(job, logger: logger) { () async throws(QueueError) in
+                _ = try await self.jobStore.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
+            }
+            logger.info("job canceled")
+        case (nil, .failure(let error)):
+            var failure = Self.classify(error)
+            failure.attempt = job.attempt
+            var generator = SystemRandomNumberGenerator()
+            let delay = jobQueue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
+            let retryAt = Date().epochMilliseconds + delay.milliseconds
+            await persist(job, logger: logger) { [failure, logger] () async throws(QueueError) in
+                let result = try await self.jobStore.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
+                logger.log(level: result == .scheduled ? .info : .warning, "job attempt failed", metadata: [
+                    "error.code": .string(failure.code), "outcome": "\(result)",
+                ])
+            }
+        }
+    }
+
+    /// The failure to record for an error a handler threw.
+    static func classify(_ error: any Error) -> JobFailure {
+        if let classified = error as? any ClassifiedError { return classified.jobFailure }
+        if error is CancellationError {
+            return JobFailure(code: "interrupted", message: "the attempt was interrupted", transient: true)
+        }
+        return JobFailure(code: "internal", message: String(describing: error), transient: false)
+    }
+
+    /// Writes an outcome, retrying while Valkey is unreachable, for at most one lease: past that the
+    /// job will have been reclaimed and the write would be refused anyway.
+    private func persist(_ job: ClaimedJob, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> Void) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + jobQueue.lease
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                try await write()
+                return
+            } catch where error.isBackendUnavailable && clock.now + pause < deadline {
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(1))
+            } catch where error.isStaleToken || error.isAlreadyEnded {
+                logger.warning("write refused: a newer attempt owns the job", metadata: ["error": "\(error)"])
+                return
+            } catch {
+                logger.error("cannot record the job's outcome", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Claims jobs from a queue and runs them, up to `concurrency` at once in one process.
+///
+/// Leases are renewed for all running jobs together on a schedule of their own, whatever the jobs
+/// are doing. A cancel request or a lost lease stops the job's task. On graceful shutdown the
+/// worker stops claiming, gives running jobs `shutdownGrace` to finish, then hands the rest back.
+public final class Worker: Service {
+    /// How a worker behaves.
+    public struct Configuration: Sendable {
+        /// The worker's id; default `<host>-<pid>-<random>`.
+        public var id: String
+        /// Jobs run at once. The work waits on the network, so many fit one process. Default 32.
+        public var concurrency: Int = 32
+        /// The longest wait for work before claiming again (scheduled retries, lost wake-ups). Default 2 s.
+        public var idleWait: Duration = .seconds(2)
+        /// How long running jobs may take to finish after a shutdown begins. Default 20 s.
+        public var shutdownGrace: Duration = .seconds(20)
+
+        /// Defaults, with a fresh id.
+        public init() {
+            let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+            id = "\(host)-\(getpid())-\(JobID().rawValue.prefix(6))"
+        }
+    }
+
+    /// The worker's settings.
+    public let configuration: Configuration
+    private let store: any JobStore
+    private let queue: QueueConfiguration
+    private let handlers: [String: any JobHandler]
+    private let logger: Logger
+    var jobStore: any JobStore { store }
+    var jobQueue: QueueConfiguration { queue }
+    var jobLogger: Logger { logger }
+    func handler(for kind: String) -> (any JobHandler)? { handlers[kind] }
+    private let inFlight = InFlightJobs()
+    private let stopping = Mutex(false)
+    private let waiter: any WorkWaiter
+
+    /// A worker for `store`, running `handlers` (one per kind).
+    public init(store: any JobStore, queue: QueueConfiguration, handlers: [any JobHandler], configuration: Configuration = .init(), logger: Logger) {
+        self.store = store
+        self.queue = queue
+        self.configuration = configuration
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        var logger = logger
+        logger[metadataKey: "worker.id"] = .string(configuration.id)
+        self.logger = logger
+        self.waiter = store.makeWorkWaiter()
+    }
+
+    /// Jobs running now.
+    public var runningJobs: Int { inFlight.count }
+
+    /// Runs until shutdown (graceful shutdown of the service group, or `stop()`).
+    public func run() async throws {
+        logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)", "kinds": "\(handlers.keys.sorted())"])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.maintain() }
+                await self.claimLoop()
+                await self.drain()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        waiter.close()
+        try? await store.removeWorker(configuration.id)
+        logger.info("worker stopped")
+    }
+
+    /// Begins a graceful shutdown: stop claiming, let running jobs finish within the grace period.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        waiter.close()
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    private func claimLoop() async {
+        var failures = 0
+        while !isStopping {
+            let free = configuration.concurrency - inFlight.count
+            if free <= 0 {
+                await inFlight.waitForChange(below: configuration.concurrency)
+                continue
+            }
+            let batch: ClaimBatch
+            do {
+                batch = try await store.claim(workerID: configuration.id, count: free)
+                failures = 0
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("claim failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(50 * (1 << min(failures, 5)), 1000)))
+                continue
+            }
+            for job in batch.jobs { start(job) }
+            if batch.jobs.isEmpty {
+                var wait = configuration.idleWait
+                if let due = batch.nextDueMilliseconds {
+                    let untilDue = Duration.milliseconds(max(due - Date().epochMilliseconds, 10))
+                    wait = min(wait, untilDue)
+                }
+                if isStopping { break }
+                do {
+                    try await waiter.wait(timeout: wait)
+                } catch {
+                    if !isStopping { try? await Task.sleep(for: .milliseconds(100)) }
+                }
+            }
+        }
+    }
+
+    private func start(_ job: ClaimedJob) {
+        let flag = CancelFlag()
+        inFlight.start(lease: job.lease, flag: flag) {
+            Task { [self] in
+                await self.execute(job, flag: flag)
+                self.inFlight.remove(job.id)
+            }
+        }
+    }
+
+    private func maintain() async {
+        let period = min(queue.lease / 4, .seconds(5))
+        let info = WorkerInfo(
+            id: configuration.id, host: ProcessInfo.processInfo.hostName, pid: getpid(),
+            concurrency: configuration.concurrency, kinds: handlers.keys.sorted(),
+            startedAtMilliseconds: Date().epochMilliseconds
+        )
+        while !Task.isCancelled {
+            await renewLeases()
+            do {
+                try await store.heartbeat(info, ttl: queue.lease)
+                let report = try await store.reclaimExpired()
+                if report.requeued + report.failed + report.canceled > 0 {
+                    logger.info("reclaimed jobs with expired leases", metadata: [
+                        "requeued": "\(report.requeued)", "failed": "\(report.failed)", "canceled": "\(report.canceled)",
+                    ])
+                }
+            } catch {
+                logger.warning("queue maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    private func renewLeases() async {
+        let entries = inFlight.all
+        guard !entries.isEmpty else { return }
+        let answers: [LeaseRenewal]
+        do {
+            answers = try await store.renew(entries.map(\.lease))
+        } catch {
+            logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
+            return
+        }
+        for (entry, answer) in zip(entries, answers) {
+            switch answer {
+            case .renewed:
+                continue
+            case .cancelRequested:
+                entry.flag.set(.canceled)
+                entry.task.cancel()
+            case .lost:
+                logger.warning("lease lost; stopping job", metadata: ["job.id": "\(entry.lease.id)"])
+                entry.flag.set(.leaseLost)
+                entry.task.cancel()
+            }
+        }
+    }
+
+    private func drain() async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.shutdownGrace
+        while !inFlight.isEmpty && clock.now < deadline {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.inFlight.waitForChange(below: 1) }
+                group.addTask { try? await Task.sleep(until: deadline, clock: clock) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        let remaining = inFlight.all
+        guard !remaining.isEmpty else { return }
+        logger.info("handing unfinished jobs back", metadata: ["count": "\(remaining.count)"])
+        for entry in remaining {
+            entry.flag.set(.shutdown)
+            entry.task.cancel()
+        }
+        for entry in remaining { await entry.task.value }
+    }
+}

@@ -1,0 +1,1 @@
+print("ragserve: not built yet")
