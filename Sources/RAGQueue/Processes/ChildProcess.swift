@@ -72,8 +72,8 @@ public final class ChildProcess: Sendable {
             throw LaunchError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
         state.withLock { $0 = State(pid: pid) }
-        // Reap on a thread of its own: waitpid blocks.
-        DispatchQueue.global().async { [self, pid] in
+        // Reap on a thread of its own: waitpid blocks, and dispatch's shared pools must not be held.
+        let reaper = Thread { [self, pid] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -85,6 +85,8 @@ public final class ChildProcess: Sendable {
             }
             for waiter in waiters { waiter.resume(returning: code) }
         }
+        reaper.stackSize = 64 * 1024
+        reaper.start()
     }
 
     /// Sends `signal` (SIGKILL, SIGSTOP, SIGCONT, ...) without waiting.

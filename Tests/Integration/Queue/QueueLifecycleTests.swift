@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+@testable import RAGQueue
+
+@Suite("Queue lifecycle on Valkey")
+struct QueueLifecycleTests {
+    @Test("a job is enqueued, claimed under a lease, completed, and readable with its result")
+    func happyPath() async throws {
+        try await withQueue(manualClock: true) { harness in
+            let store = harness.store
+            let enqueued = try await store.enqueue(EnqueueRequest(kind: "noop", payload: Array("hi".utf8), requestID: "req-1", tenant: "acme"))
+            #expect(!enqueued.existing)
+            let queued = try #require(try await store.job(enqueued.id))
+            #expect(queued.status == .queued)
+            #expect(queued.requestID == "req-1")
+            #expect(queued.tenant == "acme")
+
+            let batch = try await store.claim(workerID: "w1", count: 10)
+            let job = try #require(batch.jobs.first)
+            #expect(batch.jobs.count == 1)
+            #expect(job.id == enqueued.id)
+            #expect(job.payload == Array("hi".utf8))
+            #expect(job.attempt == 1)
+            let running = try #require(try await store.job(job.id))
+            #expect(running.status == .started)
+            #expect(running.workerID == "w1")
+            #expect(running.leaseExpiresAt == Date(epochMilliseconds: harness.clock!.nowMilliseconds() + 15_000))
+
+            try await store.complete(job.lease, result: Array("answer".utf8), timings: ["embed": 0.25])
+            let done = try #require(try await store.job(job.id))
+            #expect(done.status == .finished)
+            #expect(done.result == Array("answer".utf8))
+            #expect(done.timings == ["embed": 0.25])
+            #expect(done.endedAt != nil)
+            // Completing again with the same lease is harmless; nothing else may claim it.
+            try await store.complete(job.lease, result: Array("again".utf8), timings: [:])
+            #expect(try await store.job(job.id)?.result == Array("answer".utf8))
+            #expect(try await store.claim(workerID: "w2", count: 10).jobs.isEmpty)
+        }
+    }
+
+    @Test("results and failures expire after their TTLs; unknown ids read as not found")
+    func expiry() async throws {
+        try await withQueue(configure: { $0.resultTTL = .seconds(60); $0.failureTTL = .seconds(600) }) { harness in
+            let store = harness.store
+            let finished = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            let failed = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            let jobs = try await store.claim(workerID: "w", count: 2).jobs
+            let byID = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
+            try await store.complete(try #require(byID[finished.id]).lease, result: [], timings: [:])
+            _ = try await store.fail(try #require(byID[failed.id]).lease, failure: JobFailure(code: "bad", message: "no", transient: false), retryAtMilliseconds: 0, timings: [:])
+
+            let keys = harness.store.keys
+            let finishedTTL = try #require(try await harness.client.send("PTTL", keys.job(finished.id)).int)
+            let failedTTL = try #require(try await harness.client.send("PTTL", keys.job(failed.id)).int)
+            #expect((55_000...60_000).contains(finishedTTL))
+            #expect((595_000...600_000).contains(failedTTL))
+
+            // Once the record is gone the id reads as not found, and writes about it are refused.
+            try await harness.client.send("DEL", keys.job(finished.id))
+            #expect(try await store.job(finished.id) == nil)
+            #expect(try await store.job(JobID()) == nil)
+            await #expect(throws: QueueError.notFound(finished.id)) { try await store.cancel(finished.id) }
+        }
+    }
+
+    @Test("an idempotency key returns the existing job, per tenant")
+    func idempotency() async throws {
+        try await withQueue { harness in
+            let store = harness.store
+            let first = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [1], idempotencyKey: "abc", tenant: "t1"))
+            let again = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [2], idempotencyKey: "abc", tenant: "t1"))
+            let otherTenant = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [3], idempotencyKey: "abc", tenant: "t2"))
+            #expect(again.existing)
+            #expect(again.id == first.id)
+            #expect(!otherTenant.existing)
+            #expect(otherTenant.id != first.id)
+            #expect(try await store.stats().waiting == 2)
+        }
+    }
+
+    @Test("enqueue beyond the maximum depth is refused with queueFull")
+    func maxDepth() async throws {
+        try await withQueue(configure: { $0.maxDepth = 3 }) { harness in
+            for _ in 0..<3 { _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
+            await #expect(throws: QueueError.queueFull(depth: 3)) {
+                try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            }
+            // Claiming makes room again.
+            _ = try await harness.store.claim(workerID: "w", count: 1)
+            _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+        }
+    }
+
+    @Test("a transient failure is retried after its backoff; the last attempt fails with the reason")
+    func retries() async throws {
+        try await withQueue(manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let first = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            let retryAt = clock.nowMilliseconds() + 5_000
+            let outcome = try await store.fail(first.lease, failure: JobFailure(code: "rate_limited", message: "429", transient: true, retryAfter: .seconds(5)), retryAtMilliseconds: retryAt, timings: [:])
+            #expect(outcome == .scheduled)
+            let scheduled = try #require(try await store.job(id))
+            #expect(scheduled.status == .scheduled)
+            #expect(scheduled.retryAt == Date(epochMilliseconds: retryAt))
+            #expect(scheduled.error?.code == "rate_limited")
+
+            // Not before it is due.
+            let early = try await store.claim(workerID: "w", count: 1)
+            #expect(early.jobs.isEmpty)
+            #expect(early.nextDueMilliseconds == retryAt)
+            clock.advance(by: .seconds(5))
+            let second = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            #expect(second.attempt == 2)
+            #expect(second.token > first.token)
+
+            let final = try await store.fail(second.lease, failure: JobFailure(code: "rate_limited", message: "still 429", transient: true), retryAtMilliseconds: 0, timings: [:])
+            #expect(final == .failed)
+            let failed = try #require(try await store.job(id))
+            #expect(failed.status == .failed)
+            #expect(failed.error?.message == "still 429")
+            #expect(try await store.stats().failed == 1)
+        }
+    }
+
+    @Test("a permanent failure fails at once, whatever attempts remain")
+    func permanentFailure() async throws {
+        try await withQueue { harness in
+            _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            let job = try #require(try await harness.store.claim(workerID: "w", count: 1).jobs.first)
+            let outcome = try await harness.store.fail(job.lease, failure: JobFailure(code: "collection_not_found", message: "no collection x", transient: false), retryAtMilliseconds: 0, timings: [:])
+            #expect(outcome == .failed)
+            #expect(try await harness.store.job(job.id)?.status == .failed)
+        }
+    }
+
+    @Test("an expired lease is reclaimed; the stale holder's writes are refused; the limit fails the job")
+    func leaseExpiryAndFencing() async throws {
+        try await withQueue(manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let stale = try #require(try await store.claim(workerID: "frozen", count: 1).jobs.first)
+
+            clock.advance(by: .seconds(14))
+            #expect(try await store.reclaimExpired().requeued == 0, "a live lease is left alone")
+            clock.advance(by: .seconds(2))
+            #expect(try await store.reclaimExpired().requeued == 1)
+            #expect(try await store.renew([stale.lease]) == [.lost])
+
+            let fresh = try #require(try await store.claim(workerID: "healthy", count: 1).jobs.first)
+            #expect(fresh.token > stale.token)
+            await #expect(throws: QueueError.staleToken(id)) {
+                try await store.complete(stale.lease, result: Array("late".utf8), timings: [:])
+            }
+            try await store.complete(fresh.lease, result: Array("fresh".utf8), timings: [:])
+            await #expect(throws: QueueError.staleToken(id)) {
+                try await store.complete(stale.lease, result: Array("later".utf8), timings: [:])
+            }
+            #expect(try await store.job(id)?.result == Array("fresh".utf8))
+
+            // A job whose every attempt loses its lease fails, saying so.
+            let doomed = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            for _ in 0..<2 {
+                _ = try #require(try await store.claim(workerID: "crashy", count: 1).jobs.first)
+                clock.advance(by: .seconds(16))
+                _ = try await store.reclaimExpired()
+            }
+            let record = try #require(try await store.job(doomed))
+            #expect(record.status == .failed)
+            #expect(record.error?.code == "lease_expired")
+            #expect(record.error?.message.contains("2 attempts") == true)
+        }
+    }
+
+    @Test("cancel ends a waiting job at once and tells a running one")
+    func cancel() async throws {
+        try await withQueue { harness in
+            let store = harness.store
+            let waiting = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            #expect(try await store.cancel(waiting) == .canceled)
+            #expect(try await store.job(waiting)?.status == .canceled)
+            #expect(try await store.stats().waiting == 0)
+            await #expect(throws: QueueError.alreadyEnded(waiting, "canceled")) { try await store.cancel(waiting) }
+
+            let runningID = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let running = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            #expect(running.id == runningID)
+            #expect(try await store.cancel(runningID) == .requested)
+            #expect(try await store.renew([running.lease]) == [.cancelRequested])
+            let outcome = try await store.fail(running.lease, failure: JobFailure(code: "canceled", message: "canceled", transient: false), retryAtMilliseconds: 0, timings: [:])
+            #expect(outcome == .canceled)
+            #expect(try await store.job(runningID)?.status == .canceled)
+        }
+    }
+
+    @Test("release hands a job back to the front of the queue without spending an attempt")
+    func release() async throws {
+        try await withQueue { harness in
+            let store = harness.store
+            let first = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            #expect(job.id == first)
+            try await store.release(job.lease)
+            let again = try #require(try await store.claim(workerID: "w2", count: 1).jobs.first)
+            #expect(again.id == first)
+            #expect(again.attempt == 1)
+        }
+    }
+
+    @Test("stats count every state, the oldest wait and live workers")
+    func stats() async throws {
+        try await withQueue(manualClock: true) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            for _ in 0..<4 { _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
+            clock.advance(by: .seconds(3))
+            let jobs = try await store.claim(workerID: "w", count: 2).jobs
+            _ = try await store.fail(jobs[0].lease, failure: JobFailure(code: "x", message: "x", transient: true), retryAtMilliseconds: clock.nowMilliseconds() + 60_000, timings: [:])
+            try await store.heartbeat(WorkerInfo(id: "w", host: "h", pid: 1, concurrency: 2, kinds: ["noop"], startedAtMilliseconds: 0), ttl: .seconds(15))
+            let stats = try await store.stats()
+            #expect(stats.waiting == 2)
+            #expect(stats.active == 1)
+            #expect(stats.scheduled == 1)
+            #expect(stats.failed == 0)
+            #expect(stats.liveWorkers == 1)
+            #expect(stats.oldestWaitingSeconds == 3)
+            #expect(stats.counters["enqueued"] == 4)
+            #expect(stats.counters["retried"] == 1)
+            try await store.removeWorker("w")
+            #expect(try await store.stats().liveWorkers == 0)
+        }
+    }
+
+    @Test("a waiter learns that a job ended from a pushed event")
+    func waitForEndEvent() async throws {
+        try await withQueue { harness in
+            let store = harness.store
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
+            await events.start()
+            defer { events.close() }
+            async let ended = events.waitForEnd(of: id, in: store, timeout: .seconds(30))
+            let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            try await store.complete(job.lease, result: Array("done".utf8), timings: [:])
+            let start = ContinuousClock.now
+            let record = try await ended
+            #expect(record?.status == .finished)
+            #expect(ContinuousClock.now - start < .seconds(30), "the wait ended by event, not by its timeout")
+        }
+    }
+}

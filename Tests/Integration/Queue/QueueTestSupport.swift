@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import RAGQueue
+
+/// A clock the test moves by hand, so leases and retries expire without waiting.
+final class ManualClock: WallClock {
+    private let now = Mutex<Int64>(Date().epochMilliseconds)
+
+    func nowMilliseconds() -> Int64 { now.withLock { $0 } }
+
+    func advance(by duration: Duration) {
+        now.withLock { $0 += duration.milliseconds }
+    }
+}
+
+/// A private Valkey, a client and a store with a key prefix of its own, torn down after the body.
+struct QueueHarness: Sendable {
+    let server: ValkeyServerProcess
+    let client: ValkeyClient
+    let store: ValkeyJobStore
+    let clock: ManualClock?
+    let configuration: QueueConfiguration
+
+    /// Another store on the same queue with connections of its own.
+    func secondStore(clock: (any WallClock)? = nil) throws -> (ValkeyClient, ValkeyJobStore) {
+        let client = try ValkeyClient(url: server.url)
+        return (client, try ValkeyJobStore(client: client, configuration: configuration, clock: clock ?? self.clock ?? SystemWallClock()))
+    }
+}
+
+/// Runs `body` against a Valkey server of its own (started on a free loopback port and stopped by pid).
+/// A missing or broken `valkey-server` fails the test; it never skips.
+func withQueue<T>(
+    manualClock: Bool = false,
+    appendOnly: Bool = false,
+    configure: (inout QueueConfiguration) -> Void = { _ in },
+    _ body: (QueueHarness) async throws -> T
+) async throws -> T {
+    let server = try ValkeyServerProcess(appendOnly: appendOnly)
+    try await server.start()
+    var configuration = QueueConfiguration()
+    configuration.prefix = "test-\(JobID().rawValue.prefix(8))"
+    configure(&configuration)
+    let clock = manualClock ? ManualClock() : nil
+    let client = try ValkeyClient(url: server.url)
+    let harness = QueueHarness(
+        server: server, client: client,
+        store: try ValkeyJobStore(client: client, configuration: configuration, clock: clock ?? SystemWallClock()),
+        clock: clock, configuration: configuration
+    )
+    do {
+        let result = try await body(harness)
+        client.close()
+        await server.stop()
+        server.cleanUp()
+        return result
+    } catch {
+        client.close()
+        await server.stop()
+        server.cleanUp()
+        throw error
+    }
+}
+
+/// Waits for `condition`, checking every 20 ms, failing after `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting for \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// Waits until the job ends, pushed by the queue's events (no polling), within `timeout`.
+func waitForEnd(_ id: JobID, harness: QueueHarness, timeout: Duration = .seconds(20)) async throws -> JobRecord {
+    let keys = try harness.configuration.keys()
+    let events = JobEvents(configuration: harness.client.configuration, keys: keys)
+    await events.start()
+    defer { events.close() }
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let record = try await events.waitForEnd(of: id, in: harness.store, timeout: deadline - ContinuousClock.now)
+        guard let record else { throw QueueError.notFound(id) }
+        if record.status.isTerminal { return record }
+    }
+    Issue.record("job \(id) did not end within \(timeout)")
+    throw CancellationError()
+}
+
+/// A logger that prints warnings and above, for workers under test.
+func testLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = .warning
+    return logger
+}
+
+/// Path of a product built next to the test bundle (`ragsim`, `ragserve`).
+func builtProduct(_ name: String) -> String {
+    if let directory = ProcessInfo.processInfo.environment["RAGQUEUE_BIN_DIR"] {
+        return directory + "/" + name
+    }
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    while url.pathComponents.count > 1 {
+        url.deleteLastPathComponent()
+        let candidate = url.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return FileManager.default.currentDirectoryPath + "/.build/debug/" + name
+}
