@@ -92,6 +92,13 @@ public final class QdrantVectorStore: VectorStore {
         return result.points.map { ScoredPoint(id: $0.id, score: $0.score, payload: $0.payload ?? [:]) }
     }
 
+    /// `POST /collections/{name}/points/delete?wait=true` with `{"filter":…}`: deletes every point
+    /// whose payload matches (re-ingesting a file removes its old chunks this way).
+    public func deletePoints(matching filter: PayloadFilter, in collection: String) async throws {
+        let body: JSONValue = ["filter": Self.filterValue(filter)]
+        _ = try await self.call(.post, Self.collectionPath(collection) + "/points/delete?wait=true", body: body, as: JSONValue.self)
+    }
+
     // MARK: Transport
 
     private func call<Result: Decodable>(

@@ -1,0 +1,55 @@
+extension RAGQueueConfiguration {
+    /// Checks values that depend on each other and those set in code; errors name the variable to fix.
+    public func validate() throws(ConfigurationError) {
+        do throws(ValkeyError) {
+            _ = try ValkeyConfiguration(url: valkeyURL)
+        } catch {
+            throw ConfigurationError(setting: "VALKEY_URL", error.message)
+        }
+        do throws(QueueError) {
+            try queue.validate()
+        } catch {
+            throw ConfigurationError(setting: Self.queueSetting(for: error.message), error.message)
+        }
+        _ = try Parse.httpURL(openAI.baseURL, "OPENAI_BASE_URL")
+        _ = try Parse.httpURL(qdrant.url, "QDRANT_URL")
+        if let apiKey = openAI.apiKey, apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw ConfigurationError(setting: "OPENAI_API_KEY", "must not contain spaces or line breaks")
+        }
+        for (name, value) in [("OPENAI_EMBEDDING_MODEL", openAI.embeddingModel), ("OPENAI_CHAT_MODEL", openAI.chatModel),
+                              ("RAG_COLLECTION", rag.defaultCollection)]
+        where value.isEmpty || value.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw ConfigurationError(setting: name, "must be a non-empty name without spaces, got \"\(value)\"")
+        }
+        guard rag.maxTopK >= 1 else { throw ConfigurationError(setting: "RAG_MAX_TOP_K", "must be at least 1") }
+        guard (1...rag.maxTopK).contains(rag.topK) else {
+            throw ConfigurationError(setting: "RAG_TOP_K", "must be from 1 to RAG_MAX_TOP_K (\(rag.maxTopK)), got \(rag.topK)")
+        }
+        guard rag.excerptLength >= 0 else { throw ConfigurationError(setting: "excerptLength", "must not be negative") }
+        guard worker.concurrency >= 1 else { throw ConfigurationError(setting: "WORKER_CONCURRENCY", "must be at least 1") }
+        guard worker.shutdownGrace >= .zero else {
+            throw ConfigurationError(setting: "WORKER_SHUTDOWN_GRACE_SECONDS", "must not be negative")
+        }
+        guard ingest.chunkSize >= 1 else { throw ConfigurationError(setting: "INGEST_CHUNK_SIZE", "must be at least 1") }
+        guard (0..<ingest.chunkSize).contains(ingest.chunkOverlap) else {
+            throw ConfigurationError(
+                setting: "INGEST_CHUNK_OVERLAP",
+                "must be smaller than INGEST_CHUNK_SIZE (\(ingest.chunkSize)), got \(ingest.chunkOverlap)"
+            )
+        }
+        guard (1...2048).contains(ingest.batchSize) else {
+            throw ConfigurationError(setting: "INGEST_BATCH_SIZE", "must be from 1 to 2048, got \(ingest.batchSize)")
+        }
+    }
+
+    /// The variable behind a queue validation message.
+    private static func queueSetting(for message: String) -> String? {
+        if message.hasPrefix("prefix") { return "RAGQ_PREFIX" }
+        if message.hasPrefix("queue name") { return "RAGQ_QUEUE" }
+        if message.hasPrefix("lease") { return "JOB_LEASE_SECONDS" }
+        if message.hasPrefix("max attempts") { return "JOB_MAX_ATTEMPTS" }
+        if message.hasPrefix("result and failure") { return "JOB_RESULT_TTL_SECONDS" }
+        if message.hasPrefix("max depth") { return "RAGQ_MAX_DEPTH" }
+        return nil
+    }
+}

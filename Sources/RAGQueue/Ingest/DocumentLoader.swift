@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+
+/// A document read from disk, page by page.
+public struct LoadedDocument: Sendable, Hashable {
+    /// One page of text.
+    public struct Page: Sendable, Hashable {
+        /// The page's text.
+        public var text: String
+        /// 0-based page index (PyPDFLoader's `page`); nil for text without pages.
+        public var index: Int?
+        /// The printed label (`page_label`); this loader uses `index + 1`.
+        public var label: String?
+    }
+
+    /// The path as given (stored as `metadata.source`).
+    public var source: String
+    /// The pages in order.
+    public var pages: [Page]
+    /// The page count of a paged document (PDF, or text with form feeds); nil otherwise.
+    public var totalPages: Int?
+}
+
+/// Reads `.txt`, `.md` and `.pdf` files; PDFs through `pdftotext -layout` (poppler-utils).
+///
+/// A form feed separates pages, as `pdftotext` writes them. Text files with form feeds are paged
+/// the same way; text files without one have no page numbers (like langchain's `TextLoader`).
+public enum DocumentLoader {
+    /// The file extensions it reads.
+    public static let supportedExtensions: Set<String> = ["txt", "md", "markdown", "pdf"]
+
+    /// The files named by `paths`, directories walked (supported files only, sorted), in order.
+    public static func files(in paths: [String]) throws(IngestError) -> [String] {
+        var files: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw IngestError("\(path): no such file or directory")
+            }
+            if isDirectory.boolValue {
+                guard let walker = manager.enumerator(atPath: path) else { throw IngestError("\(path): cannot list the directory") }
+                var found: [String] = []
+                while let relative = walker.nextObject() as? String {
+                    let full = (path as NSString).appendingPathComponent(relative)
+                    if isSupported(full) { found.append(full) }
+                }
+                files += found.sorted()
+            } else {
+                guard isSupported(path) else {
+                    throw IngestError("\(path): unsupported file type (use .txt, .md or .pdf)")
+                }
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    /// Whether the path's extension is one the loader reads.
+    public static func isSupported(_ path: String) -> Bool {
+        supportedExtensions.contains((path as NSString).pathExtension.lowercased())
+    }
+
+    /// Reads one file.
+    public static func load(_ path: String) async throws(IngestError) -> LoadedDocument {
+        let text: String
+        if (path as NSString).pathExtension.lowercased() == "pdf" {
+            text = try await pdfText(path)
+            return paged(text, source: path, alwaysPaged: true)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw IngestError("\(path): cannot read the file") }
+        text = String(decoding: data, as: UTF8.self)
+        return paged(text, source: path, alwaysPaged: false)
+    }
+
+    /// Splits text at form feeds into pages (a trailing form feed ends the last page).
+    public static func paged(_ text: String, source: String, alwaysPaged: Bool) -> LoadedDocument {
+        var parts = text.split(separator: "\u{0C}", omittingEmptySubsequences: false).map(String.init)
+        if parts.count > 1, parts.last?.allSatisfy(\.isWhitespace) == true { parts.removeLast() }
+        guard alwaysPaged || parts.count > 1 else {
+            return LoadedDocument(source: source, pages: [.init(text: text, index: nil, label: nil)], totalPages: nil)
+        }
+        let pages = parts.enumerated().map { LoadedDocument.Page(text: $0.element, index: $0.offset, label: String($0.offset + 1)) }
+        return LoadedDocument(source: source, pages: pages, totalPages: pages.count)
+    }
+
+    /// `pdftotext -layout -enc UTF-8 <path> -`, run on a thread of its own.
+    static func pdfText(_ path: String) async throws(IngestError) -> String {
+        guard let tool = executable(named: "pdftotext") else {
+            throw IngestError("pdftotext not found: install poppler-utils (make deps) to ingest PDFs")
+        }
+        let result: Result<String, IngestError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: runPDFToText(tool: tool, path: path))
+            }
+        }
+        return try result.get()
+    }
+
+    private static func runPDFToText(tool: String, path: String) -> Result<String, IngestError> {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = ["-layout", "-enc", "UTF-8", path, "-"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return .failure(IngestError("\(path): cannot run pdftotext: \(error.localizedDescription)"))
+        }
+        // Read stderr on its own thread so neither pipe can fill up and stall the child.
+        let errorData = ErrorCollector()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorData.set(errors.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let detail = String(decoding: errorData.get().prefix(500), as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
+            return .failure(IngestError("\(path): pdftotext failed (exit \(process.terminationStatus)): \(detail)"))
+        }
+        return .success(String(decoding: data, as: UTF8.self))
+    }
+
+    private static func executable(named name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// Bytes handed from the stderr reader thread to the waiting one.
+private final class ErrorCollector: Sendable {
+    private let data = Mutex(Data())
+    func set(_ value: Data) { data.withLock { $0 = value } }
+    func get() -> Data { data.withLock { $0 } }
+}
