@@ -48,12 +48,10 @@ extension RAGQueueConfiguration {
         try validate()
     }
 
-    /// The variables as a plain-text table, for `--help`.
+    /// The variables as plain text for `--help`: name and default on one line, meaning below.
     public static func environmentHelp() -> String {
-        let width = environmentVariables.map(\.name.count).max() ?? 0
-        return environmentVariables.map { variable in
-            let padding = String(repeating: " ", count: width - variable.name.count)
-            return "  \(variable.name)\(padding)  \(variable.description) (default: \(variable.defaultValue))"
+        environmentVariables.map { variable in
+            "  \(variable.name) (default: \(variable.defaultValue))\n      \(variable.description)"
         }.joined(separator: "\n")
     }
 

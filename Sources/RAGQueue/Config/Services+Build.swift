@@ -113,7 +113,7 @@ public func checkValkey(configuration: RAGQueueConfiguration) async throws(Confi
     do throws(ValkeyError) {
         try await client.send("PING")
     } catch {
-        throw ConfigurationError(setting: "VALKEY_URL", "cannot reach Valkey at \(valkey.redactedDescription): \(error.message)")
+        throw ConfigurationError(setting: "VALKEY_URL", "cannot reach Valkey: \(error.message)")
     }
 }
 

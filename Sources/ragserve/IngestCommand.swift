@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RAGQueue
+
+/// `ragserve ingest PATH... --collection NAME`: loads, chunks, embeds and stores documents.
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Index .txt, .md and .pdf files (directories walked) into a Qdrant collection.",
+        discussion: "PDFs are read with pdftotext -layout (poppler-utils), page by page. Points use langchain-qdrant's "
+            + "payload layout; ingesting a file again replaces its points. Embeddings are OpenAI's with OPENAI_API_KEY, "
+            + "local otherwise: query with the same model you index with."
+    )
+
+    @Argument(help: "Files or directories to ingest.")
+    var paths: [String]
+    @Option(help: "Collection to fill (default: RAG_COLLECTION, learning_vectors); created when missing.")
+    var collection: String?
+    @Option(help: "Longest chunk in characters (default: INGEST_CHUNK_SIZE, 1000).")
+    var chunkSize: Int?
+    @Option(help: "Characters shared by neighbouring chunks (default: INGEST_CHUNK_OVERLAP, 200).")
+    var chunkOverlap: Int?
+    @Option(help: "Chunks embedded per request (default: INGEST_BATCH_SIZE, 64).")
+    var batchSize: Int?
+
+    func run() async throws {
+        let configuration = try CommandSupport.configuration { configuration in
+            if let collection { configuration.rag.defaultCollection = collection }
+            if let chunkSize { configuration.ingest.chunkSize = chunkSize }
+            if let chunkOverlap { configuration.ingest.chunkOverlap = chunkOverlap }
+            if let batchSize { configuration.ingest.batchSize = batchSize }
+        }
+        let logger = CommandSupport.logger("ragserve.ingest", level: configuration.logLevel)
+        let httpClient: CurlHTTPClient
+        do {
+            httpClient = try buildHTTPClient(configuration: configuration, logger: logger)
+        } catch {
+            throw CommandSupport.fail(error)
+        }
+        let backends = buildRAGBackends(configuration: configuration, httpClient: httpClient, logger: logger)
+        let ingester = buildIngester(configuration: configuration, backends: backends)
+        let reporter = ProgressReporter(interactive: isatty(STDERR_FILENO) == 1)
+        reporter.line(
+            "ingesting into `\(ingester.configuration.collection)` with \(backends.embeddings.modelName)"
+                + (backends.usesLocalEmbeddings ? " (local: OPENAI_API_KEY is not set)" : "")
+        )
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let summary = try await ingester.ingest(paths: paths) { reporter.report($0) }
+            reporter.finish()
+            let elapsed = String(format: "%.1f", (clock.now - start).seconds)
+            reporter.line(
+                "done: \(summary.files) file(s), \(summary.pages) page(s), \(summary.chunks) chunk(s) of \(summary.dimension)-d vectors "
+                    + "in `\(summary.collection)`\(summary.createdCollection ? " (created)" : "") in \(elapsed) s"
+            )
+        } catch {
+            reporter.finish()
+            await httpClient.shutdown()
+            throw CommandSupport.fail(error)
+        }
+        await httpClient.shutdown()
+    }
+}

@@ -1,1 +1,0 @@
-print("ragserve: not built yet")
