@@ -59,6 +59,16 @@ final class InFlightJobs: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Wakes every waiter, as if a job had ended (shutdown).
+    func wakeAll() {
+        let waiters = state.withLock { state in
+            let waiters = Array(state.waiters.values)
+            state.waiters = [:]
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Returns when fewer than `limit` jobs run (at once if so already), when any job ends, or when
     /// the calling task is cancelled.
     func waitForChange(below limit: Int) async {

@@ -78,6 +78,7 @@ public final class Worker: Service {
     public func stop() {
         stopping.withLock { $0 = true }
         waiter.close()
+        inFlight.wakeAll()
     }
 
     private var isStopping: Bool { stopping.withLock { $0 } }

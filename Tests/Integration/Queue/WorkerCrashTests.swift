@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import RAGQueue
+
+@Suite("Worker processes that die")
+struct WorkerCrashTests {
+    @Test("a worker killed with SIGKILL mid-job: another finishes it, one result, the late write is refused")
+    func sigkillMidJob() async throws {
+        try await withQueue(configure: { $0.lease = .seconds(1) }) { harness in
+            let store = harness.store
+            let arguments = [
+                "queue-worker", "--valkey-url", harness.server.url, "--prefix", harness.configuration.prefix,
+                "--concurrency", "1", "--lease-ms", "1000",
+            ]
+            let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
+            let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
+            await events.start()
+            defer { events.close() }
+            let statusChanges = events.events(for: id)
+
+            let doomed = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
+            try doomed.start()
+            for await event in statusChanges where event == .status(.started) { break }
+            let started = try #require(try await store.job(id))
+            #expect(started.status == .started)
+            let killedLease = JobLease(id: id, token: started.token)
+            let killedAt = ContinuousClock.now
+            await doomed.stop(with: SIGKILL)
+
+            let survivor = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
+            try survivor.start()
+            defer { Task { await survivor.stop() } }
+            for await event in statusChanges where event == .status(.started) { break }
+            #expect(ContinuousClock.now - killedAt < .seconds(2) + .milliseconds(500), "running again within about 2 x the lease")
+
+            let record = try await waitForEnd(id, harness: harness)
+            #expect(record.status == .finished)
+            #expect(record.attempts == 2)
+            #expect(record.token > killedLease.token)
+            #expect(record.result == Array("slept 1500".utf8))
+            await #expect(throws: QueueError.staleToken(id)) {
+                try await store.complete(killedLease, result: Array("late".utf8), timings: [:])
+            }
+            #expect(try await store.job(id)?.result == Array("slept 1500".utf8))
+            #expect(try await store.stats().counters["finished"] == 1, "exactly one result")
+            await survivor.stop()
+        }
+    }
+
+    @Test("SIGTERM hands unfinished jobs back; none is lost")
+    func gracefulShutdown() async throws {
+        try await withQueue(configure: { $0.lease = .seconds(5) }) { harness in
+            let store = harness.store
+            var configuration = Worker.Configuration()
+            configuration.concurrency = 4
+            configuration.shutdownGrace = .milliseconds(200)
+            let worker = Worker(store: store, queue: harness.configuration, handlers: [SleepJobHandler()], configuration: configuration, logger: testLogger("shutdown"))
+            var ids: [JobID] = []
+            for _ in 0..<4 { ids.append(try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("60000".utf8))).id) }
+            let running = Task { try await worker.run() }
+            try await eventually("four jobs to start") { try await store.stats().active == 4 }
+            worker.stop()
+            try await running.value
+            let stats = try await store.stats()
+            #expect(stats.active == 0)
+            #expect(stats.waiting == 4, "every unfinished job is back in the queue")
+            for id in ids {
+                let record = try #require(try await store.job(id))
+                #expect(record.status == .queued)
+                #expect(record.attempts == 0, "a handed-back attempt does not count")
+            }
+        }
+    }
+
+    @Test("a running job is told to stop when canceled, and ends canceled")
+    func cancelRunning() async throws {
+        try await withQueue(configure: { $0.lease = .milliseconds(800) }) { harness in
+            let store = harness.store
+            let worker = Worker(store: store, queue: harness.configuration, handlers: [SleepJobHandler()], logger: testLogger("cancel"))
+            let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("60000".utf8))).id
+            let running = Task { try await worker.run() }
+            try await eventually("the job to start") { try await store.job(id)?.status == .started }
+            #expect(try await store.cancel(id) == .requested)
+            let record = try await waitForEnd(id, harness: harness, timeout: .seconds(10))
+            #expect(record.status == .canceled)
+            worker.stop()
+            try await running.value
+        }
+    }
+}
