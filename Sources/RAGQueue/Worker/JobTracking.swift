@@ -33,7 +33,7 @@ final class InFlightJobs: Sendable {
 
     private struct State {
         var entries: [JobID: Entry] = [:]
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [Int: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextWaiter = 0
     }
 
@@ -50,27 +50,28 @@ final class InFlightJobs: Sendable {
     }
 
     func remove(_ id: JobID) {
-        let waiters = state.withLock { state in
+        let ready = state.withLock { state in
             state.entries[id] = nil
-            let waiters = state.waiters.values
-            state.waiters = [:]
-            return Array(waiters)
+            let count = state.entries.count
+            let ready = state.waiters.filter { count < $0.value.limit }
+            for key in ready.keys { state.waiters[key] = nil }
+            return ready.values.map(\.continuation)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in ready { waiter.resume() }
     }
 
     /// Wakes every waiter, as if a job had ended (shutdown).
     func wakeAll() {
         let waiters = state.withLock { state in
-            let waiters = Array(state.waiters.values)
+            let waiters = state.waiters.values.map(\.continuation)
             state.waiters = [:]
             return waiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns when fewer than `limit` jobs run (at once if so already), when any job ends, or when
-    /// the calling task is cancelled.
+    /// Returns when fewer than `limit` jobs run (at once if so already), on `wakeAll()`, or when the
+    /// calling task is cancelled.
     func waitForChange(below limit: Int) async {
         let id = state.withLock { state in
             state.nextWaiter += 1
@@ -80,13 +81,13 @@ final class InFlightJobs: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state in
                     if state.entries.count < limit || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                    state.waiters[id] = (limit, continuation)
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
         }
     }
 }

@@ -86,14 +86,18 @@ public final class Worker: Service {
     private func claimLoop() async {
         var failures = 0
         while !isStopping {
-            let free = configuration.concurrency - inFlight.count
-            if free <= 0 {
-                await inFlight.waitForChange(below: configuration.concurrency)
+            // Claim in batches: while jobs run, wait until a quarter of the slots is free, so one
+            // script call fetches several jobs instead of one per finished job.
+            let running = inFlight.count
+            let batch = max(1, configuration.concurrency / 4)
+            let free = configuration.concurrency - running
+            if free <= 0 || (running > 0 && free < batch) {
+                await inFlight.waitForChange(below: configuration.concurrency - batch + 1)
                 continue
             }
-            let batch: ClaimBatch
+            let claimed: ClaimBatch
             do {
-                batch = try await store.claim(workerID: configuration.id, count: free)
+                claimed = try await store.claim(workerID: configuration.id, count: free)
                 failures = 0
             } catch {
                 failures += 1
@@ -103,10 +107,10 @@ public final class Worker: Service {
                 try? await Task.sleep(for: .milliseconds(min(50 * (1 << min(failures, 5)), 1000)))
                 continue
             }
-            for job in batch.jobs { start(job) }
-            if batch.jobs.isEmpty {
+            for job in claimed.jobs { start(job) }
+            if claimed.jobs.isEmpty {
                 var wait = configuration.idleWait
-                if let due = batch.nextDueMilliseconds {
+                if let due = claimed.nextDueMilliseconds {
                     let untilDue = Duration.milliseconds(max(due - Date().epochMilliseconds, 10))
                     wait = min(wait, untilDue)
                 }

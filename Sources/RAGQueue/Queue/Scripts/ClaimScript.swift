@@ -30,9 +30,13 @@ extension QueueScripts {
           if record[1] == 'queued' then
             local token = redis.call('INCR', KEYS[5])
             local attempts = tonumber(record[2]) + 1
-            redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', token,
-              'worker', ARGV[3], 'started_at', now, 'lease_until', deadline)
-            redis.call('HSETNX', key, 'first_started_at', now)
+            if attempts == 1 then
+              redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', token,
+                'worker', ARGV[3], 'started_at', now, 'lease_until', deadline, 'first_started_at', now)
+            else
+              redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', token,
+                'worker', ARGV[3], 'started_at', now, 'lease_until', deadline)
+            end
             redis.call('ZADD', KEYS[2], deadline, id)
             publish(ARGV[6], id, 'started')
             taken = taken + 1

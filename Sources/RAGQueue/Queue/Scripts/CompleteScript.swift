@@ -13,9 +13,8 @@ extension QueueScripts {
           if refused[1] == -4 and refused[2] == 'finished' then return {1} end
           return refused
         end
-        redis.call('HSET', KEYS[1], 'result', ARGV[4], 'timings', ARGV[5])
         redis.call('ZREM', KEYS[2], ARGV[1])
-        finish(KEYS[1], ARGV[1], 'finished', ARGV[3], ARGV[6], ARGV[7])
+        finish(KEYS[1], ARGV[1], 'finished', ARGV[3], ARGV[6], ARGV[7], {'result', ARGV[4], 'timings', ARGV[5]})
         redis.call('HINCRBY', KEYS[3], 'finished', 1)
         return {0}
         """)

@@ -7,7 +7,7 @@ extension QueueScripts {
         KEYS[5] scheduled    KEYS[6] idempotency key (unused when ARGV[9] is 0)
         ARGV[1] id  ARGV[2] kind  ARGV[3] payload  ARGV[4] now (ms)  ARGV[5] max attempts
         ARGV[6] request id  ARGV[7] tenant  ARGV[8] max depth (0 = none)  ARGV[9] has idempotency key
-        ARGV[10] idempotency key ttl (ms)  ARGV[11] events channel
+        ARGV[10] idempotency key ttl (ms)  ARGV[11] events channel (unused: a new id has no listener yet)
         Returns {0, id} for a new job, {1, existing id} for a repeated idempotency key,
         {-5, depth} when the queue is full. ]]
         if ARGV[9] == '1' then
@@ -30,7 +30,7 @@ extension QueueScripts {
         redis.call('LPUSH', KEYS[2], ARGV[1])
         redis.call('ZADD', KEYS[3], 0, 'w')
         redis.call('HINCRBY', KEYS[4], 'enqueued', 1)
-        publish(ARGV[11], ARGV[1], 'queued')
+        -- No event: nobody can be waiting on an id that did not exist a moment ago.
         return {0, ARGV[1]}
         """)
 }

@@ -26,10 +26,13 @@ enum QueueScripts {
           return #due
         end
 
-        -- Ends a job: status, end time, expiry of the record and of its idempotency key.
-        local function finish(key, id, status, now, ttl, channel)
-          redis.call('HSET', key, 'status', status, 'ended_at', now)
-          redis.call('HDEL', key, 'lease_until')
+        -- Ends a job: status, end time, expiry of the record and of its idempotency key. `extra` holds
+        -- more field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it
+        -- unless the job is started.)
+        local function finish(key, id, status, now, ttl, channel, extra)
+          local fields = {'status', status, 'ended_at', now}
+          if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
+          redis.call('HSET', key, unpack(fields))
           redis.call('PEXPIRE', key, ttl)
           local idem = redis.call('HGET', key, 'idem_key')
           if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
