@@ -39,12 +39,12 @@ struct BenchQueueCommand: AsyncParsableCommand {
         let client = try ValkeyClient(url: url)
 
         print("no-op jobs end to end (enqueue, claim, complete); \(jobs) jobs per row; Valkey at \(url)")
-        print("processes  concurrency      jobs/s   commands/job")
+        print("processes  concurrency      jobs/s   commands/job   calls/job")
         do {
             for count in processCounts {
                 for perProcess in concurrencies {
                     let row = try await measure(client: client, url: url, processes: count, concurrency: perProcess)
-                    print(String(format: "%9d  %11d  %10.0f  %13.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob))
+                    print(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
                 }
             }
         } catch {
@@ -56,7 +56,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
         await server?.stop()
     }
 
-    private func measure(client: ValkeyClient, url: String, processes: Int, concurrency: Int) async throws -> (jobsPerSecond: Double, commandsPerJob: Double) {
+    private func measure(client: ValkeyClient, url: String, processes: Int, concurrency: Int) async throws -> (jobsPerSecond: Double, commandsPerJob: Double, callsPerJob: Double) {
         var queue = QueueConfiguration()
         queue.prefix = "bench-\(JobID().rawValue.prefix(8))"
         queue.maxDepth = 0
@@ -71,6 +71,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
         try await waitFor(seconds: 30, "worker processes to register") { try await store.stats().liveWorkers == processes }
 
         let commandsBefore = try await Self.commandsProcessed(client)
+        let callsBefore = try await Self.clientCalls(client)
         let start = ContinuousClock.now
         let perProducer = jobs / producers
         let remainder = jobs % producers
@@ -88,10 +89,10 @@ struct BenchQueueCommand: AsyncParsableCommand {
         try await waitFor(seconds: 600, "every job to finish") { try await store.stats().counters["finished", default: 0] >= jobs }
         let elapsed = ContinuousClock.now - start
         let commandsAfter = try await Self.commandsProcessed(client)
+        let callsAfter = try await Self.clientCalls(client)
         for worker in workers { await worker.stop() }
-        _ = try await client.send("DEL", queue.prefix)  // nothing to clean beyond expiring records
         let seconds = elapsed.seconds
-        return (Double(jobs) / seconds, Double(commandsAfter - commandsBefore) / Double(jobs))
+        return (Double(jobs) / seconds, Double(commandsAfter - commandsBefore) / Double(jobs), Double(callsAfter - callsBefore) / Double(jobs))
     }
 
     /// Polls `condition` every 10 ms: the benchmark's own bookkeeping, outside the measured path.
@@ -109,6 +110,19 @@ struct BenchQueueCommand: AsyncParsableCommand {
             return Int(line.split(separator: ":")[1]) ?? 0
         }
         return 0
+    }
+
+    /// Calls clients made: script runs and blocking waits (commands inside scripts are not counted).
+    private static func clientCalls(_ client: ValkeyClient) async throws -> Int {
+        let info = try await client.send("INFO", "commandstats").string ?? ""
+        var calls = 0
+        for line in info.split(whereSeparator: \.isNewline) {
+            for command in ["cmdstat_evalsha:", "cmdstat_eval:", "cmdstat_bzpopmin:"] where line.hasPrefix(command) {
+                let fields = line.dropFirst(command.count).split(separator: ",")
+                if let first = fields.first, first.hasPrefix("calls=") { calls += Int(first.dropFirst(6)) ?? 0 }
+            }
+        }
+        return calls
     }
 
     static func parseList(_ text: String, name: String) throws -> [Int] {
