@@ -76,11 +76,16 @@ public final class JobEvents: Sendable {
     public func waitForEnd(of id: JobID, in store: any JobStore, timeout: Duration) async throws(QueueError) -> JobRecord? {
         let stream = events(for: id)
         // Subscribe first, then read: an end that happens in between is not missed.
-        guard let first = try await store.job(id) else { return nil }
-        if first.status.isTerminal { return first }
-        let ended = await Self.firstEnd(of: stream, timeout: timeout)
-        _ = ended
-        return try await store.job(id)
+        guard var record = try await store.job(id) else { return nil }
+        let deadline = ContinuousClock.now + timeout
+        while !record.status.isTerminal {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero, await Self.firstEnd(of: stream, timeout: remaining) else { break }
+            // An end event or a resync: read the record again (after a resync it may still run).
+            guard let fresh = try await store.job(id) else { return nil }
+            record = fresh
+        }
+        return record
     }
 
     private static func firstEnd(of stream: AsyncStream<Event>, timeout: Duration) async -> Bool {
