@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "RAGQueue", targets: ["RAGQueue"]),
         .library(name: "FakeBackends", targets: ["FakeBackends"]),
+        .library(name: "RAGQueueAPI", targets: ["RAGQueueAPI"]),
         .executable(name: "ragserve", targets: ["ragserve"]),
         .executable(name: "ragsim", targets: ["ragsim"]),
     ],
@@ -49,6 +50,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The HTTP API is a module of its own (below): loading Hummingbird's C modules into this
+            // one changes which clang module owns `timespec`, which breaks the Valkey threads' code.
+            exclude: ["API"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RAGQueueAPI",
+            dependencies: [
+                "RAGQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/RAGQueue/API",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -63,6 +79,7 @@ let package = Package(
             name: "ragserve",
             dependencies: [
                 "RAGQueue",
+                "RAGQueueAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -84,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["RAGQueue", "FakeBackends"],
+            dependencies: ["RAGQueue", "RAGQueueAPI", "FakeBackends", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/Unit",
             swiftSettings: swiftSettings
         ),
@@ -92,9 +109,11 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "RAGQueue",
+                "RAGQueueAPI",
                 "FakeBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Integration",
             swiftSettings: swiftSettings

@@ -12,6 +12,8 @@ struct RagServe: AsyncParsableCommand {
         subcommands: [
             WorkerCommand.self,
             IngestCommand.self,
+            APICommand.self,
+            QueryCommand.self,
         ]
     )
 }

@@ -1,0 +1,93 @@
+import Prometheus
+import RAGQueue
+
+/// The API's Prometheus metrics, from one place: names are constants here, labels are the route
+/// template, method, status and small fixed sets; never ids or raw paths.
+public final class APIMetrics: Sendable {
+    /// Metric names, with their help texts.
+    public enum Name {
+        /// `ragqueue_api_requests_total`: requests by `route`, `method`, `status`.
+        public static var requests: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_requests", unitName: "total", helpText: "HTTP requests by route template, method and status.")
+        }
+        /// `ragqueue_api_jobs_enqueued_total`: jobs the API enqueued (idempotent replays not counted).
+        public static var jobsEnqueued: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_jobs_enqueued", unitName: "total", helpText: "Jobs enqueued through the API.")
+        }
+        /// `ragqueue_api_auth_failures_total`: requests refused for a missing or unknown key.
+        public static var authFailures: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_auth_failures", unitName: "total", helpText: "Requests without a valid API key.")
+        }
+        /// `ragqueue_api_rate_limited_total`: requests refused by the rate limit.
+        public static var rateLimited: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_rate_limited", unitName: "total", helpText: "Requests refused by the per-key rate limit.")
+        }
+        /// `ragqueue_api_webhook_deliveries_total`: deliveries by `outcome` (`delivered`, `retried`, `abandoned`).
+        public static var webhooks: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_webhook_deliveries", unitName: "total", helpText: "Webhook delivery attempts by outcome.")
+        }
+        /// `ragqueue_queue_jobs`: jobs by `state`, read on every scrape.
+        public static var queueJobs: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_queue_jobs", unitName: "", helpText: "Jobs in the queue by state.")
+        }
+        /// `ragqueue_queue_oldest_waiting_seconds`: age of the oldest waiting job, read on every scrape.
+        public static var oldestWaiting: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_queue_oldest_waiting", unitName: "seconds", helpText: "Age of the oldest waiting job in seconds.")
+        }
+        /// `ragqueue_queue_live_workers`: workers with a current heartbeat, read on every scrape.
+        public static var liveWorkers: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_queue_live_workers", unitName: "", helpText: "Workers with a current heartbeat.")
+        }
+        /// `ragqueue_queue_events`: the queue's lifetime counters by `event`, read on every scrape.
+        public static var queueEvents: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_queue_events", unitName: "", helpText: "Queue lifetime counters by event.")
+        }
+    }
+
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    /// See `Name.jobsEnqueued`.
+    let jobsEnqueued: Counter
+    /// See `Name.authFailures`.
+    let authFailures: Counter
+    /// See `Name.rateLimited`.
+    let rateLimited: Counter
+
+    /// Metrics in `registry` (a fresh one by default, so tests do not share counts).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        jobsEnqueued = registry.makeCounter(descriptor: Name.jobsEnqueued)
+        authFailures = registry.makeCounter(descriptor: Name.authFailures)
+        rateLimited = registry.makeCounter(descriptor: Name.rateLimited)
+    }
+
+    /// Counts one request.
+    func recordRequest(route: String, method: String, status: Int) {
+        registry.makeCounter(descriptor: Name.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+    }
+
+    /// Counts one webhook delivery outcome.
+    func recordWebhook(outcome: String) {
+        registry.makeCounter(descriptor: Name.webhooks, labels: [("outcome", outcome)]).increment()
+    }
+
+    /// Sets the queue gauges from a fresh snapshot.
+    func update(from stats: QueueStats) {
+        let states: [(String, Int)] = [
+            ("waiting", stats.waiting), ("active", stats.active), ("scheduled", stats.scheduled), ("failed", stats.failed),
+        ]
+        for (state, count) in states {
+            registry.makeGauge(descriptor: Name.queueJobs, labels: [("state", state)]).set(Double(count))
+        }
+        registry.makeGauge(descriptor: Name.oldestWaiting).set(stats.oldestWaitingSeconds)
+        registry.makeGauge(descriptor: Name.liveWorkers).set(Double(stats.liveWorkers))
+        for (event, count) in stats.counters {
+            registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double(count))
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    func render() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Testing
+@testable import RAGQueue
+@testable import RAGQueueAPI
+
+/// Kind `rag.query` for tests: answers `answer to: <query>` at once with a canned `RAGAnswer`.
+/// For `stream: true` it first appends the answer's words to the job's token stream in the format of
+/// `docs/streaming.md`.
+struct CannedRAGHandler: JobHandler {
+    let kind = RAGQuery.kind
+    let valkey: ValkeyClient
+    let keys: QueueKeys
+    /// Milliseconds to hold each job before answering (lets tests observe `started`).
+    var holdMilliseconds = 0
+
+    static func answer(to query: String) -> String { "answer to: \(query)" }
+
+    func run(_ job: ClaimedJob, context: JobContext) async throws -> [UInt8] {
+        let query = try JSONDecoder().decode(RAGQuery.self, from: Data(job.payload))
+        let answer = Self.answer(to: query.query)
+        if holdMilliseconds > 0 {
+            let end = ContinuousClock.now + .milliseconds(holdMilliseconds)
+            while ContinuousClock.now < end {
+                try context.checkCancellation()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        if query.stream {
+            // The entry format of docs/streaming.md, written directly so the test needs no pipeline code.
+            try await valkey.send("XADD", keys.tokens(job.id), "*", "attempt", job.attempt)
+            let words = answer.split(separator: " ", omittingEmptySubsequences: false)
+            for (index, word) in words.enumerated() {
+                try await valkey.send("XADD", keys.tokens(job.id), "*", "text", index == 0 ? String(word) : " " + word)
+            }
+            try await valkey.send("XADD", keys.tokens(job.id), "*", "end", "stop")
+        }
+        let result = RAGAnswer(
+            answer: answer, sources: [], model: "canned", embeddingModel: "canned", collection: query.collection ?? "default", usage: nil
+        )
+        return Array(try JSONEncoder().encode(result))
+    }
+}
+
+/// The API on a free loopback port, in front of a private Valkey, with an optional in-process worker.
+struct APIHarness: Sendable {
+    let queue: QueueHarness
+    let baseURL: String
+    let http: CurlHTTPClient
+    let metrics: APIMetrics
+
+    /// Sends a request to the API; `body` as raw bytes with its content type.
+    func send(
+        _ method: HTTPClientRequest.Method, _ path: String, headers: HTTPClientHeaders = [:], body: String? = nil,
+        contentType: String? = "application/json"
+    ) async throws -> HTTPClientResponse {
+        var headers = headers
+        if body != nil, let contentType, !headers.contains("Content-Type") { headers.add(name: "Content-Type", value: contentType) }
+        return try await http.execute(HTTPClientRequest(
+            url: baseURL + path, method: method, headers: headers, body: body.map { Data($0.utf8) }, timeout: .seconds(40)
+        ))
+    }
+
+    /// Submits a v1 query and returns its id, expecting 202.
+    func submit(_ query: String, extra: String = "", headers: HTTPClientHeaders = [:]) async throws -> String {
+        let body = #"{"query":"\#(query)"\#(extra.isEmpty ? "" : "," + extra)}"#
+        let response = try await send(.post, "/v1/queries", headers: headers, body: body)
+        #expect(response.status == 202, "submit answered \(response.status): \(response.text)")
+        return try #require(response.json["id"]?.stringValue)
+    }
+}
+
+extension HTTPClientResponse {
+    /// The body parsed as JSON (`null` when it is not JSON).
+    var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: body)) ?? .null }
+    /// The body as text.
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Runs `body` against the API (and, with `worker`, a worker running `CannedRAGHandler`), all torn
+/// down afterwards.
+func withAPI<T: Sendable>(
+    worker: Bool = false,
+    holdMilliseconds: Int = 0,
+    configureQueue: (inout QueueConfiguration) -> Void = { _ in },
+    configure: (inout APIConfiguration) -> Void = { _ in },
+    _ body: (APIHarness) async throws -> T
+) async throws -> T {
+    try await withQueue(configure: configureQueue) { queue in
+        let keys = try queue.configuration.keys()
+        let events = JobEvents(configuration: queue.client.configuration, keys: keys)
+        await events.start()
+        let http = try CurlHTTPClient()
+        var configuration = APIConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configure(&configuration)
+        let metrics = APIMetrics()
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try buildAPIApplication(
+            store: queue.store, events: events, valkey: queue.client, queue: queue.configuration, configuration: configuration,
+            logger: testLogger("api"), httpClient: http, metrics: metrics, onServerRunning: { portContinuation.yield($0) }
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if worker {
+            var workerConfiguration = Worker.Configuration()
+            workerConfiguration.idleWait = .milliseconds(200)
+            workerConfiguration.shutdownGrace = .seconds(1)
+            let handler = CannedRAGHandler(valkey: queue.client, keys: keys, holdMilliseconds: holdMilliseconds)
+            services.append(.init(service: Worker(
+                store: queue.store, queue: queue.configuration, handlers: [handler], configuration: workerConfiguration, logger: testLogger("worker")
+            )))
+        }
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: testLogger("api-group"))
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let task = Task { try await group.run() }
+        func tearDown() async {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+            events.close()
+            await http.shutdown()
+        }
+        let port = await withTaskGroup(of: Int?.self) { race in
+            race.addTask { for await port in ports { return port }; return nil }
+            race.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+            let first = await race.next() ?? nil
+            race.cancelAll()
+            return first
+        }
+        guard let port else {
+            await tearDown()
+            Issue.record("the API did not start")
+            throw CancellationError()
+        }
+        let harness = APIHarness(queue: queue, baseURL: "http://127.0.0.1:\(port)", http: http, metrics: metrics)
+        do {
+            let result = try await body(harness)
+            await tearDown()
+            return result
+        } catch {
+            await tearDown()
+            throw error
+        }
+    }
+}
