@@ -50,9 +50,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The HTTP API is a module of its own (below): loading Hummingbird's C modules into this
+            // The HTTP server is a module of its own (below): loading Hummingbird's C modules into this
             // one changes which clang module owns `timespec`, which breaks the Valkey threads' code.
-            exclude: ["API"],
+            // The API's configuration (API/Configuration) stays here, in RAGQueueConfiguration's reach.
+            exclude: ["API/HTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -64,7 +65,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/RAGQueue/API",
+            path: "Sources/RAGQueue/API/HTTP",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,4 @@
 import Foundation
-import RAGQueue
 
 extension APIConfiguration {
     /// The configuration that `environment` describes (see the type's summary for the names), with

@@ -1,5 +1,3 @@
-import RAGQueue
-
 /// How the HTTP API behaves. Wiring (address, keys) apart from behaviour (limits, webhooks).
 ///
 /// Environment variables (read by `APIConfiguration.fromEnvironment`):
