@@ -10,61 +10,71 @@ import UnixSignals
 struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",
-        abstract: "Serve the HTTP API: submit questions, read status and answers, stream events."
+        abstract: "Serve the HTTP API: submit questions, read status and answers, stream events.",
+        discussion: "Prints API_URL=http://host:port on standard output once it accepts connections. "
+            + "SIGTERM or SIGINT lets requests in flight finish, then stops."
     )
 
-    @Option(help: "Address to bind (default: API_HOST or 0.0.0.0).")
+    @Option(help: "Address to bind (default: API_HOST, 0.0.0.0).")
     var host: String?
-    @Option(help: "Port to bind; 0 picks a free one (default: API_PORT or 8000).")
+    @Option(help: "Port to bind; 0 picks a free one (default: API_PORT, 8000).")
     var port: Int?
-    @Option(help: "Valkey URL (default: VALKEY_URL or valkey://127.0.0.1:6379).")
-    var valkeyURL: String?
-    @Option(help: "Queue key prefix (default: RAGQ_PREFIX or ragq).")
-    var prefix: String?
-    @Option(help: "Queue name (default: RAGQ_QUEUE or default).")
+    @Option(help: "Queue name (default: RAGQ_QUEUE, default).")
     var queue: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error (default: LOG_LEVEL or info).")
-    var logLevel: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "ragserve.api")
-        logger.logLevel = Logger.Level(rawValue: logLevel ?? environment["LOG_LEVEL"] ?? "info") ?? .info
-
-        var configuration: APIConfiguration
-        do {
-            configuration = try APIConfiguration.fromEnvironment(environment)
-        } catch {
-            throw ValidationError(error.message)
+        let configuration = try CommandSupport.configuration { configuration in
+            if let queue { configuration.queue.name = queue }
         }
-        if let host { configuration.host = host }
-        if let port { configuration.port = port }
+        let logger = CommandSupport.logger("ragserve.api", level: configuration.logLevel)
+        var api: APIConfiguration
+        do {
+            api = try APIConfiguration.fromEnvironment()
+        } catch {
+            throw CommandSupport.fail(error)
+        }
+        if let host { api.host = host }
+        if let port { api.port = port }
 
-        let client = try ValkeyClient(url: valkeyURL ?? environment["VALKEY_URL"] ?? "valkey://127.0.0.1:6379")
-        var queueConfiguration = QueueConfiguration()
-        if let prefix = prefix ?? environment["RAGQ_PREFIX"] { queueConfiguration.prefix = prefix }
-        if let queue = queue ?? environment["RAGQ_QUEUE"] { queueConfiguration.name = queue }
-        let store = try ValkeyJobStore(client: client, configuration: queueConfiguration)
-        let events = JobEvents(configuration: client.configuration, keys: try queueConfiguration.keys())
+        let client: ValkeyClient
+        let store: ValkeyJobStore
+        do {
+            client = try ValkeyClient(url: configuration.valkeyURL)
+            store = try ValkeyJobStore(client: client, configuration: configuration.queue)
+        } catch {
+            throw CommandSupport.fail(error)
+        }
+        let events = JobEvents(configuration: client.configuration, keys: store.keys)
         await events.start()
         let httpClient = try CurlHTTPClient(logger: logger)
-        let shownHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-        let app = try buildAPIApplication(
-            store: store, events: events, valkey: client, queue: queueConfiguration, configuration: configuration,
-            logger: logger, httpClient: httpClient,
-            onServerRunning: { port in
-                // One line for scripts that start the API on port 0 and need its address.
-                FileHandle.standardOutput.write(Data("API_URL=http://\(shownHost):\(port)\n".utf8))
-            }
-        )
+        let shownHost = api.host == "0.0.0.0" ? "127.0.0.1" : api.host
+        let app: any Service
+        do {
+            app = try buildAPIApplication(
+                store: store, events: events, valkey: client, queue: configuration.queue, configuration: api,
+                logger: logger, httpClient: httpClient,
+                onServerRunning: { port in
+                    // One line for scripts that start the API on port 0 and need its address.
+                    FileHandle.standardOutput.write(Data("API_URL=http://\(shownHost):\(port)\n".utf8))
+                }
+            )
+        } catch {
+            throw CommandSupport.fail(error)
+        }
         logger.info("api starting", metadata: [
-            "valkey": "\(client.configuration.redactedDescription)", "keys": "\(configuration.apiKeys.count)",
+            "valkey": "\(client.configuration.redactedDescription)", "api.keys": "\(api.apiKeys.count)",
         ])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: httpClient), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            events.close()
+            client.close()
+            throw CommandSupport.fail(error)
+        }
         events.close()
         client.close()
     }
