@@ -110,7 +110,7 @@ public struct TextChunker: Sendable, Hashable {
         var length = 0
         func emit() {
             let text = Self.trimmed(window.joined())
-            if !text.isEmpty, chunks.last != text { chunks.append(text) }
+            if !text.isEmpty { chunks.append(text) }
         }
         for piece in pieces {
             let pieceLength = piece.count

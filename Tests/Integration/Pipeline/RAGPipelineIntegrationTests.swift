@@ -1,0 +1,141 @@
+import FakeBackends
+import Foundation
+import Testing
+
+@testable import RAGQueue
+
+/// The RAG worker end to end: real Valkey, fake OpenAI and Qdrant, an ingested corpus.
+/// `swift test --filter RAGPipelineIntegrationTests`.
+@Suite("RAG pipeline end to end")
+struct RAGPipelineIntegrationTests {
+    @Test("questions through the queue get answers citing the page that holds the answer")
+    func citesRightPages() async throws {
+        try await withRAGStack { stack in
+            let questions: [(String, String)] = [
+                ("Why do volcanoes erupt and where does lava flow?", "1"),
+                ("How do worker bees turn nectar into honey in the hive?", "2"),
+                ("What did a lighthouse keeper do with the lamp?", "3"),
+            ]
+            var jobs: [(JobID, String, String)] = []
+            for (question, page) in questions {
+                jobs.append((try await stack.ask(RAGQuery(query: question, topK: 1)), question, page))
+            }
+            for (id, question, page) in jobs {
+                let record = try await waitForEnd(id, harness: stack.harness)
+                #expect(record.status == .finished)
+                let answer = try stack.answer(of: record)
+                #expect(answer.answer.hasPrefix("Fake answer to: \(question)"))
+                #expect(answer.answer.contains("(see page \(page))"), "\(answer.answer)")
+                #expect(answer.sources.count == 1)
+                #expect(answer.sources.first?.pageLabel == page)
+                #expect(answer.sources.first?.page == Int(page)! - 1)
+                #expect(answer.sources.first?.source == stack.pdfPath)
+                #expect(answer.collection == stack.collection)
+                #expect(answer.model == "gpt-4.1-mini")
+                #expect(answer.embeddingModel == "text-embedding-3-small")
+                #expect(answer.usage != nil)
+                #expect(Set(record.timings.keys).isSuperset(of: ["embed", "retrieve", "generate"]))
+            }
+
+            // Without pages (a markdown file), the answer cites none; a filter restricts the sources.
+            let bread = try await stack.ask(RAGQuery(query: "How does sourdough bread rise with a starter?", topK: 1))
+            let breadAnswer = try stack.answer(of: try await waitForEnd(bread, harness: stack.harness))
+            #expect(breadAnswer.sources.first?.source?.hasSuffix("bread.md") == true)
+            #expect(!breadAnswer.answer.contains("see page"))
+
+            let filtered = try await stack.ask(RAGQuery(query: "bees and honey", topK: 4, filter: ["metadata.page_label": "3"]))
+            let filteredAnswer = try stack.answer(of: try await waitForEnd(filtered, harness: stack.harness))
+            #expect(!filteredAnswer.sources.isEmpty)
+            #expect(filteredAnswer.sources.allSatisfy { $0.pageLabel == "3" })
+        }
+    }
+
+    @Test("injected 429s and 500s are retried until the job succeeds")
+    func transientFaultsRetried() async throws {
+        let faults = FaultPlan<FakeOpenAIServer.Endpoint>(
+            perEndpoint: [
+                .chatCompletions: .init(failFirst: 1, failFirstKind: .tooManyRequests),
+                .embeddings: .init(failFirst: 1, failFirstKind: .internalServerError),
+            ],
+            retryAfter: .milliseconds(200)
+        )
+        try await withRAGStack(openAI: .init(faults: faults)) { stack in
+            let id = try await stack.ask(RAGQuery(query: "How do worker bees make honey?", topK: 1))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .finished)
+            // Attempt 1: embeddings 500; attempt 2: chat 429 (retry-after 200 ms); attempt 3 succeeds.
+            #expect(record.attempts == 3)
+            #expect(record.error?.code == "rate_limited")
+            #expect(record.error?.retryAfterSeconds == 0.2)
+            #expect(try stack.answer(of: record).answer.contains("(see page 2)"))
+        }
+    }
+
+    @Test("a missing collection fails the job at once with a message naming it")
+    func missingCollection() async throws {
+        try await withRAGStack { stack in
+            let id = try await stack.ask(RAGQuery(query: "anything", collection: "no_such_collection"))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .failed)
+            #expect(record.attempts == 1)
+            #expect(record.error?.code == "collection_not_found")
+            #expect(record.error?.transient == false)
+            #expect(record.error?.message.contains("no_such_collection") == true)
+        }
+    }
+
+    @Test("a refused API key fails the job at once, and the key never shows")
+    func badKey() async throws {
+        try await withRAGStack(configure: { $0.openAI.apiKey = "sk-invalid-0123456789abcdef" }) { stack in
+            let id = try await stack.ask(RAGQuery(query: "How do bees make honey?"))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .failed)
+            #expect(record.attempts == 1)
+            #expect(record.error?.code == "unauthorized")
+            #expect(record.error?.message.contains("OPENAI_API_KEY") == true)
+            #expect(record.error?.message.contains("0123456789abcdef") == false)
+        }
+    }
+
+    @Test("a bad payload fails as invalid_payload without retries")
+    func badPayload() async throws {
+        try await withRAGStack { stack in
+            let id = try await stack.harness.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: Array(#"{"question":1}"#.utf8))).id
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .failed)
+            #expect(record.attempts == 1)
+            #expect(record.error?.code == "invalid_payload")
+        }
+    }
+
+    @Test("a streamed answer's token stream concatenates to the stored answer")
+    func streaming() async throws {
+        try await withRAGStack { stack in
+            let id = try await stack.ask(RAGQuery(query: "What guides ships along the coast?", topK: 2, stream: true))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .finished)
+            let answer = try stack.answer(of: record)
+            let key = try stack.harness.configuration.keys().tokens(id)
+            let entries = try await TokenStreamTestReader.entries(stack.harness.client, key: key)
+            #expect(entries.first?.first?.0 == "attempt")
+            #expect(entries.last?.first?.0 == "end")
+            let text = entries.compactMap { fields in fields.first(where: { $0.0 == "text" })?.1 }
+            #expect(text.count > 3)
+            #expect(text.joined() == answer.answer)
+            let ttl = try await stack.harness.client.send("PTTL", key).int ?? -1
+            #expect(ttl > 0)
+        }
+    }
+}
+
+/// Reads a job's token stream with `XRANGE`.
+enum TokenStreamTestReader {
+    /// Each entry's field/value pairs, in order.
+    static func entries(_ client: ValkeyClient, key: String) async throws -> [[(String, String)]] {
+        let reply = try await client.send("XRANGE", key, "-", "+")
+        return (reply.array ?? []).map { entry in
+            let fields = entry.array?.last?.array ?? []
+            return stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0].string ?? "", fields[$0 + 1].string ?? "") }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import FakeBackends
+import Foundation
+import Testing
+
+@testable import RAGQueue
+
+/// `ragserve worker` as child processes: SIGTERM during a run loses no job, bad settings fail in one line.
+/// `swift test --filter RagServeWorkerProcessTests`.
+@Suite("ragserve worker processes")
+struct RagServeWorkerProcessTests {
+    /// The environment a child worker needs to reach the stack.
+    static func environment(_ stack: RAGStack, grace: String) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["VALKEY_URL"] = stack.harness.server.url
+        environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
+        environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+        environment["OPENAI_API_KEY"] = "sk-test-children"
+        environment["OPENAI_BASE_URL"] = stack.openAI.baseURL
+        environment["QDRANT_URL"] = stack.qdrant.baseURL
+        environment["RAG_COLLECTION"] = stack.collection
+        environment["WORKER_CONCURRENCY"] = "4"
+        environment["WORKER_SHUTDOWN_GRACE_SECONDS"] = grace
+        environment["JOB_LEASE_SECONDS"] = "2"
+        environment["LOG_LEVEL"] = "warning"
+        return environment
+    }
+
+    @Test("SIGTERM to one of two workers mid-run: every job still ends finished")
+    func sigtermLosesNoJob() async throws {
+        // Each answer takes 300 ms, so the SIGTERM lands while jobs run.
+        let latency = LatencyProfile<FakeOpenAIServer.Endpoint>(perEndpoint: [.chatCompletions: .fixed(.milliseconds(300))])
+        try await withRAGStack(openAI: .init(latency: latency), startWorker: false) { stack in
+            let binary = builtProduct("ragserve")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            // No grace for the first worker: the jobs it runs at SIGTERM are handed back for the second.
+            let first = ChildProcess(executable: binary, arguments: ["worker"])
+            let second = ChildProcess(executable: binary, arguments: ["worker", "--concurrency", "4"])
+            try first.start(outputPath: log, environment: Self.environment(stack, grace: "0"))
+            try second.start(outputPath: log, environment: Self.environment(stack, grace: "5"))
+            do {
+                var ids: [JobID] = []
+                for number in 0..<40 {
+                    ids.append(try await stack.ask(RAGQuery(query: "Question \(number) about honeybees and their hive", topK: 1)))
+                }
+                try await eventually(timeout: .seconds(20), "a few jobs to finish") {
+                    try await stack.harness.store.stats().counters["finished", default: 0] >= 4
+                }
+                let code = await first.stop()
+                #expect(code == 0, "worker exited with \(code): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+                for id in ids {
+                    let record = try await waitForEnd(id, harness: stack.harness, timeout: .seconds(30))
+                    #expect(record.status == .finished, "job \(id) ended \(record.status): \(String(describing: record.error))")
+                    #expect(try stack.answer(of: record).answer.contains("(see page 2)"))
+                }
+                #expect(try await stack.harness.store.stats().counters["released", default: 0] >= 1)
+                #expect(await second.stop() == 0)
+            } catch {
+                await first.stop(with: SIGKILL)
+                await second.stop(with: SIGKILL)
+                throw error
+            }
+        }
+    }
+
+    @Test("an unreachable Valkey or a bad setting exits non-zero with one line")
+    func startupFailures() async throws {
+        let binary = builtProduct("ragserve")
+        let cases: [([String: String], String)] = [
+            (["VALKEY_URL": "valkey://127.0.0.1:1"], "VALKEY_URL: cannot reach Valkey"),
+            (["RAG_TOP_K": "many"], "RAG_TOP_K: must be a whole number"),
+        ]
+        for (overrides, expected) in cases {
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            var environment = ProcessInfo.processInfo.environment
+            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+            environment.merge(overrides) { $1 }
+            let child = ChildProcess(executable: binary, arguments: ["worker"])
+            try child.start(outputPath: log, environment: environment)
+            let code = await child.waitForExit()
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(code == 1)
+            let lines = output.split(whereSeparator: \.isNewline)
+            #expect(lines.count == 1, "\(output)")
+            #expect(output.hasPrefix("ragserve: \(expected)"), "\(output)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+
+@testable import RAGQueue
+
+/// The configuration and its environment variables; `swift test --filter ConfigTests`.
+@Suite("Config")
+struct ConfigTests {
+    @Test("defaults are the documented ones")
+    func defaults() throws {
+        let configuration = try RAGQueueConfiguration(environment: [:])
+        #expect(configuration.valkeyURL == "valkey://127.0.0.1:6379")
+        #expect(configuration.queue.prefix == "ragq")
+        #expect(configuration.queue.name == "default")
+        #expect(configuration.openAI.apiKey == nil)
+        #expect(configuration.openAI.baseURL == "https://api.openai.com/v1")
+        #expect(configuration.openAI.embeddingModel == "text-embedding-3-small")
+        #expect(configuration.openAI.chatModel == "gpt-4.1-mini")
+        #expect(configuration.qdrant.url == "http://localhost:6333")
+        #expect(configuration.rag.defaultCollection == "learning_vectors")
+        #expect(configuration.rag.topK == 4)
+        #expect(configuration.rag.maxTopK == 20)
+        #expect(configuration.worker.concurrency == 32)
+        #expect(configuration.worker.shutdownGrace == .seconds(20))
+        #expect(configuration.ingest.chunkSize == 1000)
+        #expect(configuration.ingest.chunkOverlap == 200)
+        #expect(configuration.ingest.batchSize == 64)
+    }
+
+    @Test("variables override the defaults; empty ones count as unset")
+    func overrides() throws {
+        let configuration = try RAGQueueConfiguration(environment: [
+            "VALKEY_URL": "valkey://10.0.0.5:6380/2", "RAGQ_PREFIX": "prod", "RAGQ_QUEUE": "rag_queries",
+            "OPENAI_API_KEY": "sk-test-123", "OPENAI_BASE_URL": "http://127.0.0.1:9000/v1",
+            "OPENAI_EMBEDDING_MODEL": "text-embedding-3-large", "OPENAI_CHAT_MODEL": "gpt-4.1",
+            "QDRANT_URL": "http://vector-db:6333", "QDRANT_API_KEY": "", "RAG_COLLECTION": "books", "RAG_TOP_K": "6",
+            "WORKER_CONCURRENCY": "8", "JOB_LEASE_SECONDS": "2.5", "JOB_MAX_ATTEMPTS": "5", "RAG_PAGE_NUMBERS": "index",
+            "INGEST_CHUNK_SIZE": "500", "INGEST_CHUNK_OVERLAP": "50", "LOG_LEVEL": "DEBUG",
+        ])
+        #expect(configuration.valkeyURL == "valkey://10.0.0.5:6380/2")
+        #expect(configuration.queue.prefix == "prod")
+        #expect(configuration.queue.name == "rag_queries")
+        #expect(configuration.openAI.apiKey == "sk-test-123")
+        #expect(configuration.openAI.baseURL == "http://127.0.0.1:9000/v1")
+        #expect(configuration.openAI.embeddingModel == "text-embedding-3-large")
+        #expect(configuration.openAI.chatModel == "gpt-4.1")
+        #expect(configuration.qdrant.url == "http://vector-db:6333")
+        #expect(configuration.qdrant.apiKey == nil)
+        #expect(configuration.rag.defaultCollection == "books")
+        #expect(configuration.rag.topK == 6)
+        #expect(configuration.rag.pageNumbering == .index)
+        #expect(configuration.worker.concurrency == 8)
+        #expect(configuration.queue.lease == .milliseconds(2500))
+        #expect(configuration.queue.maxAttempts == 5)
+        #expect(configuration.ingest.chunkSize == 500)
+        #expect(configuration.ingest.chunkOverlap == 50)
+        #expect("\(configuration.logLevel)" == "debug")
+    }
+
+    @Test(
+        "bad values throw an error naming the variable",
+        arguments: [
+            ("RAG_TOP_K", "abc"), ("RAG_TOP_K", "0"), ("RAG_TOP_K", "21"), ("WORKER_CONCURRENCY", "-1"),
+            ("JOB_LEASE_SECONDS", "soon"), ("JOB_MAX_ATTEMPTS", "0"), ("OPENAI_BASE_URL", "api.openai.com"),
+            ("QDRANT_URL", "ftp://x"), ("VALKEY_URL", "http://x"), ("RAGQ_QUEUE", "has space"), ("RAGQ_PREFIX", "a{b}"),
+            ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"),
+        ]
+    )
+    func badValues(name: String, value: String) {
+        #expect {
+            try RAGQueueConfiguration(environment: [name: value])
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.setting == name && error.description.hasPrefix(name + ": ")
+        }
+    }
+
+    @Test("secrets are never echoed in errors")
+    func secrets() {
+        do throws(ConfigurationError) {
+            _ = try RAGQueueConfiguration(environment: ["OPENAI_API_KEY": "sk-secret value"])
+            Issue.record("a key with a space was accepted")
+        } catch {
+            #expect(error.setting == "OPENAI_API_KEY")
+            #expect(!error.description.contains("sk-secret"))
+        }
+    }
+
+    @Test("the help table lists every variable once")
+    func table() {
+        let names = RAGQueueConfiguration.environmentVariables.map(\.name)
+        #expect(Set(names).count == names.count)
+        for required in ["VALKEY_URL", "RAGQ_PREFIX", "RAGQ_QUEUE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_EMBEDDING_MODEL",
+                         "OPENAI_CHAT_MODEL", "QDRANT_URL", "QDRANT_API_KEY", "RAG_COLLECTION", "RAG_TOP_K", "WORKER_CONCURRENCY",
+                         "JOB_LEASE_SECONDS", "JOB_MAX_ATTEMPTS"] {
+            #expect(names.contains(required))
+            #expect(RAGQueueConfiguration.environmentHelp().contains(required))
+        }
+        #expect(RAGQueueConfiguration.environmentMarkdownTable().hasPrefix("| variable | default | meaning |"))
+    }
+}
