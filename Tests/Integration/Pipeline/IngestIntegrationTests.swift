@@ -1,0 +1,86 @@
+import FakeBackends
+import Foundation
+import Testing
+
+@testable import RAGQueue
+
+/// Ingestion into the fake Qdrant, through the library and through `ragserve ingest`.
+/// `swift test --filter IngestIntegrationTests`.
+@Suite("Ingestion end to end")
+struct IngestIntegrationTests {
+    @Test("re-ingesting a file replaces its points; a shorter file leaves none of its old pages behind")
+    func reingestReplaces() async throws {
+        try await withOpenAI { openAI in
+            try await withQdrant { qdrant in
+                let corpus = try RAGCorpus.write()
+                defer { try? FileManager.default.removeItem(at: corpus) }
+                var configuration = RAGQueueConfiguration()
+                configuration.openAI.apiKey = "sk-test-ingest"
+                configuration.openAI.baseURL = openAI.baseURL
+                configuration.qdrant.url = qdrant.baseURL
+                configuration.rag.defaultCollection = "books"
+                let http = try buildHTTPClient(configuration: configuration, logger: testLogger("ingest"))
+                let backends = buildRAGBackends(configuration: configuration, httpClient: http, logger: testLogger("ingest"))
+                let ingester = buildIngester(configuration: configuration, backends: backends)
+                do {
+                    let first = try await ingester.ingest(paths: [corpus.path])
+                    #expect(first.createdCollection)
+                    #expect(first.files == 2)
+                    #expect(first.pages == 4)
+                    #expect(first.dimension == 1536)
+                    let info = try await backends.vectorStore.collectionInfo("books")
+                    #expect(info?.dimension == 1536)
+                    #expect(info?.pointCount == first.chunks)
+
+                    let again = try await ingester.ingest(paths: [corpus.path])
+                    #expect(!again.createdCollection)
+                    #expect(try await backends.vectorStore.collectionInfo("books")?.pointCount == first.chunks)
+
+                    // guide.pdf loses its third page.
+                    let pdf = corpus.appendingPathComponent("guide.pdf")
+                    try Data(MinimalPDF.document(pages: Array(RAGCorpus.pdfPages.prefix(2)))).write(to: pdf)
+                    let shorter = try await ingester.ingest(paths: [pdf.path])
+                    #expect(shorter.pages == 2)
+                    #expect(try await backends.vectorStore.collectionInfo("books")?.pointCount == first.chunks - 1)
+                    let vector = try await backends.embeddings.embed("lighthouse keeper lamp")
+                    let hits = try await backends.vectorStore.query(
+                        VectorQuery(vector: vector, limit: 10, filter: .match(key: "metadata.page_label", value: "3")), in: "books"
+                    )
+                    #expect(hits.isEmpty)
+                } catch {
+                    await http.shutdown()
+                    throw error
+                }
+                await http.shutdown()
+            }
+        }
+    }
+
+    @Test("ragserve ingest without an OpenAI key stores local embeddings and prints a summary")
+    func command() async throws {
+        try await withQdrant { qdrant in
+            let corpus = try RAGCorpus.write()
+            defer { try? FileManager.default.removeItem(at: corpus) }
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(JobID().rawValue.prefix(6)).log").path
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            var environment = ProcessInfo.processInfo.environment
+            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+            environment["QDRANT_URL"] = qdrant.baseURL
+            let child = ChildProcess(executable: builtProduct("ragserve"), arguments: ["ingest", corpus.path, "--collection", "local_docs"])
+            try child.start(outputPath: log, environment: environment)
+            let code = await child.waitForExit()
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(code == 0, "\(output)")
+            #expect(output.contains("(local: OPENAI_API_KEY is not set)"), "\(output)")
+            #expect(output.contains("read \(corpus.path)/guide.pdf: 3 page(s)"), "\(output)")
+            #expect(output.contains("done: 2 file(s), 4 page(s), 4 chunk(s) of 384-d vectors in `local_docs` (created)"), "\(output)")
+
+            let http = try CurlHTTPClient()
+            let store = QdrantVectorStore(configuration: .init(baseURL: qdrant.baseURL), httpClient: http)
+            let info = try await store.collectionInfo("local_docs")
+            await http.shutdown()
+            #expect(info?.dimension == 384)
+            #expect(info?.pointCount == 4)
+        }
+    }
+}
