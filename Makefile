@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes
+.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz
 
 all: build
 
@@ -23,6 +23,7 @@ test: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter UnitTests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter IntegrationTests
 	$(MAKE) python-tests
+	$(MAKE) api-fuzz
 
 unit: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter UnitTests
@@ -64,3 +65,28 @@ python-tests: build
 
 bench-fakes: build-release
 	.build/release/ragsim bench-fakes $(ARGS)
+
+# Schemathesis against `ragserve api` on a private Valkey: requests generated from /openapi.yaml,
+# none of which may get a 5xx. Valkey and the API run in the background and are stopped by pid.
+# The event stream is left out: with no worker running, a real query's stream never ends.
+RAGSERVE ?= .build/debug/ragserve
+API_FUZZ_SECONDS ?= 60
+
+api-fuzz: build
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || \
+		$(VENV)/bin/pip install -q --disable-pip-version-check schemathesis
+	@work=$$(mktemp -d); \
+	port=$$($(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	$(VALKEY_SERVER) --port $$port --bind 127.0.0.1 --save '' --appendonly no --dir $$work > $$work/valkey.log 2>&1 & vpid=$$!; \
+	VALKEY_URL=valkey://127.0.0.1:$$port API_RATE_LIMIT_PER_MINUTE=0 $(RAGSERVE) api --host 127.0.0.1 --port 0 > $$work/api.log 2>&1 & apid=$$!; \
+	trap 'kill $$apid $$vpid 2>/dev/null; wait $$apid $$vpid 2>/dev/null; rm -rf $$work' EXIT INT TERM; \
+	for i in $$(seq 1 100); do grep -q '^API_URL=' $$work/api.log && break; kill -0 $$apid 2>/dev/null || break; sleep 0.1; done; \
+	grep -q '^API_URL=' $$work/api.log || { echo "ragserve api did not start:"; cat $$work/api.log; exit 1; }; \
+	url=$$(sed -n 's/^API_URL=//p' $$work/api.log); \
+	$(VENV)/bin/schemathesis run "$$url/openapi.yaml" --url "$$url" --checks not_a_server_error \
+		--exclude-path '/v1/queries/{id}/events' --max-time $(API_FUZZ_SECONDS) --request-timeout 35 \
+		--seed 1 --no-color; \
+	status=$$?; \
+	kill -0 $$apid 2>/dev/null || { echo "ragserve api died:"; tail -50 $$work/api.log; status=1; }; \
+	exit $$status

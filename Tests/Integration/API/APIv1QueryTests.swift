@@ -67,6 +67,9 @@ struct APIv1QueryTests {
             #expect(canceled.json["outcome"] == .string("canceled"))
             let read = try await api.send(.get, "/v1/queries/\(id)")
             #expect(read.json["status"] == .string("canceled"))
+            // A wait far beyond the maximum is clamped, not overflowed (found by fuzzing).
+            let clamped = try await api.send(.get, "/v1/queries/\(id)?wait=3.4e38")
+            #expect(clamped.status == 200)
             let again = try await api.send(.delete, "/v1/queries/\(id)")
             #expect(again.status == 409)
             #expect(again.json["error"]?["code"] == .string("conflict"))

@@ -163,7 +163,7 @@ enum OpenAPISpec {
                 - name: query
                   in: query
                   required: true
-                  schema: {type: string}
+                  schema: {type: string, minLength: 1, maxLength: 4000, pattern: '\\S'}
               responses:
                 '200':
                   description: Queued.

@@ -81,7 +81,9 @@ struct QueryController: Sendable {
             guard let seconds = Double(waitText), seconds.isFinite, seconds >= 0 else {
                 throw APIError.validation("wait must be a number of seconds")
             }
-            let wait = min(Duration.milliseconds(Int64(seconds * 1000)), dependencies.configuration.limits.longPollMaximum)
+            // Clamped before converting: a huge number would overflow the milliseconds.
+            let maximum = dependencies.configuration.limits.longPollMaximum
+            let wait = seconds >= maximum.seconds ? maximum : Duration.milliseconds(Int64(seconds * 1000))
             if !record.status.isTerminal, wait > .zero {
                 record = try await dependencies.events.waitForEnd(of: record.id, in: dependencies.store, timeout: wait) ?? record
             }
