@@ -126,6 +126,28 @@ struct RAGPipelineIntegrationTests {
             #expect(ttl > 0)
         }
     }
+
+    @Test("a streamed job that fails once marks the failed attempt, then streams the answer again")
+    func streamingRetry() async throws {
+        let faults = FaultPlan<FakeOpenAIServer.Endpoint>(
+            perEndpoint: [.chatCompletions: .init(failFirst: 1, failFirstKind: .internalServerError)]
+        )
+        try await withRAGStack(openAI: .init(faults: faults)) { stack in
+            let id = try await stack.ask(RAGQuery(query: "What guides ships along the coast?", topK: 1, stream: true))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .finished)
+            #expect(record.attempts == 2)
+            let entries = try await TokenStreamTestReader.entries(stack.harness.client, key: try stack.harness.configuration.keys().tokens(id))
+            let kinds = entries.compactMap { $0.first?.0 }
+            #expect(Array(kinds.prefix(3)) == ["attempt", "error", "attempt"])
+            #expect(entries[1].contains { $0 == ("error", "server_error") })
+            #expect(entries[1].contains { $0 == ("final", "0") })
+            let lastAttempt = entries.lastIndex { $0.first?.0 == "attempt" } ?? 0
+            let text = entries[lastAttempt...].compactMap { fields in fields.first(where: { $0.0 == "text" })?.1 }
+            #expect(text.joined() == (try stack.answer(of: record)).answer)
+            #expect(kinds.last == "end")
+        }
+    }
 }
 
 /// Reads a job's token stream with `XRANGE`.
