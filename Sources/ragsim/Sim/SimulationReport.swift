@@ -1,0 +1,90 @@
+import Foundation
+
+/// What a simulation ran and measured: the scenario and one result per worker count. Written by
+/// `--json`, read back by `--baseline`.
+struct SimulationReport: Sendable, Codable {
+    /// The scenario: every setting that shapes the figures.
+    struct Scenario: Sendable, Codable, Hashable {
+        var workers: String
+        var workerCounts: [Int]
+        var concurrency: Int
+        var qps: Double
+        var arrivals: String
+        var warmupSeconds: Double
+        var durationSeconds: Double
+        var drainSeconds: Double
+        var profile: String
+        var seed: UInt64
+        /// `api` (POST /v1/queries) or `queue` (straight onto Valkey).
+        var submission: String
+        /// Services started by ragsim itself (`valkey`, `openai`, `qdrant`, `api`).
+        var embedded: [String]
+        var processors: Int
+    }
+
+    /// Format version of this file.
+    var version = 1
+    /// When the run started (ISO 8601).
+    var startedAt: String
+    var scenario: Scenario
+    var steps: [StepResult]
+
+    /// The encoder and decoder of the file format: snake_case keys, sorted, readable.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }()
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    /// Writes the report to `path`.
+    func write(to path: String) throws {
+        do {
+            try Self.encoder.encode(self).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw SimulationError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Reads a report written by `write(to:)`.
+    static func read(from path: String) throws -> SimulationReport {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SimulationError("cannot read \(path)") }
+        do {
+            return try decoder.decode(SimulationReport.self, from: data)
+        } catch {
+            throw SimulationError("\(path) is not a ragsim --json report: \(error)")
+        }
+    }
+
+    /// The table's header lines.
+    static let tableHeader = [
+        "workers  conc  offered/s  done/s  failed  unfin    p50     p95     p99     max  wait p95  in flight   util  ceiling/s   eff",
+        "-------  ----  ---------  ------  ------  -----  ------  ------  ------  ------  --------  ---------  -----  ---------  ----",
+    ]
+
+    /// One table row for `step`; latencies beyond the drain cut-off show as `>drain`.
+    static func row(_ step: StepResult) -> String {
+        func seconds(_ value: Double?) -> String {
+            guard let value else { return ">drain" }
+            return value < 10 ? String(format: "%5.2fs", value) : String(format: "%5.1fs", value)
+        }
+        return [
+            pad(String(step.workers), 7), pad(String(step.concurrency), 4), pad(String(format: "%.1f", step.offeredPerSecond), 9),
+            pad(String(format: "%.1f", step.completedPerSecond), 6), pad(String(step.failed + step.refused), 6),
+            pad(String(step.unfinished), 5), pad(seconds(step.latency.p50), 6), pad(seconds(step.latency.p95), 6),
+            pad(seconds(step.latency.p99), 6), pad(seconds(step.latency.max), 6), pad(seconds(step.queueWait.p95), 8),
+            pad(String(format: "%.1f", step.meanInFlight), 9), pad(String(format: "%.0f%%", step.utilisation * 100), 5),
+            pad(String(format: "%.1f", step.ceilingPerSecond), 9), pad(String(format: "%.2f", step.efficiency), 4),
+        ].joined(separator: "  ")
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+}

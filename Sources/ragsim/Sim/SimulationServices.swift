@@ -1,0 +1,156 @@
+import FakeBackends
+import Foundation
+import Logging
+import RAGQueue
+
+/// The services one simulation runs against: Valkey, the OpenAI-compatible API, Qdrant and the
+/// corpus collection; each one started here (embedded) unless a URL points elsewhere.
+struct SimulationServices: Sendable {
+    /// Where to find each service; nil starts an embedded one.
+    struct Endpoints: Sendable {
+        var valkeyURL: String?
+        var apiURL: String?
+        var openAIURL: String?
+        var qdrantURL: String?
+    }
+
+    /// The Valkey URL the queue lives on.
+    let valkeyURL: String
+    /// The OpenAI-compatible API root (with `/v1`).
+    let openAIURL: String
+    /// Qdrant's REST URL.
+    let qdrantURL: String
+    /// The external API's root, or nil when each step starts its own `ragserve api`.
+    let apiURL: String?
+    /// The collection the corpus was ingested into.
+    let collection: String
+    /// The queue's Valkey client, shared by every step.
+    let valkey: ValkeyClient
+    /// The HTTP client for submissions and checks.
+    let httpClient: CurlHTTPClient
+    /// Which services were started here, for the scenario record.
+    let embedded: [String]
+
+    /// The OpenAI key children use: the environment's `OPENAI_API_KEY` against an external API,
+    /// any key against the fake (it accepts every key not starting `sk-invalid`).
+    let openAIKey: String
+
+    /// Starts what is missing, checks what is given, ingests the corpus; registers every stop with `reaper`.
+    static func start(
+        endpoints: Endpoints, profile: BackendProfile, seed: UInt64, corpus: SimCorpus, collection: String,
+        workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
+    ) async throws -> SimulationServices {
+        var embedded: [String] = []
+        let valkeyURL: String
+        if let given = endpoints.valkeyURL {
+            valkeyURL = given
+        } else {
+            let server = try ValkeyServerProcess()
+            reaper.add("valkey-server") {
+                await server.stop()
+                server.cleanUp()
+            }
+            try await server.start()
+            valkeyURL = server.url
+            embedded.append("valkey")
+        }
+        var check = RAGQueueConfiguration()
+        check.valkeyURL = valkeyURL
+        do {
+            try await checkValkey(configuration: check)
+        } catch {
+            throw SimulationError("Valkey at \(valkeyURL): \(error)")
+        }
+
+        let openAIURL: String
+        if let given = endpoints.openAIURL {
+            openAIURL = given
+        } else {
+            let server = FakeOpenAIServer(configuration: .init(seed: seed, latency: profile.openAILatency))
+            reaper.add("fake-openai") { await server.stop() }
+            try await server.start()
+            openAIURL = server.baseURL
+            embedded.append("openai")
+        }
+        let qdrantURL: String
+        if let given = endpoints.qdrantURL {
+            qdrantURL = given
+        } else {
+            let server = FakeQdrantServer(configuration: .init(seed: seed, latency: profile.qdrantLatency))
+            reaper.add("fake-qdrant") { await server.stop() }
+            try await server.start()
+            qdrantURL = server.baseURL
+            embedded.append("qdrant")
+        }
+        let openAIKey = endpoints.openAIURL == nil
+            ? "sk-ragsim" : (ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "")
+
+        var configuration = RAGQueueConfiguration()
+        configuration.valkeyURL = valkeyURL
+        configuration.openAI.baseURL = openAIURL
+        configuration.openAI.apiKey = openAIKey.isEmpty ? nil : openAIKey
+        configuration.openAI.connectTimeout = .seconds(3)
+        configuration.openAI.requestTimeout = .seconds(30)
+        configuration.qdrant.url = qdrantURL
+        configuration.qdrant.requestTimeout = .seconds(30)
+        configuration.rag.defaultCollection = collection
+        let httpClient = try buildHTTPClient(configuration: configuration, logger: logger)
+        reaper.add("http-client") { await httpClient.shutdown() }
+        let valkey = try ValkeyClient(url: valkeyURL)
+        reaper.add("valkey-client") { valkey.close() }
+
+        if let apiURL = endpoints.apiURL {
+            try await Self.checkHealth(apiURL, httpClient: httpClient)
+        }
+
+        let backends = buildRAGBackends(configuration: configuration, httpClient: httpClient, logger: logger)
+        let ingester = buildIngester(configuration: configuration, backends: backends)
+        let folder = try corpus.write(under: workDirectory)
+        let start = ContinuousClock.now
+        let summary: DocumentIngester.Summary
+        do {
+            summary = try await ingester.ingest(paths: [folder])
+        } catch {
+            throw SimulationError("cannot ingest the corpus (OpenAI at \(openAIURL), Qdrant at \(qdrantURL)): \(error)")
+        }
+        say(
+            "corpus: \(summary.files) documents, \(summary.chunks) chunks of \(summary.dimension)-d vectors in `\(collection)` "
+                + "(\(String(format: "%.1f", (ContinuousClock.now - start).seconds)) s, \(backends.embeddings.modelName))"
+        )
+        return SimulationServices(
+            valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
+            valkey: valkey, httpClient: httpClient, embedded: embedded, openAIKey: openAIKey
+        )
+    }
+
+    /// `GET <root>/healthz` answers 200 within a few seconds, or a clear error.
+    static func checkHealth(_ root: String, httpClient: CurlHTTPClient) async throws {
+        do {
+            let response = try await httpClient.execute(
+                HTTPClientRequest(url: root + "/healthz", timeout: .seconds(3), connectTimeout: .seconds(2))
+            )
+            guard response.isSuccess else { throw SimulationError("answered \(response.status)") }
+        } catch {
+            throw SimulationError("the API at \(root) is not healthy: \(error)")
+        }
+    }
+
+    /// The environment of a child process: this one's, minus API keys, plus the run's wiring.
+    func childEnvironment(prefix: String, concurrency: Int) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["API_KEYS", "API_KEYS_FILE", "API_PORT", "API_HOST"] { environment[name] = nil }
+        environment["VALKEY_URL"] = valkeyURL
+        environment["RAGQ_PREFIX"] = prefix
+        environment["RAGQ_QUEUE"] = "default"
+        environment["RAGQ_MAX_DEPTH"] = "0"
+        environment["OPENAI_BASE_URL"] = openAIURL
+        environment["OPENAI_API_KEY"] = openAIKey
+        environment["QDRANT_URL"] = qdrantURL
+        environment["RAG_COLLECTION"] = collection
+        environment["WORKER_CONCURRENCY"] = String(concurrency)
+        environment["WORKER_SHUTDOWN_GRACE_SECONDS"] = "2"
+        environment["API_RATE_LIMIT_PER_MINUTE"] = "0"
+        environment["LOG_LEVEL"] = "warning"
+        return environment
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import RAGQueue
+
+/// One step of a simulation: `workers` fresh worker processes (and a fresh API) on a queue of its
+/// own, open-loop traffic through warm-up and the measurement window, a bounded drain, and the
+/// figures from the job records.
+struct SimulationStep: Sendable {
+    /// What every step shares.
+    struct Plan: Sendable {
+        var concurrency: Int
+        var qps: Double
+        var arrivals: ArrivalSchedule.Process
+        var warmup: Duration
+        var duration: Duration
+        var drain: Duration
+        var seed: UInt64
+        var questions: [String]
+        var runPrefix: String
+        var apiKey: String?
+        var ragserve: String
+        var logDirectory: URL
+        var progress: Bool
+    }
+
+    let plan: Plan
+    let services: SimulationServices
+    let reaper: ProcessReaper
+    let say: @Sendable (String) -> Void
+
+    /// Runs the step with `workers` worker processes; `index` keeps prefixes and seeds apart.
+    func run(workers: Int, index: Int) async throws -> StepResult {
+        let prefix = "\(plan.runPrefix)-s\(index)-w\(workers)"
+        var queue = QueueConfiguration()
+        queue.prefix = prefix
+        queue.maxDepth = 0
+        let store = try ValkeyJobStore(client: services.valkey, configuration: queue)
+        let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
+        var tokens: [Int] = []
+        do {
+            let submitter: any JobSubmitter
+            if let apiURL = services.apiURL {
+                submitter = APIJobSubmitter(baseURL: apiURL, apiKey: plan.apiKey, httpClient: services.httpClient)
+            } else {
+                let (url, token) = try await startAPI(environment: environment, index: index)
+                tokens.append(token)
+                submitter = APIJobSubmitter(baseURL: url, apiKey: nil, httpClient: services.httpClient)
+                // Straight onto the queue instead: submitter = QueueJobSubmitter(store: store)
+            }
+            var children: [ChildProcess] = []
+            for number in 1...workers {
+                let child = ChildProcess(executable: plan.ragserve, arguments: ["worker", "--concurrency", String(plan.concurrency)])
+                tokens.append(reaper.add("child:worker-\(number)", child: child, grace: .seconds(5)))
+                try child.start(outputPath: log("step\(index)-worker\(number)"), environment: environment)
+                children.append(child)
+            }
+            try await waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
+                if let dead = children.firstIndex(where: { !$0.isRunning }) {
+                    throw SimulationError("worker \(dead + 1) exited at start; see \(log("step\(index)-worker\(dead + 1)"))")
+                }
+                return try await store.stats().liveWorkers >= workers
+            }
+            let result = try await measure(workers: workers, index: index, store: store, submitter: submitter)
+            await reaper.stop(tokens)
+            _ = try? await services.valkey.send("DEL", store.keys.waiting)
+            return result
+        } catch {
+            await reaper.stop(tokens)
+            throw error
+        }
+    }
+
+    private func measure(workers: Int, index: Int, store: ValkeyJobStore, submitter: any JobSubmitter) async throws -> StepResult {
+        let schedule = ArrivalSchedule(qps: plan.qps, length: plan.warmup + plan.duration, process: plan.arrivals, seed: plan.seed &+ UInt64(index))
+        let clock = ContinuousClock()
+        let start = clock.now + .milliseconds(100)
+        let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
+        let windowStart = wallStart.addingTimeInterval(plan.warmup.seconds)
+        let windowEnd = windowStart.addingTimeInterval(plan.duration.seconds)
+        let questions = plan.questions
+        let collection = services.collection
+        let progress = ProgressLine(enabled: plan.progress, label: "workers \(workers)")
+
+        var pending: [(id: JobID?, submission: Submission)] = []
+        try await withThrowingTaskGroup(of: (JobID?, Submission).self) { group in
+            for (number, offset) in schedule.offsets.enumerated() {
+                try await clock.sleep(until: start + offset)
+                let measured = offset >= plan.warmup
+                let query = RAGQuery(query: questions[(number + index * 7) % questions.count], collection: collection)
+                group.addTask {
+                    let sent = Date()
+                    do {
+                        let id = try await submitter.submit(query)
+                        return (id, Submission(sentAt: sent, returnedAt: Date(), measured: measured))
+                    } catch {
+                        return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)"))
+                    }
+                }
+                progress.update("sent \(number + 1)/\(schedule.offsets.count)")
+            }
+            for try await done in group { pending.append((done.0, done.1)) }
+        }
+
+        let deadline = clock.now + plan.drain
+        while clock.now < deadline {
+            let stats = try await store.stats()
+            let left = stats.waiting + stats.active + stats.scheduled
+            if left == 0 { break }
+            progress.update("draining: \(left) job(s) left")
+            try await clock.sleep(for: .milliseconds(100))
+        }
+        progress.finish()
+        let cutoff = Date()
+
+        let records = try await fetchRecords(pending.compactMap(\.id), store: store)
+        let submissions = pending.map { entry -> Submission in
+            var submission = entry.submission
+            if let id = entry.id { submission.record = records[id] }
+            return submission
+        }
+        if let refusal = submissions.first(where: { $0.refusal != nil })?.refusal {
+            say("  note: \(submissions.filter { $0.refusal != nil }.count) submission(s) refused, first: \(refusal)")
+        }
+        return StepResult(
+            workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart, windowEnd: windowEnd,
+            cutoff: cutoff
+        )
+    }
+
+    /// The records of `ids`, 16 reads at a time.
+    private func fetchRecords(_ ids: [JobID], store: ValkeyJobStore) async throws -> [JobID: JobRecord] {
+        var records: [JobID: JobRecord] = [:]
+        for start in stride(from: 0, to: ids.count, by: 16) {
+            let batch = ids[start..<min(start + 16, ids.count)]
+            try await withThrowingTaskGroup(of: JobRecord?.self) { group in
+                for id in batch { group.addTask { try await store.job(id) } }
+                for try await record in group { if let record { records[record.id] = record } }
+            }
+        }
+        return records
+    }
+
+    /// Starts `ragserve api --port 0` on the step's queue; returns its URL once `/healthz` answers.
+    private func startAPI(environment: [String: String], index: Int) async throws -> (String, Int) {
+        let output = log("step\(index)-api")
+        let child = ChildProcess(executable: plan.ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])
+        let token = reaper.add("child:api", child: child, grace: .seconds(5))
+        try child.start(outputPath: output, environment: environment)
+        var url: String?
+        try await waitUntil(seconds: 20, "ragserve api to listen (log in \(output))") {
+            guard child.isRunning else { throw SimulationError("ragserve api exited at start; see \(output)") }
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("API_URL=") }) else { return false }
+            url = String(line.dropFirst("API_URL=".count))
+            return true
+        }
+        guard let url else { throw SimulationError("ragserve api printed no API_URL") }
+        try await SimulationServices.checkHealth(url, httpClient: services.httpClient)
+        return (url, token)
+    }
+
+    private func log(_ name: String) -> String {
+        plan.logDirectory.appendingPathComponent("\(name).log").path
+    }
+
+    /// Polls `condition` every 50 ms until it holds, or throws after `seconds`.
+    private func waitUntil(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw SimulationError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import RAGQueue
+
+/// One submission as the simulator saw it, with the job record the queue kept.
+struct Submission: Sendable {
+    /// When the request left, by ragsim's wall clock.
+    var sentAt: Date
+    /// When the answer came back, by ragsim's wall clock.
+    var returnedAt: Date
+    /// Whether it was sent inside the measurement window (not during warm-up).
+    var measured: Bool
+    /// The job's record at the cut-off; nil when the submission was refused or the record is gone.
+    var record: JobRecord?
+    /// Why the submission was refused, if it was.
+    var refusal: String?
+}
+
+/// Latency percentiles in seconds; nil means "beyond the cut-off": the rank falls among jobs that
+/// had not finished when the step's drain time ran out.
+struct LatencySummary: Sendable, Codable, Hashable {
+    var p50: Double?
+    var p95: Double?
+    var p99: Double?
+    var max: Double?
+    /// Jobs with a value.
+    var samples: Int
+    /// Jobs still unfinished at the cut-off, counted as slower than every sample.
+    var beyondCutoff: Int
+
+    /// Percentiles of `values`, with `censored` more values known only to exceed the cut-off.
+    init(_ values: [Double], censored: Int) {
+        let sorted = values.sorted()
+        let total = sorted.count + censored
+        func rank(_ quantile: Double) -> Double? {
+            guard total > 0 else { return nil }
+            let index = Int((quantile * Double(total)).rounded(.up)) - 1
+            let clamped = Swift.max(0, Swift.min(index, total - 1))
+            return clamped < sorted.count ? sorted[clamped] : nil
+        }
+        p50 = rank(0.50)
+        p95 = rank(0.95)
+        p99 = rank(0.99)
+        max = censored > 0 ? nil : sorted.last
+        samples = sorted.count
+        beyondCutoff = censored
+    }
+}
+
+/// Every figure of one step (one worker count), from the job records' timestamps.
+struct StepResult: Sendable, Codable, Hashable {
+    /// Worker processes.
+    var workers: Int
+    /// Jobs each worker runs at once.
+    var concurrency: Int
+    /// The measurement window's length, seconds.
+    var windowSeconds: Double
+    /// Queries sent per second inside the window (what was offered, as sent).
+    var offeredPerSecond: Double
+    /// Jobs that finished inside the window, per second (warm-up jobs included: throughput).
+    var completedPerSecond: Double
+    /// Queries sent inside the window.
+    var submitted: Int
+    /// Measured jobs that finished.
+    var finished: Int
+    /// Measured jobs that failed for good.
+    var failed: Int
+    /// Measured submissions the system refused.
+    var refused: Int
+    /// Measured jobs not finished when the drain time ran out.
+    var unfinished: Int
+    /// End to end: `ended_at - created_at` of measured jobs, seconds.
+    var latency: LatencySummary
+    /// Queue wait: `first_started_at - created_at` of measured jobs, seconds.
+    var queueWait: LatencySummary
+    /// Mean `ended_at - started_at` of finished jobs, seconds.
+    var meanServiceSeconds: Double
+    /// Mean jobs being worked on during the window.
+    var meanInFlight: Double
+    /// Mean jobs in the system (waiting or running) during the window.
+    var meanInSystem: Double
+    /// `meanInFlight / (workers x concurrency)`.
+    var utilisation: Double
+    /// `workers x concurrency / meanServiceSeconds`: the most jobs per second these workers can finish.
+    var ceilingPerSecond: Double
+    /// `completedPerSecond / min(offeredPerSecond, ceilingPerSecond)`.
+    var efficiency: Double
+    /// Submission round trip by ragsim's clock, p50 and p95, seconds.
+    var submitP50Seconds: Double
+    var submitP95Seconds: Double
+    /// Records whose `created_at` lies outside [sent, returned] by more than 50 ms (clock cross-check).
+    var clockMismatches: Int
+
+    /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at `cutoff` are unfinished.
+    init(workers: Int, concurrency: Int, submissions: [Submission], windowStart: Date, windowEnd: Date, cutoff: Date) {
+        self.workers = workers
+        self.concurrency = concurrency
+        let window = Swift.max(0.001, windowEnd.timeIntervalSince(windowStart))
+        windowSeconds = window
+        let measured = submissions.filter(\.measured)
+        submitted = measured.count
+        offeredPerSecond = Double(measured.count) / window
+        refused = measured.filter { $0.refusal != nil }.count
+
+        func ended(_ record: JobRecord) -> Date? {
+            guard let end = record.endedAt, end <= cutoff, record.status == .finished || record.status == .failed else { return nil }
+            return end
+        }
+        let records = submissions.compactMap(\.record)
+        completedPerSecond = Double(records.filter { record in
+            guard record.status == .finished, let end = ended(record) else { return false }
+            return end >= windowStart && end <= windowEnd
+        }.count) / window
+
+        let measuredRecords = measured.compactMap(\.record)
+        var latencies: [Double] = []
+        var waits: [Double] = []
+        var notStarted = 0
+        var finished = 0
+        var failed = 0
+        for record in measuredRecords {
+            if let start = record.firstStartedAt, start <= cutoff {
+                waits.append(start.timeIntervalSince(record.createdAt))
+            } else {
+                notStarted += 1
+            }
+            guard let end = ended(record) else { continue }
+            if record.status == .finished {
+                finished += 1
+                latencies.append(end.timeIntervalSince(record.createdAt))
+            } else {
+                failed += 1
+            }
+        }
+        self.finished = finished
+        self.failed = failed
+        unfinished = measuredRecords.count - finished - failed
+        latency = LatencySummary(latencies, censored: unfinished)
+        queueWait = LatencySummary(waits, censored: notStarted)
+
+        let services = records.compactMap { record -> Double? in
+            guard record.status == .finished, let end = ended(record), let start = record.startedAt else { return nil }
+            return end.timeIntervalSince(start)
+        }
+        meanServiceSeconds = services.isEmpty ? 0 : services.reduce(0, +) / Double(services.count)
+
+        func overlap(_ from: Date?, _ to: Date?) -> Double {
+            guard let from else { return 0 }
+            let end = Swift.min(to ?? cutoff, windowEnd)
+            return Swift.max(0, end.timeIntervalSince(Swift.max(from, windowStart)))
+        }
+        meanInFlight = records.reduce(0) { $0 + overlap($1.firstStartedAt, ended($1)) } / window
+        meanInSystem = records.reduce(0) { $0 + overlap($1.createdAt, ended($1)) } / window
+        let slots = Double(workers * concurrency)
+        utilisation = meanInFlight / slots
+        ceilingPerSecond = meanServiceSeconds > 0 ? slots / meanServiceSeconds : 0
+        let reachable = ceilingPerSecond > 0 ? Swift.min(offeredPerSecond, ceilingPerSecond) : offeredPerSecond
+        efficiency = reachable > 0 ? completedPerSecond / reachable : 0
+
+        let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
+        submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]
+        submitP95Seconds = trips.isEmpty ? 0 : trips[Int((0.95 * Double(trips.count)).rounded(.up)) - 1]
+        clockMismatches = submissions.filter { submission in
+            guard let created = submission.record?.createdAt else { return false }
+            return created < submission.sentAt.addingTimeInterval(-0.05) || created > submission.returnedAt.addingTimeInterval(0.05)
+        }.count
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RAGQueue
+import Synchronization
+import UnixSignals
+
+/// `ragsim` (the default) or `ragsim simulate`: open-loop RAG query traffic against the real API and
+/// worker processes, one step per worker count, and a table of throughput and latency.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Show how throughput and latency grow with the number of workers (the default command).",
+        discussion: """
+            Unless pointed elsewhere, starts everything itself: a private valkey-server, the fake OpenAI and \
+            Qdrant servers (seeded, with the --profile's latencies), a seeded corpus ingested into them, and per \
+            step a fresh `ragserve api` and N `ragserve worker` processes on a queue of their own. Queries arrive \
+            open-loop at --qps; figures come from the job records' timestamps. Everything started is stopped at \
+            the end, on error and on Ctrl-C.
+            """
+    )
+
+    @Option(help: "Worker process counts, one step each: N, A...B, A..<B or A,B,C.")
+    var workers = "1...4"
+    @Option(help: "Jobs each worker process runs at once.")
+    var concurrency = 8
+    @Option(help: "Queries offered per second (open loop).")
+    var qps = 20.0
+    @Option(help: "Arrival process: poisson or constant.")
+    var arrivals = "poisson"
+    @Option(help: "Seconds measured per step.")
+    var duration = 20.0
+    @Option(help: "Seconds of traffic before measuring, per step.")
+    var warmup = 3.0
+    @Option(help: "Most seconds to wait for measured jobs after the window; later ones count as unfinished.")
+    var drain = 15.0
+    @Option(help: "Backend latencies of the embedded fakes: \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or ")).")
+    var profile = BackendProfile.openaiTypical.rawValue
+    @Option(help: "Seed of the corpus, the questions, the arrivals and the fakes.")
+    var seed: UInt64 = 1
+    @Option(help: "Distinct questions drawn from the corpus.")
+    var questions = 64
+    @Option(help: "Collection the corpus is ingested into and queries search.")
+    var collection = "ragsim-corpus"
+    @Option(help: "Use this Valkey instead of starting a private one.")
+    var valkeyURL: String?
+    @Option(help: "Submit to this running API instead of starting `ragserve api` per step (it must use the workers' Valkey).")
+    var apiURL: String?
+    @Option(help: "API key for --api-url.")
+    var apiKey: String?
+    @Option(help: "Use this OpenAI-compatible API (with /v1; key from OPENAI_API_KEY) instead of the fake.")
+    var openaiURL: String?
+    @Option(help: "Use this Qdrant instead of the fake.")
+    var qdrantURL: String?
+    @Option(help: "Write every figure and the scenario to this JSON file.")
+    var json: String?
+    @Option(help: "Compare with this --json report; exit 1 when throughput or efficiency fell beyond --tolerance.")
+    var baseline: String?
+    @Option(help: "Allowed drop against --baseline, in percent.")
+    var tolerance = 15.0
+
+    func validate() throws {
+        do {
+            _ = try WorkerCounts(workers)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
+        guard qps > 0, qps <= 10_000, qps.isFinite else { throw ValidationError("--qps must be above 0 and at most 10000") }
+        guard ArrivalSchedule.Process(rawValue: arrivals) != nil else { throw ValidationError("--arrivals must be poisson or constant") }
+        guard BackendProfile(rawValue: profile) != nil else {
+            throw ValidationError("--profile must be \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        guard duration >= 1, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
+        guard warmup >= 0, warmup <= 3600, drain >= 0, drain <= 3600 else { throw ValidationError("--warmup and --drain must be 0 to 3600 seconds") }
+        guard (1...10_000).contains(questions) else { throw ValidationError("--questions must be from 1 to 10000") }
+        guard (0...100).contains(tolerance) else { throw ValidationError("--tolerance must be 0 to 100 (percent)") }
+        for (flag, value) in [("--api-url", apiURL), ("--openai-url", openaiURL), ("--qdrant-url", qdrantURL)] {
+            if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
+                throw ValidationError("\(flag) must be an http:// or https:// URL, got '\(value)'")
+            }
+        }
+        if let valkeyURL, !(valkeyURL.hasPrefix("valkey://") || valkeyURL.hasPrefix("redis://")) {
+            throw ValidationError("--valkey-url must be a valkey:// or redis:// URL, got '\(valkeyURL)'")
+        }
+        if apiURL != nil, valkeyURL == nil {
+            throw ValidationError("--api-url needs --valkey-url: the workers and the records must be on the API's Valkey")
+        }
+        if let baseline, !FileManager.default.isReadableFile(atPath: baseline) {
+            throw ValidationError("--baseline \(baseline): no such readable file")
+        }
+    }
+
+    func run() async throws {
+        let settings = try makeSettings()
+        let baselineReport = try baseline.map { try SimulationReport.read(from: $0) }
+        var logger = Logger(label: "ragsim")
+        logger.logLevel = .warning
+        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let reaper = ProcessReaper()
+        let say: @Sendable (String) -> Void = { line in print(line) }
+        let simulation = Simulation(settings: settings, reaper: reaper, logger: logger, say: say)
+
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let interrupted = Mutex(false)
+        let work = Task { try await simulation.run(workDirectory: workDirectory) }
+        let watcher = Task {
+            for await _ in signals {
+                interrupted.withLock { $0 = true }
+                work.cancel()
+                break
+            }
+        }
+        let result = await work.result
+        watcher.cancel()
+        await reaper.stopAll()
+
+        let report: SimulationReport
+        do {
+            report = try result.get()
+        } catch {
+            let wasInterrupted = interrupted.withLock { $0 }
+            let message = wasInterrupted
+                ? "interrupted; stopped everything it started (logs in \(workDirectory.path))"
+                : "\(error) (logs in \(workDirectory.path))"
+            FileHandle.standardError.write(Data("ragsim: \(message)\n".utf8))
+            throw wasInterrupted ? ExitCode(130) : ExitCode.failure
+        }
+        try? FileManager.default.removeItem(at: workDirectory)
+
+        print("")
+        for line in SimulationReport.tableHeader { print(line) }
+        for step in report.steps { print(SimulationReport.row(step)) }
+        print("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
+            + "done/s: jobs ended in the window; eff: done/s over min(offered, ceiling)")
+        if let json {
+            try Self.failing { try report.write(to: json) }
+            print("wrote \(json)")
+        }
+        if let baselineReport {
+            let check = BaselineCheck(baseline: baselineReport, tolerance: tolerance)
+            let (lines, passed) = try Self.failing { try check.compare(report) }
+            for line in lines { print(line) }
+            guard passed else {
+                FileHandle.standardError.write(Data("ragsim: below the baseline beyond \(Simulation.number(tolerance))%\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    private func makeSettings() throws -> Simulation.Settings {
+        try Self.failing {
+            Simulation.Settings(
+                workers: try WorkerCounts(workers), concurrency: concurrency, qps: qps,
+                arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
+                warmup: .milliseconds(Int64(warmup * 1000)), duration: .milliseconds(Int64(duration * 1000)),
+                drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
+                collection: collection,
+                endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
+                apiKey: apiKey, questions: questions
+            )
+        }
+    }
+
+    /// Runs `body`; a failure becomes one `ragsim: …` line on standard error and exit code 1.
+    private static func failing<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            FileHandle.standardError.write(Data("ragsim: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
