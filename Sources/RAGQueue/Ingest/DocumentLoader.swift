@@ -68,7 +68,8 @@ public enum DocumentLoader {
             text = try await pdfText(path)
             return paged(text, source: path, alwaysPaged: true)
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw IngestError("\(path): cannot read the file") }
+        let read: Data? = await offCooperativePool { FileManager.default.contents(atPath: path) }
+        guard let data = read else { throw IngestError("\(path): cannot read the file") }
         text = String(decoding: data, as: UTF8.self)
         return paged(text, source: path, alwaysPaged: false)
     }
@@ -89,12 +90,14 @@ public enum DocumentLoader {
         guard let tool = executable(named: "pdftotext") else {
             throw IngestError("pdftotext not found: install poppler-utils (make deps) to ingest PDFs")
         }
-        let result: Result<String, IngestError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: runPDFToText(tool: tool, path: path))
-            }
+        return try await offCooperativePool { runPDFToText(tool: tool, path: path) }.get()
+    }
+
+    /// Runs blocking work (file reads, a child process) on a dispatch thread, never on the cooperative pool.
+    private static func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
         }
-        return try result.get()
     }
 
     private static func runPDFToText(tool: String, path: String) -> Result<String, IngestError> {
