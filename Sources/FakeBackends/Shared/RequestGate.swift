@@ -57,7 +57,7 @@ final class RequestGate<Endpoint: Hashable & Sendable>: Sendable {
         if let text = HTTPSupport.header("x-fake-retry-after-ms", in: request), let milliseconds = Int64(text.trimmingSpaces),
             milliseconds >= 0
         {
-            retryAfter = .milliseconds(milliseconds)
+            retryAfter = .milliseconds(min(milliseconds, 86_400_000))  // a day at most: keeps the header arithmetic in range
         }
         var fault = headerFault(request)
         if fault == nil {
