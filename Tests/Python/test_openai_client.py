@@ -22,7 +22,8 @@ MESSAGES = [
 
 @pytest.fixture()
 def client(openai_base_url):
-    return OpenAI(base_url=openai_base_url, api_key="sk-test", max_retries=0)
+    with OpenAI(base_url=openai_base_url, api_key="sk-test", max_retries=0) as client:
+        yield client
 
 
 def as_float32(value):
@@ -91,8 +92,9 @@ def test_chat_max_tokens_gives_length(client):
 
 
 def test_errors_are_typed(client, openai_base_url):
-    with pytest.raises(openai.AuthenticationError) as bad_key:
-        OpenAI(base_url=openai_base_url, api_key="sk-invalid-key-123456", max_retries=0).models.list()
+    with OpenAI(base_url=openai_base_url, api_key="sk-invalid-key-123456", max_retries=0) as bad_client:
+        with pytest.raises(openai.AuthenticationError) as bad_key:
+            bad_client.models.list()
     assert bad_key.value.status_code == 401
     assert bad_key.value.code == "invalid_api_key"
 
@@ -111,7 +113,11 @@ def test_errors_are_typed(client, openai_base_url):
 
 
 def test_retries_ride_out_injected_faults(openai_base_url):
-    retrying = OpenAI(base_url=openai_base_url, api_key="sk-test", max_retries=2)
+    with OpenAI(base_url=openai_base_url, api_key="sk-test", max_retries=2) as retrying:
+        _ride_out(retrying)
+
+
+def _ride_out(retrying):
     key = f"retry-{uuid.uuid4()}"
     headers = {"X-Fake-Fault": "503", "X-Fake-Fault-Times": "2", "X-Fake-Fault-Key": key, "X-Fake-Retry-After-Ms": "20"}
     result = retrying.embeddings.create(model="text-embedding-3-small", input="x", extra_headers=headers)
