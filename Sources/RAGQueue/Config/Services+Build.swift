@@ -1,42 +1,4 @@
 import Logging
-import ServiceLifecycle
-
-/// The three backends of the pipeline, sharing one HTTP client.
-public struct RAGBackends: Sendable {
-    /// The HTTP client every backend sends through; run it as a service, or shut it down when done.
-    public let httpClient: CurlHTTPClient
-    /// OpenAI embeddings with a key, local ones without.
-    public let embeddings: any EmbeddingModel
-    /// Qdrant.
-    public let vectorStore: any VectorStore
-    /// The chat model.
-    public let chat: any ChatModel
-    /// Whether `embeddings` are the local, network-free ones (no `OPENAI_API_KEY`).
-    public let usesLocalEmbeddings: Bool
-}
-
-/// What `ragserve worker` runs: the HTTP client first, then the worker (SIGTERM drains in reverse).
-public struct WorkerApplication: Sendable {
-    /// The configuration it was built from.
-    public let configuration: RAGQueueConfiguration
-    /// The queue's Valkey client; close it after the services stop.
-    public let valkey: ValkeyClient
-    /// The job store.
-    public let store: ValkeyJobStore
-    /// The pipeline's backends.
-    public let backends: RAGBackends
-    /// The worker service.
-    public let worker: Worker
-
-    /// The services in start order.
-    public var services: [any Service] { [backends.httpClient, worker] }
-
-    /// Releases the Valkey connections and the HTTP client; call after the services have stopped.
-    public func close() async {
-        valkey.close()
-        await backends.httpClient.shutdown()
-    }
-}
 
 /// An HTTP client with the configuration's OpenAI timeouts as defaults.
 public func buildHTTPClient(configuration: RAGQueueConfiguration, logger: Logger) throws -> CurlHTTPClient {

@@ -1,26 +1,6 @@
 import Foundation
 import Synchronization
 
-/// A document read from disk, page by page.
-public struct LoadedDocument: Sendable, Hashable {
-    /// One page of text.
-    public struct Page: Sendable, Hashable {
-        /// The page's text.
-        public var text: String
-        /// 0-based page index (PyPDFLoader's `page`); nil for text without pages.
-        public var index: Int?
-        /// The printed label (`page_label`); this loader uses `index + 1`.
-        public var label: String?
-    }
-
-    /// The path as given (stored as `metadata.source`).
-    public var source: String
-    /// The pages in order.
-    public var pages: [Page]
-    /// The page count of a paged document (PDF, or text with form feeds); nil otherwise.
-    public var totalPages: Int?
-}
-
 /// Reads `.txt`, `.md` and `.pdf` files; PDFs through `pdftotext -layout` (poppler-utils).
 ///
 /// A form feed separates pages, as `pdftotext` writes them. Text files with form feeds are paged
