@@ -33,6 +33,9 @@ struct APICommand: AsyncParsableCommand {
         } catch {
             throw CommandSupport.fail(error)
         }
+        // Retrieval bounds are the pipeline's: the API refuses what the worker would.
+        api.limits.topKRange = 1...max(1, configuration.rag.maxTopK)
+        api.limits.defaultTopK = configuration.rag.topK
         if let host { api.host = host }
         if let port { api.port = port }
 

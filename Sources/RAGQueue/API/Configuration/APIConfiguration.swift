@@ -44,6 +44,8 @@ public struct APIConfiguration: Sendable {
         public var maxQueryLength: Int = 4_000
         /// Allowed values of `top_k`. Default 1...20.
         public var topKRange: ClosedRange<Int> = 1...20
+        /// `top_k` of a query that names none. Default 4, as the seed.
+        public var defaultTopK: Int = 4
         /// Longest `?wait=` of a long poll. Default 30 s.
         public var longPollMaximum: Duration = .seconds(30)
         /// Longest life of one event stream before the server closes it. Default 10 min.
@@ -86,6 +88,7 @@ public struct APIConfiguration: Sendable {
         guard limits.maxBodyBytes >= 1024 else { throw .init("max body bytes must be at least 1024") }
         guard limits.maxQueryLength >= 1 else { throw .init("max query length must be at least 1") }
         guard limits.topKRange.lowerBound >= 1 else { throw .init("top_k range must start at 1 or more") }
+        guard limits.topKRange.contains(limits.defaultTopK) else { throw .init("the default top_k must be within the top_k range") }
         guard limits.longPollMaximum >= .seconds(1) else { throw .init("long-poll maximum must be at least 1 s") }
         guard (1...20).contains(webhooks.maxAttempts) else { throw .init("webhook attempts must be 1-20") }
         for (key, tenant) in apiKeys {

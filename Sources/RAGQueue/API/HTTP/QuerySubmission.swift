@@ -34,7 +34,7 @@ struct QuerySubmission {
         }
         guard let text = body.query else { throw .validation("query is required") }
         let query = try checkedQuery(text, limits: limits)
-        let topK = body.topK ?? 4
+        let topK = body.topK ?? limits.defaultTopK
         guard limits.topKRange.contains(topK) else {
             throw .validation("top_k must be between \(limits.topKRange.lowerBound) and \(limits.topKRange.upperBound)")
         }

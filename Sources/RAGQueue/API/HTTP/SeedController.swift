@@ -35,7 +35,7 @@ struct SeedController: Sendable {
             throw APIError.badRequest("Query cannot be empty")
         }
         let query = try QuerySubmission.checkedQuery(text, limits: dependencies.configuration.limits)
-        let result = try await QueryController.enqueue(RAGQuery(query: query), idempotencyKey: nil, context: context, dependencies: dependencies)
+        let result = try await QueryController.enqueue(RAGQuery(query: query, topK: dependencies.configuration.limits.defaultTopK), idempotencyKey: nil, context: context, dependencies: dependencies)
         return Response.json(.object([
             "status": .string("queued"),
             "job_id": .string(result.id.rawValue),
