@@ -110,6 +110,12 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         self.completionTokens = completionTokens
         self.totalTokens = totalTokens
     }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+    }
 }
 
 /// Why the model stopped: `stop`, `length`, `content_filter`, `tool_calls`, ...

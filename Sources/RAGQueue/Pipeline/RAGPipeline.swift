@@ -64,9 +64,7 @@ public struct RAGPipeline: Sendable {
             model: completion.model,
             embeddingModel: embeddings.modelName,
             collection: collection,
-            usage: completion.usage.map {
-                RAGAnswer.Usage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens)
-            }
+            usage: completion.usage
         )
     }
 

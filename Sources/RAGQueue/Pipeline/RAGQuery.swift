@@ -64,25 +64,6 @@ public struct RAGAnswer: Sendable, Hashable, Codable {
         }
     }
 
-    /// Token counts reported by the chat model.
-    public struct Usage: Sendable, Hashable, Codable {
-        public var promptTokens: Int
-        public var completionTokens: Int
-        public var totalTokens: Int
-
-        public init(promptTokens: Int, completionTokens: Int, totalTokens: Int) {
-            self.promptTokens = promptTokens
-            self.completionTokens = completionTokens
-            self.totalTokens = totalTokens
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case completionTokens = "completion_tokens"
-            case totalTokens = "total_tokens"
-        }
-    }
-
     /// The chat model's answer.
     public var answer: String
     /// The chunks given as context, best first.
@@ -94,9 +75,9 @@ public struct RAGAnswer: Sendable, Hashable, Codable {
     /// The collection searched.
     public var collection: String
     /// Token usage, when the model reported it.
-    public var usage: Usage?
+    public var usage: TokenUsage?
 
-    public init(answer: String, sources: [Source], model: String, embeddingModel: String, collection: String, usage: Usage?) {
+    public init(answer: String, sources: [Source], model: String, embeddingModel: String, collection: String, usage: TokenUsage?) {
         self.answer = answer
         self.sources = sources
         self.model = model
