@@ -30,6 +30,7 @@ public struct APIConfiguration: Sendable {
         /// Requests a key may make at once after being idle. Default 60.
         public var burst: Int = 60
 
+        /// The defaults.
         public init() {}
 
         /// Whether any limit applies.
@@ -53,6 +54,7 @@ public struct APIConfiguration: Sendable {
         /// Longest `Idempotency-Key`, in characters. Default 255.
         public var maxIdempotencyKeyLength: Int = 255
 
+        /// The defaults.
         public init() {}
     }
 
@@ -73,6 +75,7 @@ public struct APIConfiguration: Sendable {
         /// Deadline of one delivery attempt. Default 10 s.
         public var timeout: Duration = .seconds(10)
 
+        /// The defaults.
         public init() {}
     }
 
@@ -96,15 +99,4 @@ public struct APIConfiguration: Sendable {
             guard !tenant.isEmpty else { throw .init("every API key needs a tenant") }
         }
     }
-}
-
-/// A setting of the API is out of range or malformed.
-public struct APIConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What is wrong, naming the setting; never carries a key.
-    public var message: String
-
-    /// An error with its message.
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
 }
