@@ -9,15 +9,20 @@ public final class ValkeyServerProcess: Sendable {
     /// Why a private server could not run.
     public typealias LaunchError = ChildProcess.LaunchError
 
+    private struct State: Sendable {
+        var port: Int
+        var process: ChildProcess?
+        /// Set once a server ran on `port`: a restart must keep it, since clients hold the URL.
+        var portInUse = false
+    }
+
     /// The server binary.
     public let executable: String
-    /// The loopback port it listens on.
-    public let port: Int
     /// Its data folder (append-only file, if on).
     public let directory: URL
     /// Whether the append-only file is on (`appendfsync always`), so a restart loses no write.
     public let appendOnly: Bool
-    private let process: ChildProcess
+    private let state: Mutex<State>
 
     /// A server that `start()` will launch. Finds the binary in `$VALKEY_SERVER`, `.deps/bin`
     /// below the working directory, or `PATH`.
@@ -27,37 +32,54 @@ public final class ValkeyServerProcess: Sendable {
         }
         self.executable = binary
         self.appendOnly = appendOnly
-        self.port = try Self.freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
-        self.directory = directory
-        self.process = ChildProcess(executable: binary, arguments: [
-            "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
-            "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
-            "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
-        ])
+        self.state = Mutex(State(port: try Self.freePort()))
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
     }
+
+    /// The loopback port it listens on.
+    public var port: Int { state.withLock { $0.port } }
 
     /// `valkey://127.0.0.1:<port>`.
     public var url: String { "valkey://127.0.0.1:\(port)" }
 
     /// The process id while running.
-    public var pid: Int32? { process.pid }
+    public var pid: Int32? { state.withLock { $0.process?.pid } }
 
-    /// Launches the server and returns once it answers `PING` (within `timeout`).
+    /// Launches the server and returns once it answers `PING` (within `timeout`). On its first start,
+    /// a port that another process took in the meantime is replaced by a fresh one.
     public func start(timeout: Duration = .seconds(10)) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try process.start()
-        try await waitUntilReady(timeout: timeout)
+        let deadline = ContinuousClock.now + timeout
+        for _ in 0..<5 {
+            let port = self.port
+            let child = ChildProcess(executable: executable, arguments: [
+                "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
+                "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
+                "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
+            ])
+            try child.start()
+            state.withLock { $0.process = child }
+            if try await waitUntilReady(child, port: port, deadline: deadline) {
+                state.withLock { $0.portInUse = true }
+                return
+            }
+            // The server exited: most likely its port was taken between choosing and binding.
+            let mayMove = state.withLock { $0.portInUse == false }
+            guard mayMove else { break }
+            let fresh = try Self.freePort()
+            state.withLock { $0.port = fresh }
+        }
+        throw LaunchError(description: "valkey-server did not start; see \(directory.path)/valkey.log")
     }
 
     /// Stops the server with SIGTERM (it writes its append-only file) and waits for it to exit.
     public func stop() async {
-        await process.stop(with: SIGTERM)
+        await state.withLock { $0.process }?.stop(with: SIGTERM)
     }
 
     /// Kills the server with SIGKILL and waits for it to exit.
     public func kill() async {
-        await process.stop(with: SIGKILL)
+        await state.withLock { $0.process }?.stop(with: SIGKILL)
     }
 
     /// Removes the data folder. Call after `stop()`.
@@ -65,18 +87,25 @@ public final class ValkeyServerProcess: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func waitUntilReady(timeout: Duration) async throws {
+    /// Pings until the server answers (true) or exits (false); throws past the deadline.
+    private func waitUntilReady(_ child: ChildProcess, port: Int, deadline: ContinuousClock.Instant) async throws -> Bool {
         var configuration = ValkeyConfiguration()
         configuration.endpoint = .tcp(host: "127.0.0.1", port: port)
-        configuration.reconnect.maximumWait = timeout
+        configuration.reconnect.maximumWait = .milliseconds(100)
         configuration.poolSize = 1
         let client = ValkeyClient(configuration: configuration)
         defer { client.close() }
-        do {
-            try await client.send("PING")
-        } catch {
-            let running = process.isRunning
-            throw LaunchError(description: "valkey-server on port \(port) did not start (running: \(running)): \(error)")
+        while true {
+            do {
+                try await client.send("PING")
+                return true
+            } catch {
+                if !child.isRunning { return false }
+                guard ContinuousClock.now < deadline else {
+                    throw LaunchError(description: "valkey-server on port \(port) did not answer: \(error)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
     }
 
