@@ -15,6 +15,9 @@ struct APICommand: AsyncParsableCommand {
             + "SIGTERM or SIGINT lets requests in flight finish, then stops."
     )
 
+    /// How long requests in flight get after SIGTERM; below the systemd unit's TimeoutStopSec (35 s).
+    static let shutdownGrace: Duration = .seconds(25)
+
     @Option(help: "Address to bind (default: API_HOST, 0.0.0.0).")
     var host: String?
     @Option(help: "Port to bind; 0 picks a free one (default: API_PORT, 8000).")
@@ -67,10 +70,13 @@ struct APICommand: AsyncParsableCommand {
         logger.info("api starting", metadata: [
             "valkey": "\(client.configuration.redactedDescription)", "api.keys": "\(api.apiKeys.count)",
         ])
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: httpClient), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-        ))
+        )
+        // Long polls and event streams would hold a graceful shutdown open; past this they are cut.
+        groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownGrace
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {
