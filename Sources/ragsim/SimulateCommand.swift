@@ -121,9 +121,10 @@ struct SimulateCommand: AsyncParsableCommand {
             report = try result.get()
         } catch {
             let wasInterrupted = interrupted.withLock { $0 }
-            let message = wasInterrupted
-                ? "interrupted; stopped everything it started (logs in \(workDirectory.path))"
-                : "\(error) (logs in \(workDirectory.path))"
+            let logs = (try? FileManager.default.contentsOfDirectory(atPath: workDirectory.path))?.contains { $0.hasSuffix(".log") } ?? false
+            if !logs { try? FileManager.default.removeItem(at: workDirectory) }
+            let whereLogs = logs ? " (logs in \(workDirectory.path))" : ""
+            let message = wasInterrupted ? "interrupted; stopped everything it started\(whereLogs)" : "\(error)\(whereLogs)"
             FileHandle.standardError.write(Data("ragsim: \(message)\n".utf8))
             throw wasInterrupted ? ExitCode(130) : ExitCode.failure
         }

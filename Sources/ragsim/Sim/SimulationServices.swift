@@ -45,7 +45,7 @@ struct SimulationServices: Sendable {
         if let given = endpoints.valkeyURL {
             valkeyURL = given
         } else {
-            let server = try ValkeyServerProcess()
+            let server = try ValkeyServerProcess(executable: Self.locateValkeyServer())
             reaper.add("valkey-server") {
                 await server.stop()
                 server.cleanUp()
@@ -99,6 +99,12 @@ struct SimulationServices: Sendable {
         let valkey = try ValkeyClient(url: valkeyURL)
         reaper.add("valkey-client") { valkey.close() }
 
+        if let given = endpoints.openAIURL {
+            try await Self.checkReachable(given + "/models", name: "the OpenAI-compatible API", key: openAIKey, httpClient: httpClient)
+        }
+        if let given = endpoints.qdrantURL {
+            try await Self.checkReachable(given + "/", name: "Qdrant", key: nil, httpClient: httpClient)
+        }
         if let apiURL = endpoints.apiURL {
             try await Self.checkHealth(apiURL, httpClient: httpClient)
         }
@@ -121,6 +127,34 @@ struct SimulationServices: Sendable {
             valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
             valkey: valkey, httpClient: httpClient, embedded: embedded, openAIKey: openAIKey
         )
+    }
+
+    /// `$VALKEY_SERVER`, else the checkout's `.deps/bin/valkey-server` when ragsim runs from
+    /// `.build/<configuration>/`, else nil (ValkeyServerProcess then looks in the working directory and PATH).
+    static func locateValkeyServer() -> String? {
+        if let explicit = ProcessInfo.processInfo.environment["VALKEY_SERVER"], !explicit.isEmpty { return explicit }
+        let checkout = URL(fileURLWithPath: ChildProcess.currentExecutable).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for candidate in [checkout, checkout.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent(".deps/bin/valkey-server").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// `GET url` answers within a few seconds and does not refuse the key (401, 403).
+    static func checkReachable(_ url: String, name: String, key: String?, httpClient: CurlHTTPClient) async throws {
+        var headers = HTTPClientHeaders()
+        if let key, !key.isEmpty { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let response: HTTPClientResponse
+        do {
+            response = try await httpClient.execute(HTTPClientRequest(url: url, headers: headers, timeout: .seconds(5), connectTimeout: .seconds(3)))
+        } catch {
+            throw SimulationError("\(name) at \(url) is not reachable: \(error)")
+        }
+        guard response.status != 401, response.status != 403 else {
+            throw SimulationError("\(name) at \(url) refused the credentials (\(response.status)); set OPENAI_API_KEY")
+        }
     }
 
     /// `GET <root>/healthz` answers 200 within a few seconds, or a clear error.

@@ -120,6 +120,10 @@ struct SimulationStep: Sendable {
         if let refusal = submissions.first(where: { $0.refusal != nil })?.refusal {
             say("  note: \(submissions.filter { $0.refusal != nil }.count) submission(s) refused, first: \(refusal)")
         }
+        let failures = submissions.compactMap { $0.record?.status == .failed ? $0.record?.error : nil }
+        if let first = failures.first {
+            say("  note: \(failures.count) job(s) failed, first: \(first.code): \(first.message)")
+        }
         return StepResult(
             workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart, windowEnd: windowEnd,
             cutoff: cutoff

@@ -148,7 +148,11 @@ struct StepResult: Sendable, Codable, Hashable {
             let end = Swift.min(to ?? cutoff, windowEnd)
             return Swift.max(0, end.timeIntervalSince(Swift.max(from, windowStart)))
         }
-        meanInFlight = records.reduce(0) { $0 + overlap($1.firstStartedAt, ended($1)) } / window
+        // The last attempt only: a job waiting for a retry is not in flight.
+        meanInFlight = records.reduce(0) { total, record in
+            let running = record.status == .started || ended(record) != nil
+            return total + (running ? overlap(record.startedAt, ended(record)) : 0)
+        } / window
         meanInSystem = records.reduce(0) { $0 + overlap($1.createdAt, ended($1)) } / window
         let slots = Double(workers * concurrency)
         utilisation = meanInFlight / slots
