@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz
+.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline
 
 all: build
 
@@ -31,8 +31,20 @@ unit: build
 integration: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter IntegrationTests
 
+# The load simulator: starts its own Valkey, fakes, API and workers; `make sim ARGS="--workers 1...8"`.
 sim: build-release
 	.build/release/ragsim $(ARGS)
+
+# The short scenario bench/baseline.json was recorded with; fails when completed/s or efficiency
+# fell more than SIM_TOLERANCE percent below it. Refresh with `make sim-baseline`.
+SIM_CHECK_ARGS ?= --workers 1,2 --concurrency 8 --qps 20 --warmup 3 --duration 10 --drain 5
+SIM_TOLERANCE ?= 20
+
+sim-check: build-release
+	.build/release/ragsim $(SIM_CHECK_ARGS) --baseline bench/baseline.json --tolerance $(SIM_TOLERANCE)
+
+sim-baseline: build-release
+	.build/release/ragsim $(SIM_CHECK_ARGS) --json bench/baseline.json
 
 bench-queue: build-release
 	.build/release/ragsim bench-queue $(ARGS)
