@@ -48,6 +48,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var apiURL: String?
     @Option(help: "API key for --api-url.")
     var apiKey: String?
+    @Option(help: "Queue key prefix the --api-url API uses (default ragq); steps then share its queue.")
+    var prefix: String?
     @Option(help: "Use this OpenAI-compatible API (with /v1; key from OPENAI_API_KEY) instead of the fake.")
     var openaiURL: String?
     @Option(help: "Use this Qdrant instead of the fake.")
@@ -85,6 +87,9 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if apiURL != nil, valkeyURL == nil {
             throw ValidationError("--api-url needs --valkey-url: the workers and the records must be on the API's Valkey")
+        }
+        if prefix != nil, apiURL == nil {
+            throw ValidationError("--prefix only applies with --api-url: embedded runs use a fresh prefix per step")
         }
         if let baseline, !FileManager.default.isReadableFile(atPath: baseline) {
             throw ValidationError("--baseline \(baseline): no such readable file")
@@ -159,7 +164,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
                 collection: collection,
                 endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
-                apiKey: apiKey, questions: questions
+                apiKey: apiKey, prefix: prefix, questions: questions
             )
         }
     }

@@ -18,6 +18,7 @@ struct Simulation: Sendable {
         var collection: String
         var endpoints: SimulationServices.Endpoints
         var apiKey: String?
+        var prefix: String?
         var questions: Int
     }
 
@@ -49,6 +50,7 @@ struct Simulation: Sendable {
         let plan = SimulationStep.Plan(
             concurrency: settings.concurrency, qps: settings.qps, arrivals: settings.arrivals, warmup: settings.warmup,
             duration: settings.duration, drain: settings.drain, seed: settings.seed, questions: corpus.questions, runPrefix: runPrefix,
+            fixedPrefix: settings.endpoints.apiURL == nil ? nil : (settings.prefix ?? "ragq"),
             apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)

@@ -16,6 +16,8 @@ struct SimulationStep: Sendable {
         var seed: UInt64
         var questions: [String]
         var runPrefix: String
+        /// The external API's key prefix: every step then shares it instead of getting a fresh one.
+        var fixedPrefix: String?
         var apiKey: String?
         var ragserve: String
         var logDirectory: URL
@@ -29,7 +31,7 @@ struct SimulationStep: Sendable {
 
     /// Runs the step with `workers` worker processes; `index` keeps prefixes and seeds apart.
     func run(workers: Int, index: Int) async throws -> StepResult {
-        let prefix = "\(plan.runPrefix)-s\(index)-w\(workers)"
+        let prefix = plan.fixedPrefix ?? "\(plan.runPrefix)-s\(index)-w\(workers)"
         var queue = QueueConfiguration()
         queue.prefix = prefix
         queue.maxDepth = 0
