@@ -72,6 +72,7 @@ struct SimulationReport: Sendable, Codable {
     static func row(_ step: StepResult) -> String {
         func seconds(_ value: Double?) -> String {
             guard let value else { return ">drain" }
+            if value < 0.9995 { return String(format: "%4.0fms", value * 1000) }
             return value < 10 ? String(format: "%5.2fs", value) : String(format: "%5.1fs", value)
         }
         return [
