@@ -30,12 +30,7 @@ struct APICommand: AsyncParsableCommand {
             if let queue { configuration.queue.name = queue }
         }
         let logger = CommandSupport.logger("ragserve.api", level: configuration.logLevel)
-        var api: APIConfiguration
-        do {
-            api = try APIConfiguration.fromEnvironment()
-        } catch {
-            throw CommandSupport.fail(error)
-        }
+        var api = configuration.api
         // Retrieval bounds are the pipeline's: the API refuses what the worker would.
         api.limits.topKRange = 1...max(1, configuration.rag.maxTopK)
         api.limits.defaultTopK = configuration.rag.topK

@@ -28,7 +28,7 @@ extension RAGQueueConfiguration {
     /// Every variable read by `init(environment:)`, in the order the README's table lists them.
     /// A new section adds its own list here.
     public static var environmentVariables: [EnvironmentVariable] {
-        queueVariables + openAIVariables + qdrantVariables + ragVariables + workerVariables + ingestVariables
+        queueVariables + openAIVariables + qdrantVariables + ragVariables + workerVariables + ingestVariables + apiVariables
     }
 
     /// The defaults overridden by `environment` (the process's, usually), then validated.

@@ -21,6 +21,8 @@ public struct RAGQueueConfiguration: Sendable {
     public var worker = WorkerOptions()
     /// Document ingestion (`ragserve ingest`).
     public var ingest = IngestOptions()
+    /// The HTTP API (`ragserve api`): address, keys, rate limit, request limits, webhooks.
+    public var api = APIConfiguration()
     /// Least severe level logged. Default `info`.
     public var logLevel: Logger.Level = .info
 

@@ -56,23 +56,34 @@ struct APIInputTests {
         #expect(APIError.from(CancellationError()).message == "internal error")
     }
 
-    @Test("Configuration from the environment, with a key file")
+    @Test("API settings come from the environment with the rest of the configuration")
     func environment() throws {
+        let configuration = try RAGQueueConfiguration(environment: [
+            "API_PORT": "9001", "API_KEYS": "env-key-12345678:tenant-e,other-key-1234:tenant-o",
+            "API_RATE_LIMIT_PER_MINUTE": "30", "WEBHOOK_ALLOWED_HOSTS": "Hooks.Example.com, .corp",
+        ]).api
+        #expect(configuration.port == 9001)
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.apiKeys == ["env-key-12345678": "tenant-e", "other-key-1234": "tenant-o"])
+        #expect(configuration.rateLimit.requestsPerMinute == 30)
+        #expect(configuration.webhooks.allowedHosts == ["hooks.example.com", ".corp"])
+        #expect(throws: ConfigurationError.self) { try RAGQueueConfiguration(environment: ["API_PORT": "eighty"]) }
+        #expect(throws: ConfigurationError.self) { try RAGQueueConfiguration(environment: ["API_KEYS": "no-tenant-given"]) }
+        let names = RAGQueueConfiguration.environmentVariables.map(\.name)
+        #expect(names.contains("API_KEYS") && names.contains("WEBHOOK_SECRET"))
+        #expect(RAGQueueConfiguration.environmentVariables.filter(\.isSecret).map(\.name).contains("API_KEYS"))
+    }
+
+    @Test("A key file adds keys; short keys are refused")
+    func keyFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
         try "# keys\nfile-key-12345678 tenant-f\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let configuration = try APIConfiguration.fromEnvironment([
-            "API_PORT": "9001", "API_KEYS": "env-key-12345678:tenant-e",
-            "API_KEYS_FILE": path, "API_RATE_LIMIT_PER_MINUTE": "30",
-            "WEBHOOK_ALLOWED_HOSTS": "Hooks.Example.com, .corp",
-        ])
-        #expect(configuration.port == 9001)
-        #expect(configuration.host == "0.0.0.0")
-        #expect(configuration.apiKeys == ["env-key-12345678": "tenant-e", "file-key-12345678": "tenant-f"])
-        #expect(configuration.rateLimit.requestsPerMinute == 30)
-        #expect(configuration.webhooks.allowedHosts == ["hooks.example.com", ".corp"])
-        #expect(throws: APIConfigurationError.self) { try APIConfiguration.fromEnvironment(["API_PORT": "eighty"]) }
-        #expect(throws: APIConfigurationError.self) { try APIConfiguration.fromEnvironment(["API_KEYS": "short:t"]) }
-        #expect(throws: APIConfigurationError.self) { try APIConfiguration.fromEnvironment(["API_KEYS": "no-tenant-given"]) }
+        var configuration = APIConfiguration()
+        configuration.apiKeysFile = path
+        try configuration.loadKeyFile()
+        #expect(configuration.apiKeys == ["file-key-12345678": "tenant-f"])
+        configuration.apiKeys["short"] = "t"
+        #expect(throws: APIConfigurationError.self) { try configuration.validate() }
     }
 }

@@ -1,11 +1,7 @@
 /// How the HTTP API behaves. Wiring (address, keys) apart from behaviour (limits, webhooks).
 ///
-/// Environment variables (read by `APIConfiguration.fromEnvironment`):
-/// `API_HOST`, `API_PORT`, `API_KEYS` (`key:tenant,key:tenant`),
-/// `API_KEYS_FILE` (one `key tenant` or `key:tenant` per line, `#` comments),
-/// `API_RATE_LIMIT_PER_MINUTE`, `API_RATE_LIMIT_BURST`, `API_MAX_BODY_BYTES`,
-/// `API_MAX_QUERY_LENGTH`, `API_LONG_POLL_MAX_SECONDS`, `WEBHOOK_SECRET`,
-/// `WEBHOOK_ALLOWED_HOSTS` (comma separated; `*` allows any), `WEBHOOK_MAX_ATTEMPTS`.
+/// Loaded from the environment with the rest of `RAGQueueConfiguration` (its `api` field; the
+/// variables are in `RAGQueueConfiguration+API.swift`: `API_HOST`, `API_PORT`, `API_KEYS`, ...).
 public struct APIConfiguration: Sendable {
     /// Address to bind. Default `0.0.0.0`, as the seed.
     public var host: String = "0.0.0.0"
