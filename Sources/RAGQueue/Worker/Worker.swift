@@ -86,13 +86,11 @@ public final class Worker: Service {
     private func claimLoop() async {
         var failures = 0
         while !isStopping {
-            // Claim in batches: while jobs run, wait until a quarter of the slots is free, so one
-            // script call fetches several jobs instead of one per finished job.
-            let running = inFlight.count
-            let batch = max(1, configuration.concurrency / 4)
-            let free = configuration.concurrency - running
-            if free <= 0 || (running > 0 && free < batch) {
-                await inFlight.waitForChange(below: configuration.concurrency - batch + 1)
+            // Claim as soon as a slot is free: an idle slot costs more than a claim call. Slots that
+            // free up during a claim's round trip are filled together by the next one.
+            let free = configuration.concurrency - inFlight.count
+            if free <= 0 {
+                await inFlight.waitForChange(below: configuration.concurrency)
                 continue
             }
             let claimed: ClaimBatch

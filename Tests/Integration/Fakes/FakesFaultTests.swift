@@ -1,6 +1,7 @@
 import FakeBackends
 import Foundation
 import NIOCore
+import RAGQueue
 import Testing
 
 @Suite("Fakes: faults, rate limits, latency and counters")
@@ -219,10 +220,8 @@ struct FakesFaultTests {
 
     @Test("servers start on a given port and report it; stop frees it")
     func explicitPort() async throws {
-        let probe = FakeQdrantServer()
-        try await probe.start()
-        let port = probe.port
-        await probe.stop()
+        // A port below the ephemeral range: no outgoing connection of a parallel test can take it.
+        let port = try ValkeyServerProcess.freePort()
         let server = FakeQdrantServer(configuration: .init(port: port))
         try await server.start()
         #expect(server.port == port)
