@@ -131,7 +131,8 @@ public final class ValkeyServerProcess: Sendable {
         throw LaunchError(description: "no free loopback port found between 20000 and 32000")
     }
 
-    private static func isFree(_ port: Int) throws(LaunchError) -> Bool {
+    /// Whether a listening socket could bind `port` on 127.0.0.1 right now.
+    public static func isFree(_ port: Int) throws(LaunchError) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw LaunchError(description: "socket() failed: errno \(errno)") }
         defer { close(descriptor) }

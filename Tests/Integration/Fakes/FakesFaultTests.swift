@@ -218,19 +218,22 @@ struct FakesFaultTests {
         #expect(first != (try await transcript(seed: 4)))
     }
 
-    @Test("servers start on a given port and report it; stop frees it")
+    @Test("servers start on a given port and report it; a taken port is refused")
     func explicitPort() async throws {
-        // A port below the ephemeral range: no outgoing connection of a parallel test can take it.
+        // Ports below the ephemeral range: no outgoing connection of a parallel test can take them.
         let port = try ValkeyServerProcess.freePort()
         let server = FakeQdrantServer(configuration: .init(port: port))
         try await server.start()
         #expect(server.port == port)
         #expect(server.baseURL == "http://127.0.0.1:\(port)")
+        #expect(try !ValkeyServerProcess.isFree(port))
         await server.stop()
-        let clash = FakeOpenAIServer(configuration: .init(port: port))
-        let holder = FakeOpenAIServer(configuration: .init(port: port))
+
+        let taken = try ValkeyServerProcess.freePort()
+        let holder = FakeOpenAIServer(configuration: .init(port: taken))
         try await holder.start()
-        #expect(holder.baseURL == "http://127.0.0.1:\(port)/v1")
+        #expect(holder.baseURL == "http://127.0.0.1:\(taken)/v1")
+        let clash = FakeOpenAIServer(configuration: .init(port: taken))
         await #expect(throws: (any Error).self) { try await clash.start() }
         await holder.stop()
     }
