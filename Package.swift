@@ -38,11 +38,14 @@ let package = Package(
         ),
         // Typed, non-variadic wrappers around libcurl's variadic setopt/getinfo.
         .target(name: "CCurlHelpers", dependencies: ["CCurl"]),
+        // SHA-256, shared by the fakes and the API (no crypto package needed for one digest).
+        .target(name: "Digests", swiftSettings: swiftSettings),
 
         .target(
             name: "RAGQueue",
             dependencies: [
                 "CHiredis",
+                "Digests",
                 "CCurlHelpers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +63,7 @@ let package = Package(
             name: "RAGQueueAPI",
             dependencies: [
                 "RAGQueue",
+                "Digests",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -71,6 +75,7 @@ let package = Package(
         .target(
             name: "FakeBackends",
             dependencies: [
+                "Digests",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import Digests
 /// The fake's chat model: the answer is a pure function of the messages.
 ///
 /// `Fake answer to: <last user message> (see page 3, 7) [ctx <8 hex of sha256(system prompt)>]`,

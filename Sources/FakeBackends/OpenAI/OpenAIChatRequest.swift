@@ -1,3 +1,4 @@
+import Digests
 import Hummingbird
 
 /// A validated `POST /v1/chat/completions` request and its answer, plain or streamed.

@@ -1,3 +1,4 @@
+import Digests
 /// The fake Qdrant's endpoint logic: each handler takes the parsed request and returns the
 /// `result` of the envelope, or throws the Qdrant error to answer with.
 struct QdrantHandlers {

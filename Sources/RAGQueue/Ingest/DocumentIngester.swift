@@ -1,3 +1,5 @@
+import Digests
+
 /// Loads files, cuts them into chunks, embeds them in batches and stores them in a collection
 /// in langchain-qdrant's payload layout, so the seed's and langchain's readers find them.
 ///

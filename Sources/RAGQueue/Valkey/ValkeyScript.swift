@@ -1,3 +1,5 @@
+import Digests
+
 /// A Lua script run by `EVALSHA`, falling back to `EVAL` when the server has not cached it
 /// (after a restart, say).
 public struct ValkeyScript: Sendable, Hashable {

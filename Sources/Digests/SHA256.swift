@@ -1,17 +1,13 @@
-/// SHA-256 (FIPS 180-4), used to derive stable ids and the chat answer's context tag.
+/// SHA-256 (FIPS 180-4): the fakes' stable ids and context tags, and the API's HMAC and key digests.
 ///
-/// The package has no crypto dependency and the fakes need only this digest.
-enum SHA256 {
+/// The package carries no crypto dependency; this one digest is all it needs.
+public enum SHA256 {
     /// The 32-byte digest of `message`.
-    static func digest<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
+    public static func digest<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
         var state: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        var padded = Array(message)
-        let bitLength = UInt64(padded.count) &* 8
-        padded.append(0x80)
-        while padded.count % 64 != 56 { padded.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { padded.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        let padded = MerkleDamgard.padded(message)
 
         var words = [UInt32](repeating: 0, count: 64)
         for blockStart in stride(from: 0, to: padded.count, by: 64) {
@@ -42,12 +38,12 @@ enum SHA256 {
     }
 
     /// The lowercase hex digest of a string's UTF-8 bytes.
-    static func hex(_ text: String) -> String {
+    public static func hex(_ text: String) -> String {
         hexString(digest(Array(text.utf8)))
     }
 
     /// Lowercase hex of `bytes`.
-    static func hexString(_ bytes: [UInt8]) -> String {
+    public static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)

@@ -1,13 +1,9 @@
-/// SHA-1, only to name Lua scripts for `EVALSHA` without a round trip (not for security).
-enum SHA1 {
+/// SHA-1, only to name Lua scripts for Valkey's `EVALSHA` without a round trip (not for security).
+public enum SHA1 {
     /// The lowercase hex digest of `bytes`.
-    static func hexDigest(_ bytes: [UInt8]) -> String {
+    public static func hexDigest(_ bytes: [UInt8]) -> String {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-        var message = bytes
-        let bitLength = UInt64(bytes.count) * 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        let message = MerkleDamgard.padded(bytes)
 
         var w = [UInt32](repeating: 0, count: 80)
         for chunk in stride(from: 0, to: message.count, by: 64) {
