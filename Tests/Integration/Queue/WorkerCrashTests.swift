@@ -12,29 +12,38 @@ struct WorkerCrashTests {
                 "queue-worker", "--valkey-url", harness.server.url, "--prefix", harness.configuration.prefix,
                 "--concurrency", "1", "--lease-ms", "2000",
             ]
-            let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
+            // Two idle workers first, so that neither process start-up nor registration can delay
+            // the kill until the job has finished.
+            let workers = (0..<2).map { _ in ChildProcess(executable: builtProduct("ragsim"), arguments: arguments) }
+            for worker in workers { try worker.start() }
+            defer { Task { for worker in workers { await worker.stop() } } }
+            try await eventually("both workers to register") { try await store.stats().liveWorkers == 2 }
+
             let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
             await events.start()
             defer { events.close() }
+            let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
             let statusChanges = events.events(for: id)
-
-            let doomed = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
-            try doomed.start()
-            for await event in statusChanges where event == .status(.started) { break }
-            // A second worker is up and idle before the first dies.
-            let survivor = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
-            try survivor.start()
-            defer { Task { await survivor.stop() } }
-            try await eventually("the second worker to register") { try await store.stats().liveWorkers == 2 }
-
+            // Subscribed after enqueueing: the start may already have happened.
+            if try await store.job(id)?.status != .started {
+                for await event in statusChanges where event == .status(.started) { break }
+            }
             let started = try #require(try await store.job(id))
             #expect(started.status == .started)
+            // Worker ids carry their process id: kill the process holding the job.
+            let holder = try #require(workers.first { worker in
+                worker.pid.map { started.workerID?.contains("-\($0)-") == true } ?? false
+            })
             let killedLease = JobLease(id: id, token: started.token)
             let killedAt = Date()
-            await doomed.stop(with: SIGKILL)
+            await holder.stop(with: SIGKILL)
 
-            for await event in statusChanges where event == .status(.started) { break }
+            // The second attempt's start (the stream may still hold the first one's event).
+            for await event in statusChanges where event == .status(.started) {
+                if try await store.job(id)?.attempts == 2 { break }
+            }
             let restarted = try #require(try await store.job(id))
+            #expect(restarted.attempts == 2)
             let recovery = try #require(restarted.startedAt).timeIntervalSince(killedAt)
             #expect(recovery < 2 * harness.configuration.lease.seconds, "running again within 2 x the lease (took \(recovery) s)")
 
@@ -48,7 +57,6 @@ struct WorkerCrashTests {
             }
             #expect(try await store.job(id)?.result == Array("slept 1500".utf8))
             #expect(try await store.stats().counters["finished"] == 1, "exactly one result")
-            await survivor.stop()
         }
     }
 
