@@ -69,16 +69,15 @@ public final class ValkeyConnection: Sendable {
 
     /// Fails queued commands, refuses new ones and wakes a blocked read. Idempotent.
     public func close() {
-        let (waiting, descriptor) = state.withLock { state in
+        let waiting = state.withLock { state in
             state.closed = true
             let waiting = state.draining ? [] : state.pending
             if !state.draining { state.pending = [] }
             // Shut the socket down while holding the lock: the draining queue only drops the context
             // after clearing the descriptor under the same lock, so it cannot have been reused.
             if state.fileDescriptor >= 0 { shutdown(state.fileDescriptor, Int32(SHUT_RDWR)) }
-            return (waiting, state.fileDescriptor)
+            return waiting
         }
-        _ = descriptor
         for pending in waiting {
             pending.continuation.resume(returning: pending.commands.map { _ in .failure(.closed) })
         }

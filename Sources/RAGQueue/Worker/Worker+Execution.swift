@@ -4,7 +4,7 @@ import Logging
 extension Worker {
     /// Runs one attempt and writes its outcome, unless the lease was lost.
     func execute(_ job: ClaimedJob, flag: CancelFlag) async {
-        var jobLogger = self.jobLogger
+        var jobLogger = self.logger
         jobLogger[metadataKey: "job.id"] = .string(job.id.rawValue)
         jobLogger[metadataKey: "job.kind"] = .string(job.kind)
         jobLogger[metadataKey: "job.attempt"] = "\(job.attempt)"
@@ -14,8 +14,8 @@ extension Worker {
 
         let timings = TimingRecorder()
         let outcome: Result<[UInt8], any Error>
-        if let handler = handler(for: job.kind) {
-            let context = JobContext(logger: logger, store: jobStore, timings: timings, cancelFlag: flag)
+        if let handler = handlers[job.kind] {
+            let context = JobContext(logger: logger, store: store, timings: timings, cancelFlag: flag)
             do {
                 outcome = .success(try await handler.run(job, context: context))
             } catch {
@@ -30,25 +30,25 @@ extension Worker {
             logger.warning("job abandoned: its lease was taken over")
         case (_, .success(let result)):
             // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
-            await persist(job, logger: logger) { () async throws(QueueError) in try await self.jobStore.complete(job.lease, result: result, timings: timings.snapshot) }
+            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.complete(job.lease, result: result, timings: timings.snapshot) }
             logger.debug("job finished")
         case (.shutdown?, .failure):
-            await persist(job, logger: logger) { () async throws(QueueError) in try await self.jobStore.release(job.lease) }
+            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
             logger.info("job handed back for another worker")
         case (.canceled?, .failure):
             let failure = JobFailure(code: "canceled", message: "canceled by request", transient: false, attempt: job.attempt)
             await persist(job, logger: logger) { () async throws(QueueError) in
-                _ = try await self.jobStore.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
+                _ = try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
             }
             logger.info("job canceled")
         case (nil, .failure(let error)):
             var failure = Self.classify(error)
             failure.attempt = job.attempt
             var generator = SystemRandomNumberGenerator()
-            let delay = jobQueue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
+            let delay = queue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
             let retryAt = Date().epochMilliseconds + delay.milliseconds
             await persist(job, logger: logger) { [failure, logger] () async throws(QueueError) in
-                let result = try await self.jobStore.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
+                let result = try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
                 logger.log(level: result == .scheduled ? .info : .warning, "job attempt failed", metadata: [
                     "error.code": .string(failure.code), "outcome": "\(result)",
                 ])
@@ -69,7 +69,7 @@ extension Worker {
     /// job will have been reclaimed and the write would be refused anyway.
     private func persist(_ job: ClaimedJob, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> Void) async {
         let clock = ContinuousClock()
-        let deadline = clock.now + jobQueue.lease
+        let deadline = clock.now + queue.lease
         var pause = Duration.milliseconds(50)
         while true {
             do {

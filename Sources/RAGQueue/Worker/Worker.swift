@@ -29,14 +29,11 @@ public final class Worker: Service {
 
     /// The worker's settings.
     public let configuration: Configuration
-    private let store: any JobStore
-    private let queue: QueueConfiguration
-    private let handlers: [String: any JobHandler]
-    private let logger: Logger
-    var jobStore: any JobStore { store }
-    var jobQueue: QueueConfiguration { queue }
-    var jobLogger: Logger { logger }
-    func handler(for kind: String) -> (any JobHandler)? { handlers[kind] }
+    // Internal, not private: `Worker+Execution.swift` runs the jobs with them.
+    let store: any JobStore
+    let queue: QueueConfiguration
+    let handlers: [String: any JobHandler]
+    let logger: Logger
     private let inFlight = InFlightJobs()
     private let stopping = Mutex(false)
     private let waiter: any WorkWaiter
