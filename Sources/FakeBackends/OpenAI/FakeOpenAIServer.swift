@@ -28,12 +28,20 @@ public final class FakeOpenAIServer: Sendable {
     /// Live counts of requests, faults and refusals.
     public let counters: FakeServerCounters<Endpoint>
     private let runner = FakeHTTPServerRunner()
+    private let gate: RequestGate<Endpoint>
     private let logger: Logger
 
     /// A server that will run with `configuration` once started.
     public init(configuration: Configuration = Configuration(), logger: Logger? = nil) {
         self.configuration = configuration
         self.counters = FakeServerCounters()
+        self.gate = RequestGate(
+            seed: configuration.seed,
+            latency: configuration.latency,
+            faults: configuration.faults,
+            concurrencyLimit: configuration.concurrencyLimit,
+            counters: counters
+        )
         var defaultLogger = Logger(label: "FakeOpenAIServer")
         defaultLogger.logLevel = configuration.logLevel
         self.logger = logger ?? defaultLogger
@@ -41,13 +49,6 @@ public final class FakeOpenAIServer: Sendable {
 
     /// Binds the port and starts serving; returns once the server accepts connections.
     public func start() async throws {
-        let gate = RequestGate(
-            seed: configuration.seed,
-            latency: configuration.latency,
-            faults: configuration.faults,
-            concurrencyLimit: configuration.concurrencyLimit,
-            counters: counters
-        )
         let responder = OpenAIResponder(
             configuration: configuration, gate: gate, rateLimiter: RateLimiter(limits: configuration.rateLimits))
         _ = try await runner.start(host: configuration.host, port: configuration.port, responder: responder, logger: logger)
@@ -56,6 +57,12 @@ public final class FakeOpenAIServer: Sendable {
     /// Stops serving: requests in flight get a second to finish, then are cancelled. Safe to call twice.
     public func stop() async {
         await runner.stop()
+    }
+
+    /// Replaces the configured fault plan while the server runs (a burst of faults, say); nil
+    /// restores `configuration.faults`.
+    public func setFaults(_ plan: FaultPlan<Endpoint>?) {
+        gate.setFaults(plan ?? configuration.faults)
     }
 
     /// The bound port, or 0 before `start()`.

@@ -55,6 +55,7 @@ public final class FakeQdrantServer: Sendable {
     /// Live counts of requests, faults and refusals.
     public let counters: FakeServerCounters<Endpoint>
     private let runner = FakeHTTPServerRunner()
+    private let gate: RequestGate<Endpoint>
     private let store = QdrantStore()
     private let logger: Logger
 
@@ -62,6 +63,13 @@ public final class FakeQdrantServer: Sendable {
     public init(configuration: Configuration = Configuration(), logger: Logger? = nil) {
         self.configuration = configuration
         self.counters = FakeServerCounters()
+        self.gate = RequestGate(
+            seed: configuration.seed,
+            latency: configuration.latency,
+            faults: configuration.faults,
+            concurrencyLimit: configuration.concurrencyLimit,
+            counters: counters
+        )
         var defaultLogger = Logger(label: "FakeQdrantServer")
         defaultLogger.logLevel = configuration.logLevel
         self.logger = logger ?? defaultLogger
@@ -70,13 +78,6 @@ public final class FakeQdrantServer: Sendable {
     /// Binds the port and starts serving; returns once the server accepts connections.
     /// Collections survive a stop and a new start of the same instance.
     public func start() async throws {
-        let gate = RequestGate(
-            seed: configuration.seed,
-            latency: configuration.latency,
-            faults: configuration.faults,
-            concurrencyLimit: configuration.concurrencyLimit,
-            counters: counters
-        )
         let responder = QdrantResponder(
             configuration: configuration, gate: gate, rateLimiter: RateLimiter(limits: configuration.rateLimits), store: store)
         _ = try await runner.start(host: configuration.host, port: configuration.port, responder: responder, logger: logger)
@@ -85,6 +86,12 @@ public final class FakeQdrantServer: Sendable {
     /// Stops serving: requests in flight get a second to finish, then are cancelled. Safe to call twice.
     public func stop() async {
         await runner.stop()
+    }
+
+    /// Replaces the configured fault plan while the server runs (a burst of faults, say); nil
+    /// restores `configuration.faults`.
+    public func setFaults(_ plan: FaultPlan<Endpoint>?) {
+        gate.setFaults(plan ?? configuration.faults)
     }
 
     /// The bound port, or 0 before `start()`.

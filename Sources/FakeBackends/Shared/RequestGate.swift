@@ -19,7 +19,7 @@ final class RequestGate<Endpoint: Hashable & Sendable>: Sendable {
     let seed: UInt64
     let counters: FakeServerCounters<Endpoint>
     let latency: LatencyProfile<Endpoint>
-    let faults: FaultPlan<Endpoint>
+    private let plan: Mutex<FaultPlan<Endpoint>>
     private let limiter: ConcurrencyLimiter?
     private let keyedFaultCounts = Mutex<[String: Int]>([:])
 
@@ -33,9 +33,17 @@ final class RequestGate<Endpoint: Hashable & Sendable>: Sendable {
     ) {
         self.seed = seed
         self.latency = latency
-        self.faults = faults
+        self.plan = Mutex(faults)
         self.limiter = concurrencyLimit.map { ConcurrencyLimiter(limit: $0) }
         self.counters = counters
+    }
+
+    /// The fault plan in force.
+    var faults: FaultPlan<Endpoint> { plan.withLock { $0 } }
+
+    /// Puts `faults` in force for the requests admitted from now on.
+    func setFaults(_ faults: FaultPlan<Endpoint>) {
+        plan.withLock { $0 = faults }
     }
 
     /// A stable hash of method, path and body: the request's identity for seeded choices.
@@ -53,6 +61,7 @@ final class RequestGate<Endpoint: Hashable & Sendable>: Sendable {
         var faultRandom = SeededRandom(mixing: seed, endpointHash, requestHash, UInt64(sequence), 0xFA17)
         let random = SeededRandom(mixing: seed, endpointHash, requestHash, UInt64(sequence), 0x1A7E)
 
+        let faults = self.faults
         var retryAfter = faults.retryAfter
         if let text = HTTPSupport.header("x-fake-retry-after-ms", in: request), let milliseconds = Int64(text.trimmingSpaces),
             milliseconds >= 0

@@ -44,6 +44,9 @@ public struct JobRecord: Sendable, Hashable {
     public var tenant: String?
     /// Set when a cancel arrived while the job ran.
     public var cancelRequested: Bool
+    /// How many times a final status was written: 0 until the job ends, then 1. More would mean a
+    /// duplicated result, which the fencing tokens exist to prevent; audits check it.
+    public var endCount: Int
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -87,6 +90,7 @@ extension JobRecord {
         self.requestID = nonEmpty("request_id")
         self.tenant = nonEmpty("tenant")
         self.cancelRequested = text("cancel") == "1"
+        self.endCount = Int(number("ends") ?? 0)
     }
 }
 

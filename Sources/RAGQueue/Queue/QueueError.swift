@@ -74,6 +74,8 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isStaleToken: Bool { code == .staleToken }
     /// Whether this is `alreadyEnded`.
     public var isAlreadyEnded: Bool { code == .alreadyEnded }
+    /// Whether this is `invalidState`.
+    public var isInvalidState: Bool { code == .invalidState }
     /// Whether Valkey was unreachable: the operation may succeed when retried.
     public var isBackendUnavailable: Bool { code == .backend }
 

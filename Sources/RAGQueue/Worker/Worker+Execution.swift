@@ -78,8 +78,10 @@ extension Worker {
             } catch where error.isBackendUnavailable && clock.now + pause < deadline {
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(1))
-            } catch where error.isStaleToken || error.isAlreadyEnded {
-                logger.warning("write refused: a newer attempt owns the job", metadata: ["error": "\(error)"])
+            } catch where error.isStaleToken || error.isAlreadyEnded || error.isInvalidState {
+                // The lease was taken back (expired while this worker was stalled or cut off from Valkey):
+                // the job is queued again, runs under a newer token, or has ended. The queue keeps one result.
+                logger.warning("write refused: the lease was taken over", metadata: ["error": "\(error)"])
                 return
             } catch {
                 logger.error("cannot record the job's outcome", metadata: ["error": "\(error)"])

@@ -92,6 +92,20 @@ struct FakesFaultTests {
         }
     }
 
+    @Test("a fault plan set while the server runs applies at once, and nil restores the configured one")
+    func faultsSwitchedAtRuntime() async throws {
+        try await withOpenAI(.init()) { (server) async throws in
+            let embed = { try await RawHTTP.openAI(server.port, "POST", "/v1/embeddings", body: Self.embedBody).status }
+            #expect(try await embed() == 200)
+            server.setFaults(FaultPlan(default: .init(serviceUnavailable: 1)))
+            #expect(try await embed() == 503)
+            #expect(try await embed() == 503)
+            server.setFaults(nil)
+            #expect(try await embed() == 200)
+            #expect(server.counters.snapshot().faultsByKind[.serviceUnavailable] == 2)
+        }
+    }
+
     @Test("planned faults are drawn from the seed: same seed, same faults; they occur at about the set rate")
     func seededFaults() async throws {
         func run(seed: UInt64) async throws -> [Int] {

@@ -149,6 +149,10 @@ struct QueueLifecycleTests {
             clock.advance(by: .seconds(2))
             #expect(try await store.reclaimExpired().requeued == 1)
             #expect(try await store.renew([stale.lease]) == [.lost])
+            // Queued again under the same token until someone claims it: the late write is still refused.
+            await #expect(throws: QueueError.invalidState(id, "queued")) {
+                try await store.complete(stale.lease, result: Array("early".utf8), timings: [:])
+            }
 
             let fresh = try #require(try await store.claim(workerID: "healthy", count: 1).jobs.first)
             #expect(fresh.token > stale.token)
@@ -160,6 +164,8 @@ struct QueueLifecycleTests {
                 try await store.complete(stale.lease, result: Array("later".utf8), timings: [:])
             }
             #expect(try await store.job(id)?.result == Array("fresh".utf8))
+            #expect(try await store.job(id)?.endCount == 1, "one final write")
+            #expect(try await store.stats().counters["refused"] == 3, "every late write is refused and counted")
 
             // A job whose every attempt loses its lease fails, saying so.
             let doomed = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id

@@ -56,7 +56,10 @@ struct WorkerCrashTests {
                 try await store.complete(killedLease, result: Array("late".utf8), timings: [:])
             }
             #expect(try await store.job(id)?.result == Array("slept 1500".utf8))
-            #expect(try await store.stats().counters["finished"] == 1, "exactly one result")
+            #expect(try await store.job(id)?.endCount == 1, "exactly one final write")
+            let counters = try await store.stats().counters
+            #expect(counters["finished"] == 1, "exactly one result")
+            #expect(counters["refused"] == 1, "the late write is counted as refused")
         }
     }
 

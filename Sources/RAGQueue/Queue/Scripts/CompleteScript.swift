@@ -11,7 +11,7 @@ extension QueueScripts {
         local refused = check_holder(KEYS[1], ARGV[2])
         if refused then
           if refused[1] == -4 and refused[2] == 'finished' then return {1} end
-          return refused
+          return count_refused(KEYS[3], refused)
         end
         redis.call('ZREM', KEYS[2], ARGV[1])
         finish(KEYS[1], ARGV[1], 'finished', ARGV[3], ARGV[6], ARGV[7], {'result', ARGV[4], 'timings', ARGV[5]})

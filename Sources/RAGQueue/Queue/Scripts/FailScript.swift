@@ -10,7 +10,7 @@ extension QueueScripts {
         ARGV[9] canceled record ttl (ms)  ARGV[10] stage timings (JSON)
         Returns {0, new status}, or {-1}/{-2, status}/{-3, status}/{-4, status} as `complete`. ]]
         local refused = check_holder(KEYS[1], ARGV[2])
-        if refused then return refused end
+        if refused then return count_refused(KEYS[5], refused) end
         local record = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts', 'cancel')
         local attempts, max_attempts = tonumber(record[1]), tonumber(record[2])
         redis.call('ZREM', KEYS[2], ARGV[1])

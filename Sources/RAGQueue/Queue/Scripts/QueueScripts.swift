@@ -28,11 +28,13 @@ enum QueueScripts {
 
         -- Ends a job: status, end time, expiry of the record and of its idempotency key. `extra` holds
         -- more field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it
-        -- unless the job is started.)
+        -- unless the job is started.) `ends` counts the final writes: anything but 1 is a bug that
+        -- audits (ragsim's chaos ledger) report as a duplicate.
         local function finish(key, id, status, now, ttl, channel, extra)
           local fields = {'status', status, 'ended_at', now}
           if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
           redis.call('HSET', key, unpack(fields))
+          redis.call('HINCRBY', key, 'ends', 1)
           redis.call('PEXPIRE', key, ttl)
           local idem = redis.call('HGET', key, 'idem_key')
           if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
@@ -50,6 +52,15 @@ enum QueueScripts {
             return {-3, status}
           end
           return nil
+        end
+
+        -- Counts a refused late write (a newer attempt owns the job, or the lease was taken back and
+        -- the job queued again or ended) as `refused` in `counters`; returns the refusal.
+        local function count_refused(counters, refused)
+          if refused[1] == -2 or refused[1] == -3 or refused[1] == -4 then
+            redis.call('HINCRBY', counters, 'refused', 1)
+          end
+          return refused
         end
 
         """

@@ -7,7 +7,7 @@ extension QueueScripts {
         ARGV[1] id  ARGV[2] token  ARGV[3] now (ms)  ARGV[4] events channel  ARGV[5] canceled ttl (ms)
         Returns {0, new status}, or {-1}/{-2, status}/{-3, status}/{-4, status} as `complete`. ]]
         local refused = check_holder(KEYS[1], ARGV[2])
-        if refused then return refused end
+        if refused then return count_refused(KEYS[5], refused) end
         redis.call('ZREM', KEYS[2], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'attempts', -1)
         if redis.call('HGET', KEYS[1], 'cancel') == '1' then
