@@ -60,6 +60,16 @@ struct SimulateCommand: AsyncParsableCommand {
     var baseline: String?
     @Option(help: "Allowed drop against --baseline, in percent.")
     var tolerance = 15.0
+    @Option(help: ArgumentHelp(
+        "Inject faults while traffic flows and end with a ledger of every accepted query: a preset (standard, full) or items "
+            + "kill-worker=EVERY, stop-worker=AT[:LENGTH], restart-valkey=AT[:DOWN], restart-api=AT[:DOWN], backend-faults=EVERY[:LENGTH] "
+            + "(seconds from the start of traffic). Runs one step at the largest --workers count; exits 1 if a job was lost, "
+            + "duplicated or left open, or a killed worker's jobs did not run again within 2 x the lease.",
+        valueName: "plan"
+    ))
+    var chaos: String?
+    @Option(help: "The workers' job lease in seconds in a --chaos run (JOB_LEASE_SECONDS).")
+    var lease = 15.0
 
     func validate() throws {
         do {
@@ -93,6 +103,25 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if let baseline, !FileManager.default.isReadableFile(atPath: baseline) {
             throw ValidationError("--baseline \(baseline): no such readable file")
+        }
+        guard lease >= 0.5, lease <= 3600 else { throw ValidationError("--lease must be 0.5 to 3600 seconds") }
+        if let chaos {
+            let plan: ChaosPlan
+            do {
+                plan = try ChaosPlan(chaos)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let outside = plan.outside(.milliseconds(Int64((warmup + duration) * 1000)))
+            if !outside.isEmpty {
+                throw ValidationError("--chaos: \(outside.joined(separator: ", ")) would strike after the traffic ends; lengthen --duration")
+            }
+            if plan.restartsValkey, valkeyURL != nil { throw ValidationError("--chaos restart-valkey needs the embedded Valkey (no --valkey-url)") }
+            if plan.restartsAPI, apiURL != nil { throw ValidationError("--chaos restart-api needs the embedded API (no --api-url)") }
+            if plan.injectsBackendFaults, openaiURL != nil || qdrantURL != nil {
+                throw ValidationError("--chaos backend-faults needs the embedded fakes (no --openai-url or --qdrant-url)")
+            }
+            if baseline != nil { throw ValidationError("--baseline does not apply to a --chaos run") }
         }
     }
 
@@ -144,6 +173,16 @@ struct SimulateCommand: AsyncParsableCommand {
             try Self.failing { try report.write(to: json) }
             print("wrote \(json)")
         }
+        if let ledger = report.chaos {
+            print("")
+            for line in ledger.lines { print(line) }
+            let problems = ledger.problems
+            guard problems.isEmpty else {
+                FileHandle.standardError.write(Data("ragsim: chaos broke a promise: \(problems.joined(separator: "; "))\n".utf8))
+                throw ExitCode.failure
+            }
+            print("every accepted query ended exactly once; no job lost")
+        }
         if let baselineReport {
             let check = BaselineCheck(baseline: baselineReport, tolerance: tolerance)
             let (lines, passed) = try Self.failing { try check.compare(report) }
@@ -164,7 +203,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
                 collection: collection,
                 endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
-                apiKey: apiKey, prefix: prefix, questions: questions
+                apiKey: apiKey, prefix: prefix, questions: questions, chaos: try chaos.map { try ChaosPlan($0) },
+                lease: .milliseconds(Int64(lease * 1000))
             )
         }
     }

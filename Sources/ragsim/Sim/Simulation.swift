@@ -20,6 +20,10 @@ struct Simulation: Sendable {
         var apiKey: String?
         var prefix: String?
         var questions: Int
+        /// Faults to inject: one step at the largest worker count, ending with a ledger.
+        var chaos: ChaosPlan?
+        /// The workers' job lease in a chaos run.
+        var lease: Duration = .seconds(15)
     }
 
     let settings: Settings
@@ -34,7 +38,8 @@ struct Simulation: Sendable {
         let corpus = SimCorpus(seed: settings.seed, questions: settings.questions)
         let services = try await SimulationServices.start(
             endpoints: settings.endpoints, profile: settings.profile, seed: settings.seed, corpus: corpus,
-            collection: settings.collection, workDirectory: workDirectory, reaper: reaper, logger: logger, say: say
+            collection: settings.collection, appendOnly: settings.chaos?.restartsValkey ?? false, workDirectory: workDirectory,
+            reaper: reaper, logger: logger, say: say
         )
         let embedded = services.embedded + (settings.endpoints.apiURL == nil ? ["api"] : [])
         say(
@@ -55,7 +60,16 @@ struct Simulation: Sendable {
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)
         var results: [StepResult] = []
-        for (index, workers) in settings.workers.values.enumerated() {
+        var ledger: ChaosLedger?
+        if let chaos = settings.chaos {
+            let workers = settings.workers.values.max() ?? 1
+            say("chaos: \(chaos), \(workers) worker(s) x \(settings.concurrency), lease \(Self.number(settings.lease.seconds)) s")
+            let run = ChaosRun(chaos: chaos, step: step, services: services, workers: workers, lease: settings.lease, say: say)
+            let (result, account) = try await run.run()
+            results.append(result)
+            ledger = account
+        }
+        for (index, workers) in settings.workers.values.enumerated() where settings.chaos == nil {
             say("step \(index + 1)/\(settings.workers.values.count): \(workers) worker(s) x \(settings.concurrency)")
             let result = try await step.run(workers: workers, index: index)
             results.append(result)
@@ -72,7 +86,7 @@ struct Simulation: Sendable {
             durationSeconds: settings.duration.seconds, drainSeconds: settings.drain.seconds, profile: settings.profile.rawValue,
             seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount
         )
-        return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results)
+        return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger)
     }
 
     /// `ragserve` next to this executable.

@@ -28,6 +28,8 @@ struct SimulationReport: Sendable, Codable {
     var startedAt: String
     var scenario: Scenario
     var steps: [StepResult]
+    /// The ledger of a `--chaos` run (one step); nil otherwise.
+    var chaos: ChaosLedger?
 
     /// The encoder and decoder of the file format: snake_case keys, sorted, readable.
     static let encoder: JSONEncoder = {
@@ -85,7 +87,8 @@ struct SimulationReport: Sendable, Codable {
         ].joined(separator: "  ")
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
+    /// `text` right-aligned in `width` columns.
+    static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
     }
 }

@@ -30,22 +30,31 @@ struct SimulationServices: Sendable {
     let httpClient: CurlHTTPClient
     /// Which services were started here, for the scenario record.
     let embedded: [String]
+    /// The embedded servers, for fault injection; nil when a URL pointed elsewhere.
+    let valkeyServer: ValkeyServerProcess?
+    let fakeOpenAI: FakeOpenAIServer?
+    let fakeQdrant: FakeQdrantServer?
 
     /// The OpenAI key children use: the environment's `OPENAI_API_KEY` against an external API,
     /// any key against the fake (it accepts every key not starting `sk-invalid`).
     let openAIKey: String
 
     /// Starts what is missing, checks what is given, ingests the corpus; registers every stop with `reaper`.
+    /// With `appendOnly`, an embedded Valkey keeps an append-only file, so it can be killed and restarted.
     static func start(
         endpoints: Endpoints, profile: BackendProfile, seed: UInt64, corpus: SimCorpus, collection: String,
-        workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
+        appendOnly: Bool = false, workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
     ) async throws -> SimulationServices {
         var embedded: [String] = []
         let valkeyURL: String
+        var valkeyServer: ValkeyServerProcess?
+        var fakeOpenAI: FakeOpenAIServer?
+        var fakeQdrant: FakeQdrantServer?
         if let given = endpoints.valkeyURL {
             valkeyURL = given
         } else {
-            let server = try ValkeyServerProcess(executable: Self.locateValkeyServer())
+            let server = try ValkeyServerProcess(appendOnly: appendOnly, executable: Self.locateValkeyServer())
+            valkeyServer = server
             reaper.add("valkey-server") {
                 await server.stop()
                 server.cleanUp()
@@ -69,6 +78,7 @@ struct SimulationServices: Sendable {
             let server = FakeOpenAIServer(configuration: .init(seed: seed, latency: profile.openAILatency))
             reaper.add("fake-openai") { await server.stop() }
             try await server.start()
+            fakeOpenAI = server
             openAIURL = server.baseURL
             embedded.append("openai")
         }
@@ -79,6 +89,7 @@ struct SimulationServices: Sendable {
             let server = FakeQdrantServer(configuration: .init(seed: seed, latency: profile.qdrantLatency))
             reaper.add("fake-qdrant") { await server.stop() }
             try await server.start()
+            fakeQdrant = server
             qdrantURL = server.baseURL
             embedded.append("qdrant")
         }
@@ -125,7 +136,8 @@ struct SimulationServices: Sendable {
         )
         return SimulationServices(
             valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
-            valkey: valkey, httpClient: httpClient, embedded: embedded, openAIKey: openAIKey
+            valkey: valkey, httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, fakeOpenAI: fakeOpenAI,
+            fakeQdrant: fakeQdrant, openAIKey: openAIKey
         )
     }
 

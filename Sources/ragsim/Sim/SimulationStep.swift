@@ -43,7 +43,7 @@ struct SimulationStep: Sendable {
             if let apiURL = services.apiURL {
                 submitter = APIJobSubmitter(baseURL: apiURL, apiKey: plan.apiKey, httpClient: services.httpClient)
             } else {
-                let (url, token) = try await startAPI(environment: environment, index: index)
+                let (url, token) = try await startAPI(environment: environment, logName: "step\(index)-api")
                 tokens.append(token)
                 submitter = APIJobSubmitter(baseURL: url, apiKey: nil, httpClient: services.httpClient)
                 // Straight onto the queue instead: submitter = QueueJobSubmitter(store: store)
@@ -133,7 +133,7 @@ struct SimulationStep: Sendable {
     }
 
     /// The records of `ids`, 16 reads at a time.
-    private func fetchRecords(_ ids: [JobID], store: ValkeyJobStore) async throws -> [JobID: JobRecord] {
+    func fetchRecords(_ ids: [JobID], store: ValkeyJobStore) async throws -> [JobID: JobRecord] {
         var records: [JobID: JobRecord] = [:]
         for start in stride(from: 0, to: ids.count, by: 16) {
             let batch = ids[start..<min(start + 16, ids.count)]
@@ -145,10 +145,14 @@ struct SimulationStep: Sendable {
         return records
     }
 
-    /// Starts `ragserve api --port 0` on the step's queue; returns its URL once `/healthz` answers.
-    private func startAPI(environment: [String: String], index: Int) async throws -> (String, Int) {
-        let output = log("step\(index)-api")
-        let child = ChildProcess(executable: plan.ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])
+    /// Starts `ragserve api --port <port>` (0: a free one) on the step's queue; returns its URL and reaper
+    /// token once `/healthz` answers. `child` receives the process, for callers that signal it.
+    func startAPI(
+        environment: [String: String], logName: String, port: Int = 0, child receive: (ChildProcess) -> Void = { _ in }
+    ) async throws -> (String, Int) {
+        let output = log(logName)
+        let child = ChildProcess(executable: plan.ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", String(port)])
+        receive(child)
         let token = reaper.add("child:api", child: child, grace: .seconds(5))
         try child.start(outputPath: output, environment: environment)
         var url: String?
@@ -164,12 +168,12 @@ struct SimulationStep: Sendable {
         return (url, token)
     }
 
-    private func log(_ name: String) -> String {
+    func log(_ name: String) -> String {
         plan.logDirectory.appendingPathComponent("\(name).log").path
     }
 
     /// Polls `condition` every 50 ms until it holds, or throws after `seconds`.
-    private func waitUntil(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
+    func waitUntil(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while try await !condition() {
             guard ContinuousClock.now < deadline else { throw SimulationError("timed out waiting for \(what)") }

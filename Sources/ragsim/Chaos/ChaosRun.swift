@@ -1,0 +1,245 @@
+import FakeBackends
+import Foundation
+import RAGQueue
+import Synchronization
+
+/// A chaos run: one step of open-loop traffic through the real API and worker processes while the
+/// plan's faults strike, then a drain and the ledger of every accepted query.
+///
+/// The client side behaves as a careful user would: each query carries an `Idempotency-Key`, and a
+/// submission that met an error or a 5xx is sent again with the same key (for up to 30 s), so a
+/// lost acknowledgement never creates a second job.
+struct ChaosRun: Sendable {
+    let chaos: ChaosPlan
+    let step: SimulationStep
+    let services: SimulationServices
+    let workers: Int
+    let lease: Duration
+    let say: @Sendable (String) -> Void
+
+    private var plan: SimulationStep.Plan { step.plan }
+
+    /// Runs traffic and faults, drains, and returns the step's figures and the ledger.
+    func run() async throws -> (StepResult, ChaosLedger) {
+        let prefix = "\(plan.runPrefix)-chaos"
+        var queue = QueueConfiguration()
+        queue.prefix = prefix
+        queue.maxDepth = 0
+        queue.lease = lease
+        let store = try ValkeyJobStore(client: services.valkey, configuration: queue)
+        var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
+        environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
+
+        let pool = WorkerPool(step: step, environment: environment, concurrency: plan.concurrency)
+        let api = APIProcess(step: step, environment: environment)
+        let apiURL: String
+        if let given = services.apiURL {
+            apiURL = given
+        } else {
+            apiURL = try await api.start()
+        }
+        for _ in 0..<workers { try pool.spawn() }
+        try await step.waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
+            try await store.stats().liveWorkers >= workers
+        }
+
+        let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: plan.apiKey, httpClient: services.httpClient)
+        let length = plan.warmup + plan.duration
+        let schedule = ArrivalSchedule(qps: plan.qps, length: length, process: plan.arrivals, seed: plan.seed)
+        let clock = ContinuousClock()
+        let start = clock.now + .milliseconds(100)
+        let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
+        let drainBound = max(plan.drain, lease * 4)
+        let injector = FaultInjector(
+            store: store, services: services, pool: pool, api: api, lease: lease, start: start,
+            giveUpAt: start + length + drainBound, seed: plan.seed, say: say
+        )
+        let progress = ProgressLine(enabled: plan.progress, label: "chaos")
+
+        async let faultRecords = injector.run(chaos, length: length)
+        var outcomes: [DurableSubmission] = []
+        await withTaskGroup(of: DurableSubmission.self) { group in
+            for (number, offset) in schedule.offsets.enumerated() {
+                try? await clock.sleep(until: start + offset)
+                let query = RAGQuery(query: plan.questions[number % plan.questions.count], collection: services.collection)
+                let measured = offset >= plan.warmup
+                group.addTask {
+                    await DurableSubmission.submit(query, key: "\(prefix)-\(number)", measured: measured, submitter: submitter)
+                }
+                progress.update("sent \(number + 1)/\(schedule.offsets.count)")
+            }
+            for await outcome in group { outcomes.append(outcome) }
+        }
+        let faults = try await faultRecords
+
+        let accepted = outcomes.compactMap(\.id)
+        let deadline = clock.now + drainBound
+        while clock.now < deadline {
+            let left = try? await openJobs(store)
+            if left == 0 { break }
+            progress.update("draining: \(left.map(String.init) ?? "?") job(s) left")
+            try await clock.sleep(for: .milliseconds(200))
+        }
+        progress.finish()
+        let cutoff = Date()
+        let records = try await step.fetchRecords(accepted, store: store)
+        let counters = try await store.stats().counters
+        await pool.stopAll()
+        await api.stop()
+
+        let ledger = ChaosLedger(
+            plan: chaos.description, lease: lease, records: Dictionary(accepted.map { ($0, records[$0]) }, uniquingKeysWith: { first, _ in first }),
+            notAccepted: outcomes.filter { $0.id == nil }.count, resubmissions: outcomes.reduce(0) { $0 + $1.attempts - 1 },
+            enqueued: counters["enqueued"] ?? 0, refusedWrites: counters["refused"] ?? 0, faults: faults
+        )
+        let submissions = outcomes.map { outcome in
+            Submission(
+                sentAt: outcome.sentAt, returnedAt: outcome.returnedAt, measured: outcome.measured, record: outcome.id.flatMap { records[$0] },
+                refusal: outcome.refusal
+            )
+        }
+        let windowStart = wallStart.addingTimeInterval(plan.warmup.seconds)
+        let result = StepResult(
+            workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart,
+            windowEnd: windowStart.addingTimeInterval(plan.duration.seconds), cutoff: cutoff
+        )
+        return (result, ledger)
+    }
+
+    /// Jobs waiting, running or scheduled, or nil while Valkey is unreachable.
+    private func openJobs(_ store: ValkeyJobStore) async throws -> Int {
+        let stats = try await store.stats()
+        return stats.waiting + stats.active + stats.scheduled
+    }
+}
+
+/// One query as a careful client submits it: an `Idempotency-Key`, and retries with the same key
+/// after transport errors, 429 and 5xx answers, for up to 30 s.
+struct DurableSubmission: Sendable {
+    var id: JobID?
+    var attempts: Int
+    var sentAt: Date
+    var returnedAt: Date
+    var measured: Bool
+    var refusal: String?
+
+    static func submit(_ query: RAGQuery, key: String, measured: Bool, submitter: APIJobSubmitter) async -> DurableSubmission {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        let sentAt = Date()
+        var attempts = 0
+        var pause = Duration.milliseconds(100)
+        while true {
+            attempts += 1
+            do {
+                let id = try await submitter.submit(query, idempotencyKey: key, timeout: .seconds(15))
+                return DurableSubmission(id: id, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured)
+            } catch {
+                let permanent = (error as? SubmissionRefused).map { !$0.isTransient } ?? false
+                if permanent || clock.now + pause >= deadline {
+                    return DurableSubmission(
+                        id: nil, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured, refusal: "\(error)"
+                    )
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
+}
+
+/// The run's worker processes: started, replaced, killed and frozen by number.
+final class WorkerPool: Sendable {
+    struct Member: Sendable {
+        let number: Int
+        let child: ChildProcess
+        var frozen = false
+    }
+
+    private let step: SimulationStep
+    private let environment: [String: String]
+    private let concurrency: Int
+    private let members = Mutex<[Member]>([])
+    private let started = Atomic<Int>(0)
+
+    init(step: SimulationStep, environment: [String: String], concurrency: Int) {
+        self.step = step
+        self.environment = environment
+        self.concurrency = concurrency
+    }
+
+    /// Starts one more `ragserve worker`; returns its number.
+    @discardableResult
+    func spawn() throws -> Int {
+        let number = started.add(1, ordering: .relaxed).newValue
+        let child = ChildProcess(executable: step.plan.ragserve, arguments: ["worker", "--concurrency", String(concurrency)])
+        step.reaper.add("child:worker-\(number)", child: child, grace: .seconds(5))
+        try child.start(outputPath: step.log("chaos-worker\(number)"), environment: environment)
+        members.withLock { $0.append(Member(number: number, child: child)) }
+        return number
+    }
+
+    /// The running members; frozen ones only when `frozen` is true.
+    func running(includingFrozen: Bool) -> [Member] {
+        members.withLock { $0.filter { $0.child.isRunning && (includingFrozen || !$0.frozen) } }
+    }
+
+    /// Marks a member frozen or not.
+    func setFrozen(_ number: Int, _ frozen: Bool) {
+        members.withLock { members in
+            if let index = members.firstIndex(where: { $0.number == number }) { members[index].frozen = frozen }
+        }
+    }
+
+    /// Stops every member (SIGTERM, SIGCONT, then SIGKILL after 5 s).
+    func stopAll() async {
+        let children = members.withLock { $0.map(\.child) }
+        await withTaskGroup(of: Void.self) { group in
+            for child in children { group.addTask { await ProcessReaper.stop(child, grace: .seconds(5)) } }
+        }
+    }
+}
+
+/// The embedded API process, which a fault may kill and restart on the same port.
+final class APIProcess: Sendable {
+    private struct State: Sendable {
+        var child: ChildProcess?
+        var port = 0
+        var starts = 0
+    }
+
+    private let step: SimulationStep
+    private let environment: [String: String]
+    private let state = Mutex(State())
+
+    init(step: SimulationStep, environment: [String: String]) {
+        self.step = step
+        self.environment = environment
+    }
+
+    /// Starts the API (on its previous port after the first start); returns its URL once healthy.
+    @discardableResult
+    func start() async throws -> String {
+        let (port, number) = state.withLock { state in
+            state.starts += 1
+            return (state.port, state.starts)
+        }
+        let (url, _) = try await step.startAPI(environment: environment, logName: "chaos-api\(number)", port: port) { child in
+            state.withLock { $0.child = child }
+        }
+        if let bound = URLComponents(string: url)?.port { state.withLock { $0.port = bound } }
+        return url
+    }
+
+    /// Kills the API with SIGKILL; false when none runs.
+    func kill() async -> Bool {
+        guard let child = state.withLock({ $0.child }), child.isRunning else { return false }
+        await child.stop(with: SIGKILL)
+        return true
+    }
+
+    /// Stops the API gracefully.
+    func stop() async {
+        if let child = state.withLock({ $0.child }) { await ProcessReaper.stop(child, grace: .seconds(5)) }
+    }
+}
