@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline
+.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos
 
 all: build
 
@@ -45,6 +45,13 @@ sim-check: build-release
 
 sim-baseline: build-release
 	.build/release/ragsim $(SIM_CHECK_ARGS) --json bench/baseline.json
+
+# The chaos scenario of the README: a worker SIGKILLed every 5 s, one frozen beyond its lease, one
+# Valkey restart, 2 minutes at the default rate; exits 1 if a job was lost, duplicated or left open.
+CHAOS_ARGS ?= --chaos standard --workers 4 --warmup 0 --duration 120
+
+chaos: build-release
+	.build/release/ragsim $(CHAOS_ARGS) $(ARGS)
 
 bench-queue: build-release
 	.build/release/ragsim bench-queue $(ARGS)

@@ -131,7 +131,7 @@ struct ChaosLedger: Sendable, Codable, Hashable {
             row("still open", open, "after the drain"),
             row("lost", lost, "accepted, neither ended nor findable"),
             row("duplicated", duplicated, "more than one final result written"),
-            row("refused", refusedWrites, "late writes with a stale lease token"),
+            row("refused", refusedWrites, "late writes refused: the lease had been taken over"),
             "faults:",
         ]
         for fault in faults {

@@ -49,7 +49,7 @@ struct ChaosRun: Sendable {
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(100)
         let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
-        let drainBound = max(plan.drain, lease * 4)
+        let drainBound = Self.drainBound(drain: plan.drain, lease: lease)
         let injector = FaultInjector(
             store: store, services: services, pool: pool, api: api, lease: lease, start: start,
             giveUpAt: start + length + drainBound, seed: plan.seed, say: say
@@ -106,6 +106,12 @@ struct ChaosRun: Sendable {
         return (result, ledger)
     }
 
+    /// How long a chaos run waits for accepted jobs after the traffic: `--drain`, but at least four
+    /// leases, so that jobs struck at the end can be taken over and finish.
+    static func drainBound(drain: Duration, lease: Duration) -> Duration {
+        max(drain, lease * 4)
+    }
+
     /// Jobs waiting, running or scheduled, or nil while Valkey is unreachable.
     private func openJobs(_ store: ValkeyJobStore) async throws -> Int {
         let stats = try await store.stats()
@@ -153,7 +159,8 @@ final class WorkerPool: Sendable {
     struct Member: Sendable {
         let number: Int
         let child: ChildProcess
-        var frozen = false
+        /// Held by a fault (being killed, or frozen): other faults leave it alone.
+        var taken = false
     }
 
     private let step: SimulationStep
@@ -179,15 +186,26 @@ final class WorkerPool: Sendable {
         return number
     }
 
-    /// The running members; frozen ones only when `frozen` is true.
-    func running(includingFrozen: Bool) -> [Member] {
-        members.withLock { $0.filter { $0.child.isRunning && (includingFrozen || !$0.frozen) } }
+    /// The running members no fault holds.
+    func available() -> [Member] {
+        members.withLock { $0.filter { $0.child.isRunning && !$0.taken } }
     }
 
-    /// Marks a member frozen or not.
-    func setFrozen(_ number: Int, _ frozen: Bool) {
+    /// Holds member `number` for a fault; false when it stopped or another fault holds it.
+    func take(_ number: Int) -> Bool {
         members.withLock { members in
-            if let index = members.firstIndex(where: { $0.number == number }) { members[index].frozen = frozen }
+            guard let index = members.firstIndex(where: { $0.number == number }), members[index].child.isRunning,
+                !members[index].taken
+            else { return false }
+            members[index].taken = true
+            return true
+        }
+    }
+
+    /// Lets other faults strike member `number` again.
+    func release(_ number: Int) {
+        members.withLock { members in
+            if let index = members.firstIndex(where: { $0.number == number }) { members[index].taken = false }
         }
     }
 

@@ -30,7 +30,7 @@ struct FaultInjector: Sendable {
                         return try await repeating(every: every, length: length) { try await killWorker(random: random) }
                     case .stopWorker(let at, let stopLength):
                         try await clock.sleep(until: start + at)
-                        return [try await stopWorker(for: stopLength ?? lease * 1.5, random: random)]
+                        return [try await stopWorker(for: stopLength ?? lease * 1.5)]
                     case .restartValkey(let at, let down):
                         try await clock.sleep(until: start + at)
                         return [try await restartValkey(down: down)]
@@ -71,14 +71,19 @@ struct FaultInjector: Sendable {
 
     // MARK: Workers
 
-    /// SIGKILLs a random unfrozen worker, starts its replacement, and waits for its jobs to run again.
+    /// SIGKILLs a random worker no other fault holds, starts its replacement, and waits for the
+    /// killed worker's jobs to run again.
     private func killWorker(random: Picker) async throws -> ChaosLedger.FaultRecord {
         let at = now
-        let candidates = pool.running(includingFrozen: false)
-        guard !candidates.isEmpty else {
-            return .init(kind: "kill-worker", atSeconds: at, detail: "no worker running", heldJobs: 0)
+        var candidates = pool.available()
+        var victim: WorkerPool.Member?
+        while victim == nil, !candidates.isEmpty {
+            let member = candidates.remove(at: random.index(below: candidates.count))
+            if pool.take(member.number) { victim = member }
         }
-        let victim = candidates[random.index(below: candidates.count)]
+        guard let victim else {
+            return .init(kind: "kill-worker", atSeconds: at, detail: "no worker available", heldJobs: 0)
+        }
         let held = try await reading { try await jobs(heldBy: victim.child) }
         let killedAt = Date()
         await victim.child.stop(with: SIGKILL)
@@ -91,26 +96,26 @@ struct FaultInjector: Sendable {
         )
     }
 
-    /// SIGSTOPs a worker that holds jobs for `length`, then SIGCONTs it; its jobs must run elsewhere
-    /// meanwhile and its late writes be refused.
-    private func stopWorker(for length: Duration, random: Picker) async throws -> ChaosLedger.FaultRecord {
+    /// SIGSTOPs the worker holding the most jobs for `length`, then SIGCONTs it; its jobs must run
+    /// elsewhere meanwhile and its late writes be refused.
+    private func stopWorker(for length: Duration) async throws -> ChaosLedger.FaultRecord {
         let at = now
-        var chosen: (WorkerPool.Member, [JobLease])?
-        for member in pool.running(includingFrozen: false) {
-            let held = try await reading { try await jobs(heldBy: member.child) }
-            if !held.isEmpty, held.count > (chosen?.1.count ?? 0) { chosen = (member, held) }
+        var ranked: [(WorkerPool.Member, [JobLease])] = []
+        for member in pool.available() {
+            ranked.append((member, try await reading { try await jobs(heldBy: member.child) }))
         }
-        if chosen == nil, let any = pool.running(includingFrozen: false).first { chosen = (any, []) }
-        guard let (victim, held) = chosen else {
-            return .init(kind: "stop-worker", atSeconds: at, detail: "no worker running", heldJobs: 0)
+        ranked.sort { $0.1.count > $1.1.count }
+        guard let (victim, _) = ranked.first(where: { pool.take($0.0.number) }) else {
+            return .init(kind: "stop-worker", atSeconds: at, detail: "no worker available", heldJobs: 0)
         }
-        pool.setFrozen(victim.number, true)
+        // Read again: the jobs it holds at the moment it freezes.
+        let held = try await reading { try await jobs(heldBy: victim.child) }
         let stoppedAt = Date()
         victim.child.send(SIGSTOP)
         async let recovered = recovery(of: held, since: stoppedAt)
         try? await Task.sleep(for: length)
         victim.child.send(SIGCONT)
-        pool.setFrozen(victim.number, false)
+        pool.release(victim.number)
         return .init(
             kind: "stop-worker", atSeconds: at,
             detail: "SIGSTOP worker \(victim.number) holding \(held.count) job(s) for \(Simulation.number(length.seconds)) s "

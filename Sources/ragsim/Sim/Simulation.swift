@@ -63,7 +63,10 @@ struct Simulation: Sendable {
         var ledger: ChaosLedger?
         if let chaos = settings.chaos {
             let workers = settings.workers.values.max() ?? 1
-            say("chaos: \(chaos), \(workers) worker(s) x \(settings.concurrency), lease \(Self.number(settings.lease.seconds)) s")
+            say(
+                "chaos: \(chaos), \(workers) worker(s) x \(settings.concurrency), lease \(Self.number(settings.lease.seconds)) s, "
+                    + "drain <= \(Self.number(ChaosRun.drainBound(drain: settings.drain, lease: settings.lease).seconds)) s"
+            )
             let run = ChaosRun(chaos: chaos, step: step, services: services, workers: workers, lease: settings.lease, say: say)
             let (result, account) = try await run.run()
             results.append(result)

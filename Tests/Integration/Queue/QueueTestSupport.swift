@@ -76,6 +76,24 @@ func eventually(timeout: Duration = .seconds(10), _ what: String, _ condition: (
     }
 }
 
+/// `body`'s result, or a recorded issue and a thrown error when it takes longer than `timeout`
+/// (a wait on events that never come then fails instead of hanging).
+func within<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            Issue.record("timed out after \(timeout) waiting for \(what)")
+            throw CancellationError()
+        }
+        return value
+    }
+}
+
 /// Waits until the job ends, pushed by the queue's events (no polling), within `timeout`.
 func waitForEnd(_ id: JobID, harness: QueueHarness, timeout: Duration = .seconds(20)) async throws -> JobRecord {
     let keys = try harness.configuration.keys()

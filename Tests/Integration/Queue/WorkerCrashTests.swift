@@ -7,7 +7,6 @@ struct WorkerCrashTests {
     @Test("a worker killed with SIGKILL mid-job: another finishes it, one result, the late write is refused")
     func sigkillMidJob() async throws {
         try await withQueue(configure: { $0.lease = .seconds(2) }) { harness in
-            let store = harness.store
             let arguments = [
                 "queue-worker", "--valkey-url", harness.server.url, "--prefix", harness.configuration.prefix,
                 "--concurrency", "1", "--lease-ms", "2000",
@@ -16,51 +15,66 @@ struct WorkerCrashTests {
             // the kill until the job has finished.
             let workers = (0..<2).map { _ in ChildProcess(executable: builtProduct("ragsim"), arguments: arguments) }
             for worker in workers { try worker.start() }
-            defer { Task { for worker in workers { await worker.stop() } } }
-            try await eventually("both workers to register") { try await store.stats().liveWorkers == 2 }
+            do {
+                try await killHolderAndRecover(workers: workers, harness: harness)
+            } catch {
+                for worker in workers { await worker.stop() }
+                throw error
+            }
+            for worker in workers { await worker.stop() }
+        }
+    }
 
-            let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
-            await events.start()
-            defer { events.close() }
-            let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
-            let statusChanges = events.events(for: id)
-            // Subscribed after enqueueing: the start may already have happened.
-            if try await store.job(id)?.status != .started {
+    /// The body of `sigkillMidJob`, with both worker processes running.
+    private func killHolderAndRecover(workers: [ChildProcess], harness: QueueHarness) async throws {
+        let store = harness.store
+        try await eventually("both workers to register") { try await store.stats().liveWorkers == 2 }
+
+        let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
+        await events.start()
+        defer { events.close() }
+        let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
+        let statusChanges = events.events(for: id)
+        // Subscribed after enqueueing: the start may already have happened.
+        if try await store.job(id)?.status != .started {
+            try await within(.seconds(10), "the job to start") {
                 for await event in statusChanges where event == .status(.started) { break }
             }
-            let started = try #require(try await store.job(id))
-            #expect(started.status == .started)
-            // Worker ids carry their process id: kill the process holding the job.
-            let holder = try #require(workers.first { worker in
-                worker.pid.map { started.workerID?.contains("-\($0)-") == true } ?? false
-            })
-            let killedLease = JobLease(id: id, token: started.token)
-            let killedAt = Date()
-            await holder.stop(with: SIGKILL)
+        }
+        let started = try #require(try await store.job(id))
+        #expect(started.status == .started)
+        // Worker ids carry their process id: kill the process holding the job.
+        let holder = try #require(workers.first { worker in
+            worker.pid.map { started.workerID?.contains("-\($0)-") == true } ?? false
+        })
+        let killedLease = JobLease(id: id, token: started.token)
+        let killedAt = Date()
+        await holder.stop(with: SIGKILL)
 
-            // The second attempt's start (the stream may still hold the first one's event).
+        // The second attempt's start (the stream may still hold the first one's event).
+        try await within(.seconds(10), "the second attempt to start") {
             for await event in statusChanges where event == .status(.started) {
                 if try await store.job(id)?.attempts == 2 { break }
             }
-            let restarted = try #require(try await store.job(id))
-            #expect(restarted.attempts == 2)
-            let recovery = try #require(restarted.startedAt).timeIntervalSince(killedAt)
-            #expect(recovery < 2 * harness.configuration.lease.seconds, "running again within 2 x the lease (took \(recovery) s)")
-
-            let record = try await waitForEnd(id, harness: harness)
-            #expect(record.status == .finished)
-            #expect(record.attempts == 2)
-            #expect(record.token > killedLease.token)
-            #expect(record.result == Array("slept 1500".utf8))
-            await #expect(throws: QueueError.staleToken(id)) {
-                try await store.complete(killedLease, result: Array("late".utf8), timings: [:])
-            }
-            #expect(try await store.job(id)?.result == Array("slept 1500".utf8))
-            #expect(try await store.job(id)?.endCount == 1, "exactly one final write")
-            let counters = try await store.stats().counters
-            #expect(counters["finished"] == 1, "exactly one result")
-            #expect(counters["refused"] == 1, "the late write is counted as refused")
         }
+        let restarted = try #require(try await store.job(id))
+        #expect(restarted.attempts == 2)
+        let recovery = try #require(restarted.startedAt).timeIntervalSince(killedAt)
+        #expect(recovery < 2 * harness.configuration.lease.seconds, "running again within 2 x the lease (took \(recovery) s)")
+
+        let record = try await waitForEnd(id, harness: harness)
+        #expect(record.status == .finished)
+        #expect(record.attempts == 2)
+        #expect(record.token > killedLease.token)
+        #expect(record.result == Array("slept 1500".utf8))
+        await #expect(throws: QueueError.staleToken(id)) {
+            try await store.complete(killedLease, result: Array("late".utf8), timings: [:])
+        }
+        #expect(try await store.job(id)?.result == Array("slept 1500".utf8))
+        #expect(try await store.job(id)?.endCount == 1, "exactly one final write")
+        let counters = try await store.stats().counters
+        #expect(counters["finished"] == 1, "exactly one result")
+        #expect(counters["refused"] == 1, "the late write is counted as refused")
     }
 
     @Test("SIGTERM hands unfinished jobs back; none is lost")
