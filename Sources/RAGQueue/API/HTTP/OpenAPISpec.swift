@@ -19,7 +19,8 @@ enum OpenAPISpec {
             status and the answer by id (poll, long-poll with ?wait= or Server-Sent Events).
             Errors are {"error":{"code","message"}}; the seed routes (/, /chat, /job-status, /result)
             keep FastAPI's {"detail": ...}. When API keys are configured every route except /,
-            /healthz and /readyz needs one.
+            /healthz and /readyz needs one. A path below asked with a method it does not list is
+            405 method_not_allowed, with Allow naming the methods it answers; any other path is 404.
         servers:
           - url: http://127.0.0.1:8000
         security:
