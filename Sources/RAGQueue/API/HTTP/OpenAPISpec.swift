@@ -299,9 +299,15 @@ enum OpenAPISpec {
               summary: Server-Sent Events of the query's status and, when streamed, its answer's tokens.
               description: |
                 Events status {"id","status"}, cancel_requested, token {"text"} (id = stream entry id),
-                and a final end event carrying the whole query. Ends when the job ends.
+                and a final end event carrying the whole query. Ends when the job ends. A reconnecting
+                client's Last-Event-ID resumes the answer after the entry it names.
               parameters:
                 - $ref: '#/components/parameters/QueryID'
+                - name: Last-Event-ID
+                  in: header
+                  required: false
+                  description: The id of the last event received; only the entries after it are sent.
+                  schema: {type: string, pattern: '^([0-9]+-[0-9]+)?$'}
               responses:
                 '200':
                   description: An event stream.
@@ -310,6 +316,7 @@ enum OpenAPISpec {
                       schema: {type: string}
                 '401': {$ref: '#/components/responses/Error'}
                 '404': {$ref: '#/components/responses/Error'}
+                '422': {$ref: '#/components/responses/Error'}
                 '429': {$ref: '#/components/responses/Error'}
           /v1/stats:
             get:
