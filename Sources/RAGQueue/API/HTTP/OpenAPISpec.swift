@@ -320,7 +320,7 @@ enum OpenAPISpec {
                 '429': {$ref: '#/components/responses/Error'}
           /v1/stats:
             get:
-              summary: The queue's sizes and lifetime counters.
+              summary: The queue's sizes and lifetime counters, queue-wide (every tenant's jobs together).
               responses:
                 '200':
                   description: A snapshot.
