@@ -140,7 +140,8 @@ struct QueryEventStream: Sendable {
                 try await writer.write(token.frame)
             }
         }
-        let final = try await dependencies.store.job(id) ?? record
+        // An ended job's record no longer changes: only a stream that timed out reads it again.
+        let final = record.status.isTerminal ? record : (try await dependencies.store.job(id) ?? record)
         try await writer.write(Self.frame(event: final.status.isTerminal ? "end" : "timeout", data: QueryView.v1(final)))
         try await writer.finish(nil)
     }
