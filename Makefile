@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos
+.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos
 
 all: build
 
@@ -55,6 +55,10 @@ chaos: build-release
 
 bench-queue: build-release
 	.build/release/ragsim bench-queue $(ARGS)
+
+# POST /v1/queries under wrk, and the delay from a job's end to a waiting client (long-poll, SSE).
+bench-api: build-release
+	.build/release/ragsim bench-api $(ARGS)
 
 fakes: build-release
 	.build/release/ragsim fakes $(ARGS)

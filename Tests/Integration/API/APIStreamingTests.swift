@@ -20,6 +20,49 @@ struct APIStreamingTests {
         return events
     }
 
+    /// Opens the event stream and relays its events as they arrive; cancel the task to hang up.
+    static func openEvents(
+        _ api: APIHarness, _ path: String, lastEventID: String? = nil
+    ) -> (events: AsyncThrowingStream<ServerSentEvent, any Error>, connection: Task<Void, Never>) {
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: ServerSentEvent.self)
+        let connection = Task {
+            do {
+                var headers: HTTPClientHeaders = [:]
+                if let lastEventID { headers.add(name: "Last-Event-ID", value: lastEventID) }
+                let response = try await api.http.stream(HTTPClientRequest(url: api.baseURL + path, headers: headers, timeout: .seconds(30)))
+                #expect(response.status == 200)
+                var parser = ServerSentEventParser()
+                for try await chunk in response.body {
+                    for event in parser.feed(chunk) { continuation.yield(event) }
+                }
+                if let last = parser.finish() { continuation.yield(last) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        return (events, connection)
+    }
+
+    /// Reads `events` until `enough` holds for what was read.
+    static func read(
+        _ events: AsyncThrowingStream<ServerSentEvent, any Error>, until enough: ([ServerSentEvent]) -> Bool
+    ) async throws -> [ServerSentEvent] {
+        var read: [ServerSentEvent] = []
+        for try await event in events {
+            read.append(event)
+            if enough(read) { break }
+        }
+        return read
+    }
+
+    /// The texts of the `token` events.
+    static func texts(_ events: [ServerSentEvent]) -> [String] {
+        events.filter { $0.event == "token" }.compactMap {
+            (try? JSONDecoder().decode(JSONValue.self, from: Data($0.data.utf8)))?["text"]?.stringValue
+        }
+    }
+
     @Test("A streamed query's events carry its status, every token, and end with the answer")
     func streamedTokens() async throws {
         try await withAPI(worker: true, holdMilliseconds: 200) { api in
@@ -66,6 +109,58 @@ struct APIStreamingTests {
             #expect(polled.json["status"] == .string("finished"))
             let events = try await Self.collectEvents(api, "/v1/queries/\(id)/events")
             #expect(events.map(\.event) == ["status", "reset"] + Array(repeating: "token", count: 4) + ["done", "end"])
+        }
+    }
+
+    @Test("A client reconnecting with Last-Event-ID gets only the tokens after it, live and after the end")
+    func resumeWithLastEventID() async throws {
+        try await withAPI { api in
+            let id = try await api.submit("resume me", extra: #""stream":true"#)
+            let jobID = try #require(JobID(id))
+            let claimed = try #require(try await api.queue.store.claim(workerID: "test", count: 1).jobs.first)
+            let tokens = try api.queue.configuration.keys().tokens(jobID)
+            func append(_ fields: String...) async throws {
+                try await api.queue.client.send(ValkeyCommand("XADD", [tokens, "*"] + fields))
+            }
+            try await append("attempt", "1")
+            for word in ["one", " two", " three"] { try await append("text", word) }
+
+            // The first connection hangs up after the second token.
+            let first = Self.openEvents(api, "/v1/queries/\(id)/events")
+            let seen = try await Self.read(first.events) { Self.texts($0).count == 2 }
+            first.connection.cancel()
+            #expect(Self.texts(seen) == ["one", " two"])
+            let lastSeen = try #require(seen.last?.id)
+
+            // Tokens written while no one listens, then a reconnect naming the last one seen.
+            for word in [" four", " five"] { try await append("text", word) }
+            let second = Self.openEvents(api, "/v1/queries/\(id)/events", lastEventID: lastSeen)
+            var resumed = try await Self.read(second.events) { Self.texts($0).count == 3 }
+            #expect(resumed.first?.event == "status")
+            #expect(Self.texts(resumed) == [" three", " four", " five"])
+            #expect(!resumed.contains { $0.event == "reset" })
+
+            // The rest arrives as usual.
+            try await append("text", " six")
+            try await append("end", "stop")
+            let answer = RAGAnswer(answer: "one two three four five six", sources: [], model: "m", embeddingModel: "e", collection: "c", usage: nil)
+            try await api.queue.store.complete(claimed.lease, result: Array(try JSONEncoder().encode(answer)), timings: [:])
+            for try await event in second.events { resumed.append(event) }
+            #expect(Self.texts(resumed) == [" three", " four", " five", " six"])
+            #expect(resumed.filter { $0.event == "done" }.count == 1)
+            #expect(resumed.last?.event == "end")
+            #expect(resumed.last?.data.contains(#""status":"finished""#) == true)
+
+            // After the end, a reconnect replays only what follows its id.
+            let fourth = try #require(resumed.first { $0.data.contains("four") }?.id)
+            let late = try await Self.read(Self.openEvents(api, "/v1/queries/\(id)/events", lastEventID: fourth).events) { _ in false }
+            #expect(late.map(\.event) == ["status", "token", "token", "done", "end"])
+            #expect(Self.texts(late) == [" five", " six"])
+
+            // An id this stream never sent is refused before the stream starts.
+            let bad = try await api.send(.get, "/v1/queries/\(id)/events", headers: ["Last-Event-ID": "soon"])
+            #expect(bad.status == 422)
+            #expect(bad.json["error"]?["code"] == .string("validation_error"))
         }
     }
 }

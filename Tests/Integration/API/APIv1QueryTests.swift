@@ -141,4 +141,35 @@ struct APIv1QueryTests {
             #expect(unknownDelete.status == 404)
         }
     }
+
+    @Test("A routed path asked with another method is 405 with Allow; an unknown path stays 404")
+    func wrongMethod() async throws {
+        try await withAPI { api in
+            let id = JobID().rawValue
+            let cases: [(HTTPClientRequest.Method, String, String)] = [
+                (.put, "/v1/queries", "POST"),
+                (.post, "/v1/stats", "GET"),
+                (.get, "/chat", "POST"),
+                (.patch, "/v1/queries/\(id)", "DELETE, GET"),
+                (.delete, "/v1/queries/\(id)/events", "GET"),
+                (.post, "/", "GET"),
+            ]
+            for (method, path, allowed) in cases {
+                let response = try await api.send(method, path, body: method == .get ? nil : "{}")
+                #expect(response.status == 405, "\(method) \(path): \(response.status) \(response.text)")
+                #expect(response.headers["Allow"] == allowed, "\(method) \(path)")
+                #expect(response.headers["Content-Type"] == "application/json")
+                #expect(response.json["error"]?["code"] == .string("method_not_allowed"), "\(method) \(path): \(response.text)")
+                #expect(response.json["error"]?["message"]?.stringValue?.isEmpty == false)
+            }
+            for (method, path) in [(HTTPClientRequest.Method.put, "/v1/nowhere"), (.post, "/v1/queries/\(id)/other"), (.get, "/chat/more")] {
+                let response = try await api.send(method, path)
+                #expect(response.status == 404, "\(method) \(path): \(response.status)")
+                #expect(response.headers["Allow"] == nil)
+                #expect(response.json["error"]?["code"] == .string("not_found"))
+            }
+            let metrics = try await api.send(.get, "/metrics").text
+            #expect(metrics.contains(#"ragqueue_api_requests_total{route="/v1/stats",method="POST",status="405"} 1"#), "\(metrics)")
+        }
+    }
 }

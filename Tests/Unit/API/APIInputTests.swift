@@ -86,4 +86,13 @@ struct APIInputTests {
         configuration.apiKeys["short"] = "t"
         #expect(throws: APIConfigurationError.self) { try configuration.validate() }
     }
+
+    @Test("Last-Event-ID takes only stream entry ids", arguments: [
+        ("1732900000000-0", true), ("0-0", true), ("18446744073709551615-18446744073709551615", true),
+        ("", false), ("5", false), ("-1-0", false), ("+5-0", false), ("5-", false), ("1-2-3", false),
+        ("18446744073709551616-0", false), ("١-٢", false), ("$", false), ("5-0 ", false),
+    ])
+    func lastEventIDs(text: String, accepted: Bool) {
+        #expect((QueryEventStream.entryID(text) != nil) == accepted, "\(text)")
+    }
 }

@@ -39,14 +39,20 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public let retryAfterSeconds: Int?
     /// A structured FastAPI `detail`, replacing the message on the seed's routes.
     let fastAPIDetail: JSONValue?
+    /// The methods the route answers, sent as `Allow` with a 405.
+    let allowedMethods: [String]?
     var style: Style = .standard
 
-    private init(_ code: Code, _ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil, fastAPIDetail: JSONValue? = nil) {
+    private init(
+        _ code: Code, _ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil, fastAPIDetail: JSONValue? = nil,
+        allowedMethods: [String]? = nil
+    ) {
         self.code = code
         self.status = status
         self.message = message
         self.retryAfterSeconds = retryAfter
         self.fastAPIDetail = fastAPIDetail
+        self.allowedMethods = allowedMethods
     }
 
     /// The stable code, also a metric label.
@@ -60,6 +66,13 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public static let unauthorized = APIError(.unauthorized, .unauthorized, "a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
     /// 404: no such job for this caller.
     public static func notFound(_ message: String = "job not found") -> APIError { .init(.notFound, .notFound, message) }
+    /// 405: the path is routed, but not for this method; `allowed` goes out as `Allow`.
+    public static func methodNotAllowed(allowed: [String]) -> APIError {
+        .init(
+            .methodNotAllowed, .methodNotAllowed, "this route answers \(allowed.joined(separator: ", ")) only",
+            allowedMethods: allowed
+        )
+    }
     /// 409: the job has ended already.
     public static func conflict(_ message: String) -> APIError { .init(.conflict, .conflict, message) }
     /// 413: the body is larger than allowed.
@@ -136,7 +149,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         makeResponse()
     }
 
-    /// The JSON response, with `Retry-After` when set.
+    /// The JSON response, with `Retry-After` and `Allow` when set.
     func makeResponse() -> Response {
         let body: JSONValue
         switch style {
@@ -147,6 +160,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         }
         var response = Response.json(body, status: status)
         if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        if let allowedMethods { response.headers[.allow] = allowedMethods.joined(separator: ", ") }
         return response
     }
 }

@@ -44,7 +44,8 @@ public func buildAPIApplication(
     )
 }
 
-/// The API's router: middleware (request id, metrics, errors, keys and rate limit) and every route.
+/// The API's router: middleware (request id, metrics, errors, keys and rate limit), every route,
+/// and 405 for a routed path asked with another method.
 public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     let limiter = ValkeyRateLimiter(
@@ -57,5 +58,7 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequest
     SeedController(dependencies: dependencies).register(on: router)
     QueryController(dependencies: dependencies).register(on: router)
     OperationsController(dependencies: dependencies).register(on: router)
+    // Last: it then wraps only the router's not-found responder (see the type).
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }

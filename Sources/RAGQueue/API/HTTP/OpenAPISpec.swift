@@ -19,7 +19,8 @@ enum OpenAPISpec {
             status and the answer by id (poll, long-poll with ?wait= or Server-Sent Events).
             Errors are {"error":{"code","message"}}; the seed routes (/, /chat, /job-status, /result)
             keep FastAPI's {"detail": ...}. When API keys are configured every route except /,
-            /healthz and /readyz needs one.
+            /healthz and /readyz needs one. A path below asked with a method it does not list is
+            405 method_not_allowed, with Allow naming the methods it answers; any other path is 404.
         servers:
           - url: http://127.0.0.1:8000
         security:
@@ -298,9 +299,15 @@ enum OpenAPISpec {
               summary: Server-Sent Events of the query's status and, when streamed, its answer's tokens.
               description: |
                 Events status {"id","status"}, cancel_requested, token {"text"} (id = stream entry id),
-                and a final end event carrying the whole query. Ends when the job ends.
+                and a final end event carrying the whole query. Ends when the job ends. A reconnecting
+                client's Last-Event-ID resumes the answer after the entry it names.
               parameters:
                 - $ref: '#/components/parameters/QueryID'
+                - name: Last-Event-ID
+                  in: header
+                  required: false
+                  description: The id of the last event received; only the entries after it are sent.
+                  schema: {type: string, pattern: '^([0-9]+-[0-9]+)?$'}
               responses:
                 '200':
                   description: An event stream.
@@ -309,10 +316,11 @@ enum OpenAPISpec {
                       schema: {type: string}
                 '401': {$ref: '#/components/responses/Error'}
                 '404': {$ref: '#/components/responses/Error'}
+                '422': {$ref: '#/components/responses/Error'}
                 '429': {$ref: '#/components/responses/Error'}
           /v1/stats:
             get:
-              summary: The queue's sizes and lifetime counters.
+              summary: The queue's sizes and lifetime counters, queue-wide (every tenant's jobs together).
               responses:
                 '200':
                   description: A snapshot.

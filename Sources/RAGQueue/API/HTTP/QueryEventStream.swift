@@ -10,6 +10,10 @@ import RAGQueue
 /// entry's id, see `docs/streaming.md`) `reset` (`{"attempt"}`), `token` (`{"text"}`), `done`
 /// (`{"finish_reason"}`), `error` (`{"code","message","final"}`); last `end` (the v1 view).
 /// A `: keep-alive` comment goes out every 15 s of silence.
+///
+/// Only token-stream events carry an `id:`, so the id a reconnecting client sends back
+/// (`Last-Event-ID`) is always an entry of the job's token stream; the stream then resumes with the
+/// entries after it (`resumeAfter`) instead of replaying the answer from its start.
 struct QueryEventStream: Sendable {
     private enum Item: Sendable {
         case event(JobEvents.Event)
@@ -61,6 +65,8 @@ struct QueryEventStream: Sendable {
     let dependencies: APIDependencies
     let id: JobID
     let streamTokens: Bool
+    /// The token-stream entry the client saw last (`Last-Event-ID`): only entries after it are sent.
+    var resumeAfter: String?
 
     /// How long one `XREAD BLOCK` waits on the server.
     static let tokenBlock: Duration = .seconds(5)
@@ -77,7 +83,7 @@ struct QueryEventStream: Sendable {
             return
         }
         try await writer.write(statusFrame(record.status))
-        var lastToken = "0-0"
+        var lastToken = resumeAfter ?? "0-0"
         if !record.status.isTerminal {
             let (items, continuation) = AsyncStream<Item>.makeStream()
             let connection = streamTokens ? dependencies.valkey.dedicatedConnection(blockingFor: Self.tokenBlock, label: "valkey.tokens") : nil
@@ -88,7 +94,8 @@ struct QueryEventStream: Sendable {
                 }
                 if let connection {
                     let key = dependencies.keys.tokens(id)
-                    group.addTask { await Self.readTokens(connection: connection, key: key, into: continuation) }
+                    let after = lastToken
+                    group.addTask { await Self.readTokens(connection: connection, key: key, after: after, into: continuation) }
                 }
                 group.addTask {
                     while !Task.isCancelled {
@@ -133,7 +140,8 @@ struct QueryEventStream: Sendable {
                 try await writer.write(token.frame)
             }
         }
-        let final = try await dependencies.store.job(id) ?? record
+        // An ended job's record no longer changes: only a stream that timed out reads it again.
+        let final = record.status.isTerminal ? record : (try await dependencies.store.job(id) ?? record)
         try await writer.write(Self.frame(event: final.status.isTerminal ? "end" : "timeout", data: QueryView.v1(final)))
         try await writer.finish(nil)
     }
@@ -153,10 +161,10 @@ struct QueryEventStream: Sendable {
         return ByteBuffer(string: frame)
     }
 
-    /// Reads the job's token stream with `XREAD BLOCK` on its own connection until the end entry,
-    /// an error, or `close()`.
-    private static func readTokens(connection: ValkeyConnection, key: String, into continuation: AsyncStream<Item>.Continuation) async {
-        var last = "0-0"
+    /// Reads the job's token stream after the entry `after` with `XREAD BLOCK` on its own
+    /// connection until the end entry, an error, or `close()`.
+    private static func readTokens(connection: ValkeyConnection, key: String, after: String, into continuation: AsyncStream<Item>.Continuation) async {
+        var last = after
         while !Task.isCancelled {
             let reply: ValkeyReply
             do {
@@ -178,6 +186,15 @@ struct QueryEventStream: Sendable {
     private func remainingTokens(after id: String) async throws -> [Token] {
         let reply = try await dependencies.valkey.send("XRANGE", dependencies.keys.tokens(self.id), "(" + id, "+")
         return Self.parse(reply.array ?? []).tokens
+    }
+
+    /// `text` when it is a stream entry id as this stream sends them (`<milliseconds>-<sequence>`),
+    /// which Valkey then accepts in `XREAD` and `XRANGE`; nil for anything else.
+    static func entryID(_ text: String) -> String? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } && UInt64($0) != nil })
+        else { return nil }
+        return text
     }
 
     /// Entries as tokens, and whether one of them is the last of the stream.
