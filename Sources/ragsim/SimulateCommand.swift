@@ -28,12 +28,14 @@ struct SimulateCommand: AsyncParsableCommand {
     var qps = 20.0
     @Option(help: "Arrival process: poisson or constant.")
     var arrivals = "poisson"
-    @Option(help: "Seconds measured per step.")
-    var duration = 20.0
+    @Option(help: "Seconds measured per step (default 20; with --trace, the rest of the trace after --warmup).")
+    var duration: Double?
     @Option(help: "Seconds of traffic before measuring, per step.")
     var warmup = 3.0
     @Option(help: "Most seconds to wait for measured jobs after the window; later ones count as unfinished.")
     var drain = 15.0
+    @Option(help: "Replay this trace instead of --qps and --arrivals: JSON lines of offset, question and optional collection, top_k, stream.")
+    var trace: String?
     @Option(help: "Backend latencies of the embedded fakes: \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or ")).")
     var profile = BackendProfile.openaiTypical.rawValue
     @Option(help: "Seed of the corpus, the questions, the arrivals and the fakes.")
@@ -73,7 +75,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard BackendProfile(rawValue: profile) != nil else {
             throw ValidationError("--profile must be \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or "))")
         }
-        guard duration >= 1, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
+        if let duration, !(1...86_400).contains(duration) { throw ValidationError("--duration must be 1 to 86400 seconds") }
         guard warmup >= 0, warmup <= 3600, drain >= 0, drain <= 3600 else { throw ValidationError("--warmup and --drain must be 0 to 3600 seconds") }
         guard (1...10_000).contains(questions) else { throw ValidationError("--questions must be from 1 to 10000") }
         guard (0...100).contains(tolerance) else { throw ValidationError("--tolerance must be 0 to 100 (percent)") }
@@ -157,14 +159,17 @@ struct SimulateCommand: AsyncParsableCommand {
 
     private func makeSettings() throws -> Simulation.Settings {
         try Self.failing {
-            Simulation.Settings(
-                workers: try WorkerCounts(workers), concurrency: concurrency, qps: qps,
+            let trace = try self.trace.map(QueryTrace.read(from:))
+            let warmup = Duration.milliseconds(Int64(warmup * 1000))
+            let duration = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
+            return Simulation.Settings(
+                workers: try WorkerCounts(workers), concurrency: concurrency, qps: trace?.rate ?? qps,
                 arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
-                warmup: .milliseconds(Int64(warmup * 1000)), duration: .milliseconds(Int64(duration * 1000)),
+                warmup: warmup, duration: try trace?.measuredLength(warmup: warmup, duration: duration) ?? duration ?? .seconds(20),
                 drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
                 collection: collection,
                 endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
-                apiKey: apiKey, prefix: prefix, questions: questions
+                apiKey: apiKey, prefix: prefix, questions: questions, trace: trace
             )
         }
     }
