@@ -6,7 +6,9 @@ struct RagSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ragsim",
         abstract: "Load simulator and benchmarks for RAGQueue.",
-        subcommands: [SimulateCommand.self, BenchQueueCommand.self, QueueWorkerCommand.self, FakesCommand.self, BenchFakesCommand.self],
+        subcommands: [
+            SimulateCommand.self, ChartCommand.self, BenchQueueCommand.self, QueueWorkerCommand.self, FakesCommand.self, BenchFakesCommand.self,
+        ],
         defaultSubcommand: SimulateCommand.self
     )
 }

@@ -58,6 +58,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var qdrantURL: String?
     @Option(help: "Write every figure and the scenario to this JSON file.")
     var json: String?
+    @Option(help: "Write a chart of throughput and p95 latency against worker count to this SVG file.")
+    var svg: String?
     @Option(help: "Compare with this --json report; exit 1 when throughput or efficiency fell beyond --tolerance.")
     var baseline: String?
     @Option(help: "Allowed drop against --baseline, in percent.")
@@ -92,6 +94,10 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if prefix != nil, apiURL == nil {
             throw ValidationError("--prefix only applies with --api-url: embedded runs use a fresh prefix per step")
+        }
+        for case let (flag, path?) in [("--json", json), ("--svg", svg)] {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: folder) else { throw ValidationError("\(flag) \(path): cannot write in \(folder)") }
         }
         if let baseline, !FileManager.default.isReadableFile(atPath: baseline) {
             throw ValidationError("--baseline \(baseline): no such readable file")
@@ -146,6 +152,10 @@ struct SimulateCommand: AsyncParsableCommand {
             try Self.failing { try report.write(to: json) }
             print("wrote \(json)")
         }
+        if let svg {
+            try Self.failing { try SimulationChart(report: report).write(to: svg) }
+            print("wrote \(svg)")
+        }
         if let baselineReport {
             let check = BaselineCheck(baseline: baselineReport, tolerance: tolerance)
             let (lines, passed) = try Self.failing { try check.compare(report) }
@@ -175,7 +185,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     /// Runs `body`; a failure becomes one `ragsim: …` line on standard error and exit code 1.
-    private static func failing<T>(_ body: () throws -> T) throws -> T {
+    static func failing<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
