@@ -28,10 +28,16 @@ struct BaselineCheckTests {
 
     static let baseline = report([(1, 5, 0.95), (2, 10, 0.95)])
 
+    /// The check of a run with these steps against `baseline`.
+    static func compare(_ steps: [(workers: Int, done: Double, efficiency: Double)], tolerance: Double = 20) throws
+        -> (lines: [String], passed: Bool)
+    {
+        try BaselineCheck(baseline: baseline, tolerance: tolerance).compare(report(steps))
+    }
+
     @Test("a run within the tolerance passes, each figure marked ok")
     func withinTolerance() throws {
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 20)
-        let (lines, passed) = try check.compare(Self.report([(1, 4.1, 0.8), (2, 12, 0.99)]))
+        let (lines, passed) = try Self.compare([(1, 4.1, 0.8), (2, 12, 0.99)])
         #expect(passed)
         #expect(lines.count == 4)
         #expect(lines.allSatisfy { $0.hasSuffix(" ok") })
@@ -40,42 +46,37 @@ struct BaselineCheckTests {
 
     @Test("throughput beyond the tolerance fails and names the step and figure")
     func throughputRegression() throws {
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 20)
-        let (lines, passed) = try check.compare(Self.report([(1, 5, 0.95), (2, 7.9, 0.95)]))
+        let (lines, passed) = try Self.compare([(1, 5, 0.95), (2, 7.9, 0.95)])
         #expect(!passed)
         #expect(lines.filter { $0.hasSuffix("REGRESSION") } == ["baseline: workers 2 completed/s 7.90 vs 10.00 (-21.0%, tolerance 20%) REGRESSION"])
     }
 
     @Test("efficiency beyond the tolerance fails even when throughput holds")
     func efficiencyRegression() throws {
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 20)
-        let (lines, passed) = try check.compare(Self.report([(1, 5, 0.5), (2, 10, 0.95)]))
+        let (lines, passed) = try Self.compare([(1, 5, 0.5), (2, 10, 0.95)])
         #expect(!passed)
         #expect(lines.filter { $0.hasSuffix("REGRESSION") }.map { $0.contains("workers 1 efficiency") } == [true])
     }
 
-    @Test("a worker doing half the work fails the check at the chosen tolerance")
+    @Test("a worker doing half the work fails the check at make sim-check's tolerance")
     func halfTheWork() throws {
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 30)
-        let (_, passed) = try check.compare(Self.report([(1, 2.5, 0.95), (2, 5, 0.95)]))
+        let (_, passed) = try Self.compare([(1, 2.5, 0.95), (2, 5, 0.95)], tolerance: 25)
         #expect(!passed)
     }
 
     @Test("only shared worker counts compare; none shared is an error")
     func sharedSteps() throws {
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 20)
-        let (lines, passed) = try check.compare(Self.report([(2, 10, 0.95), (4, 1, 0.1)]))
+        let (lines, passed) = try Self.compare([(2, 10, 0.95), (4, 1, 0.1)])
         #expect(passed)
         #expect(lines.count == 2)
-        #expect(throws: SimulationError.self) { try check.compare(Self.report([(3, 10, 1)])) }
+        #expect(throws: SimulationError.self) { try Self.compare([(3, 10, 1)]) }
     }
 
     @Test("a different scenario is noted, not refused")
     func differentScenario() throws {
         var other = Self.scenario
         other.qps = 40
-        let check = BaselineCheck(baseline: Self.baseline, tolerance: 20)
-        let (lines, passed) = try check.compare(Self.report([(1, 5, 0.95)], scenario: other))
+        let (lines, passed) = try BaselineCheck(baseline: Self.baseline, tolerance: 20).compare(Self.report([(1, 5, 0.95)], scenario: other))
         #expect(passed)
         #expect(lines.first?.hasPrefix("baseline: note: its scenario differs") == true)
     }
