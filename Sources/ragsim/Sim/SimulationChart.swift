@@ -27,10 +27,26 @@ struct SimulationChart: Sendable {
     static let latency = Panel(name: "latency", top: 370, bottom: 540)
 
     /// The series of the top panel: name, colour, dash pattern, and the figure per step.
-    private static let rateSeries: [(name: String, colour: String, dash: String?, value: @Sendable (StepResult) -> Double)] = [
-        ("completed/s", "#1f77b4", nil, { $0.completedPerSecond }),
-        ("offered/s", "#7f7f7f", "6 4", { $0.offeredPerSecond }),
-        ("ceiling/s", "#ff7f0e", "2 3", { $0.ceilingPerSecond }),
+    /// How a line is drawn.
+    struct Stroke: Sendable {
+        var colour: String
+        var width = 2.0
+        var dash: String? = nil
+        var opacity = 1.0
+
+        /// The SVG attributes of the stroke.
+        var attributes: String {
+            #"stroke="\#(colour)" stroke-width="\#(format(width))""# + (dash.map { #" stroke-dasharray="\#($0)""# } ?? "")
+                + (opacity < 1 ? #" stroke-opacity="\#(format(opacity))""# : "")
+        }
+    }
+
+    /// The series of the top panel, in legend order. The ceiling is a wide pale band, so that
+    /// completed/s stays visible on it when a step is saturated and the two coincide.
+    private static let rateSeries: [(name: String, stroke: Stroke, value: @Sendable (StepResult) -> Double)] = [
+        ("completed/s", Stroke(colour: "#1f77b4"), { $0.completedPerSecond }),
+        ("offered/s", Stroke(colour: "#7f7f7f", dash: "6 4"), { $0.offeredPerSecond }),
+        ("ceiling/s", Stroke(colour: "#ff7f0e", width: 8, opacity: 0.35), { $0.ceilingPerSecond }),
     ]
     private static let latencyColour = "#d62728"
     private static let axisColour = "#333"
@@ -39,8 +55,7 @@ struct SimulationChart: Sendable {
     /// The SVG document.
     func render() -> String {
         let steps = report.steps.sorted { $0.workers < $1.workers }
-        let workers = steps.map(\.workers)
-        let x = Self.xScale(workers)
+        let x = Self.xScale(steps.map(\.workers))
         var svg: [String] = [
             #"<?xml version="1.0" encoding="UTF-8"?>"#,
             #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Self.format(Self.width))" height="\#(Self.format(Self.height))" "#
@@ -52,32 +67,52 @@ struct SimulationChart: Sendable {
         for (index, line) in Self.scenarioLines(report).enumerated() {
             svg.append(Self.text(line, x: Self.left, y: 48 + Double(index) * 16, fill: "#444"))
         }
+        svg += Self.throughputPanel(steps, x: x)
+        svg += Self.latencyPanel(steps, x: x)
+        svg.append(
+            Self.text(
+                "worker processes (x \(report.scenario.concurrency) jobs each)", x: (Self.left + Self.right) / 2, y: Self.latency.bottom + 44,
+                anchor: "middle"
+            )
+        )
+        svg.append("</svg>")
+        return svg.joined(separator: "\n") + "\n"
+    }
 
-        // Throughput: completed, offered and ceiling per second.
+    /// Completed, offered and ceiling per second.
+    private static func throughputPanel(_ steps: [StepResult], x: (Int) -> Double) -> [String] {
+        let workers = steps.map(\.workers)
+        var svg: [String] = []
         let rateMax = steps.flatMap { step in Self.rateSeries.map { $0.value(step) } }.max() ?? 0
         let rateAxis = Axis(upTo: rateMax)
         svg += Self.frame(Self.throughput, axis: rateAxis, workers: workers, x: x, label: "jobs per second")
         // Completed last, on top: at saturation it lies on the ceiling.
         for series in Self.rateSeries.reversed() {
             let points = steps.map { (x: x($0.workers), y: rateAxis.position(series.value($0), in: Self.throughput), step: $0) }
-            svg.append(Self.polyline(points.map { ($0.x, $0.y) }, colour: series.colour, dash: series.dash))
+            svg.append(Self.polyline(points.map { ($0.x, $0.y) }, stroke: series.stroke))
             for point in points {
                 let value = series.value(point.step)
                 svg.append(
                     #"<circle class="\#(Self.slug(series.name))" data-workers="\#(point.step.workers)" data-value="\#(Self.format(value))" "#
-                        + #"cx="\#(Self.format(point.x))" cy="\#(Self.format(point.y))" r="\#(series.dash == nil ? 4 : 3)" fill="\#(series.colour)">"#
+                        + #"cx="\#(Self.format(point.x))" cy="\#(Self.format(point.y))" r="\#(series.stroke.dash == nil ? 4 : 3)" fill="\#(series.stroke.colour)" "#
+                        + #"fill-opacity="\#(Self.format(series.stroke.opacity))">"#
                         + "<title>\(point.step.workers) worker(s): \(series.name) \(String(format: "%.2f", value))</title></circle>"
                 )
             }
         }
-        svg += Self.legend(Self.rateSeries.map { ($0.name, $0.colour, .line(dash: $0.dash)) }, top: Self.throughput.top)
+        svg += Self.legend(Self.rateSeries.map { ($0.name, .line($0.stroke)) }, top: Self.throughput.top)
+        return svg
+    }
 
-        // Latency: p95, with steps whose p95 fell among unfinished jobs drawn above the axis.
+    /// p95 latency; a step whose p95 fell among unfinished jobs is marked above the axis.
+    private static func latencyPanel(_ steps: [StepResult], x: (Int) -> Double) -> [String] {
+        let workers = steps.map(\.workers)
+        var svg: [String] = []
         let known = steps.compactMap(\.latency.p95)
         let latencyAxis = Axis(upTo: known.max() ?? 0)
         svg += Self.frame(Self.latency, axis: latencyAxis, workers: workers, x: x, label: "p95 latency (s)")
         let latencyPoints = steps.compactMap { step in step.latency.p95.map { (x(step.workers), latencyAxis.position($0, in: Self.latency)) } }
-        svg.append(Self.polyline(latencyPoints, colour: Self.latencyColour, dash: nil))
+        svg.append(Self.polyline(latencyPoints, stroke: Stroke(colour: Self.latencyColour)))
         for step in steps {
             let cx = Self.format(x(step.workers))
             if let p95 = step.latency.p95 {
@@ -96,16 +131,9 @@ struct SimulationChart: Sendable {
             }
         }
         svg += Self.legend(
-            [("p95 latency", Self.latencyColour, .line(dash: nil)), ("p95 beyond the drain", Self.latencyColour, .triangle)], top: Self.latency.top
+            [("p95 latency", .line(Stroke(colour: Self.latencyColour))), ("p95 beyond the drain", .triangle)], top: Self.latency.top
         )
-        svg.append(
-            Self.text(
-                "worker processes (x \(report.scenario.concurrency) jobs each)", x: (Self.left + Self.right) / 2, y: Self.latency.bottom + 44,
-                anchor: "middle"
-            )
-        )
-        svg.append("</svg>")
-        return svg.joined(separator: "\n") + "\n"
+        return svg
     }
 
     /// Writes the chart to `path`.
@@ -180,19 +208,18 @@ struct SimulationChart: Sendable {
 
     /// How a legend entry is drawn.
     private enum Mark {
-        case line(dash: String?)
+        case line(Stroke)
         case triangle
     }
 
     /// A legend right of the plot area, from `top` down.
-    private static func legend(_ entries: [(name: String, colour: String, mark: Mark)], top: Double) -> [String] {
+    private static func legend(_ entries: [(name: String, mark: Mark)], top: Double) -> [String] {
         let x = right + 16
         return entries.enumerated().flatMap { index, entry -> [String] in
             let row = top + 8 + Double(index) * 20
             let mark = switch entry.mark {
-            case .line(let dash):
-                #"<line x1="\#(format(x))" y1="\#(format(row))" x2="\#(format(x + 24))" y2="\#(format(row))" "#
-                    + #"stroke="\#(entry.colour)" stroke-width="2"\#(dash.map { #" stroke-dasharray="\#($0)""# } ?? "")/>"#
+            case .line(let stroke):
+                #"<line x1="\#(format(x))" y1="\#(format(row))" x2="\#(format(x + 24))" y2="\#(format(row))" \#(stroke.attributes)/>"#
             case .triangle:
                 "<path \(triangle(x: x + 12, y: row))/>"
             }
@@ -205,10 +232,9 @@ struct SimulationChart: Sendable {
         #"d="M \#(format(x)) \#(format(y - 5)) l -6 10 h 12 z" fill="none" stroke="\#(latencyColour)" stroke-width="1.5""#
     }
 
-    private static func polyline(_ points: [(Double, Double)], colour: String, dash: String?) -> String {
-        let dash = dash.map { #" stroke-dasharray="\#($0)""# } ?? ""
+    private static func polyline(_ points: [(Double, Double)], stroke: Stroke) -> String {
         let list = points.map { "\(format($0.0)),\(format($0.1))" }.joined(separator: " ")
-        return #"<polyline points="\#(list)" fill="none" stroke="\#(colour)" stroke-width="2"\#(dash)/>"#
+        return #"<polyline points="\#(list)" fill="none" \#(stroke.attributes)/>"#
     }
 
     private static func text(
