@@ -5,7 +5,7 @@ import RAGQueue
 /// `{"offset": seconds, "question": "...", "collection"?: "...", "top_k"?: n, "stream"?: bool}`.
 ///
 /// Offsets count from the start of a step and need not be in order: the trace is sorted by them
-/// (queries with the same offset keep their order). Blank lines are skipped.
+/// (queries with the same offset keep their order). Blank lines are skipped; lines may end in LF or CRLF.
 struct QueryTrace: Sendable, Hashable {
     /// One query of the trace.
     struct Entry: Sendable, Hashable {
@@ -51,7 +51,7 @@ struct QueryTrace: Sendable, Hashable {
     /// Parses the lines of `text`; errors name `source` and the line number.
     init(text: String, source: String) throws(SimulationError) {
         var numbered: [(line: Int, entry: Entry)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
             do {

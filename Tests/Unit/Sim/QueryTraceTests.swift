@@ -22,6 +22,12 @@ struct QueryTraceTests {
         #expect(trace.entries[3].query(defaultCollection: "corpus") == RAGQuery(query: "third", collection: "corpus", topK: 8, stream: true))
     }
 
+    @Test("lines ending in CRLF parse like lines ending in LF")
+    func crlf() throws {
+        let trace = try QueryTrace(text: "{\"offset\": 1, \"question\": \"b\"}\r\n{\"offset\": 0, \"question\": \"a\"}\r\n", source: "t")
+        #expect(trace.entries.map(\.question) == ["a", "b"])
+    }
+
     @Test("a trace lasts to the whole second after its last query; its rate is queries over that")
     func lengthAndRate() throws {
         let lines = (0..<1200).map { #"{"offset": \#(Double($0) * 0.05), "question": "q"}"# }
