@@ -35,10 +35,20 @@ integration: build
 sim: build-release
 	.build/release/ragsim $(ARGS)
 
-# The short scenario bench/baseline.json was recorded with; fails when completed/s or efficiency
-# fell more than SIM_TOLERANCE percent below it. Refresh with `make sim-baseline`.
+# The short scenario bench/baseline.json was recorded with (about 45 s after the release build);
+# fails when completed/s or efficiency of a step fell more than SIM_TOLERANCE percent below it.
+# CI runs it after `make test`. Refresh with `make sim-baseline` on a quiet machine.
+#
+# Why 25%: both steps are saturated (20 queries/s offered, ceilings ~5 and ~10/s), so completed/s is
+# workers x concurrency / service time, and service time is almost all the fakes' seeded latencies
+# (~1.6 s of waiting per job), not CPU: a slower machine barely moves it. Five runs on the quiet
+# 2-core development machine spread by 4% either way (4.8-5.2 and 9.7-10.2 done/s), the previous
+# baseline, recorded on a loaded machine with older code, 7-10% below them, and counting the jobs
+# that end in a 10 s window moves done/s by a job or two (up to 4%). 25% stays clear of all of that,
+# while a worker doing half the work (half its slots busy, or each job twice as long) halves done/s:
+# a run at --concurrency 4 against this baseline measured -48% and -50% and failed.
 SIM_CHECK_ARGS ?= --workers 1,2 --concurrency 8 --qps 20 --warmup 3 --duration 10 --drain 5
-SIM_TOLERANCE ?= 20
+SIM_TOLERANCE ?= 25
 
 sim-check: build-release
 	.build/release/ragsim $(SIM_CHECK_ARGS) --baseline bench/baseline.json --tolerance $(SIM_TOLERANCE)

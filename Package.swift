@@ -107,7 +107,9 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["RAGQueue", "RAGQueueAPI", "FakeBackends", .product(name: "Hummingbird", package: "hummingbird")],
+            // ragsim is an executable target: its pure types (worker counts, arrivals, figures, reports)
+            // are reached with `@testable import ragsim`, which SwiftPM supports on Linux and macOS.
+            dependencies: ["RAGQueue", "RAGQueueAPI", "FakeBackends", "ragsim", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/Unit",
             swiftSettings: swiftSettings
         ),

@@ -7,7 +7,8 @@ struct RagSim: AsyncParsableCommand {
         commandName: "ragsim",
         abstract: "Load simulator and benchmarks for RAGQueue.",
         subcommands: [
-            SimulateCommand.self, BenchQueueCommand.self, BenchAPICommand.self, QueueWorkerCommand.self, FakesCommand.self, BenchFakesCommand.self,
+            SimulateCommand.self, ChartCommand.self, BenchQueueCommand.self, BenchAPICommand.self, QueueWorkerCommand.self, FakesCommand.self,
+            BenchFakesCommand.self,
         ],
         defaultSubcommand: SimulateCommand.self
     )

@@ -28,12 +28,14 @@ struct SimulateCommand: AsyncParsableCommand {
     var qps = 20.0
     @Option(help: "Arrival process: poisson or constant.")
     var arrivals = "poisson"
-    @Option(help: "Seconds measured per step.")
-    var duration = 20.0
+    @Option(help: "Seconds measured per step (default 20; with --trace, the rest of the trace after --warmup).")
+    var duration: Double?
     @Option(help: "Seconds of traffic before measuring, per step.")
     var warmup = 3.0
     @Option(help: "Most seconds to wait for measured jobs after the window; later ones count as unfinished.")
     var drain = 15.0
+    @Option(help: "Replay this trace instead of --qps and --arrivals: JSON lines of offset, question and optional collection, top_k, stream.")
+    var trace: String?
     @Option(help: "Backend latencies of the embedded fakes: \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or ")).")
     var profile = BackendProfile.openaiTypical.rawValue
     @Option(help: "Seed of the corpus, the questions, the arrivals and the fakes.")
@@ -56,6 +58,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var qdrantURL: String?
     @Option(help: "Write every figure and the scenario to this JSON file.")
     var json: String?
+    @Option(help: "Write a chart of throughput and p95 latency against worker count to this SVG file.")
+    var svg: String?
     @Option(help: "Compare with this --json report; exit 1 when throughput or efficiency fell beyond --tolerance.")
     var baseline: String?
     @Option(help: "Allowed drop against --baseline, in percent.")
@@ -83,7 +87,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard BackendProfile(rawValue: profile) != nil else {
             throw ValidationError("--profile must be \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or "))")
         }
-        guard duration >= 1, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
+        if let duration, !(1...86_400).contains(duration) { throw ValidationError("--duration must be 1 to 86400 seconds") }
         guard warmup >= 0, warmup <= 3600, drain >= 0, drain <= 3600 else { throw ValidationError("--warmup and --drain must be 0 to 3600 seconds") }
         guard (1...10_000).contains(questions) else { throw ValidationError("--questions must be from 1 to 10000") }
         guard (0...100).contains(tolerance) else { throw ValidationError("--tolerance must be 0 to 100 (percent)") }
@@ -101,6 +105,10 @@ struct SimulateCommand: AsyncParsableCommand {
         if prefix != nil, apiURL == nil {
             throw ValidationError("--prefix only applies with --api-url: embedded runs use a fresh prefix per step")
         }
+        for case let (flag, path?) in [("--json", json), ("--svg", svg)] {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: folder) else { throw ValidationError("\(flag) \(path): cannot write in \(folder)") }
+        }
         if let baseline, !FileManager.default.isReadableFile(atPath: baseline) {
             throw ValidationError("--baseline \(baseline): no such readable file")
         }
@@ -112,7 +120,8 @@ struct SimulateCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            let outside = plan.outside(.milliseconds(Int64((warmup + duration) * 1000)))
+            if trace != nil { throw ValidationError("--chaos runs on generated arrivals (--qps); it does not take --trace") }
+            let outside = plan.outside(.milliseconds(Int64((warmup + (duration ?? 20)) * 1000)))
             if !outside.isEmpty {
                 throw ValidationError("--chaos: \(outside.joined(separator: ", ")) would strike after the traffic ends; lengthen --duration")
             }
@@ -173,6 +182,10 @@ struct SimulateCommand: AsyncParsableCommand {
             try Self.failing { try report.write(to: json) }
             print("wrote \(json)")
         }
+        if let svg {
+            try Self.failing { try SimulationChart(report: report).write(to: svg) }
+            print("wrote \(svg)")
+        }
         if let ledger = report.chaos {
             print("")
             for line in ledger.lines { print(line) }
@@ -196,21 +209,24 @@ struct SimulateCommand: AsyncParsableCommand {
 
     private func makeSettings() throws -> Simulation.Settings {
         try Self.failing {
-            Simulation.Settings(
-                workers: try WorkerCounts(workers), concurrency: concurrency, qps: qps,
+            let trace = try self.trace.map(QueryTrace.read(from:))
+            let warmup = Duration.milliseconds(Int64(warmup * 1000))
+            let duration = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
+            return Simulation.Settings(
+                workers: try WorkerCounts(workers), concurrency: concurrency, qps: trace?.rate ?? qps,
                 arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
-                warmup: .milliseconds(Int64(warmup * 1000)), duration: .milliseconds(Int64(duration * 1000)),
+                warmup: warmup, duration: try trace?.measuredLength(warmup: warmup, duration: duration) ?? duration ?? .seconds(20),
                 drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
                 collection: collection,
                 endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
-                apiKey: apiKey, prefix: prefix, questions: questions, chaos: try chaos.map { try ChaosPlan($0) },
+                apiKey: apiKey, prefix: prefix, questions: questions, trace: trace, chaos: try chaos.map { try ChaosPlan($0) },
                 lease: .milliseconds(Int64(lease * 1000))
             )
         }
     }
 
     /// Runs `body`; a failure becomes one `ragsim: …` line on standard error and exit code 1.
-    private static func failing<T>(_ body: () throws -> T) throws -> T {
+    static func failing<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {

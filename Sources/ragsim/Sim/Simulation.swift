@@ -20,6 +20,8 @@ struct Simulation: Sendable {
         var apiKey: String?
         var prefix: String?
         var questions: Int
+        /// Replayed instead of arrivals at `qps` when set; `qps` is then the trace's rate.
+        var trace: QueryTrace? = nil
         /// Faults to inject: one step at the largest worker count, ending with a ledger.
         var chaos: ChaosPlan?
         /// The workers' job lease in a chaos run.
@@ -43,8 +45,8 @@ struct Simulation: Sendable {
         )
         let embedded = services.embedded + (settings.endpoints.apiURL == nil ? ["api"] : [])
         say(
-            "scenario: workers \(settings.workers) x concurrency \(settings.concurrency), \(Self.number(settings.qps)) qps "
-                + "\(settings.arrivals.rawValue), warm-up \(Self.number(settings.warmup.seconds)) s, measure "
+            "scenario: workers \(settings.workers) x concurrency \(settings.concurrency), \(settings.trafficSummary), "
+                + "warm-up \(Self.number(settings.warmup.seconds)) s, measure "
                 + "\(Self.number(settings.duration.seconds)) s, drain <= \(Self.number(settings.drain.seconds)) s, profile "
                 + "\(settings.profile.rawValue) (\(settings.profile.summary)), seed \(settings.seed)"
         )
@@ -56,7 +58,7 @@ struct Simulation: Sendable {
             concurrency: settings.concurrency, qps: settings.qps, arrivals: settings.arrivals, warmup: settings.warmup,
             duration: settings.duration, drain: settings.drain, seed: settings.seed, questions: corpus.questions, runPrefix: runPrefix,
             fixedPrefix: settings.endpoints.apiURL == nil ? nil : (settings.prefix ?? "ragq"),
-            apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1
+            apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1, trace: settings.trace
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)
         var results: [StepResult] = []
@@ -85,9 +87,10 @@ struct Simulation: Sendable {
         }
         let scenario = SimulationReport.Scenario(
             workers: settings.workers.description, workerCounts: settings.workers.values, concurrency: settings.concurrency,
-            qps: settings.qps, arrivals: settings.arrivals.rawValue, warmupSeconds: settings.warmup.seconds,
+            qps: settings.qps, arrivals: settings.trace == nil ? settings.arrivals.rawValue : "trace", warmupSeconds: settings.warmup.seconds,
             durationSeconds: settings.duration.seconds, drainSeconds: settings.drain.seconds, profile: settings.profile.rawValue,
-            seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount
+            seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount,
+            trace: settings.trace?.source
         )
         return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger)
     }

@@ -20,6 +20,8 @@ struct SimulationReport: Sendable, Codable {
         /// Services started by ragsim itself (`valkey`, `openai`, `qdrant`, `api`).
         var embedded: [String]
         var processors: Int
+        /// The `--trace` file replayed instead of arrivals at `qps` (then `trace`), if any.
+        var trace: String? = nil
     }
 
     /// Format version of this file.

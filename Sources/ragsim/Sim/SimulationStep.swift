@@ -22,6 +22,8 @@ struct SimulationStep: Sendable {
         var ragserve: String
         var logDirectory: URL
         var progress: Bool
+        /// Replayed instead of arrivals at `qps` when set.
+        var trace: QueryTrace? = nil
     }
 
     let plan: Plan
@@ -72,22 +74,20 @@ struct SimulationStep: Sendable {
     }
 
     private func measure(workers: Int, index: Int, store: ValkeyJobStore, submitter: any JobSubmitter) async throws -> StepResult {
-        let schedule = ArrivalSchedule(qps: plan.qps, length: plan.warmup + plan.duration, process: plan.arrivals, seed: plan.seed &+ UInt64(index))
+        let traffic = plan.traffic(step: index, collection: services.collection)
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(100)
         let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
         let windowStart = wallStart.addingTimeInterval(plan.warmup.seconds)
         let windowEnd = windowStart.addingTimeInterval(plan.duration.seconds)
-        let questions = plan.questions
-        let collection = services.collection
         let progress = ProgressLine(enabled: plan.progress, label: "workers \(workers)")
 
         var pending: [(id: JobID?, submission: Submission)] = []
         try await withThrowingTaskGroup(of: (JobID?, Submission).self) { group in
-            for (number, offset) in schedule.offsets.enumerated() {
-                try await clock.sleep(until: start + offset)
-                let measured = offset >= plan.warmup
-                let query = RAGQuery(query: questions[(number + index * 7) % questions.count], collection: collection)
+            for (number, arrival) in traffic.enumerated() {
+                try await clock.sleep(until: start + arrival.offset)
+                let measured = arrival.offset >= plan.warmup
+                let query = arrival.query
                 group.addTask {
                     let sent = Date()
                     do {
@@ -97,7 +97,7 @@ struct SimulationStep: Sendable {
                         return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)"))
                     }
                 }
-                progress.update("sent \(number + 1)/\(schedule.offsets.count)")
+                progress.update("sent \(number + 1)/\(traffic.count)")
             }
             for try await done in group { pending.append((done.0, done.1)) }
         }

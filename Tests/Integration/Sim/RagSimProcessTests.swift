@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import RAGQueue
+
+/// `ragsim` as a child process, on input it must refuse before starting anything.
+@Suite("ragsim process", .timeLimit(.minutes(1)))
+struct RagSimProcessTests {
+    /// Runs `ragsim arguments` and returns its exit code and everything it printed.
+    private func ragsim(_ arguments: [String]) async throws -> (code: Int32, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(JobID().rawValue.prefix(6)).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
+        try child.start(outputPath: log)
+        let code = await child.waitForExit()
+        return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test("a bad trace line gives one line naming the file and line, exit 1, and nothing started")
+    func badTraceLine() async throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(JobID().rawValue.prefix(6)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let lines = #"{"offset": 0, "question": "fine"}"# + "\n" + #"{"offset": "soon", "question": "q"}"# + "\n"
+        try lines.write(toFile: trace, atomically: true, encoding: .utf8)
+        let (code, output) = try await ragsim(["--trace", trace, "--workers", "1"])
+        #expect(code == 1)
+        #expect(output == "ragsim: \(trace) line 2: \"offset\" must be a number of seconds from 0 to 86400\n")
+    }
+
+    @Test("a missing trace and an unwritable chart are refused before anything starts")
+    func badPaths() async throws {
+        let missing = try await ragsim(["--trace", "/nonexistent/trace.jsonl"])
+        #expect(missing.code == 1)
+        #expect(missing.output == "ragsim: --trace /nonexistent/trace.jsonl: no such readable file\n")
+        let chart = try await ragsim(["--svg", "/nonexistent/chart.svg"])
+        #expect(chart.code != 0)
+        #expect(chart.output.contains("--svg /nonexistent/chart.svg: cannot write in /nonexistent"))
+        #expect(!chart.output.contains("scenario:"))
+    }
+}
