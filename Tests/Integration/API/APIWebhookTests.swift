@@ -40,6 +40,69 @@ struct APIWebhookTests {
         }
     }
 
+    @Test("A delivery cut short by a dying API process is made by another, once")
+    func deliveryTakenOverAfterCrash() async throws {
+        let (firstAttempts, firstAttemptContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (deliveries, deliveryContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let router = Router(context: LoopbackRequestContext.self)
+        let attempts = Counter()
+        router.post("/hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            if attempts.next() == 1 {
+                firstAttemptContinuation.yield()
+                return Response(status: .serviceUnavailable)
+            }
+            deliveryContinuation.yield(Array(buffer: body))
+            return Response(status: .noContent)
+        }
+        try await withLoopbackServer(router) { hookURL in
+            try await withQueue { queue in
+                let keys = try queue.configuration.keys()
+                let events = JobEvents(configuration: queue.client.configuration, keys: keys)
+                await events.start()
+                let http = try CurlHTTPClient()
+                var webhooks = APIConfiguration.Webhooks()
+                webhooks.timeout = .seconds(1)
+                webhooks.initialBackoff = .seconds(2)
+                webhooks.maximumBackoff = .seconds(2)  // the delivery lock: 1 + 2 + 1 s
+                func dispatcher() -> WebhookDispatcher {
+                    WebhookDispatcher(
+                        store: queue.store, events: events, valkey: queue.client, keys: keys, configuration: webhooks, httpClient: http,
+                        metrics: APIMetrics(), logger: testLogger("webhooks"), sweepInterval: .milliseconds(100)
+                    )
+                }
+                let query = RAGQuery(query: "call me back", callbackURL: "\(hookURL)/hook")
+                let id = try await queue.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: Array(JSONEncoder().encode(query)))).id
+                let dying = dispatcher()
+                let dyingRun = Task { try await dying.run() }
+                await dying.track(id)
+                let claimed = try #require(try await queue.store.claim(workerID: "w", count: 1).jobs.first)
+                try await queue.store.complete(claimed.lease, result: Array("{}".utf8), timings: [:])
+
+                // The first attempt fails; the process "dies" while it waits to retry.
+                #expect(await first(of: firstAttempts, within: .seconds(20)) != nil)
+                dyingRun.cancel()
+                _ = await dyingRun.result
+                #expect(try await queue.client.send("SISMEMBER", keys.base + "webhooks:pending", id.rawValue).int == 1, "still pending")
+
+                let survivor = dispatcher()
+                let survivorRun = Task { try await survivor.run() }
+                let delivered = await first(of: deliveries, within: .seconds(20))
+                let body = try #require(delivered, "the survivor delivered after the dead process's lock expired")
+                #expect(try JSONDecoder().decode(JSONValue.self, from: Data(body))["query"]?["id"] == .string(id.rawValue))
+                try await eventually("the delivery to leave the pending set") {
+                    try await queue.client.send("SISMEMBER", keys.base + "webhooks:pending", id.rawValue).int == 0
+                }
+                survivorRun.cancel()
+                _ = await survivorRun.result
+                #expect(attempts.value == 2, "one failed attempt, one delivery")
+                #expect(try await queue.client.send("EXISTS", keys.base + "webhooks:lock:" + id.rawValue).int == 0, "the lock is released")
+                events.close()
+                await http.shutdown()
+            }
+        }
+    }
+
     /// A thread-safe counter of calls.
     final class Counter: Sendable {
         private let count = Mutex(0)

@@ -2,18 +2,29 @@ import Foundation
 import Logging
 import RAGQueue
 import ServiceLifecycle
+import Synchronization
 
 /// POSTs a query's result to its `callback_url` when the job ends, signed (`WebhookSignature`)
 /// and retried with exponential backoff.
 ///
-/// Jobs to watch are kept in a Valkey set, so a restarted API process resumes them; the process
-/// that removes a job from the set delivers it, so several API processes never deliver twice.
-/// Waiting uses `JobEvents` (pushed, not polled).
+/// Jobs to watch are kept in a Valkey set until their delivery succeeded or was abandoned, so a
+/// delivery cut short by a crash is taken up again: by this process when it restarts, or by another
+/// API process at its next sweep of the set. One process at a time delivers a job: it holds a lock
+/// key for the job, renewed before every attempt, that expires if the process dies. Delivery is at
+/// least once (a crash between the receiver's answer and the set's update repeats it); receivers
+/// deduplicate by the `RAGQueue-Delivery` header. Waiting uses `JobEvents` (pushed, not polled).
 public final class WebhookDispatcher: Service {
     private let store: any JobStore
     private let events: JobEvents
     private let valkey: ValkeyClient
     private let pendingKey: String
+    private let lockPrefix: String
+    /// Identifies this process's locks.
+    private let owner = JobID().rawValue
+    /// Ids this process watches now, so a sweep does not watch them twice.
+    private let watching = Mutex<Set<JobID>>([])
+    /// How often the pending set is read again for deliveries that another process left.
+    private let sweepInterval: Duration
     private let configuration: APIConfiguration.Webhooks
     private let httpClient: CurlHTTPClient
     private let metrics: APIMetrics
@@ -23,12 +34,18 @@ public final class WebhookDispatcher: Service {
     /// How long one wait for a job's end lasts before the record is read again.
     static let waitSlice: Duration = .seconds(60)
 
-    /// A dispatcher for the queue that `keys` names.
-    public init(store: any JobStore, events: JobEvents, valkey: ValkeyClient, keys: QueueKeys, configuration: APIConfiguration.Webhooks, httpClient: CurlHTTPClient, metrics: APIMetrics, logger: Logger) {
+    /// A dispatcher for the queue that `keys` names; `sweepInterval` is how often it looks for
+    /// deliveries that other (dead) processes left behind.
+    public init(
+        store: any JobStore, events: JobEvents, valkey: ValkeyClient, keys: QueueKeys, configuration: APIConfiguration.Webhooks,
+        httpClient: CurlHTTPClient, metrics: APIMetrics, logger: Logger, sweepInterval: Duration = .seconds(30)
+    ) {
         self.store = store
         self.events = events
         self.valkey = valkey
         self.pendingKey = keys.base + "webhooks:pending"
+        self.lockPrefix = keys.base + "webhooks:lock:"
+        self.sweepInterval = sweepInterval
         self.configuration = configuration
         self.httpClient = httpClient
         self.metrics = metrics
@@ -45,20 +62,34 @@ public final class WebhookDispatcher: Service {
         trackedContinuation.yield(id)
     }
 
-    /// Watches pending jobs (those left by earlier runs, then new ones) until shutdown.
+    /// Watches pending jobs (those left by earlier runs or other processes, then new ones) until shutdown.
     public func run() async throws {
-        let pending = (try? await valkey.send("SMEMBERS", pendingKey).array?.compactMap { $0.string.flatMap(JobID.init) }) ?? []
-        for id in pending { trackedContinuation.yield(id) }
         let tracked = self.tracked
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                group.addTask { await self.sweep() }
                 for await id in tracked.cancelOnGracefulShutdown() {
-                    group.addTask { await self.watch(id) }
+                    let isNew = self.watching.withLock { $0.insert(id).inserted }
+                    if isNew {
+                        group.addTask {
+                            await self.watch(id)
+                            self.watching.withLock { _ = $0.remove(id) }
+                        }
+                    }
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             self.trackedContinuation.finish()
+        }
+    }
+
+    /// Reads the pending set now and every `sweepInterval`, and watches the ids nobody here watches.
+    private func sweep() async {
+        while !Task.isCancelled {
+            let pending = (try? await valkey.send("SMEMBERS", pendingKey).array?.compactMap { $0.string.flatMap(JobID.init) }) ?? []
+            for id in pending { trackedContinuation.yield(id) }
+            try? await Task.sleep(for: sweepInterval)
         }
     }
 
@@ -75,15 +106,48 @@ public final class WebhookDispatcher: Service {
             if current.status.isTerminal { break }
         }
         guard !Task.isCancelled else { return }
-        // Whoever removes the id delivers; a record gone for good is dropped.
-        guard let claimed = try? await valkey.send("SREM", pendingKey, id.rawValue).int, claimed == 1, let record,
-              record.status.isTerminal
-        else { return }
-        await deliver(record)
+        guard let record, record.status.isTerminal else {
+            // The record is gone for good: nothing to deliver.
+            _ = try? await valkey.send("SREM", pendingKey, id.rawValue)
+            return
+        }
+        // Another live process may hold the delivery; it stays pending until that one finishes.
+        guard await holdLock(id, first: true) else { return }
+        if await deliver(record) {
+            _ = try? await valkey.send("SREM", pendingKey, id.rawValue)
+            _ = try? await valkey.run(Self.unlock, keys: [lockPrefix + id.rawValue], arguments: [owner])
+        }
     }
 
-    private func deliver(_ record: JobRecord) async {
-        guard let query = try? JSONDecoder().decode(RAGQuery.self, from: Data(record.payload)), let url = query.callbackURL else { return }
+    /// How long a delivery lock lasts: one attempt and the pause after it, with a margin.
+    private var lockLease: Duration { configuration.timeout + configuration.maximumBackoff + .seconds(1) }
+
+    /// Takes (`first`) or renews the delivery lock of `id`; false when another process holds it.
+    private func holdLock(_ id: JobID, first: Bool) async -> Bool {
+        let key = lockPrefix + id.rawValue
+        let lease = lockLease.milliseconds
+        if first {
+            return (try? await valkey.send("SET", key, owner, "NX", "PX", lease).string) == "OK"
+        }
+        return (try? await valkey.run(Self.renew, keys: [key], arguments: [owner, lease]).int) == 1
+    }
+
+    /// Extends the lock in KEYS[1] by ARGV[2] ms if ARGV[1] holds it; returns 1, else 0.
+    private static let renew = ValkeyScript(name: "webhook-lock-renew", source: """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
+        """)
+
+    /// Deletes the lock in KEYS[1] if ARGV[1] holds it.
+    private static let unlock = ValkeyScript(name: "webhook-lock-release", source: """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+
+    /// Delivers with retries; true once delivered or abandoned, false when cut short (shutdown, or
+    /// the lock lost to another process), leaving the delivery pending.
+    private func deliver(_ record: JobRecord) async -> Bool {
+        guard let query = try? JSONDecoder().decode(RAGQuery.self, from: Data(record.payload)), let url = query.callbackURL else { return true }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(JSONValue.object(["type": .string("query.ended"), "query": QueryView.v1(record)]))) ?? Data()
@@ -91,6 +155,9 @@ public final class WebhookDispatcher: Service {
         var logger = self.logger
         logger[metadataKey: "job.id"] = .string(record.id.rawValue)
         for attempt in 1...max(1, configuration.maxAttempts) {
+            if attempt > 1 {
+                guard await holdLock(record.id, first: false) else { return false }
+            }
             let timestamp = Int64(Date().timeIntervalSince1970)
             var headers: HTTPClientHeaders = ["Content-Type": "application/json", "RAGQueue-Delivery": record.id.rawValue]
             if !configuration.signingSecret.isEmpty {
@@ -101,18 +168,19 @@ public final class WebhookDispatcher: Service {
             if let status, (200..<300).contains(status) {
                 metrics.recordWebhook(outcome: "delivered")
                 logger.debug("webhook delivered", metadata: ["attempt": "\(attempt)"])
-                return
+                return true
             }
             guard attempt < configuration.maxAttempts else { break }
             metrics.recordWebhook(outcome: "retried")
             do {
                 try await Task.sleep(for: backoff)
             } catch {
-                return
+                return false
             }
             backoff = min(backoff * 2, configuration.maximumBackoff)
         }
         metrics.recordWebhook(outcome: "abandoned")
         logger.warning("webhook abandoned after its last attempt", metadata: ["attempts": "\(configuration.maxAttempts)"])
+        return true
     }
 }
