@@ -144,6 +144,12 @@ extension RAGQueueConfiguration {
                 }
                 $0.rag.pageNumbering = numbering
             },
+            .init("RAG_RATE_LIMIT_RETRIES", "2", "times a stage waits out a 429 inside the attempt before the queue retries the job") {
+                $0.rag.rateLimitRetries = try Parse.integer($1, "RAG_RATE_LIMIT_RETRIES", in: 0...20)
+            },
+            .init("RAG_RATE_LIMIT_MAX_WAIT_SECONDS", "10", "longest Retry-After waited out inside the attempt") {
+                $0.rag.maxRateLimitWait = try Parse.duration($1, "RAG_RATE_LIMIT_MAX_WAIT_SECONDS", in: 0...600)
+            },
         ]
     }
 

@@ -82,6 +82,10 @@ public struct RAGQueueConfiguration: Sendable {
         public var pageNumbering: PromptBuilder.PageNumbering = .label
         /// Characters of each chunk kept as the source's excerpt in results. Default 240.
         public var excerptLength: Int = 240
+        /// Times a stage waits out a backend's rate limit inside the attempt. Default 2.
+        public var rateLimitRetries: Int = 2
+        /// Longest `Retry-After` waited out inside the attempt. Default 10 s.
+        public var maxRateLimitWait: Duration = .seconds(10)
 
         /// The defaults.
         public init() {}

@@ -46,6 +46,8 @@ public func buildPipeline(configuration: RAGQueueConfiguration, backends: RAGBac
     pipeline.defaultCollection = configuration.rag.defaultCollection
     pipeline.maxTopK = configuration.rag.maxTopK
     pipeline.excerptLength = configuration.rag.excerptLength
+    pipeline.rateLimitRetries = configuration.rag.rateLimitRetries
+    pipeline.maxRateLimitWait = configuration.rag.maxRateLimitWait
     pipeline.prompt = PromptBuilder(pageNumbering: configuration.rag.pageNumbering)
     return RAGPipeline(configuration: pipeline, embeddings: backends.embeddings, vectorStore: backends.vectorStore, chat: backends.chat)
 }

@@ -16,6 +16,11 @@ public struct RAGPipeline: Sendable {
         public var prompt = PromptBuilder()
         /// Per-call chat settings (token limit, timeout). Default: the client's.
         public var chatOptions = ChatOptions()
+        /// Times one stage may wait out a rate limit (429) inside the attempt. Default 2.
+        public var rateLimitRetries: Int = 2
+        /// Longest `Retry-After` waited out inside the attempt; a longer one (or none) fails the
+        /// attempt, and the queue retries it later. Default 10 s.
+        public var maxRateLimitWait: Duration = .seconds(10)
 
         /// The defaults.
         public init() {}
@@ -166,9 +171,22 @@ public struct RAGPipeline: Sendable {
 
     // MARK: Stages
 
+    /// Runs a stage, timed when there is a context. A rate limit with a short `Retry-After` is waited
+    /// out here, up to `rateLimitRetries` times, as the providers' own clients do: a burst of 429s
+    /// then costs seconds instead of the job's attempts. Everything else goes to the queue's retries.
     private func stage<T>(_ name: String, _ context: JobContext?, _ body: () async throws -> T) async throws -> T {
-        guard let context else { return try await body() }
-        return try await context.stage(name, body)
+        var waits = 0
+        while true {
+            do {
+                guard let context else { return try await body() }
+                return try await context.stage(name, body)
+            } catch let error as BackendError where error.code == .rateLimited && waits < configuration.rateLimitRetries {
+                guard let pause = error.retryAfter, pause <= configuration.maxRateLimitWait else { throw error }
+                waits += 1
+                try await Task.sleep(for: pause)
+                try checkCancellation(context)
+            }
+        }
     }
 
     private func checkCancellation(_ context: JobContext?) throws {

@@ -50,7 +50,7 @@ struct RAGPipelineIntegrationTests {
         }
     }
 
-    @Test("injected 429s and 500s are retried until the job succeeds")
+    @Test("a 500 costs an attempt; a 429 with a short Retry-After is waited out inside the attempt")
     func transientFaultsRetried() async throws {
         let faults = FaultPlan<FakeOpenAIServer.Endpoint>(
             perEndpoint: [
@@ -63,11 +63,26 @@ struct RAGPipelineIntegrationTests {
             let id = try await stack.ask(RAGQuery(query: "How do worker bees make honey?", topK: 1))
             let record = try await waitForEnd(id, harness: stack.harness)
             #expect(record.status == .finished)
-            // Attempt 1: embeddings 500; attempt 2: chat 429 (retry-after 200 ms); attempt 3 succeeds.
-            #expect(record.attempts == 3)
-            #expect(record.error?.code == "rate_limited")
-            #expect(record.error?.retryAfterSeconds == 0.2)
+            // Attempt 1: embeddings 500; attempt 2: chat 429 (retry-after 200 ms), waited out, then the answer.
+            #expect(record.attempts == 2)
+            #expect(record.error?.code == "server_error")
+            #expect(stack.openAI.counters.snapshot().faultsByKind[.tooManyRequests] == 1)
             #expect(try stack.answer(of: record).answer.contains("(see page 2)"))
+        }
+    }
+
+    @Test("a 429 whose Retry-After exceeds the longest in-attempt wait costs the attempt; the queue retries after it")
+    func longRateLimitGoesToTheQueue() async throws {
+        let faults = FaultPlan<FakeOpenAIServer.Endpoint>(
+            perEndpoint: [.chatCompletions: .init(failFirst: 1, failFirstKind: .tooManyRequests)], retryAfter: .milliseconds(300)
+        )
+        try await withRAGStack(openAI: .init(faults: faults), configure: { $0.rag.maxRateLimitWait = .milliseconds(100) }) { stack in
+            let id = try await stack.ask(RAGQuery(query: "How do worker bees make honey?", topK: 1))
+            let record = try await waitForEnd(id, harness: stack.harness)
+            #expect(record.status == .finished)
+            #expect(record.attempts == 2)
+            #expect(record.error?.code == "rate_limited")
+            #expect(record.error?.retryAfterSeconds == 0.3)
         }
     }
 
