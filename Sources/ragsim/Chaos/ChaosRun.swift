@@ -30,7 +30,7 @@ struct ChaosRun: Sendable {
         var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
 
-        let pool = WorkerPool(step: step, environment: environment, concurrency: plan.concurrency)
+        let pool = WorkerPool(step: step, environment: environment)
         let api = APIProcess(step: step, environment: environment)
         let apiURL: String
         if let given = services.apiURL {
@@ -165,23 +165,19 @@ final class WorkerPool: Sendable {
 
     private let step: SimulationStep
     private let environment: [String: String]
-    private let concurrency: Int
     private let members = Mutex<[Member]>([])
     private let started = Atomic<Int>(0)
 
-    init(step: SimulationStep, environment: [String: String], concurrency: Int) {
+    init(step: SimulationStep, environment: [String: String]) {
         self.step = step
         self.environment = environment
-        self.concurrency = concurrency
     }
 
     /// Starts one more `ragserve worker`; returns its number.
     @discardableResult
     func spawn() throws -> Int {
         let number = started.add(1, ordering: .relaxed).newValue
-        let child = ChildProcess(executable: step.plan.ragserve, arguments: ["worker", "--concurrency", String(concurrency)])
-        step.reaper.add("child:worker-\(number)", child: child, grace: .seconds(5))
-        try child.start(outputPath: step.log("chaos-worker\(number)"), environment: environment)
+        let (child, _) = try step.startWorker(number: number, logName: "chaos-worker\(number)", environment: environment)
         members.withLock { $0.append(Member(number: number, child: child)) }
         return number
     }

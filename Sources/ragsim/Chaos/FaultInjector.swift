@@ -208,7 +208,10 @@ struct FaultInjector: Sendable {
         guard let openAI = services.fakeOpenAI, let qdrant = services.fakeQdrant else {
             return .init(kind: "backend-faults", atSeconds: at, detail: "skipped: the backends are not the embedded fakes", heldJobs: 0)
         }
-        let before = openAI.counters.snapshot().faultsByKind.values.reduce(0, +) + qdrant.counters.snapshot().faultsByKind.values.reduce(0, +)
+        let injectedSoFar = {
+            openAI.counters.snapshot().faultsByKind.values.reduce(0, +) + qdrant.counters.snapshot().faultsByKind.values.reduce(0, +)
+        }
+        let before = injectedSoFar()
         openAI.setFaults(FaultPlan(
             default: .init(tooManyRequests: 0.2, internalServerError: 0.05, serviceUnavailable: 0.05, timeout: 0.03, connectionReset: 0.03),
             retryAfter: .seconds(1), timeoutHold: .seconds(2)
@@ -221,7 +224,7 @@ struct FaultInjector: Sendable {
         qdrant.setFaults(nil)
         let endedAt = clock.now
         let finishedBefore = (try? await store.stats().counters["finished"] ?? 0) ?? 0
-        let injected = openAI.counters.snapshot().faultsByKind.values.reduce(0, +) + qdrant.counters.snapshot().faultsByKind.values.reduce(0, +) - before
+        let injected = injectedSoFar() - before
         let healed = await firstFinish(after: finishedBefore, since: endedAt)
         return .init(
             kind: "backend-faults", atSeconds: at,

@@ -52,9 +52,8 @@ struct SimulationStep: Sendable {
             }
             var children: [ChildProcess] = []
             for number in 1...workers {
-                let child = ChildProcess(executable: plan.ragserve, arguments: ["worker", "--concurrency", String(plan.concurrency)])
-                tokens.append(reaper.add("child:worker-\(number)", child: child, grace: .seconds(5)))
-                try child.start(outputPath: log("step\(index)-worker\(number)"), environment: environment)
+                let (child, token) = try startWorker(number: number, logName: "step\(index)-worker\(number)", environment: environment)
+                tokens.append(token)
                 children.append(child)
             }
             try await waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
@@ -143,6 +142,15 @@ struct SimulationStep: Sendable {
             }
         }
         return records
+    }
+
+    /// Starts `ragserve worker` at the plan's concurrency, registered with the reaper; returns the
+    /// process and its reaper token.
+    func startWorker(number: Int, logName: String, environment: [String: String]) throws -> (ChildProcess, Int) {
+        let child = ChildProcess(executable: plan.ragserve, arguments: ["worker", "--concurrency", String(plan.concurrency)])
+        let token = reaper.add("child:worker-\(number)", child: child, grace: .seconds(5))
+        try child.start(outputPath: log(logName), environment: environment)
+        return (child, token)
     }
 
     /// Starts `ragserve api --port <port>` (0: a free one) on the step's queue; returns its URL and reaper
