@@ -6,19 +6,28 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The layers, lowest first (docs/architecture.md says what each may import):
+//   Valkey            the hiredis client; imported by the queue alone
+//   RAGQueue          queue, worker, pipeline, backend clients, ingestion, configuration
+//   RAGQueueAPI       the HTTP API (Hummingbird)
+//   FakeBackends      deterministic OpenAI and Qdrant servers
+//   RAGQueueTestSupport  child processes and private Valkey servers, for tests and the simulator
+//   RAGSimulator      the load simulator's logic
+//   ragserve, ragsim  argument parsing and @main only
 let package = Package(
     name: "RAGQueue",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RAGQueue", targets: ["RAGQueue"]),
-        .library(name: "FakeBackends", targets: ["FakeBackends"]),
         .library(name: "RAGQueueAPI", targets: ["RAGQueueAPI"]),
+        .library(name: "FakeBackends", targets: ["FakeBackends"]),
         .executable(name: "ragserve", targets: ["ragserve"]),
         .executable(name: "ragsim", targets: ["ragsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -38,47 +47,51 @@ let package = Package(
         ),
         // Typed, non-variadic wrappers around libcurl's variadic setopt/getinfo.
         .target(name: "CCurlHelpers", dependencies: ["CCurl"]),
-        // SHA-256, shared by the fakes and the API (no crypto package needed for one digest).
-        .target(name: "Digests", swiftSettings: swiftSettings),
 
+        .target(
+            name: "Valkey",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RAGQueue",
             dependencies: [
-                "CHiredis",
-                "Digests",
+                "Valkey",
                 "CCurlHelpers",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The HTTP server is a module of its own (below): loading Hummingbird's C modules into this
-            // one changes which clang module owns `timespec`, which breaks the Valkey threads' code.
-            // The API's configuration (API/Configuration) stays here, in RAGQueueConfiguration's reach.
-            exclude: ["API/HTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RAGQueueAPI",
             dependencies: [
                 "RAGQueue",
-                "Digests",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/RAGQueue/API/HTTP",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "FakeBackends",
             dependencies: [
-                "Digests",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RAGQueueTestSupport",
+            dependencies: ["RAGQueue"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -86,10 +99,10 @@ let package = Package(
             dependencies: [
                 "RAGQueue",
                 "RAGQueueAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,27 +110,36 @@ let package = Package(
             name: "ragsim",
             dependencies: [
                 "RAGQueue",
+                "RAGQueueTestSupport",
+                "FakeBackends",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                "FakeBackends",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "UnitTests",
-            // ragsim is an executable target: its pure types (worker counts, arrivals, figures, reports)
-            // are reached with `@testable import ragsim`, which SwiftPM supports on Linux and macOS.
-            dependencies: ["RAGQueue", "RAGQueueAPI", "FakeBackends", "ragsim", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Valkey",
+                "RAGQueue",
+                "RAGQueueAPI",
+                "ragsim",
+                "FakeBackends",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/Unit",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Valkey",
                 "RAGQueue",
                 "RAGQueueAPI",
+                "RAGQueueTestSupport",
                 "FakeBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

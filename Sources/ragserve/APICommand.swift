@@ -29,57 +29,21 @@ struct APICommand: AsyncParsableCommand {
         let configuration = try CommandSupport.configuration { configuration in
             if let queue { configuration.queue.name = queue }
         }
-        let logger = CommandSupport.logger("ragserve.api", level: configuration.logLevel)
-        var api = configuration.api
-        // Retrieval bounds are the pipeline's: the API refuses what the worker would.
-        api.limits.topKRange = 1...max(1, configuration.rag.maxTopK)
-        api.limits.defaultTopK = configuration.rag.topK
+        var api = try CommandSupport.apiConfiguration()
         if let host { api.host = host }
         if let port { api.port = port }
-
-        let client: ValkeyClient
-        let store: ValkeyJobStore
-        do {
-            client = try ValkeyClient(url: configuration.valkeyURL)
-            store = try ValkeyJobStore(client: client, configuration: configuration.queue)
-        } catch {
-            throw CommandSupport.fail(error)
-        }
-        let events = JobEvents(configuration: client.configuration, keys: store.keys)
-        await events.start()
-        let httpClient = try CurlHTTPClient(logger: logger)
+        let logger = CommandSupport.logger("ragserve.api", level: configuration.logLevel)
         let shownHost = api.host == "0.0.0.0" ? "127.0.0.1" : api.host
-        let app: any Service
+        let application: APIApplication
         do {
-            app = try buildAPIApplication(
-                store: store, events: events, valkey: client, queue: configuration.queue, configuration: api,
-                logger: logger, httpClient: httpClient,
-                onServerRunning: { port in
-                    // One line for scripts that start the API on port 0 and need its address.
-                    FileHandle.standardOutput.write(Data("API_URL=http://\(shownHost):\(port)\n".utf8))
-                }
-            )
+            application = try APIApplication(configuration: configuration, api: api, logger: logger) { port in
+                // One line for scripts that start the API on port 0 and need its address.
+                FileHandle.standardOutput.write(Data("API_URL=http://\(shownHost):\(port)\n".utf8))
+            }
         } catch {
             throw CommandSupport.fail(error)
         }
-        logger.info("api starting", metadata: [
-            "valkey": "\(client.configuration.redactedDescription)", "api.keys": "\(api.apiKeys.count)",
-        ])
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: httpClient), .init(service: app)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-        )
-        // Long polls and event streams would hold a graceful shutdown open; past this they are cut.
-        groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownGrace
-        let group = ServiceGroup(configuration: groupConfiguration)
-        do {
-            try await group.run()
-        } catch {
-            events.close()
-            client.close()
-            throw CommandSupport.fail(error)
-        }
-        events.close()
-        client.close()
+        logger.info("api starting", metadata: ["valkey": "\(application.store.redactedURL)", "api.keys": "\(api.apiKeys.count)"])
+        try await CommandSupport.run(application.services, logger: logger, maximumShutdown: Self.shutdownGrace) { application.close() }
     }
 }

@@ -2,8 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import RAGQueue
+import RAGQueueAPI
+import ServiceLifecycle
+import UnixSignals
 
-/// What every subcommand does first: read the environment, set up logging, fail in one line.
+/// What every subcommand does first and last: read the environment, set up logging, run the
+/// services until a signal, fail in one line.
 enum CommandSupport {
     /// The configuration from the process environment, with `adjust` applied and validated.
     static func configuration(_ adjust: (inout RAGQueueConfiguration) -> Void = { _ in }) throws -> RAGQueueConfiguration {
@@ -12,6 +16,15 @@ enum CommandSupport {
             adjust(&configuration)
             try configuration.validate()
             return configuration
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// The API's configuration from the process environment, key file read and validated.
+    static func apiConfiguration() throws -> APIConfiguration {
+        do {
+            return try APIConfiguration(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw fail(error)
         }
@@ -27,6 +40,25 @@ enum CommandSupport {
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
+    }
+
+    /// Runs `services` in a group until SIGTERM or SIGINT, then `close`; a failure exits non-zero
+    /// with one line.
+    static func run(
+        _ services: [any Service], logger: Logger, maximumShutdown: Duration? = nil, close: () async -> Void
+    ) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
+        // Long polls and event streams would hold a graceful shutdown open; past this they are cut.
+        configuration.maximumGracefulShutdownDuration = maximumShutdown
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            await close()
+            throw fail(error)
+        }
+        await close()
     }
 
     /// Prints `ragserve: <error>` on standard error and returns the exit code to throw.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import RAGQueue
 
 /// `ragserve ingest PATH... --collection NAME`: loads, chunks, embeds and stores documents.
@@ -26,40 +25,33 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try CommandSupport.configuration { configuration in
-            if let collection { configuration.rag.defaultCollection = collection }
             if let chunkSize { configuration.ingest.chunkSize = chunkSize }
             if let chunkOverlap { configuration.ingest.chunkOverlap = chunkOverlap }
             if let batchSize { configuration.ingest.batchSize = batchSize }
         }
+        let collection = self.collection ?? configuration.pipeline.rules.defaultCollection
         let logger = CommandSupport.logger("ragserve.ingest", level: configuration.logLevel)
-        let httpClient: CurlHTTPClient
+        let backends: RAGBackends
         do {
-            httpClient = try buildHTTPClient(configuration: configuration, logger: logger)
+            backends = try RAGBackends(configuration: configuration, logger: logger)
         } catch {
             throw CommandSupport.fail(error)
         }
-        let backends = buildRAGBackends(configuration: configuration, httpClient: httpClient, logger: logger)
-        let ingester = buildIngester(configuration: configuration, backends: backends)
-        let reporter = ProgressReporter(interactive: isatty(STDERR_FILENO) == 1)
-        reporter.line(
-            "ingesting into `\(ingester.configuration.collection)` with \(backends.embeddings.modelName)"
+        let printer = IngestProgressPrinter()
+        printer.line(
+            "ingesting into `\(collection)` with \(backends.embeddings.modelName)"
                 + (backends.usesLocalEmbeddings ? " (local: OPENAI_API_KEY is not set)" : "")
         )
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
         do {
-            let summary = try await ingester.ingest(paths: paths) { reporter.report($0) }
-            reporter.finish()
-            let elapsed = String(format: "%.1f", (clock.now - start).seconds)
-            reporter.line(
-                "done: \(summary.files) file(s), \(summary.pages) page(s), \(summary.chunks) chunk(s) of \(summary.dimension)-d vectors "
-                    + "in `\(summary.collection)`\(summary.createdCollection ? " (created)" : "") in \(elapsed) s"
-            )
+            let summary = try await backends.ingester(configuration.ingest).ingest(paths: paths, into: collection) { printer.report($0) }
+            printer.finish()
+            printer.line(summary.description(elapsed: ContinuousClock.now - start))
         } catch {
-            reporter.finish()
-            await httpClient.shutdown()
+            printer.finish()
+            await backends.httpClient.shutdown()
             throw CommandSupport.fail(error)
         }
-        await httpClient.shutdown()
+        await backends.httpClient.shutdown()
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RAGQueue
-import RAGQueueAPI
 
 /// `ragserve query "question"`: submits a question to a running API and, with `--wait`, prints
 /// the answer when it is ready (long-polling, no busy loop).
@@ -26,59 +25,54 @@ struct QueryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let base = (url ?? environment["RAGQUEUE_API_URL"] ?? "http://127.0.0.1:8000").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        var headers: HTTPClientHeaders = ["Content-Type": "application/json"]
-        if let key = environment["RAGQUEUE_API_KEY"], !key.isEmpty { headers.add(name: "Authorization", value: "Bearer \(key)") }
-        var body: [String: JSONValue] = ["query": .string(question)]
-        if let collection { body["collection"] = .string(collection) }
-        if let topK { body["top_k"] = .integer(topK) }
-
-        let client = try CurlHTTPClient()
+        let configuration = try CommandSupport.configuration()
+        // The server fills in the defaults; the same rules refuse a bad query before it is sent.
+        let query = RAGQuery(query: question, collection: collection, topK: topK)
         do {
-            try await ask(client: client, base: base, headers: headers, body: body)
+            _ = try query.validated(by: configuration.pipeline.rules)
         } catch {
-            await client.shutdown()
-            throw error
+            throw ValidationError(error.message)
         }
-        await client.shutdown()
+        let httpClient = try CurlHTTPClient()
+        let client = RAGQueueClient(
+            baseURL: url ?? environment["RAGQUEUE_API_URL"] ?? "http://127.0.0.1:8000", apiKey: environment["RAGQUEUE_API_KEY"],
+            httpClient: httpClient
+        )
+        let outcome: Result<String, ExitCode>
+        do {
+            outcome = .success(try await ask(query, client: client))
+        } catch let refusal {
+            outcome = .failure(CommandSupport.fail(refusal))
+        }
+        await httpClient.shutdown()
+        switch outcome {
+        case .success(let text): print(text)
+        case .failure(let exit): throw exit
+        }
     }
 
-    private func ask(client: CurlHTTPClient, base: String, headers: HTTPClientHeaders, body: [String: JSONValue]) async throws {
-        let submitted = try await client.execute(HTTPClientRequest(
-            url: base + "/v1/queries", method: .post, headers: headers, body: try JSONEncoder().encode(JSONValue.object(body))
-        ))
-        let accepted = try Self.decode(submitted)
-        guard let id = accepted["id"]?.stringValue else { throw ValidationError("the API answered without a job id") }
-        guard wait else {
-            print(id)
-            return
+    /// The job id, or with `--wait` the answer; throws what to say when there is none.
+    private func ask(_ query: RAGQuery, client: RAGQueueClient) async throws -> String {
+        let id = try await client.submit(query)
+        guard wait else { return id.rawValue }
+        let view = try await client.waitForEnd(of: id, timeout: .seconds(timeout))
+        switch view["status"]?.stringValue {
+        case "finished":
+            return view["result"]?["answer"]?.stringValue ?? view["result"]?.displayText ?? ""
+        case "failed", "canceled":
+            let message = view["error"]?["message"]?.stringValue ?? view["status"]?.stringValue ?? "failed"
+            throw QueryEnded("query \(id) ended without an answer: \(message)")
+        default:
+            throw QueryEnded("no answer within \(timeout) s; the query is \(id)")
         }
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while ContinuousClock.now < deadline {
-            let response = try await client.execute(HTTPClientRequest(
-                url: base + "/v1/queries/\(id)?wait=30", headers: headers, timeout: .seconds(40)
-            ))
-            let query = try Self.decode(response)
-            switch query["status"]?.stringValue {
-            case "finished":
-                print(query["result"]?["answer"]?.stringValue ?? query["result"]?.displayText ?? "")
-                return
-            case "failed", "canceled":
-                let message = query["error"]?["message"]?.stringValue ?? query["status"]?.stringValue ?? "failed"
-                throw ValidationError("query \(id) ended without an answer: \(message)")
-            default:
-                continue
-            }
-        }
-        throw ValidationError("no answer within \(timeout) s; the query is \(id)")
     }
+}
 
-    private static func decode(_ response: HTTPClientResponse) throws -> JSONValue {
-        let value = try? JSONDecoder().decode(JSONValue.self, from: response.body)
-        guard response.isSuccess, let value else {
-            let message = value?["error"]?["message"]?.stringValue ?? String(decoding: response.body, as: UTF8.self)
-            throw ValidationError("the API answered \(response.status): \(message)")
-        }
-        return value
+/// The query ended, or the wait did, without an answer.
+private struct QueryEnded: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

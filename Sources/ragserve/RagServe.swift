@@ -1,13 +1,15 @@
 import ArgumentParser
 import RAGQueue
+import RAGQueueAPI
 
-/// The RAGQueue server: the worker, document ingestion, and (later) the HTTP API.
+/// The RAGQueue server: the HTTP API, the worker, document ingestion, and a command-line client.
 @main
 struct RagServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ragserve",
         abstract: "Answers RAG questions asynchronously: an HTTP API, a Valkey job queue and workers.",
-        discussion: "Configuration comes from the environment:\n\n" + RAGQueueConfiguration.environmentHelp(),
+        discussion: "Configuration comes from the environment:\n\n" + RAGQueueConfiguration.environmentVariables.help() + "\n"
+            + APIConfiguration.environmentVariables.help(),
         // One line per subcommand.
         subcommands: [
             WorkerCommand.self,

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Logging
 import RAGQueue
-import ServiceLifecycle
-import UnixSignals
 
 /// `ragserve worker`: claims `rag.query` jobs and answers them until SIGTERM or SIGINT.
 struct WorkerCommand: AsyncParsableCommand {
@@ -26,23 +23,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = CommandSupport.logger("ragserve.worker", level: configuration.logLevel)
         let application: WorkerApplication
         do {
-            application = try await buildWorkerApplication(configuration: configuration, logger: logger)
+            application = try await WorkerApplication(configuration: configuration, logger: logger)
         } catch {
             throw CommandSupport.fail(error)
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: application.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        do {
-            try await group.run()
-        } catch {
-            await application.close()
-            throw CommandSupport.fail(error)
-        }
-        await application.close()
+        try await CommandSupport.run(application.services, logger: logger) { await application.close() }
     }
 }

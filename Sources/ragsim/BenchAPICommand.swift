@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 import UnixSignals
 
 /// `ragsim bench-api`: `POST /v1/queries` under wrk, and the delay from a job's end to the answer
@@ -130,9 +131,8 @@ struct APIBench: Sendable {
         let http = try CurlHTTPClient()
         reaper.add("http-client") { await http.shutdown() }
         let apiURL = try await startAPI(valkeyURL: server.url, prefix: queue.prefix, http: http)
-        let valkey = try ValkeyClient(url: server.url)
-        reaper.add("valkey-client") { valkey.close() }
-        let store = try ValkeyJobStore(client: valkey, configuration: queue)
+        let store = try ValkeyJobStore(url: server.url, configuration: queue)
+        reaper.add("valkey-client") { store.close() }
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("ragserve api at \(apiURL), Valkey at \(server.url); wrk, the API, Valkey and this process share \(cores) cores")
@@ -196,7 +196,7 @@ struct APIBench: Sendable {
     /// Enqueues `count` jobs, has one client of `waiter`'s kind wait for each, completes them
     /// through the queue, and returns each delay from the job's `ended_at` to its client's answer.
     private func measureRound(_ waiter: Waiter, count: Int, apiURL: String, store: ValkeyJobStore, http: CurlHTTPClient) async throws -> [Double] {
-        let payload = Array(try JSONEncoder().encode(RAGQuery(query: "How soon does a waiting client hear?")))
+        let payload = RAGQuery(query: "How soon does a waiting client hear?").json
         var ids: [JobID] = []
         for _ in 0..<count {
             ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload)).id)

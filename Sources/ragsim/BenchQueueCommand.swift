@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 
 /// `ragsim bench-queue`: no-op jobs per second through the real queue, end to end.
 struct BenchQueueCommand: AsyncParsableCommand {
@@ -36,31 +37,29 @@ struct BenchQueueCommand: AsyncParsableCommand {
             url = privateServer.url
         }
         defer { server?.cleanUp() }
-        let client = try ValkeyClient(url: url)
 
         print("no-op jobs end to end (enqueue, claim, complete); \(jobs) jobs per row; Valkey at \(url)")
         print("processes  concurrency      jobs/s   commands/job   calls/job")
         do {
             for count in processCounts {
                 for perProcess in concurrencies {
-                    let row = try await measure(client: client, url: url, processes: count, concurrency: perProcess)
+                    let row = try await measure(url: url, processes: count, concurrency: perProcess)
                     print(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
                 }
             }
         } catch {
-            client.close()
             await server?.stop()
             throw error
         }
-        client.close()
         await server?.stop()
     }
 
-    private func measure(client: ValkeyClient, url: String, processes: Int, concurrency: Int) async throws -> (jobsPerSecond: Double, commandsPerJob: Double, callsPerJob: Double) {
+    private func measure(url: String, processes: Int, concurrency: Int) async throws -> (jobsPerSecond: Double, commandsPerJob: Double, callsPerJob: Double) {
         var queue = QueueConfiguration()
         queue.prefix = "bench-\(JobID().rawValue.prefix(8))"
         queue.maxDepth = 0
-        let store = try ValkeyJobStore(client: client, configuration: queue)
+        let store = try ValkeyJobStore(url: url, configuration: queue)
+        defer { store.close() }
         let workers = (0..<processes).map { _ in
             ChildProcess(executable: ChildProcess.currentExecutable, arguments: [
                 "queue-worker", "--valkey-url", url, "--prefix", queue.prefix, "--concurrency", String(concurrency),
@@ -70,8 +69,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
         defer { Task { [workers] in for worker in workers { await worker.stop() } } }
         try await waitFor(seconds: 30, "worker processes to register") { try await store.stats().liveWorkers == processes }
 
-        let commandsBefore = try await Self.commandsProcessed(client)
-        let callsBefore = try await Self.clientCalls(client)
+        let before = try await store.serverCounts()
         let start = ContinuousClock.now
         let perProducer = jobs / producers
         let remainder = jobs % producers
@@ -88,11 +86,10 @@ struct BenchQueueCommand: AsyncParsableCommand {
         }
         try await waitFor(seconds: 600, "every job to finish") { try await store.stats().counters["finished", default: 0] >= jobs }
         let elapsed = ContinuousClock.now - start
-        let commandsAfter = try await Self.commandsProcessed(client)
-        let callsAfter = try await Self.clientCalls(client)
+        let after = try await store.serverCounts()
         for worker in workers { await worker.stop() }
         let seconds = elapsed.seconds
-        return (Double(jobs) / seconds, Double(commandsAfter - commandsBefore) / Double(jobs), Double(callsAfter - callsBefore) / Double(jobs))
+        return (Double(jobs) / seconds, Double(after.commands - before.commands) / Double(jobs), Double(after.calls - before.calls) / Double(jobs))
     }
 
     /// Polls `condition` every 10 ms: the benchmark's own bookkeeping, outside the measured path.
@@ -102,27 +99,6 @@ struct BenchQueueCommand: AsyncParsableCommand {
             guard ContinuousClock.now < deadline else { throw ValidationError("timed out waiting for \(what)") }
             try await Task.sleep(for: .milliseconds(10))
         }
-    }
-
-    private static func commandsProcessed(_ client: ValkeyClient) async throws -> Int {
-        let info = try await client.send("INFO", "stats").string ?? ""
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("total_commands_processed:") {
-            return Int(line.split(separator: ":")[1]) ?? 0
-        }
-        return 0
-    }
-
-    /// Calls clients made: script runs and blocking waits (commands inside scripts are not counted).
-    private static func clientCalls(_ client: ValkeyClient) async throws -> Int {
-        let info = try await client.send("INFO", "commandstats").string ?? ""
-        var calls = 0
-        for line in info.split(whereSeparator: \.isNewline) {
-            for command in ["cmdstat_evalsha:", "cmdstat_eval:", "cmdstat_bzpopmin:"] where line.hasPrefix(command) {
-                let fields = line.dropFirst(command.count).split(separator: ",")
-                if let first = fields.first, first.hasPrefix("calls=") { calls += Int(first.dropFirst(6)) ?? 0 }
-            }
-        }
-        return calls
     }
 
     static func parseList(_ text: String, name: String) throws -> [Int] {

@@ -28,12 +28,11 @@ struct QueueWorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "ragsim.queue-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        let client = try ValkeyClient(url: valkeyURL)
         var queueConfiguration = QueueConfiguration()
         queueConfiguration.prefix = prefix
         queueConfiguration.name = queue
         queueConfiguration.lease = .milliseconds(leaseMs)
-        let store = try ValkeyJobStore(client: client, configuration: queueConfiguration)
+        let store = try ValkeyJobStore(url: valkeyURL, configuration: queueConfiguration)
         var workerConfiguration = Worker.Configuration()
         workerConfiguration.concurrency = concurrency
         let worker = Worker(
@@ -44,6 +43,6 @@ struct QueueWorkerCommand: AsyncParsableCommand {
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
-        client.close()
+        store.close()
     }
 }

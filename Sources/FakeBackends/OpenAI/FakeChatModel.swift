@@ -1,4 +1,3 @@
-import Digests
 /// The fake's chat model: the answer is a pure function of the messages.
 ///
 /// `Fake answer to: <last user message> (see page 3, 7) [ctx <8 hex of sha256(system prompt)>]`,
@@ -24,7 +23,7 @@ public enum FakeChatModel {
     public static func answer(to messages: [Message]) -> String {
         let question = messages.last(where: { $0.role == "user" })?.content ?? ""
         let system = messages.filter { $0.role == "system" || $0.role == "developer" }.map(\.content).joined(separator: "\n")
-        let tag = String(SHA256.hex(system).prefix(8))
+        let tag = String(SHA256Hex.of(system).prefix(8))
         let pages = pageNumbers(in: messages)
         let pagePart = pages.isEmpty ? "" : " (see page \(pages.joined(separator: ", ")))"
         return "Fake answer to: \(question)\(pagePart) [ctx \(tag)]"

@@ -1,4 +1,3 @@
-import Digests
 import Hummingbird
 
 /// A validated `POST /v1/chat/completions` request and its answer, plain or streamed.
@@ -63,9 +62,9 @@ struct OpenAIChatRequest {
             finishReason: kept.count < answerTokens.count ? "length" : "stop",
             usage: (prompt, kept.count * choices, prompt + kept.count * choices)
         )
-        let digest = SHA256.hexString(SHA256.digest(body))
+        let digest = SHA256Hex.of(body)
         id = "chatcmpl-" + String(digest.prefix(29))
-        fingerprint = "fp_" + String(SHA256.hex("fake-fingerprint " + model).prefix(10))
+        fingerprint = "fp_" + String(SHA256Hex.of("fake-fingerprint " + model).prefix(10))
     }
 
     private static func positiveInt(_ json: JSONValue, _ name: String, maximum: Int) throws(OpenAIError) -> Int? {

@@ -1,4 +1,3 @@
-import Digests
 /// The fake Qdrant's endpoint logic: each handler takes the parsed request and returns the
 /// `result` of the envelope, or throws the Qdrant error to answer with.
 struct QdrantHandlers {
@@ -9,7 +8,7 @@ struct QdrantHandlers {
     func versionInfo() -> JSONValue {
         .obj([
             ("title", "qdrant - vector search engine"), ("version", .string(version)),
-            ("commit", .string(SHA256.hex("fake-qdrant " + version))),
+            ("commit", .string(SHA256Hex.of("fake-qdrant " + version))),
         ])
     }
 

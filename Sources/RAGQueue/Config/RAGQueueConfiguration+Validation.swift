@@ -1,8 +1,8 @@
 extension RAGQueueConfiguration {
     /// Checks values that depend on each other and those set in code; errors name the variable to fix.
     public func validate() throws(ConfigurationError) {
-        do throws(ValkeyError) {
-            _ = try ValkeyConfiguration(url: valkeyURL)
+        do throws(QueueError) {
+            try ValkeyJobStore.checkURL(valkeyURL)
         } catch {
             throw ConfigurationError(setting: "VALKEY_URL", error.message)
         }
@@ -12,20 +12,27 @@ extension RAGQueueConfiguration {
             throw ConfigurationError(setting: Self.queueSetting(for: error.message), error.message)
         }
         _ = try Parse.httpURL(openAI.baseURL, "OPENAI_BASE_URL")
-        _ = try Parse.httpURL(qdrant.url, "QDRANT_URL")
-        if let apiKey = openAI.apiKey, apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
+        _ = try Parse.httpURL(qdrant.baseURL, "QDRANT_URL")
+        if openAI.apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw ConfigurationError(setting: "OPENAI_API_KEY", "must not contain spaces or line breaks")
         }
-        for (name, value) in [("OPENAI_EMBEDDING_MODEL", openAI.embeddingModel), ("OPENAI_CHAT_MODEL", openAI.chatModel),
-                              ("RAG_COLLECTION", rag.defaultCollection)]
+        for (name, value) in [("OPENAI_EMBEDDING_MODEL", embeddings.model), ("OPENAI_CHAT_MODEL", chat.model)]
         where value.isEmpty || value.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw ConfigurationError(setting: name, "must be a non-empty name without spaces, got \"\(value)\"")
         }
-        guard rag.maxTopK >= 1 else { throw ConfigurationError(setting: "RAG_MAX_TOP_K", "must be at least 1") }
-        guard (1...rag.maxTopK).contains(rag.topK) else {
-            throw ConfigurationError(setting: "RAG_TOP_K", "must be from 1 to RAG_MAX_TOP_K (\(rag.maxTopK)), got \(rag.topK)")
+        do throws(QueryValidationError) {
+            try pipeline.rules.check()
+        } catch {
+            let setting = switch error.field {
+            case "default collection": "RAG_COLLECTION"
+            case "maxTopK": "RAG_MAX_TOP_K"
+            case "defaultTopK": "RAG_TOP_K"
+            case "maxQuestionLength": "API_MAX_QUERY_LENGTH"
+            default: String?.none
+            }
+            throw ConfigurationError(setting: setting, error.message)
         }
-        guard rag.excerptLength >= 0 else { throw ConfigurationError(setting: "excerptLength", "must not be negative") }
+        guard pipeline.excerptLength >= 0 else { throw ConfigurationError(setting: "excerptLength", "must not be negative") }
         guard worker.concurrency >= 1 else { throw ConfigurationError(setting: "WORKER_CONCURRENCY", "must be at least 1") }
         guard worker.shutdownGrace >= .zero else {
             throw ConfigurationError(setting: "WORKER_SHUTDOWN_GRACE_SECONDS", "must not be negative")

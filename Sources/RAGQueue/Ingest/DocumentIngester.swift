@@ -1,4 +1,5 @@
-import Digests
+import Crypto
+import Foundation
 
 /// Loads files, cuts them into chunks, embeds them in batches and stores them in a collection
 /// in langchain-qdrant's payload layout, so the seed's and langchain's readers find them.
@@ -8,21 +9,17 @@ import Digests
 /// derived from source, page and chunk number, and a file's old points are deleted before its
 /// new ones are stored, so ingesting a file again replaces it.
 public struct DocumentIngester: Sendable {
-    /// Where and how documents are stored.
+    /// How documents are cut and stored.
     public struct Configuration: Sendable, Hashable {
-        /// The collection to fill; created with the embedding model's dimension when missing.
-        public var collection: String
         /// Longest chunk, in characters. Default 1,000.
         public var chunkSize: Int = 1000
         /// Characters repeated between neighbouring chunks of a page. Default 200.
         public var chunkOverlap: Int = 200
-        /// Chunks embedded and upserted per request. Default 64.
+        /// Chunks embedded and upserted per request. Default 64 (langchain-qdrant's batch size).
         public var batchSize: Int = 64
 
-        /// A configuration for `collection` with the default sizes.
-        public init(collection: String) {
-            self.collection = collection
-        }
+        /// The defaults.
+        public init() {}
     }
 
     /// One chunk ready to embed.
@@ -59,6 +56,12 @@ public struct DocumentIngester: Sendable {
         public var embeddingModel: String
         /// The vectors' length.
         public var dimension: Int
+
+        /// One line for a person: what was stored where, and how long it took.
+        public func description(elapsed: Duration) -> String {
+            "done: \(files) file(s), \(pages) page(s), \(chunks) chunk(s) of \(dimension)-d vectors in `\(collection)`"
+                + (createdCollection ? " (created)" : "") + " in " + String(format: "%.1f", elapsed.seconds) + " s"
+        }
     }
 
     /// The settings in use.
@@ -75,8 +78,14 @@ public struct DocumentIngester: Sendable {
         self.vectorStore = vectorStore
     }
 
-    /// Ingests the files (directories walked), reporting progress as it goes.
-    public func ingest(paths: [String], progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+    /// Ingests the files (directories walked) into `collection`, created with the embedding model's
+    /// dimension when missing, reporting progress as it goes.
+    public func ingest(paths: [String], into collection: String, progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        do {
+            try CollectionName.check(collection)
+        } catch {
+            throw IngestError(error.message)
+        }
         let files = try DocumentLoader.files(in: paths)
         guard !files.isEmpty else { throw IngestError("no .txt, .md or .pdf files found in \(paths.joined(separator: " "))") }
         var documents: [(source: String, chunks: [Chunk])] = []
@@ -89,14 +98,14 @@ public struct DocumentIngester: Sendable {
             documents.append((file, chunks))
         }
         let dimension = try await embeddings.dimension()
-        let existed = try await vectorStore.collectionExists(configuration.collection)
-        try await vectorStore.ensureCollection(configuration.collection, dimension: dimension)
+        let existed = try await vectorStore.collectionExists(collection)
+        try await vectorStore.ensureCollection(collection, dimension: dimension)
 
         let total = documents.reduce(0) { $0 + $1.chunks.count }
         var done = 0
         progress(.stored(done: 0, total: total))
         for document in documents {
-            if existed { try await removePoints(of: document.source) }
+            if existed { try await removePoints(of: document.source, in: collection) }
             for start in stride(from: 0, to: document.chunks.count, by: max(1, configuration.batchSize)) {
                 try Task.checkCancellation()
                 let batch = Array(document.chunks[start..<min(start + configuration.batchSize, document.chunks.count)])
@@ -107,13 +116,13 @@ public struct DocumentIngester: Sendable {
                 let points = zip(batch, vectors).map { chunk, vector in
                     VectorPoint.document(id: chunk.id, vector: vector, text: chunk.text, metadata: chunk.metadata)
                 }
-                try await vectorStore.upsert(points, into: configuration.collection)
+                try await vectorStore.upsert(points, into: collection)
                 done += batch.count
                 progress(.stored(done: done, total: total))
             }
         }
         return Summary(
-            collection: configuration.collection, createdCollection: !existed, files: files.count, pages: pages, chunks: total,
+            collection: collection, createdCollection: !existed, files: files.count, pages: pages, chunks: total,
             embeddingModel: embeddings.modelName, dimension: dimension
         )
     }
@@ -139,7 +148,7 @@ public struct DocumentIngester: Sendable {
     /// chunk of the same file always gets the same id.
     public static func pointID(source: String, page: Int?, chunk: Int) -> PointID {
         let name = "ragqueue:\(source)\u{0}\(page.map(String.init) ?? "-")\u{0}\(chunk)"
-        var hex = Array(SHA1.hexDigest(Array(name.utf8)).prefix(32))
+        var hex = Array(Insecure.SHA1.hash(data: Array(name.utf8)).lowercaseHex.prefix(32))
         hex[12] = "5"
         let variant = Int(String(hex[16]), radix: 16) ?? 0
         hex[16] = Array(String((variant & 0x3) | 0x8, radix: 16))[0]
@@ -151,10 +160,7 @@ public struct DocumentIngester: Sendable {
     }
 
     /// Deletes the points a file stored before, by `metadata.source`.
-    private func removePoints(of source: String) async throws {
-        // Deleting by filter is Qdrant-specific for now; other stores keep old points, whose ids
-        // the new ones overwrite where they coincide.
-        guard let qdrant = vectorStore as? QdrantVectorStore else { return }
-        try await qdrant.deletePoints(matching: .match(key: "metadata.source", value: .string(source)), in: configuration.collection)
+    private func removePoints(of source: String, in collection: String) async throws {
+        try await vectorStore.deletePoints(matching: .match(key: "metadata.source", value: .string(source)), in: collection)
     }
 }

@@ -16,6 +16,9 @@ public protocol VectorStore: Sendable {
 
     /// The points nearest to `query.vector`, best first.
     func query(_ query: VectorQuery, in collection: String) async throws -> [ScoredPoint]
+
+    /// Deletes every point whose payload matches `filter`, and returns once the deletion is visible.
+    func deletePoints(matching filter: PayloadFilter, in collection: String) async throws
 }
 
 extension VectorStore {

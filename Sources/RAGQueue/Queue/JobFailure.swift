@@ -25,13 +25,3 @@ public struct JobFailure: Sendable, Hashable, Codable, Error {
         retryAfterSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
     }
 }
-
-/// An error that knows whether retrying may help: the worker asks it how to fail a job.
-public protocol ClassifiedError: Error {
-    /// The failure to record, with its code, message and whether it is transient.
-    var jobFailure: JobFailure { get }
-}
-
-extension JobFailure: ClassifiedError {
-    public var jobFailure: JobFailure { self }
-}

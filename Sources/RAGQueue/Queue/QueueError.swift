@@ -17,12 +17,12 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// The job concerned, when there is one.
     public let jobID: JobID?
-    /// The Valkey error underneath, when there is one.
-    public let underlying: ValkeyError?
+    /// The store's error underneath, when there is one (its text is in `message`).
+    let underlying: (any Error & Sendable)?
     /// For `queueFull`: how many jobs were waiting.
     public let depth: Int?
 
-    private init(_ code: Code, _ message: String, jobID: JobID? = nil, underlying: ValkeyError? = nil, depth: Int? = nil) {
+    private init(_ code: Code, _ message: String, jobID: JobID? = nil, underlying: (any Error & Sendable)? = nil, depth: Int? = nil) {
         self.code = code
         self.message = message
         self.jobID = jobID
@@ -57,9 +57,13 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func invalidPayload(_ message: String, jobID: JobID? = nil) -> QueueError {
         .init(.invalidPayload, message, jobID: jobID)
     }
-    /// Valkey could not be reached or answered with an error.
-    public static func backend(_ error: ValkeyError) -> QueueError {
-        .init(.backend, "queue backend: \(error.message)", underlying: error)
+    /// The store could not be reached or answered with an error; `detail` says what happened.
+    public static func backendUnavailable(_ detail: String) -> QueueError {
+        .init(.backend, "queue backend: \(detail)")
+    }
+    /// The store could not be reached: `error` says why.
+    static func backend(_ error: any Error & Sendable, detail: String) -> QueueError {
+        .init(.backend, "queue backend: \(detail)", underlying: error)
     }
     /// A stored record or script reply does not have the expected shape.
     public static func corruptRecord(_ message: String, jobID: JobID? = nil) -> QueueError {
@@ -80,4 +84,14 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isBackendUnavailable: Bool { code == .backend }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func == (lhs: QueueError, rhs: QueueError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.jobID == rhs.jobID && lhs.depth == rhs.depth
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
+        hasher.combine(jobID)
+    }
 }

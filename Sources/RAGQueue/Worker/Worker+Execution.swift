@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 
 extension Worker {
@@ -13,9 +12,10 @@ extension Worker {
         logger.debug("job started")
 
         let timings = TimingRecorder()
+        let tokens = TokenSink(store: store, id: job.id, attempt: job.attempt, logger: logger)
         let outcome: Result<[UInt8], any Error>
         if let handler = handlers[job.kind] {
-            let context = JobContext(logger: logger, store: store, timings: timings, cancelFlag: flag)
+            let context = JobContext(logger: logger, timings: timings, cancelFlag: flag, tokens: tokens)
             do {
                 outcome = .success(try await handler.run(job, context: context))
             } catch {
@@ -37,44 +37,44 @@ extension Worker {
             logger.info("job handed back for another worker")
         case (.canceled?, .failure):
             let failure = JobFailure(code: "canceled", message: "canceled by request", transient: false, attempt: job.attempt)
-            await persist(job, logger: logger) { () async throws(QueueError) in
-                _ = try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
+            let ended = await persist(job, logger: logger) { () async throws(QueueError) in
+                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
             }
+            if ended != nil, await tokens.isStarted { await tokens.append([.error(code: failure.code, message: failure.message, final: true)]) }
             logger.info("job canceled")
         case (nil, .failure(let error)):
-            var failure = Self.classify(error)
-            failure.attempt = job.attempt
+            var classified = JobFailure(for: error)
+            classified.attempt = job.attempt
+            let failure = classified
             var generator = SystemRandomNumberGenerator()
             let delay = queue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
-            let retryAt = Date().epochMilliseconds + delay.milliseconds
-            await persist(job, logger: logger) { [failure, logger] () async throws(QueueError) in
-                let result = try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
-                logger.log(level: result == .scheduled ? .info : .warning, "job attempt failed", metadata: [
-                    "error.code": .string(failure.code), "outcome": "\(result)",
+            let retryAt = clock.nowMilliseconds() + delay.milliseconds
+            let outcome = await persist(job, logger: logger) { () async throws(QueueError) in
+                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
+            }
+            if let outcome {
+                logger.log(level: outcome == .scheduled ? .info : .warning, "job attempt failed", metadata: [
+                    "error.code": .string(failure.code), "outcome": "\(outcome)",
                 ])
+            }
+            // The stream says whether another attempt follows, as the queue decided.
+            if let result = outcome, await tokens.isStarted {
+                await tokens.append([.error(code: failure.code, message: failure.message, final: result != .scheduled)])
             }
         }
     }
 
-    /// The failure to record for an error a handler threw.
-    static func classify(_ error: any Error) -> JobFailure {
-        if let classified = error as? any ClassifiedError { return classified.jobFailure }
-        if error is CancellationError {
-            return JobFailure(code: "interrupted", message: "the attempt was interrupted", transient: true)
-        }
-        return JobFailure(code: "internal", message: String(describing: error), transient: false)
-    }
-
-    /// Writes an outcome, retrying while Valkey is unreachable, for at most one lease: past that the
-    /// job will have been reclaimed and the write would be refused anyway.
-    private func persist(_ job: ClaimedJob, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> Void) async {
+    /// Writes an outcome, retrying while the store is unreachable, for at most one lease: past that
+    /// the job will have been reclaimed and the write would be refused anyway. Returns what the write
+    /// returned, or nil when it could not be written.
+    @discardableResult
+    private func persist<T: Sendable>(_ job: ClaimedJob, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> T) async -> T? {
         let clock = ContinuousClock()
         let deadline = clock.now + queue.lease
         var pause = Duration.milliseconds(50)
         while true {
             do {
-                try await write()
-                return
+                return try await write()
             } catch where error.isBackendUnavailable && clock.now + pause < deadline {
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(1))
@@ -82,10 +82,10 @@ extension Worker {
                 // The lease was taken back (expired while this worker was stalled or cut off from Valkey):
                 // the job is queued again, runs under a newer token, or has ended. The queue keeps one result.
                 logger.warning("write refused: the lease was taken over", metadata: ["error": "\(error)"])
-                return
+                return nil
             } catch {
                 logger.error("cannot record the job's outcome", metadata: ["error": "\(error)"])
-                return
+                return nil
             }
         }
     }

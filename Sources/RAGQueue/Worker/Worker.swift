@@ -34,13 +34,18 @@ public final class Worker: Service {
     let queue: QueueConfiguration
     let handlers: [String: any JobHandler]
     let logger: Logger
+    let clock: any WallClock
     private let inFlight = InFlightJobs()
     private let stopping = Mutex(false)
     private let waiter: any WorkWaiter
 
-    /// A worker for `store`, running `handlers` (one per kind).
-    public init(store: any JobStore, queue: QueueConfiguration, handlers: [any JobHandler], configuration: Configuration = .init(), logger: Logger) {
+    /// A worker for `store`, running `handlers` (one per kind); `clock` times retries and heartbeats.
+    public init(
+        store: any JobStore, queue: QueueConfiguration, handlers: [any JobHandler], configuration: Configuration = .init(),
+        clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
         self.store = store
+        self.clock = clock
         self.queue = queue
         self.configuration = configuration
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
@@ -106,7 +111,7 @@ public final class Worker: Service {
             if claimed.jobs.isEmpty {
                 var wait = configuration.idleWait
                 if let due = claimed.nextDueMilliseconds {
-                    let untilDue = Duration.milliseconds(max(due - Date().epochMilliseconds, 10))
+                    let untilDue = Duration.milliseconds(max(due - clock.nowMilliseconds(), 10))
                     wait = min(wait, untilDue)
                 }
                 if isStopping { break }
@@ -134,7 +139,7 @@ public final class Worker: Service {
         let info = WorkerInfo(
             id: configuration.id, host: ProcessInfo.processInfo.hostName, pid: getpid(),
             concurrency: configuration.concurrency, kinds: handlers.keys.sorted(),
-            startedAtMilliseconds: Date().epochMilliseconds
+            startedAtMilliseconds: clock.nowMilliseconds()
         )
         while !Task.isCancelled {
             await renewLeases()

@@ -1,6 +1,7 @@
 import FakeBackends
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 import Synchronization
 
 /// A chaos run: one step of open-loop traffic through the real API and worker processes while the
@@ -26,7 +27,7 @@ struct ChaosRun: Sendable {
         queue.prefix = prefix
         queue.maxDepth = 0
         queue.lease = lease
-        let store = try ValkeyJobStore(client: services.valkey, configuration: queue)
+        let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
         var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
 
@@ -141,7 +142,7 @@ struct DurableSubmission: Sendable {
                 let id = try await submitter.submit(query, idempotencyKey: key, timeout: .seconds(15))
                 return DurableSubmission(id: id, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured)
             } catch {
-                let permanent = (error as? SubmissionRefused).map { !$0.isTransient } ?? false
+                let permanent = (error as? RAGQueueClient.Refusal).map { !$0.isTransient } ?? false
                 if permanent || clock.now + pause >= deadline {
                     return DurableSubmission(
                         id: nil, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured, refusal: "\(error)"

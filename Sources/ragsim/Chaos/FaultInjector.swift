@@ -1,6 +1,7 @@
 import FakeBackends
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 import Synchronization
 
 /// Carries out a chaos plan against the running system and measures how long each fault takes to
@@ -127,15 +128,9 @@ struct FaultInjector: Sendable {
     /// The leases the worker process `child` holds now (worker ids carry their process id).
     private func jobs(heldBy child: ChildProcess) async throws -> [JobLease] {
         guard let pid = child.pid else { return [] }
-        let reply = try await services.valkey.send("ZRANGE", store.keys.active, "0", "-1")
-        let ids = (reply.array ?? []).compactMap { $0.string.flatMap(JobID.init) }
-        var held: [JobLease] = []
-        for id in ids {
-            if let record = try await store.job(id), record.status == .started, record.workerID?.contains("-\(pid)-") == true {
-                held.append(JobLease(id: id, token: record.token))
-            }
-        }
-        return held
+        return try await store.runningJobs(limit: 100_000)
+            .filter { $0.workerID?.contains("-\(pid)-") == true }
+            .map { JobLease(id: $0.id, token: $0.token) }
     }
 
     /// Seconds from `since` until every job of `held` ran again under a newer token (or ended), by

@@ -1,5 +1,6 @@
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 import Synchronization
 
 /// Everything a simulation started, stopped in reverse order whatever happens: success, an

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RAGQueue
+import RAGQueueTestSupport
 
 /// A whole simulation: services up, one step per worker count, the table, the report.
 struct Simulation: Sendable {

@@ -2,6 +2,7 @@ import FakeBackends
 import Foundation
 import Logging
 import RAGQueue
+import RAGQueueTestSupport
 
 /// The services one simulation runs against: Valkey, the OpenAI-compatible API, Qdrant and the
 /// corpus collection; each one started here (embedded) unless a URL points elsewhere.
@@ -24,8 +25,6 @@ struct SimulationServices: Sendable {
     let apiURL: String?
     /// The collection the corpus was ingested into.
     let collection: String
-    /// The queue's Valkey client, shared by every step.
-    let valkey: ValkeyClient
     /// The HTTP client for submissions and checks.
     let httpClient: CurlHTTPClient
     /// Which services were started here, for the scenario record.
@@ -63,10 +62,8 @@ struct SimulationServices: Sendable {
             valkeyURL = server.url
             embedded.append("valkey")
         }
-        var check = RAGQueueConfiguration()
-        check.valkeyURL = valkeyURL
         do {
-            try await checkValkey(configuration: check)
+            try await ValkeyJobStore.checkReachable(url: valkeyURL)
         } catch {
             throw SimulationError("Valkey at \(valkeyURL): \(error)")
         }
@@ -99,16 +96,15 @@ struct SimulationServices: Sendable {
         var configuration = RAGQueueConfiguration()
         configuration.valkeyURL = valkeyURL
         configuration.openAI.baseURL = openAIURL
-        configuration.openAI.apiKey = openAIKey.isEmpty ? nil : openAIKey
-        configuration.openAI.connectTimeout = .seconds(3)
-        configuration.openAI.requestTimeout = .seconds(30)
-        configuration.qdrant.url = qdrantURL
-        configuration.qdrant.requestTimeout = .seconds(30)
-        configuration.rag.defaultCollection = collection
-        let httpClient = try buildHTTPClient(configuration: configuration, logger: logger)
+        configuration.openAI.apiKey = openAIKey
+        configuration.http.connectTimeout = .seconds(3)
+        configuration.http.timeout = .seconds(30)
+        configuration.qdrant.baseURL = qdrantURL
+        configuration.qdrant.timeout = .seconds(30)
+        configuration.pipeline.rules.defaultCollection = collection
+        let backends = try RAGBackends(configuration: configuration, logger: logger)
+        let httpClient = backends.httpClient
         reaper.add("http-client") { await httpClient.shutdown() }
-        let valkey = try ValkeyClient(url: valkeyURL)
-        reaper.add("valkey-client") { valkey.close() }
 
         if let given = endpoints.openAIURL {
             try await Self.checkReachable(given + "/models", name: "the OpenAI-compatible API", key: openAIKey, httpClient: httpClient)
@@ -120,13 +116,12 @@ struct SimulationServices: Sendable {
             try await Self.checkHealth(apiURL, httpClient: httpClient)
         }
 
-        let backends = buildRAGBackends(configuration: configuration, httpClient: httpClient, logger: logger)
-        let ingester = buildIngester(configuration: configuration, backends: backends)
+        let ingester = backends.ingester(configuration.ingest)
         let folder = try corpus.write(under: workDirectory)
         let start = ContinuousClock.now
         let summary: DocumentIngester.Summary
         do {
-            summary = try await ingester.ingest(paths: [folder])
+            summary = try await ingester.ingest(paths: [folder], into: collection)
         } catch {
             throw SimulationError("cannot ingest the corpus (OpenAI at \(openAIURL), Qdrant at \(qdrantURL)): \(error)")
         }
@@ -136,7 +131,7 @@ struct SimulationServices: Sendable {
         )
         return SimulationServices(
             valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
-            valkey: valkey, httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, fakeOpenAI: fakeOpenAI,
+            httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, fakeOpenAI: fakeOpenAI,
             fakeQdrant: fakeQdrant, openAIKey: openAIKey
         )
     }

@@ -1,5 +1,6 @@
 import Foundation
 import RAGQueue
+import RAGQueueTestSupport
 
 /// One step of a simulation: `workers` fresh worker processes (and a fresh API) on a queue of its
 /// own, open-loop traffic through warm-up and the measurement window, a bounded drain, and the
@@ -37,7 +38,7 @@ struct SimulationStep: Sendable {
         var queue = QueueConfiguration()
         queue.prefix = prefix
         queue.maxDepth = 0
-        let store = try ValkeyJobStore(client: services.valkey, configuration: queue)
+        let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
         let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         var tokens: [Int] = []
         do {
@@ -48,7 +49,6 @@ struct SimulationStep: Sendable {
                 let (url, token) = try await startAPI(environment: environment, logName: "step\(index)-api")
                 tokens.append(token)
                 submitter = APIJobSubmitter(baseURL: url, apiKey: nil, httpClient: services.httpClient)
-                // Straight onto the queue instead: submitter = QueueJobSubmitter(store: store)
             }
             var children: [ChildProcess] = []
             for number in 1...workers {
@@ -64,10 +64,13 @@ struct SimulationStep: Sendable {
             }
             let result = try await measure(workers: workers, index: index, store: store, submitter: submitter)
             await reaper.stop(tokens)
-            _ = try? await services.valkey.send("DEL", store.keys.waiting)
+            // A shared queue (--api-url) must not hand this step's leftovers to the next step's workers.
+            _ = try? await store.cancelWaiting()
+            store.close()
             return result
         } catch {
             await reaper.stop(tokens)
+            store.close()
             throw error
         }
     }

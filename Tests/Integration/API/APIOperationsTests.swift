@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RAGQueue
+import RAGQueueTestSupport
 @testable import RAGQueueAPI
 
 /// Health, readiness, metrics, stats and the OpenAPI document.

@@ -73,20 +73,15 @@ struct APISecurityTests {
         }
     }
 
-    @Test("Two limiters on one Valkey share the bucket, as two API processes do")
+    @Test("Two stores on one Valkey share a rate-limit bucket, as two API processes do")
     func sharedBucket() async throws {
         try await withQueue { queue in
-            var limit = APIConfiguration.RateLimit()
-            limit.requestsPerMinute = 60
-            limit.burst = 2
-            let keys = try queue.configuration.keys()
-            let (otherClient, _) = try queue.secondStore()
-            defer { otherClient.close() }
-            let first = ValkeyRateLimiter(client: queue.client, keyPrefix: keys.base, limit: limit)
-            let second = ValkeyRateLimiter(client: otherClient, keyPrefix: keys.base, limit: limit)
-            #expect(try await first.acquire(keyID: "k").allowed)
-            #expect(try await second.acquire(keyID: "k").allowed)
-            let refused = try await first.acquire(keyID: "k")
+            let limit = TokenBucket(capacity: 2, refillPerSecond: 1)
+            let other = try queue.secondStore()
+            defer { other.close() }
+            #expect(try await queue.store.takeToken(from: "k", limit: limit).allowed)
+            #expect(try await other.takeToken(from: "k", limit: limit).allowed)
+            let refused = try await queue.store.takeToken(from: "k", limit: limit)
             #expect(!refused.allowed)
             #expect(refused.retryAfter > .zero && refused.retryAfter <= .seconds(1))
         }

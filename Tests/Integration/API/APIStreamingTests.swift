@@ -89,10 +89,8 @@ struct APIStreamingTests {
         try await withAPI { api in
             let id = try await api.submit("never runs")
             async let events = Self.collectEvents(api, "/v1/queries/\(id)/events")
-            // The stream opens with the current status; cancel once the server has subscribed.
-            try await eventually("the event stream is subscribed") {
-                try await api.queue.client.send("PUBSUB", "NUMSUB", try api.queue.configuration.keys().events).array?.last?.int ?? 0 >= 1
-            }
+            // The stream opens with the current status; a cancel before its subscription is in place
+            // reaches it as the resync that follows the subscription.
             #expect(try await api.send(.delete, "/v1/queries/\(id)").status == 200)
             let received = try await events
             #expect(received.first?.event == "status")
@@ -118,12 +116,11 @@ struct APIStreamingTests {
             let id = try await api.submit("resume me", extra: #""stream":true"#)
             let jobID = try #require(JobID(id))
             let claimed = try #require(try await api.queue.store.claim(workerID: "test", count: 1).jobs.first)
-            let tokens = try api.queue.configuration.keys().tokens(jobID)
-            func append(_ fields: String...) async throws {
-                try await api.queue.client.send(ValkeyCommand("XADD", [tokens, "*"] + fields))
+            func append(_ entry: TokenEntry.Kind) async throws {
+                try await api.queue.store.appendTokens([entry], to: jobID)
             }
-            try await append("attempt", "1")
-            for word in ["one", " two", " three"] { try await append("text", word) }
+            try await append(.attempt(1))
+            for word in ["one", " two", " three"] { try await append(.text(word)) }
 
             // The first connection hangs up after the second token.
             let first = Self.openEvents(api, "/v1/queries/\(id)/events")
@@ -133,7 +130,7 @@ struct APIStreamingTests {
             let lastSeen = try #require(seen.last?.id)
 
             // Tokens written while no one listens, then a reconnect naming the last one seen.
-            for word in [" four", " five"] { try await append("text", word) }
+            for word in [" four", " five"] { try await append(.text(word)) }
             let second = Self.openEvents(api, "/v1/queries/\(id)/events", lastEventID: lastSeen)
             var resumed = try await Self.read(second.events) { Self.texts($0).count == 3 }
             #expect(resumed.first?.event == "status")
@@ -141,8 +138,8 @@ struct APIStreamingTests {
             #expect(!resumed.contains { $0.event == "reset" })
 
             // The rest arrives as usual.
-            try await append("text", " six")
-            try await append("end", "stop")
+            try await append(.text(" six"))
+            try await append(.end(finishReason: "stop"))
             let answer = RAGAnswer(answer: "one two three four five six", sources: [], model: "m", embeddingModel: "e", collection: "c", usage: nil)
             try await api.queue.store.complete(claimed.lease, result: Array(try JSONEncoder().encode(answer)), timings: [:])
             for try await event in second.events { resumed.append(event) }

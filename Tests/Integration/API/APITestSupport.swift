@@ -7,19 +7,16 @@ import Testing
 @testable import RAGQueueAPI
 
 /// Kind `rag.query` for tests: answers `answer to: <query>` at once with a canned `RAGAnswer`.
-/// For `stream: true` it first appends the answer's words to the job's token stream in the format of
-/// `docs/streaming.md`.
+/// For `stream: true` it first streams the answer's words to the job's token stream.
 struct CannedRAGHandler: JobHandler {
     let kind = RAGQuery.kind
-    let valkey: ValkeyClient
-    let keys: QueueKeys
     /// Milliseconds to hold each job before answering (lets tests observe `started`).
     var holdMilliseconds = 0
 
     static func answer(to query: String) -> String { "answer to: \(query)" }
 
     func run(_ job: ClaimedJob, context: JobContext) async throws -> [UInt8] {
-        let query = try JSONDecoder().decode(RAGQuery.self, from: Data(job.payload))
+        let query = try RAGQuery(json: job.payload)
         let answer = Self.answer(to: query.query)
         if holdMilliseconds > 0 {
             let end = ContinuousClock.now + .milliseconds(holdMilliseconds)
@@ -29,13 +26,11 @@ struct CannedRAGHandler: JobHandler {
             }
         }
         if query.stream {
-            // The entry format of docs/streaming.md, written directly so the test needs no pipeline code.
-            try await valkey.send("XADD", keys.tokens(job.id), "*", "attempt", job.attempt)
             let words = answer.split(separator: " ", omittingEmptySubsequences: false)
             for (index, word) in words.enumerated() {
-                try await valkey.send("XADD", keys.tokens(job.id), "*", "text", index == 0 ? String(word) : " " + word)
+                await context.stream(.text(index == 0 ? String(word) : " " + word))
             }
-            try await valkey.send("XADD", keys.tokens(job.id), "*", "end", "stop")
+            await context.stream(.end(finishReason: "stop"))
         }
         let result = RAGAnswer(
             answer: answer, sources: [], model: "canned", embeddingModel: "canned", collection: query.collection ?? "default", usage: nil
@@ -89,9 +84,6 @@ func withAPI<T: Sendable>(
     _ body: (APIHarness) async throws -> T
 ) async throws -> T {
     try await withQueue(configure: configureQueue) { queue in
-        let keys = try queue.configuration.keys()
-        let events = JobEvents(configuration: queue.client.configuration, keys: keys)
-        await events.start()
         let http = try CurlHTTPClient()
         var configuration = APIConfiguration()
         configuration.host = "127.0.0.1"
@@ -100,15 +92,15 @@ func withAPI<T: Sendable>(
         let metrics = APIMetrics()
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildAPIApplication(
-            store: queue.store, events: events, valkey: queue.client, queue: queue.configuration, configuration: configuration,
-            logger: testLogger("api"), httpClient: http, metrics: metrics, onServerRunning: { portContinuation.yield($0) }
+            store: queue.store, rules: QueryRules(), configuration: configuration, logger: testLogger("api"), httpClient: http,
+            metrics: metrics, onServerRunning: { portContinuation.yield($0) }
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
         if worker {
             var workerConfiguration = Worker.Configuration()
             workerConfiguration.idleWait = .milliseconds(200)
             workerConfiguration.shutdownGrace = .seconds(1)
-            let handler = CannedRAGHandler(valkey: queue.client, keys: keys, holdMilliseconds: holdMilliseconds)
+            let handler = CannedRAGHandler(holdMilliseconds: holdMilliseconds)
             services.append(.init(service: Worker(
                 store: queue.store, queue: queue.configuration, handlers: [handler], configuration: workerConfiguration, logger: testLogger("worker")
             )))
@@ -120,7 +112,6 @@ func withAPI<T: Sendable>(
         func tearDown() async {
             await group.triggerGracefulShutdown()
             _ = await task.result
-            events.close()
             await http.shutdown()
         }
         let port = await withTaskGroup(of: Int?.self) { race in

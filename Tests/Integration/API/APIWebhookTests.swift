@@ -57,9 +57,6 @@ struct APIWebhookTests {
         }
         try await withLoopbackServer(router) { hookURL in
             try await withQueue { queue in
-                let keys = try queue.configuration.keys()
-                let events = JobEvents(configuration: queue.client.configuration, keys: keys)
-                await events.start()
                 let http = try CurlHTTPClient()
                 var webhooks = APIConfiguration.Webhooks()
                 webhooks.timeout = .seconds(1)
@@ -67,12 +64,12 @@ struct APIWebhookTests {
                 webhooks.maximumBackoff = .seconds(2)  // the delivery lock: 1 + 2 + 1 s
                 func dispatcher() -> WebhookDispatcher {
                     WebhookDispatcher(
-                        store: queue.store, events: events, valkey: queue.client, keys: keys, configuration: webhooks, httpClient: http,
+                        store: queue.store, configuration: webhooks, httpClient: http,
                         metrics: APIMetrics(), logger: testLogger("webhooks"), sweepInterval: .milliseconds(100)
                     )
                 }
                 let query = RAGQuery(query: "call me back", callbackURL: "\(hookURL)/hook")
-                let id = try await queue.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: Array(JSONEncoder().encode(query)))).id
+                let id = try await queue.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json)).id
                 let dying = dispatcher()
                 let dyingRun = Task { try await dying.run() }
                 await dying.track(id)
@@ -83,7 +80,7 @@ struct APIWebhookTests {
                 #expect(await first(of: firstAttempts, within: .seconds(20)) != nil)
                 dyingRun.cancel()
                 _ = await dyingRun.result
-                #expect(try await queue.client.send("SISMEMBER", keys.base + "webhooks:pending", id.rawValue).int == 1, "still pending")
+                #expect(try await queue.store.pendingDeliveries().contains(id), "still pending")
 
                 let survivor = dispatcher()
                 let survivorRun = Task { try await survivor.run() }
@@ -91,13 +88,15 @@ struct APIWebhookTests {
                 let body = try #require(delivered, "the survivor delivered after the dead process's lock expired")
                 #expect(try JSONDecoder().decode(JSONValue.self, from: Data(body))["query"]?["id"] == .string(id.rawValue))
                 try await eventually("the delivery to leave the pending set") {
-                    try await queue.client.send("SISMEMBER", keys.base + "webhooks:pending", id.rawValue).int == 0
+                    try await !queue.store.pendingDeliveries().contains(id)
                 }
                 survivorRun.cancel()
                 _ = await survivorRun.result
                 #expect(attempts.value == 2, "one failed attempt, one delivery")
-                #expect(try await queue.client.send("EXISTS", keys.base + "webhooks:lock:" + id.rawValue).int == 0, "the lock is released")
-                events.close()
+                #expect(
+                    try await queue.store.holdDelivery(id, owner: "another process", lease: .seconds(1)),
+                    "the survivor released its delivery lease"
+                )
                 await http.shutdown()
             }
         }

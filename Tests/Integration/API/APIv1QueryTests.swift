@@ -36,8 +36,9 @@ struct APIv1QueryTests {
             let jobID = try #require(JobID(id))
             let record = try #require(try await api.queue.store.job(jobID))
             #expect(record.requestID == "req-123")
-            let payload = try JSONDecoder().decode(RAGQuery.self, from: Data(record.payload))
+            let payload = try RAGQuery(json: record.payload)
             #expect(payload.filter == ["metadata.source": .string("a.pdf")])
+            #expect(payload.topK == 3)
         }
     }
 
@@ -117,6 +118,8 @@ struct APIv1QueryTests {
                 ("top_k too large", #"{"query":"q","top_k":21}"#, "application/json", 422),
                 ("top_k not a number", #"{"query":"q","top_k":"five"}"#, "application/json", 422),
                 ("nested filter", #"{"query":"q","filter":{"a":{"b":1}}}"#, "application/json", 422),
+                ("unknown field", #"{"query":"q","colection":"typo"}"#, "application/json", 422),
+                ("fractional top_k", #"{"query":"q","top_k":4.5}"#, "application/json", 422),
                 ("callback not allowed", #"{"query":"q","callback_url":"http://169.254.169.254/latest"}"#, "application/json", 422),
                 ("callback not http", #"{"query":"q","callback_url":"file:///etc/passwd"}"#, "application/json", 422),
                 ("text body", "query=q", "text/plain", 415),

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 @testable import RAGQueue
+import RAGQueueTestSupport
 @testable import RAGQueueAPI
 
 /// `ragserve api` and `ragserve query` as child processes, with an in-process worker.
@@ -11,11 +12,10 @@ struct RagServeAPIProcessTests {
     @Test("ragserve query --wait prints the answer served by ragserve api; SIGTERM stops the API cleanly")
     func queryThroughTheBinary() async throws {
         try await withQueue { queue in
-            let keys = try queue.configuration.keys()
             var workerConfiguration = Worker.Configuration()
             workerConfiguration.shutdownGrace = .seconds(1)
             let worker = Worker(
-                store: queue.store, queue: queue.configuration, handlers: [CannedRAGHandler(valkey: queue.client, keys: keys)],
+                store: queue.store, queue: queue.configuration, handlers: [CannedRAGHandler()],
                 configuration: workerConfiguration, logger: testLogger("worker")
             )
             let group = ServiceGroup(configuration: .init(services: [worker], logger: testLogger("worker-group")))

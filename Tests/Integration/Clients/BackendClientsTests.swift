@@ -70,12 +70,11 @@ extension ClientsTests {
             }
             let http = try CurlHTTPClient()
             try await withLoopbackServer(router) { base in
-                var configuration = OpenAIEmbeddings.Configuration(
-                    endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1/"),
-                    model: "text-embedding-3-small"
-                )
+                var configuration = OpenAIEmbeddings.Configuration(model: "text-embedding-3-small")
                 configuration.batchSize = 2
-                let model = OpenAIEmbeddings(configuration: configuration, httpClient: http)
+                let model = OpenAIEmbeddings(
+                    endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1/"), configuration: configuration, httpClient: http
+                )
                 let vectors = try await model.embed(["a", "bb", "ccc", "dddd", "eeeee"])
                 #expect(vectors == [[1, 0.5], [2, 0.5], [3, 0.5], [4, 0.5], [5, 0.5]])
                 let requests = log.all
@@ -102,7 +101,7 @@ extension ClientsTests {
             let http = try CurlHTTPClient()
             try await withLoopbackServer(router) { base in
                 let model = OpenAIChatModel(
-                    configuration: .init(endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1"), model: "gpt-4.1"),
+                    endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1"), configuration: .init(model: "gpt-4.1"),
                     httpClient: http
                 )
                 let completion = try await model.complete([.system("Use the context."), .user("Where?")])
@@ -141,10 +140,7 @@ extension ClientsTests {
             }
             let http = try CurlHTTPClient()
             try await withLoopbackServer(router) { base in
-                let model = OpenAIChatModel(
-                    configuration: .init(endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1")),
-                    httpClient: http
-                )
+                let model = OpenAIChatModel(endpoint: OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1"), httpClient: http)
                 var received: [ChatStreamEvent] = []
                 for try await event in try await model.streamCompletion([.user("q")]) {
                     received.append(event)
@@ -178,14 +174,14 @@ extension ClientsTests {
             let http = try CurlHTTPClient()
             try await withLoopbackServer(router) { base in
                 let endpoint = OpenAIEndpoint(apiKey: Self.key, baseURL: base + "/v1")
-                let embeddings = OpenAIEmbeddings(configuration: .init(endpoint: endpoint), httpClient: http)
+                let embeddings = OpenAIEmbeddings(endpoint: endpoint, httpClient: http)
                 let limited = await #expect(throws: BackendError.self) { try await embeddings.embed(["x"]) }
                 #expect(limited?.code == .rateLimited)
                 #expect(limited?.isTransient == true)
                 #expect(limited?.retryAfter == .milliseconds(1500))
                 #expect(limited.map { !$0.description.contains(Self.key) } == true)
 
-                let chat = OpenAIChatModel(configuration: .init(endpoint: endpoint), httpClient: http)
+                let chat = OpenAIChatModel(endpoint: endpoint, httpClient: http)
                 let quota = await #expect(throws: BackendError.self) { try await chat.complete([.user("q")]) }
                 #expect(quota?.code == .quotaExceeded)
                 #expect(quota?.isTransient == false)

@@ -2,6 +2,7 @@ import FakeBackends
 import Foundation
 import NIOCore
 import RAGQueue
+import RAGQueueTestSupport
 import Testing
 
 @Suite("Fakes: faults, rate limits, latency and counters")

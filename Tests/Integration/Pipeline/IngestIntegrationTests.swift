@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 /// Ingestion into the fake Qdrant, through the library and through `ragserve ingest`.
 /// `swift test --filter IngestIntegrationTests`.
@@ -17,13 +18,12 @@ struct IngestIntegrationTests {
                 var configuration = RAGQueueConfiguration()
                 configuration.openAI.apiKey = "sk-test-ingest"
                 configuration.openAI.baseURL = openAI.baseURL
-                configuration.qdrant.url = qdrant.baseURL
-                configuration.rag.defaultCollection = "books"
-                let http = try buildHTTPClient(configuration: configuration, logger: testLogger("ingest"))
-                let backends = buildRAGBackends(configuration: configuration, httpClient: http, logger: testLogger("ingest"))
-                let ingester = buildIngester(configuration: configuration, backends: backends)
+                configuration.qdrant.baseURL = qdrant.baseURL
+                let backends = try RAGBackends(configuration: configuration, logger: testLogger("ingest"))
+                let http = backends.httpClient
+                let ingester = backends.ingester(configuration.ingest)
                 do {
-                    let first = try await ingester.ingest(paths: [corpus.path])
+                    let first = try await ingester.ingest(paths: [corpus.path], into: "books")
                     #expect(first.createdCollection)
                     #expect(first.files == 2)
                     #expect(first.pages == 4)
@@ -32,14 +32,14 @@ struct IngestIntegrationTests {
                     #expect(info?.dimension == 1536)
                     #expect(info?.pointCount == first.chunks)
 
-                    let again = try await ingester.ingest(paths: [corpus.path])
+                    let again = try await ingester.ingest(paths: [corpus.path], into: "books")
                     #expect(!again.createdCollection)
                     #expect(try await backends.vectorStore.collectionInfo("books")?.pointCount == first.chunks)
 
                     // guide.pdf loses its third page.
                     let pdf = corpus.appendingPathComponent("guide.pdf")
                     try Data(MinimalPDF.document(pages: Array(RAGCorpus.pdfPages.prefix(2)))).write(to: pdf)
-                    let shorter = try await ingester.ingest(paths: [pdf.path])
+                    let shorter = try await ingester.ingest(paths: [pdf.path], into: "books")
                     #expect(shorter.pages == 2)
                     #expect(try await backends.vectorStore.collectionInfo("books")?.pointCount == first.chunks - 1)
                     let vector = try await backends.embeddings.embed("lighthouse keeper lamp")

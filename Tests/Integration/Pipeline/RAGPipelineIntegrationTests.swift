@@ -76,7 +76,7 @@ struct RAGPipelineIntegrationTests {
         let faults = FaultPlan<FakeOpenAIServer.Endpoint>(
             perEndpoint: [.chatCompletions: .init(failFirst: 1, failFirstKind: .tooManyRequests)], retryAfter: .milliseconds(300)
         )
-        try await withRAGStack(openAI: .init(faults: faults), configure: { $0.rag.maxRateLimitWait = .milliseconds(100) }) { stack in
+        try await withRAGStack(openAI: .init(faults: faults), configure: { $0.pipeline.maxRateLimitWait = .milliseconds(100) }) { stack in
             let id = try await stack.ask(RAGQuery(query: "How do worker bees make honey?", topK: 1))
             let record = try await waitForEnd(id, harness: stack.harness)
             #expect(record.status == .finished)
@@ -130,15 +130,12 @@ struct RAGPipelineIntegrationTests {
             let record = try await waitForEnd(id, harness: stack.harness)
             #expect(record.status == .finished)
             let answer = try stack.answer(of: record)
-            let key = try stack.harness.configuration.keys().tokens(id)
-            let entries = try await TokenStreamTestReader.entries(stack.harness.client, key: key)
-            #expect(entries.first?.first?.0 == "attempt")
-            #expect(entries.last?.first?.0 == "end")
-            let text = entries.compactMap { fields in fields.first(where: { $0.0 == "text" })?.1 }
+            let entries = try await stack.harness.store.tokens(of: id).map(\.kind)
+            #expect(entries.first == .attempt(1))
+            #expect(entries.last == .end(finishReason: "stop"))
+            let text = entries.compactMap { if case .text(let piece) = $0 { piece } else { nil } }
             #expect(text.count > 3)
             #expect(text.joined() == answer.answer)
-            let ttl = try await stack.harness.client.send("PTTL", key).int ?? -1
-            #expect(ttl > 0)
         }
     }
 
@@ -152,27 +149,18 @@ struct RAGPipelineIntegrationTests {
             let record = try await waitForEnd(id, harness: stack.harness)
             #expect(record.status == .finished)
             #expect(record.attempts == 2)
-            let entries = try await TokenStreamTestReader.entries(stack.harness.client, key: try stack.harness.configuration.keys().tokens(id))
-            let kinds = entries.compactMap { $0.first?.0 }
-            #expect(Array(kinds.prefix(3)) == ["attempt", "error", "attempt"])
-            #expect(entries[1].contains { $0 == ("error", "server_error") })
-            #expect(entries[1].contains { $0 == ("final", "0") })
-            let lastAttempt = entries.lastIndex { $0.first?.0 == "attempt" } ?? 0
-            let text = entries[lastAttempt...].compactMap { fields in fields.first(where: { $0.0 == "text" })?.1 }
+            let entries = try await stack.harness.store.tokens(of: id).map(\.kind)
+            #expect(entries.first == .attempt(1))
+            guard entries.count > 2, case .error(let code, _, let final) = entries[1] else {
+                Issue.record("the failed attempt wrote no error entry: \(entries)")
+                return
+            }
+            #expect(code == "server_error")
+            #expect(!final)
+            #expect(entries[2] == .attempt(2))
+            let text = entries[2...].compactMap { if case .text(let piece) = $0 { piece } else { nil } }
             #expect(text.joined() == (try stack.answer(of: record)).answer)
-            #expect(kinds.last == "end")
-        }
-    }
-}
-
-/// Reads a job's token stream with `XRANGE`.
-enum TokenStreamTestReader {
-    /// Each entry's field/value pairs, in order.
-    static func entries(_ client: ValkeyClient, key: String) async throws -> [[(String, String)]] {
-        let reply = try await client.send("XRANGE", key, "-", "+")
-        return (reply.array ?? []).map { entry in
-            let fields = entry.array?.last?.array ?? []
-            return stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0].string ?? "", fields[$0 + 1].string ?? "") }
+            #expect(entries.last == .end(finishReason: "stop"))
         }
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 /// A corpus with one topic per page or file, so a question's right page is known.
 enum RAGCorpus {
@@ -94,8 +95,7 @@ struct RAGStack: Sendable {
 
     /// Enqueues a question and returns its id.
     func ask(_ query: RAGQuery, maxAttempts: Int? = nil) async throws -> JobID {
-        let payload = Array(try JSONEncoder().encode(query))
-        return try await harness.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload, maxAttempts: maxAttempts)).id
+        try await harness.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json, maxAttempts: maxAttempts)).id
     }
 
     /// The stored answer of a finished job.
@@ -115,9 +115,9 @@ func ragConfiguration(harness: QueueHarness, openAI: FakeOpenAIServer, qdrant: F
     configuration.queue = harness.configuration
     configuration.openAI.apiKey = "sk-test-pipeline"
     configuration.openAI.baseURL = openAI.baseURL
-    configuration.openAI.requestTimeout = .seconds(10)
-    configuration.qdrant.url = qdrant.baseURL
-    configuration.rag.defaultCollection = collection
+    configuration.http.timeout = .seconds(10)
+    configuration.qdrant.baseURL = qdrant.baseURL
+    configuration.pipeline.rules.defaultCollection = collection
     configuration.worker.concurrency = 8
     configuration.worker.shutdownGrace = .seconds(5)
     return configuration
@@ -130,14 +130,14 @@ func ingestCorpus(configuration: RAGQueueConfiguration, corpus: URL) async throw
         ingestConfiguration.openAI.baseURL = clean.baseURL
         ingestConfiguration.ingest.chunkSize = 400
         ingestConfiguration.ingest.chunkOverlap = 50
-        let http = try buildHTTPClient(configuration: ingestConfiguration, logger: testLogger("ingest"))
-        let backends = buildRAGBackends(configuration: ingestConfiguration, httpClient: http, logger: testLogger("ingest"))
+        let backends = try RAGBackends(configuration: ingestConfiguration, logger: testLogger("ingest"))
         do {
-            let summary = try await buildIngester(configuration: ingestConfiguration, backends: backends).ingest(paths: [corpus.path])
-            await http.shutdown()
+            let summary = try await backends.ingester(ingestConfiguration.ingest)
+                .ingest(paths: [corpus.path], into: ingestConfiguration.pipeline.rules.defaultCollection)
+            await backends.httpClient.shutdown()
             return summary
         } catch {
-            await http.shutdown()
+            await backends.httpClient.shutdown()
             throw error
         }
     }
@@ -163,7 +163,7 @@ func withRAGStack<T>(
                     harness: harness, openAI: openAI, qdrant: qdrant, configuration: configuration, corpus: corpus, collection: collection
                 )
                 guard startWorker else { return try await body(stack) }
-                let application = try await buildWorkerApplication(configuration: configuration, logger: testLogger("worker"))
+                let application = try await WorkerApplication(configuration: configuration, logger: testLogger("worker"))
                 let running = Task { try await application.worker.run() }
                 do {
                     let result = try await body(stack)

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 /// `ragserve worker` as child processes: SIGTERM during a run loses no job, bad settings fail in one line.
 /// `swift test --filter RagServeWorkerProcessTests`.

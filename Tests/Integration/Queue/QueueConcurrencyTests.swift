@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 @Suite("Queue under concurrency and restarts")
 struct QueueConcurrencyTests {
@@ -10,10 +11,10 @@ struct QueueConcurrencyTests {
         try await withQueue(configure: { $0.maxDepth = 0 }) { harness in
             let producers = try (0..<4).map { _ in try harness.secondStore() }
             let consumers = try (0..<4).map { _ in try harness.secondStore() }
-            defer { for (client, _) in producers + consumers { client.close() } }
+            defer { for store in producers + consumers { store.close() } }
 
             let enqueued = try await withThrowingTaskGroup(of: [JobID].self) { group in
-                for (index, (_, store)) in producers.enumerated() {
+                for (index, store) in producers.enumerated() {
                     group.addTask {
                         var ids: [JobID] = []
                         for _ in 0..<250 {
@@ -28,7 +29,7 @@ struct QueueConcurrencyTests {
 
             // Four claimers race for the jobs while producers are done; each claim is atomic.
             let claimed = try await withThrowingTaskGroup(of: [JobID].self) { group in
-                for (index, (_, store)) in consumers.enumerated() {
+                for (index, store) in consumers.enumerated() {
                     group.addTask {
                         var ids: [JobID] = []
                         while true {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Valkey
 @testable import RAGQueue
 
 @Suite("Queue lifecycle on Valkey")
@@ -246,10 +247,7 @@ struct QueueLifecycleTests {
         try await withQueue { harness in
             let store = harness.store
             let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
-            let events = JobEvents(configuration: harness.client.configuration, keys: store.keys)
-            await events.start()
-            defer { events.close() }
-            async let ended = events.waitForEnd(of: id, in: store, timeout: .seconds(30))
+            async let ended = store.waitForEnd(of: id, timeout: .seconds(30))
             let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
             try await store.complete(job.lease, result: Array("done".utf8), timings: [:])
             let start = ContinuousClock.now

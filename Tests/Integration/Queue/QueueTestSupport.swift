@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import Valkey
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 /// A clock the test moves by hand, so leases and retries expire without waiting.
 final class ManualClock: WallClock {
@@ -15,7 +17,8 @@ final class ManualClock: WallClock {
     }
 }
 
-/// A private Valkey, a client and a store with a key prefix of its own, torn down after the body.
+/// A private Valkey and a store with a key prefix of its own, torn down after the body. `client`
+/// reads what the queue keeps behind its types (expiries, raw keys): for the queue's own tests only.
 struct QueueHarness: Sendable {
     let server: ValkeyServerProcess
     let client: ValkeyClient
@@ -23,10 +26,9 @@ struct QueueHarness: Sendable {
     let clock: ManualClock?
     let configuration: QueueConfiguration
 
-    /// Another store on the same queue with connections of its own.
-    func secondStore(clock: (any WallClock)? = nil) throws -> (ValkeyClient, ValkeyJobStore) {
-        let client = try ValkeyClient(url: server.url)
-        return (client, try ValkeyJobStore(client: client, configuration: configuration, clock: clock ?? self.clock ?? SystemWallClock()))
+    /// Another store on the same queue with connections of its own; close it when done.
+    func secondStore(clock: (any WallClock)? = nil) throws -> ValkeyJobStore {
+        try ValkeyJobStore(url: server.url, configuration: configuration, clock: clock ?? self.clock ?? SystemWallClock())
     }
 }
 
@@ -52,12 +54,12 @@ func withQueue<T>(
     )
     do {
         let result = try await body(harness)
-        client.close()
+        harness.store.close()
         await server.stop()
         server.cleanUp()
         return result
     } catch {
-        client.close()
+        harness.store.close()
         await server.stop()
         server.cleanUp()
         throw error
@@ -96,13 +98,14 @@ func within<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping 
 
 /// Waits until the job ends, pushed by the queue's events (no polling), within `timeout`.
 func waitForEnd(_ id: JobID, harness: QueueHarness, timeout: Duration = .seconds(20)) async throws -> JobRecord {
-    let keys = try harness.configuration.keys()
-    let events = JobEvents(configuration: harness.client.configuration, keys: keys)
-    await events.start()
-    defer { events.close() }
+    try await waitForEnd(id, store: harness.store, timeout: timeout)
+}
+
+/// Waits until the job ends in `store`, pushed by its events (no polling), within `timeout`.
+func waitForEnd(_ id: JobID, store: any JobStore, timeout: Duration = .seconds(20)) async throws -> JobRecord {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        let record = try await events.waitForEnd(of: id, in: harness.store, timeout: deadline - ContinuousClock.now)
+        let record = try await store.waitForEnd(of: id, timeout: deadline - ContinuousClock.now)
         guard let record else { throw QueueError.notFound(id) }
         if record.status.isTerminal { return record }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 @Suite("Chaos: no accepted query is lost or answered twice")
 struct ChaosRunTests {

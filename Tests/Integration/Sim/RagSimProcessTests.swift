@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RAGQueue
+import RAGQueueTestSupport
 
 /// `ragsim` as a child process, on input it must refuse before starting anything.
 @Suite("ragsim process", .timeLimit(.minutes(1)))

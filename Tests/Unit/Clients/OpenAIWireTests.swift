@@ -14,7 +14,7 @@ extension ClientsTests {
 
         @Test("the embeddings request carries model, inputs, base64 format and optional dimensions")
         func embeddingsRequest() throws {
-            var configuration = OpenAIEmbeddings.Configuration(endpoint: Self.endpoint, model: "text-embedding-3-small")
+            var configuration = OpenAIEmbeddings.Configuration(model: "text-embedding-3-small")
             let plain = try self.json(OpenAIEmbeddings.requestBody(texts: ["a", "b"], configuration: configuration))
             #expect(plain == ["model": "text-embedding-3-small", "input": ["a", "b"], "encoding_format": "base64"])
             configuration.dimensions = 256
@@ -72,7 +72,7 @@ extension ClientsTests {
 
         @Test("the chat request carries model and messages; streaming adds stream options")
         func chatRequest() throws {
-            var configuration = OpenAIChatModel.Configuration(endpoint: Self.endpoint, model: "gpt-4.1")
+            var configuration = OpenAIChatModel.Configuration(model: "gpt-4.1")
             let messages: [ChatMessage] = [.system("Answer from context."), .user("What is RAG?")]
             let plain = try self.json(OpenAIChatModel.requestBody(messages: messages, options: ChatOptions(), configuration: configuration, stream: false))
             #expect(

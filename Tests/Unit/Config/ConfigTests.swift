@@ -11,14 +11,17 @@ struct ConfigTests {
         #expect(configuration.valkeyURL == "valkey://127.0.0.1:6379")
         #expect(configuration.queue.prefix == "ragq")
         #expect(configuration.queue.name == "default")
-        #expect(configuration.openAI.apiKey == nil)
+        #expect(!configuration.hasOpenAIKey)
         #expect(configuration.openAI.baseURL == "https://api.openai.com/v1")
-        #expect(configuration.openAI.embeddingModel == "text-embedding-3-small")
-        #expect(configuration.openAI.chatModel == "gpt-4.1-mini")
-        #expect(configuration.qdrant.url == "http://localhost:6333")
-        #expect(configuration.rag.defaultCollection == "learning_vectors")
-        #expect(configuration.rag.topK == 4)
-        #expect(configuration.rag.maxTopK == 20)
+        #expect(configuration.embeddings.model == "text-embedding-3-small")
+        #expect(configuration.chat.model == "gpt-4.1-mini")
+        #expect(configuration.qdrant.baseURL == "http://localhost:6333")
+        #expect(configuration.qdrant.timeout == .seconds(30))
+        #expect(configuration.http.timeout == .seconds(60))
+        #expect(configuration.pipeline.rules.defaultCollection == "learning_vectors")
+        #expect(configuration.pipeline.rules.defaultTopK == 4)
+        #expect(configuration.pipeline.rules.maxTopK == 20)
+        #expect(configuration.pipeline.rules.maxQuestionLength == 4000)
         #expect(configuration.worker.concurrency == 32)
         #expect(configuration.worker.shutdownGrace == .seconds(20))
         #expect(configuration.ingest.chunkSize == 1000)
@@ -41,13 +44,13 @@ struct ConfigTests {
         #expect(configuration.queue.name == "rag_queries")
         #expect(configuration.openAI.apiKey == "sk-test-123")
         #expect(configuration.openAI.baseURL == "http://127.0.0.1:9000/v1")
-        #expect(configuration.openAI.embeddingModel == "text-embedding-3-large")
-        #expect(configuration.openAI.chatModel == "gpt-4.1")
-        #expect(configuration.qdrant.url == "http://vector-db:6333")
+        #expect(configuration.embeddings.model == "text-embedding-3-large")
+        #expect(configuration.chat.model == "gpt-4.1")
+        #expect(configuration.qdrant.baseURL == "http://vector-db:6333")
         #expect(configuration.qdrant.apiKey == nil)
-        #expect(configuration.rag.defaultCollection == "books")
-        #expect(configuration.rag.topK == 6)
-        #expect(configuration.rag.pageNumbering == .index)
+        #expect(configuration.pipeline.rules.defaultCollection == "books")
+        #expect(configuration.pipeline.rules.defaultTopK == 6)
+        #expect(configuration.pipeline.prompt.pageNumbering == .index)
         #expect(configuration.worker.concurrency == 8)
         #expect(configuration.queue.lease == .milliseconds(2500))
         #expect(configuration.queue.maxAttempts == 5)
@@ -62,7 +65,8 @@ struct ConfigTests {
             ("RAG_TOP_K", "abc"), ("RAG_TOP_K", "0"), ("RAG_TOP_K", "21"), ("WORKER_CONCURRENCY", "-1"),
             ("JOB_LEASE_SECONDS", "soon"), ("JOB_MAX_ATTEMPTS", "0"), ("OPENAI_BASE_URL", "api.openai.com"),
             ("QDRANT_URL", "ftp://x"), ("VALKEY_URL", "http://x"), ("RAGQ_QUEUE", "has space"), ("RAGQ_PREFIX", "a{b}"),
-            ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"),
+            ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"), ("RAG_COLLECTION", "a/b"),
+            ("API_MAX_QUERY_LENGTH", "0"),
         ]
     )
     func badValues(name: String, value: String) {
@@ -93,8 +97,8 @@ struct ConfigTests {
                          "OPENAI_CHAT_MODEL", "QDRANT_URL", "QDRANT_API_KEY", "RAG_COLLECTION", "RAG_TOP_K", "WORKER_CONCURRENCY",
                          "JOB_LEASE_SECONDS", "JOB_MAX_ATTEMPTS"] {
             #expect(names.contains(required))
-            #expect(RAGQueueConfiguration.environmentHelp().contains(required))
+            #expect(RAGQueueConfiguration.environmentVariables.help().contains(required))
         }
-        #expect(RAGQueueConfiguration.environmentMarkdownTable().hasPrefix("| variable | default | meaning |"))
+        #expect(RAGQueueConfiguration.environmentVariables.markdownRows().count == names.count)
     }
 }

@@ -5,20 +5,11 @@ import Testing
 extension PipelineTests {
     @Suite("Ingestion chunks and pages")
     struct IngestChunksTests {
-        /// A store that is never called: `chunks(of:)` needs none.
-        struct UnusedStore: VectorStore {
-            func collectionExists(_ name: String) async throws -> Bool { false }
-            func collectionInfo(_ name: String) async throws -> VectorCollectionInfo? { nil }
-            func createCollection(_ name: String, dimension: Int, distance: VectorDistance) async throws {}
-            func upsert(_ points: [VectorPoint], into collection: String) async throws {}
-            func query(_ query: VectorQuery, in collection: String) async throws -> [ScoredPoint] { [] }
-        }
-
         static func ingester(chunkSize: Int = 80, overlap: Int = 20) -> DocumentIngester {
-            var configuration = DocumentIngester.Configuration(collection: "c")
+            var configuration = DocumentIngester.Configuration()
             configuration.chunkSize = chunkSize
             configuration.chunkOverlap = overlap
-            return DocumentIngester(configuration: configuration, embeddings: LocalEmbeddings(), vectorStore: UnusedStore())
+            return DocumentIngester(configuration: configuration, embeddings: LocalEmbeddings(), vectorStore: InMemoryVectorStore())
         }
 
         @Test("form feeds separate pages; a trailing one ends the last page")

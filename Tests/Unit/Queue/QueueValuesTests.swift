@@ -1,6 +1,6 @@
-import Digests
 import Foundation
 import Testing
+import Valkey
 @testable import RAGQueue
 
 @Suite("Queue values")
@@ -72,19 +72,6 @@ struct QueueValuesTests {
         #expect(throws: QueueError.queueFull(depth: 12)) { try ScriptCode.check(.array([.integer(-5), .bulk(Array("12".utf8))]), jobID: nil) }
         #expect(try ScriptCode.check(.array([.integer(1)]), jobID: id).code == .okExisting)
         #expect(throws: QueueError.self) { try ScriptCode.check(.integer(0), jobID: id) }
-    }
-
-    @Test("commands encode every argument as bytes")
-    func commandEncoding() {
-        let command = ValkeyCommand("EVALSHA", "abc", 2, Int64(-5), [UInt8]([0, 255]))
-        #expect(command.arguments == [Array("EVALSHA".utf8), Array("abc".utf8), Array("2".utf8), Array("-5".utf8), [0, 255]])
-    }
-
-    @Test("script names are the SHA-1 of their source")
-    func scriptDigest() {
-        #expect(SHA1.hexDigest(Array("".utf8)) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        #expect(SHA1.hexDigest(Array("The quick brown fox jumps over the lazy dog".utf8)) == "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12")
-        #expect(SHA1.hexDigest(Array(repeating: 0x61, count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 }
 

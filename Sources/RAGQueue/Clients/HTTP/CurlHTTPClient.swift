@@ -12,7 +12,7 @@ import Logging
 /// also stops its thread.
 public final class CurlHTTPClient: Sendable {
     /// How the client behaves; every time is a `Duration`.
-    public struct Configuration: Sendable {
+    public struct Configuration: Sendable, Hashable {
         /// Default whole-call deadline, from start to last body byte; default 60 s. Requests may override it.
         public var timeout: Duration = .seconds(60)
         /// Default deadline for the TCP and TLS connect; default 10 s. Requests may override it.

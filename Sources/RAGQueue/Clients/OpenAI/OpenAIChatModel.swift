@@ -9,10 +9,8 @@ import Foundation
 /// Chat completions from an OpenAI-compatible `POST /chat/completions` endpoint, plain or streamed (SSE).
 public final class OpenAIChatModel: ChatModel {
     /// Settings of the chat client.
-    public struct Configuration: Sendable {
-        /// Where the API is and the key to use.
-        public var endpoint: OpenAIEndpoint
-        /// The model name; default `gpt-4.1`.
+    public struct Configuration: Sendable, Hashable {
+        /// The model name; default `gpt-4.1-mini`.
         public var model: String
         /// Default answer length limit in tokens (`max_completion_tokens`); nil (default) leaves it to the API.
         public var maxCompletionTokens: Int?
@@ -22,8 +20,7 @@ public final class OpenAIChatModel: ChatModel {
         public var timeout: Duration?
 
         /// Creates a configuration.
-        public init(endpoint: OpenAIEndpoint, model: String = "gpt-4.1") {
-            self.endpoint = endpoint
+        public init(model: String = "gpt-4.1-mini") {
             self.model = model
         }
     }
@@ -32,10 +29,13 @@ public final class OpenAIChatModel: ChatModel {
     public let configuration: Configuration
     private let connection: OpenAIConnection
 
-    /// Creates a client that sends its requests through `httpClient`.
-    public init(configuration: Configuration, httpClient: CurlHTTPClient, logger: Logger = Logger(label: "ragqueue.openai")) {
+    /// Creates a client for the API at `endpoint` that sends its requests through `httpClient`.
+    public init(
+        endpoint: OpenAIEndpoint, configuration: Configuration = .init(), httpClient: CurlHTTPClient,
+        logger: Logger = Logger(label: "ragqueue.openai")
+    ) {
         self.configuration = configuration
-        self.connection = OpenAIConnection(endpoint: configuration.endpoint, http: httpClient, logger: logger)
+        self.connection = OpenAIConnection(endpoint: endpoint, http: httpClient, logger: logger)
     }
 
     /// The configured model name.

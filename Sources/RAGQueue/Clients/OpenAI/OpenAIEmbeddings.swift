@@ -21,10 +21,8 @@ public final class OpenAIEmbeddings: EmbeddingModel {
     }
 
     /// Settings of the embeddings client.
-    public struct Configuration: Sendable {
-        /// Where the API is and the key to use.
-        public var endpoint: OpenAIEndpoint
-        /// The model name; default `text-embedding-3-large` (3072-d), as the course pattern uses.
+    public struct Configuration: Sendable, Hashable {
+        /// The model name; default `text-embedding-3-small` (1536-d).
         public var model: String
         /// Ask the model for shorter vectors (`dimensions`, text-embedding-3 only); default nil (native size).
         public var dimensions: Int?
@@ -38,8 +36,7 @@ public final class OpenAIEmbeddings: EmbeddingModel {
         public var timeout: Duration?
 
         /// Creates a configuration.
-        public init(endpoint: OpenAIEndpoint, model: String = "text-embedding-3-large", dimensions: Int? = nil) {
-            self.endpoint = endpoint
+        public init(model: String = "text-embedding-3-small", dimensions: Int? = nil) {
             self.model = model
             self.dimensions = dimensions
         }
@@ -58,10 +55,13 @@ public final class OpenAIEmbeddings: EmbeddingModel {
     /// The dimension learned by embedding a probe text, for models not in `knownDimensions`.
     private let probedDimension = Mutex<Int?>(nil)
 
-    /// Creates a client that sends its requests through `httpClient`.
-    public init(configuration: Configuration, httpClient: CurlHTTPClient, logger: Logger = Logger(label: "ragqueue.openai")) {
+    /// Creates a client for the API at `endpoint` that sends its requests through `httpClient`.
+    public init(
+        endpoint: OpenAIEndpoint, configuration: Configuration = .init(), httpClient: CurlHTTPClient,
+        logger: Logger = Logger(label: "ragqueue.openai")
+    ) {
         self.configuration = configuration
-        self.connection = OpenAIConnection(endpoint: configuration.endpoint, http: httpClient, logger: logger)
+        self.connection = OpenAIConnection(endpoint: endpoint, http: httpClient, logger: logger)
     }
 
     /// The configured model name.

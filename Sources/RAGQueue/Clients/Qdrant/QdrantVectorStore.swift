@@ -12,7 +12,7 @@ import Foundation
 /// read back as they were written; `ScoredPoint.pageContent` and friends read that layout.
 public final class QdrantVectorStore: VectorStore {
     /// Settings of the Qdrant client.
-    public struct Configuration: Sendable {
+    public struct Configuration: Sendable, Hashable {
         /// The server's URL, e.g. `http://localhost:6333` (the default); a path becomes a prefix.
         public var baseURL: String = "http://localhost:6333"
         /// Sent as the `api-key` header when set; default nil. Never logged or put in errors.
@@ -21,8 +21,8 @@ public final class QdrantVectorStore: VectorStore {
         public var vectorName: String?
         /// Most points per upsert request; default 256.
         public var upsertBatchSize: Int = 256
-        /// Whole-call deadline per request; default nil (the HTTP client's default).
-        public var timeout: Duration?
+        /// Whole-call deadline per request; default 30 s (nil: the HTTP client's default).
+        public var timeout: Duration? = .seconds(30)
 
         /// Creates a configuration.
         public init(baseURL: String = "http://localhost:6333", apiKey: String? = nil) {

@@ -1,0 +1,193 @@
+import Foundation
+
+extension InMemoryJobStore {
+    /// One job, with the same fields a Valkey job hash holds (times in ms since the epoch).
+    struct Job: Sendable {
+        let id: JobID
+        let kind: String
+        let payload: [UInt8]
+        var status: JobStatus = .queued
+        var attempts = 0
+        let maxAttempts: Int
+        let createdAt: Int64
+        var enqueuedAt: Int64
+        var startedAt: Int64?
+        var firstStartedAt: Int64?
+        var endedAt: Int64?
+        var workerID: String?
+        var token: Int64 = 0
+        var leaseUntil: Int64?
+        var retryAt: Int64?
+        var result: [UInt8]?
+        var error: JobFailure?
+        var timings: [String: Double] = [:]
+        let requestID: String?
+        let tenant: String?
+        let idempotencyKey: String?
+        var cancelRequested = false
+        var ends = 0
+        /// When the record disappears (set when the job ends).
+        var expiresAt: Int64?
+
+        init(
+            id: JobID, kind: String, payload: [UInt8], maxAttempts: Int, createdAt: Int64, requestID: String?, tenant: String?,
+            idempotencyKey: String?
+        ) {
+            self.id = id
+            self.kind = kind
+            self.payload = payload
+            self.maxAttempts = maxAttempts
+            self.createdAt = createdAt
+            self.enqueuedAt = createdAt
+            self.requestID = requestID
+            self.tenant = tenant
+            self.idempotencyKey = idempotencyKey
+        }
+
+        var stateMachine: JobStateMachine {
+            JobStateMachine(status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token)
+        }
+
+        /// Takes status, attempts, token and the cancel flag from `machine`.
+        mutating func apply(_ machine: JobStateMachine) {
+            status = machine.status
+            attempts = machine.attempts
+            token = machine.token
+            cancelRequested = machine.cancelRequested
+        }
+
+        var record: JobRecord {
+            func date(_ milliseconds: Int64?) -> Date? { milliseconds.map(Date.init(epochMilliseconds:)) }
+            return JobRecord(
+                id: id, kind: kind, payload: payload, status: status, attempts: attempts, maxAttempts: maxAttempts,
+                createdAt: Date(epochMilliseconds: createdAt), enqueuedAt: date(enqueuedAt), startedAt: date(startedAt),
+                firstStartedAt: date(firstStartedAt), endedAt: date(endedAt), workerID: workerID, token: token,
+                leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
+                timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends
+            )
+        }
+    }
+
+    /// Everything the store holds, behind its one lock.
+    struct State: Sendable {
+        var jobs: [JobID: Job] = [:]
+        /// Ids waiting for a worker; claims take from the front, retries and reclaims go back to it.
+        var waiting: [JobID] = []
+        /// Running ids and their lease deadlines.
+        var active: [JobID: Int64] = [:]
+        /// Ids waiting for a retry and their due times.
+        var scheduled: [JobID: Int64] = [:]
+        /// Failed ids and their end times.
+        var failed: [JobID: Int64] = [:]
+        var fence: Int64 = 0
+        var counters: [String: Int] = [:]
+        var workers: [String: (info: WorkerInfo, deadline: Int64)] = [:]
+        var idempotency: [String: (id: JobID, expiresAt: Int64)] = [:]
+        var tokens: [JobID: TokenLog] = [:]
+        var pendingDeliveries: Set<JobID> = []
+        var deliveryLeases: [JobID: (owner: String, until: Int64)] = [:]
+        var buckets: [String: (tokens: Double, at: Int64)] = [:]
+
+        var eventStreams: [JobID: [Int: AsyncStream<JobEvent>.Continuation]] = [:]
+        var nextStream = 0
+        var workWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var tokenWaiters: [Int: (id: JobID, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextWaiter = 0
+        /// Events of the operation under way, published once the lock is released.
+        var pendingEvents: [(JobID, JobEvent)] = []
+        /// Whether the operation under way made work available.
+        var pendingWake = false
+
+        mutating func count(_ name: String, by amount: Int = 1) {
+            counters[name, default: 0] += amount
+        }
+
+        /// Ends `job` as `machine` says: its end time, one more final write, and its expiry (and its
+        /// idempotency key's) `ttl` from now. The caller stores the job.
+        mutating func finish(_ job: inout Job, machine: JobStateMachine, now: Int64, ttl: Duration) {
+            job.apply(machine)
+            job.endedAt = now
+            job.ends += 1
+            job.expiresAt = now + ttl.milliseconds
+            job.leaseUntil = job.leaseUntil.map { _ in now }
+            if let key = job.idempotencyKey, idempotency[key]?.id == job.id {
+                idempotency[key]?.expiresAt = now + ttl.milliseconds
+            }
+            pendingEvents.append((job.id, .status(job.status)))
+        }
+
+        /// Moves due retries to the claiming end of `waiting`; returns their events.
+        mutating func promoteDue(now: Int64) -> [(JobID, JobEvent)] {
+            let due = scheduled.filter { $0.value <= now }.sorted { $0.value < $1.value }
+            var events: [(JobID, JobEvent)] = []
+            for (id, _) in due {
+                scheduled[id] = nil
+                guard var job = jobs[id], job.status == .scheduled else { continue }
+                var machine = job.stateMachine
+                _ = machine.promote()
+                job.apply(machine)
+                job.enqueuedAt = now
+                job.retryAt = nil
+                jobs[id] = job
+                waiting.insert(id, at: 0)
+                events.append((id, .status(.queued)))
+            }
+            return events
+        }
+
+        /// Drops ended records whose time is up, with their token streams.
+        mutating func expire(now: Int64) {
+            for (id, job) in jobs where (job.expiresAt ?? .max) <= now {
+                jobs[id] = nil
+                tokens[id] = nil
+            }
+            idempotency = idempotency.filter { $0.value.expiresAt > now }
+        }
+
+        mutating func takeEvents() -> [(JobID, JobEvent)] {
+            defer { pendingEvents = [] }
+            return pendingEvents
+        }
+
+        mutating func takeWorkWaiters() -> [CheckedContinuation<Void, Never>] {
+            defer { workWaiters = [:] }
+            return Array(workWaiters.values)
+        }
+
+        mutating func takeAllWaiters() -> [CheckedContinuation<Void, Never>] {
+            let tokenWaiters = self.tokenWaiters.values.map(\.continuation)
+            self.tokenWaiters = [:]
+            return takeWorkWaiters() + tokenWaiters
+        }
+    }
+
+    /// One job's token stream: its entries and the sequence behind their ids.
+    struct TokenLog: Sendable {
+        var entries: [TokenEntry] = []
+        var lastMilliseconds: Int64 = 0
+        var sequence = 0
+
+        /// The next entry id after the last, `<ms>-<seq>` as Valkey writes them.
+        mutating func nextID(now: Int64) -> String {
+            if now > lastMilliseconds {
+                lastMilliseconds = now
+                sequence = 0
+            } else {
+                sequence += 1
+            }
+            return "\(lastMilliseconds)-\(sequence)"
+        }
+
+        /// Entries after `cursor` (all of them when nil).
+        func after(_ cursor: String?) -> [TokenEntry] {
+            guard let cursor, let position = Self.position(cursor) else { return entries }
+            return entries.filter { (Self.position($0.id) ?? (0, 0)) > position }
+        }
+
+        private static func position(_ id: String) -> (Int64, Int)? {
+            let parts = id.split(separator: "-")
+            guard parts.count == 2, let milliseconds = Int64(parts[0]), let sequence = Int(parts[1]) else { return nil }
+            return (milliseconds, sequence)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The one owner of the queue's key names in Valkey: no other type spells a key.
+///
+/// Every key starts with `{<prefix>:<queue>}:`. The braces are a hash tag: a Valkey cluster puts
+/// all of one queue's keys on one slot, so every script touches a single slot.
+public struct QueueKeys: Sendable, Hashable {
+    /// The shared start of every key, hash tag included.
+    public let base: String
+
+    /// Keys for `queue` under `prefix`. Both must be non-empty and free of braces and white space.
+    public init(prefix: String, queue: String) throws(QueueError) {
+        for (label, value) in [("prefix", prefix), ("queue name", queue)] {
+            guard !value.isEmpty, value.count <= 128,
+                  !value.contains(where: { $0 == "{" || $0 == "}" || $0.isWhitespace || $0.isNewline })
+            else {
+                throw QueueError.invalidConfiguration("\(label) '\(value)' must be 1-128 characters without braces or spaces")
+            }
+        }
+        base = "{\(prefix):\(queue)}:"
+    }
+
+    /// LIST of job ids waiting for a worker; new ids pushed left, claims pop right (FIFO).
+    public var waiting: String { base + "waiting" }
+    /// ZSET of running job ids, scored by lease deadline (ms since the epoch).
+    public var active: String { base + "active" }
+    /// ZSET of job ids waiting for a retry, scored by due time (ms).
+    public var scheduled: String { base + "scheduled" }
+    /// ZSET of failed job ids, scored by end time (ms); trimmed as their records expire.
+    public var failed: String { base + "failed" }
+    /// ZSET with one member; its presence wakes one idle worker (`BZPOPMIN`).
+    public var marker: String { base + "marker" }
+    /// Counter behind the fencing tokens.
+    public var fence: String { base + "fence" }
+    /// HASH of lifetime counters (enqueued, finished, failed, ...).
+    public var counters: String { base + "counters" }
+    /// ZSET of worker ids, scored by heartbeat deadline (ms).
+    public var workers: String { base + "workers" }
+    /// Pub/sub channel announcing job status changes as `<id> <status>`.
+    public var events: String { base + "events" }
+    /// Prefix of the job records; a job's key is this plus its id.
+    public var jobPrefix: String { base + "job:" }
+    /// Prefix of idempotency keys.
+    public var idempotencyPrefix: String { base + "idem:" }
+
+    /// HASH holding one job's record.
+    public func job(_ id: JobID) -> String { jobPrefix + id.rawValue }
+    /// STRING holding the id of the job enqueued with this idempotency key (per tenant).
+    public func idempotency(_ key: String, tenant: String?) -> String {
+        idempotencyPrefix + (tenant ?? "") + ":" + key
+    }
+    /// HASH describing one worker process.
+    public func worker(_ id: String) -> String { base + "worker:" + id }
+    /// STREAM of one job's answer tokens, for streaming readers.
+    public func tokens(_ id: JobID) -> String { base + "tokens:" + id.rawValue }
+    /// SET of job ids whose end still has to be delivered to their callback URL.
+    public var webhookPending: String { base + "webhooks:pending" }
+    /// STRING naming the process that delivers one job's webhook now; expires with its lease.
+    public func webhookLease(_ id: JobID) -> String { base + "webhooks:lock:" + id.rawValue }
+    /// HASH of one token bucket (`tokens`, `ts`), named by its caller (an API key's digest, ...).
+    public func rateLimit(_ bucket: String) -> String { base + "ratelimit:" + bucket }
+}

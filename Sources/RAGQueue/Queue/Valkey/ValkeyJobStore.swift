@@ -1,0 +1,339 @@
+import Foundation
+import Valkey
+
+/// The job queue on Valkey: every state change is one Lua script, run atomically by the server.
+///
+/// The store owns everything the queue keeps in Valkey: job records and their indexes, events,
+/// token streams, the webhook outbox and rate-limit buckets. No other type sends a command or
+/// spells a key (`QueueKeys`). See `docs/queue.md` for the key layout and each script's contract.
+public final class ValkeyJobStore: QueueStore {
+    /// The queue's settings.
+    public let configuration: QueueConfiguration
+    /// The queue's key names.
+    let keys: QueueKeys
+    /// The client used for every command.
+    let client: ValkeyClient
+    let clock: any WallClock
+    let eventHub: ValkeyJobEvents
+
+    /// The longest single wait on the server in `waitForWork`.
+    static let maximumBlock: Duration = .seconds(5)
+
+    /// A store for the queue that `configuration` names, on the Valkey server at `url`
+    /// (`valkey://[user:password@]host:port[/db]`, `redis://`, `unix:///path`). Connections open on
+    /// first use; `close()` releases them.
+    public convenience init(url: String, configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock()) throws(QueueError) {
+        let client: ValkeyClient
+        do {
+            client = try ValkeyClient(url: url)
+        } catch {
+            throw .invalidConfiguration(error.message)
+        }
+        try self.init(client: client, configuration: configuration, clock: clock)
+    }
+
+    /// A store for the queue that `configuration` names, on `client`.
+    init(client: ValkeyClient, configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock()) throws(QueueError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.keys = try configuration.keys()
+        self.client = client
+        self.clock = clock
+        self.eventHub = ValkeyJobEvents(configuration: client.configuration, channel: keys.events)
+    }
+
+    /// Closes the event subscription and every connection; calls after this fail as `backendUnavailable`.
+    public func close() {
+        eventHub.close()
+        client.close()
+    }
+
+    /// The Valkey server's address without credentials, safe to log.
+    public var redactedURL: String { client.configuration.redactedDescription }
+
+    /// Checks that `url` names a Valkey server this store can use; the message says what is wrong.
+    public static func checkURL(_ url: String) throws(QueueError) {
+        do {
+            _ = try ValkeyConfiguration(url: url)
+        } catch {
+            throw .invalidConfiguration(error.message)
+        }
+    }
+
+    /// Checks that the Valkey server at `url` answers `PING` within `timeout`, on a connection of its own.
+    public static func checkReachable(url: String, timeout: Duration = .seconds(2)) async throws(QueueError) {
+        var configuration: ValkeyConfiguration
+        do {
+            configuration = try ValkeyConfiguration(url: url)
+        } catch {
+            throw .invalidConfiguration(error.message)
+        }
+        configuration.poolSize = 1
+        configuration.reconnect.maximumWait = timeout
+        configuration.commandTimeout = timeout
+        let client = ValkeyClient(configuration: configuration)
+        defer { client.close() }
+        do {
+            try await client.send("PING")
+        } catch {
+            throw .backend(error)
+        }
+    }
+
+    public func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult {
+        guard !request.kind.isEmpty else { throw .invalidPayload("job kind must not be empty") }
+        let id = JobID()
+        let maxAttempts = request.maxAttempts ?? configuration.maxAttempts
+        guard (1...100).contains(maxAttempts) else { throw .invalidPayload("max attempts must be 1-100") }
+        let idempotencyKey = request.idempotencyKey.map { keys.idempotency($0, tenant: request.tenant) }
+        let reply = try await run(
+            QueueScripts.enqueue,
+            keys: [keys.job(id), keys.waiting, keys.marker, keys.counters, keys.scheduled, idempotencyKey ?? keys.idempotencyPrefix],
+            arguments: [
+                id.rawValue, request.kind, request.payload, clock.nowMilliseconds(), maxAttempts,
+                request.requestID ?? "", request.tenant ?? "", configuration.maxDepth,
+                idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, keys.events,
+            ]
+        )
+        let (code, detail) = try ScriptCode.check(reply, jobID: id)
+        guard let detail, let returned = JobID(detail) else {
+            throw .corruptRecord("enqueue returned no job id")
+        }
+        return EnqueueResult(id: returned, existing: code == .okExisting)
+    }
+
+    public func claim(workerID: String, count: Int) async throws(QueueError) -> ClaimBatch {
+        guard count > 0 else { return ClaimBatch(jobs: [], nextDueMilliseconds: nil) }
+        let now = clock.nowMilliseconds()
+        let reply = try await run(
+            QueueScripts.claim,
+            keys: [keys.waiting, keys.active, keys.marker, keys.scheduled, keys.fence],
+            arguments: [now, configuration.lease.milliseconds, workerID, count, keys.jobPrefix, keys.events]
+        )
+        guard let parts = reply.array, let nextDue = parts.first?.int,
+              (parts.count - 1) % QueueScripts.claimStride == 0
+        else { throw .corruptRecord("unexpected claim reply") }
+        var jobs: [ClaimedJob] = []
+        jobs.reserveCapacity((parts.count - 1) / QueueScripts.claimStride)
+        var index = 1
+        while index < parts.count {
+            let f = parts[index..<index + QueueScripts.claimStride].map { $0 }
+            index += QueueScripts.claimStride
+            guard let idText = f[0].string, let id = JobID(idText), let token = f[1].int, let attempt = f[2].int,
+                  let maxAttempts = f[3].int, let kind = f[4].string, case .bulk(let payload) = f[5],
+                  let created = f[6].int
+            else { throw .corruptRecord("unexpected claimed job in reply") }
+            jobs.append(ClaimedJob(
+                id: id, token: token, attempt: Int(attempt), maxAttempts: Int(maxAttempts), kind: kind,
+                payload: payload, createdAtMilliseconds: created, enqueuedAtMilliseconds: f[9].int ?? created,
+                claimedAtMilliseconds: now,
+                requestID: f[7].string.flatMap { $0.isEmpty ? nil : $0 },
+                tenant: f[8].string.flatMap { $0.isEmpty ? nil : $0 }
+            ))
+        }
+        return ClaimBatch(jobs: jobs, nextDueMilliseconds: nextDue >= 0 ? nextDue : nil)
+    }
+
+    public func makeWorkWaiter() -> any WorkWaiter {
+        ValkeyWorkWaiter(connection: client.dedicatedConnection(blockingFor: Self.maximumBlock, label: "valkey.wait"), marker: keys.marker)
+    }
+
+    public func renew(_ leases: [JobLease]) async throws(QueueError) -> [LeaseRenewal] {
+        guard !leases.isEmpty else { return [] }
+        var arguments: [any ValkeyArgument] = [clock.nowMilliseconds(), configuration.lease.milliseconds, keys.jobPrefix]
+        for lease in leases {
+            arguments.append(lease.id.rawValue)
+            arguments.append(lease.token)
+        }
+        let reply = try await run(QueueScripts.renew, keys: [keys.active], arguments: arguments)
+        guard let codes = reply.array?.compactMap(\.int), codes.count == leases.count else {
+            throw .corruptRecord("unexpected renew reply")
+        }
+        return codes.map { code in
+            switch code {
+            case 0: .renewed
+            case 1: .cancelRequested
+            default: .lost
+            }
+        }
+    }
+
+    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError) {
+        let reply = try await run(
+            QueueScripts.complete,
+            keys: [keys.job(lease.id), keys.active, keys.counters],
+            arguments: [
+                lease.id.rawValue, lease.token, clock.nowMilliseconds(), result, Self.encode(timings),
+                configuration.resultTTL.milliseconds, keys.events,
+            ]
+        )
+        _ = try ScriptCode.check(reply, jobID: lease.id)
+    }
+
+    public func fail(_ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double]) async throws(QueueError) -> FailureOutcome {
+        let error: [UInt8]
+        do {
+            error = Array(try JSONEncoder().encode(failure))
+        } catch {
+            throw .invalidPayload("cannot encode failure: \(error)", jobID: lease.id)
+        }
+        let reply = try await run(
+            QueueScripts.fail,
+            keys: [keys.job(lease.id), keys.active, keys.scheduled, keys.failed, keys.counters, keys.marker],
+            arguments: [
+                lease.id.rawValue, lease.token, clock.nowMilliseconds(), error, failure.transient ? "1" : "0",
+                retryAtMilliseconds, configuration.failureTTL.milliseconds, keys.events,
+                configuration.resultTTL.milliseconds, Self.encode(timings),
+            ]
+        )
+        let (_, status) = try ScriptCode.check(reply, jobID: lease.id)
+        switch status {
+        case "scheduled": return .scheduled
+        case "canceled": return .canceled
+        case "failed": return .failed
+        default: throw .corruptRecord("fail returned status \(status ?? "none")", jobID: lease.id)
+        }
+    }
+
+    public func release(_ lease: JobLease) async throws(QueueError) {
+        let reply = try await run(
+            QueueScripts.release,
+            keys: [keys.job(lease.id), keys.active, keys.waiting, keys.marker, keys.counters],
+            arguments: [lease.id.rawValue, lease.token, clock.nowMilliseconds(), keys.events, configuration.resultTTL.milliseconds]
+        )
+        _ = try ScriptCode.check(reply, jobID: lease.id)
+    }
+
+    public func cancel(_ id: JobID) async throws(QueueError) -> CancelOutcome {
+        let reply = try await run(
+            QueueScripts.cancel,
+            keys: [keys.job(id), keys.waiting, keys.scheduled, keys.counters],
+            arguments: [id.rawValue, clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events]
+        )
+        let (_, status) = try ScriptCode.check(reply, jobID: id)
+        return status == "canceled" ? .canceled : .requested
+    }
+
+    public func cancelWaiting() async throws(QueueError) -> Int {
+        let reply = try await run(
+            QueueScripts.cancelWaiting,
+            keys: [keys.waiting, keys.scheduled, keys.counters],
+            arguments: [clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events, keys.jobPrefix]
+        )
+        guard let count = reply.int else { throw .corruptRecord("unexpected cancel_waiting reply") }
+        return Int(count)
+    }
+
+    public func reclaimExpired() async throws(QueueError) -> ReclaimReport {
+        let reply = try await run(
+            QueueScripts.reclaim,
+            keys: [keys.active, keys.waiting, keys.scheduled, keys.failed, keys.counters, keys.marker, keys.workers],
+            arguments: [
+                clock.nowMilliseconds(), keys.jobPrefix, keys.events, configuration.failureTTL.milliseconds,
+                configuration.resultTTL.milliseconds, 1000,
+            ]
+        )
+        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 4 else {
+            throw .corruptRecord("unexpected reclaim reply")
+        }
+        return ReclaimReport(requeued: Int(numbers[0]), failed: Int(numbers[1]), canceled: Int(numbers[2]), promoted: Int(numbers[3]))
+    }
+
+    public func job(_ id: JobID) async throws(QueueError) -> JobRecord? {
+        try Self.record(id, from: try await send(ValkeyCommand("HGETALL", keys.job(id))))
+    }
+
+    public func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord] {
+        let ids = (try await send(ValkeyCommand("ZRANGE", keys.active, 0, max(0, limit - 1))).array ?? [])
+            .compactMap { $0.string.flatMap(JobID.init) }
+        guard !ids.isEmpty else { return [] }
+        let replies = await client.pipeline(ids.map { ValkeyCommand("HGETALL", keys.job($0)) })
+        var records: [JobRecord] = []
+        for (id, result) in zip(ids, replies) {
+            let reply: ValkeyReply
+            do {
+                reply = try result.get().throwingServerError()
+            } catch {
+                throw .backend(error)
+            }
+            if let record = try Self.record(id, from: reply), record.status == .started { records.append(record) }
+        }
+        return records
+    }
+
+    public func ping() async throws(QueueError) {
+        _ = try await send(ValkeyCommand("PING"))
+    }
+
+    public func events(for id: JobID) -> AsyncStream<JobEvent> {
+        eventHub.events(for: id)
+    }
+
+    /// A job record from an `HGETALL` reply; nil when the hash is empty.
+    private static func record(_ id: JobID, from reply: ValkeyReply) throws(QueueError) -> JobRecord? {
+        guard let items = reply.array, items.count % 2 == 0 else { throw .corruptRecord("unexpected HGETALL reply", jobID: id) }
+        var fields: [String: [UInt8]] = [:]
+        for index in stride(from: 0, to: items.count, by: 2) {
+            guard let name = items[index].string, case .bulk(let value) = items[index + 1] else { continue }
+            fields[name] = value
+        }
+        return try JobRecord(id: id, fields: fields)
+    }
+
+    public func stats() async throws(QueueError) -> QueueStats {
+        let now = clock.nowMilliseconds()
+        let reply = try await run(
+            QueueScripts.stats,
+            keys: [keys.waiting, keys.active, keys.scheduled, keys.failed, keys.workers, keys.counters],
+            arguments: [now, keys.jobPrefix]
+        )
+        guard let parts = reply.array, parts.count >= 7, (parts.count - 7) % 2 == 0 else {
+            throw .corruptRecord("unexpected stats reply")
+        }
+        let numbers = parts[0..<7].map { Int($0.int ?? 0) }
+        var counters: [String: Int] = [:]
+        for index in stride(from: 7, to: parts.count, by: 2) {
+            if let name = parts[index].string, let value = parts[index + 1].int { counters[name] = Int(value) }
+        }
+        let oldest = numbers[4]
+        return QueueStats(
+            waiting: numbers[0], active: numbers[1], scheduled: numbers[2], failed: numbers[3],
+            oldestWaitingSeconds: oldest >= 0 ? max(0, Double(Int(now) - oldest) / 1000) : 0,
+            liveWorkers: numbers[5], expiredLeases: numbers[6], counters: counters
+        )
+    }
+
+    func run(_ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument]) async throws(QueueError) -> ValkeyReply {
+        do {
+            return try await client.run(script, keys: keys, arguments: arguments)
+        } catch {
+            throw .backend(error)
+        }
+    }
+
+    /// One command; Valkey's errors become `QueueError.backend`.
+    @discardableResult
+    func send(_ command: ValkeyCommand) async throws(QueueError) -> ValkeyReply {
+        do {
+            return try await client.send(command)
+        } catch {
+            throw .backend(error)
+        }
+    }
+
+    /// Commands as one pipeline on one connection, in order; the first error is thrown.
+    func pipeline(_ commands: [ValkeyCommand]) async throws(QueueError) {
+        for result in await client.pipeline(commands) {
+            do {
+                try result.get().throwingServerError()
+            } catch {
+                throw .backend(error)
+            }
+        }
+    }
+
+    static func encode(_ timings: [String: Double]) -> String {
+        guard !timings.isEmpty, let data = try? JSONEncoder().encode(timings) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,24 @@
+/// A live worker process, as it announces itself.
+public struct WorkerInfo: Sendable, Hashable, Codable {
+    /// The worker's id (host, pid and a random part).
+    public var id: String
+    /// Host name.
+    public var host: String
+    /// Process id.
+    public var pid: Int32
+    /// Jobs it runs at once.
+    public var concurrency: Int
+    /// Job kinds it runs.
+    public var kinds: [String]
+    /// When it started (ms since the epoch).
+    public var startedAtMilliseconds: Int64
+
+    public init(id: String, host: String, pid: Int32, concurrency: Int, kinds: [String], startedAtMilliseconds: Int64) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.concurrency = concurrency
+        self.kinds = kinds
+        self.startedAtMilliseconds = startedAtMilliseconds
+    }
+}

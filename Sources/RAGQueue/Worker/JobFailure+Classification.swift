@@ -1,0 +1,24 @@
+extension JobFailure {
+    /// The failure to record for an error a handler threw: the one place where errors become retry
+    /// decisions. Transient failures are retried while attempts remain, with the backend's delay
+    /// when it gave one.
+    public init(for error: any Error) {
+        switch error {
+        case let failure as JobFailure:
+            self = failure
+        case let error as RAGError:
+            self.init(code: error.codeName, message: error.message, transient: error.isTransient, retryAfter: error.retryAfter)
+        case let error as BackendError:
+            self.init(
+                code: error.code.description, message: error.explanation, transient: error.isTransient,
+                retryAfter: error.isTransient ? error.retryAfter : nil
+            )
+        case let error as QueryValidationError:
+            self.init(code: "invalid_payload", message: "the payload is not a valid query: \(error.message)", transient: false)
+        case is JobInterrupted, is CancellationError:
+            self.init(code: "interrupted", message: "the attempt was interrupted", transient: true)
+        default:
+            self.init(code: "internal", message: String(describing: error), transient: false)
+        }
+    }
+}

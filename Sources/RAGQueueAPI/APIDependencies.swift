@@ -1,0 +1,36 @@
+import Logging
+import RAGQueue
+
+/// What the API's routes work with, passed explicitly so tests build the API around a store of
+/// their own (`InMemoryJobStore` for handler tests, a `ValkeyJobStore` for integration tests).
+public struct APIDependencies: Sendable {
+    /// Everything the queue keeps: jobs, events, token streams, webhook outbox, rate-limit buckets.
+    public var store: any QueueStore
+    /// What a query may ask, and its defaults: the same rules the workers apply.
+    public var rules: QueryRules
+    /// The API's behaviour.
+    public var configuration: APIConfiguration
+    /// Metrics rendered by `/metrics`.
+    public var metrics: APIMetrics
+    /// Delivers results to callback URLs; nil refuses `callback_url`.
+    public var webhooks: WebhookDispatcher?
+
+    /// Dependencies from their parts.
+    public init(store: any QueueStore, rules: QueryRules, configuration: APIConfiguration, metrics: APIMetrics, webhooks: WebhookDispatcher?) {
+        self.store = store
+        self.rules = rules
+        self.configuration = configuration
+        self.metrics = metrics
+        self.webhooks = webhooks
+    }
+
+    /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant;
+    /// any other id (malformed, unknown, expired, another tenant's) is 404.
+    func query(_ text: String?, context: APIRequestContext) async throws -> JobRecord {
+        guard let text, let id = JobID(text) else { throw APIError.notFound() }
+        guard let record = try await store.job(id), record.kind == RAGQuery.kind, record.tenant == context.tenant else {
+            throw APIError.notFound()
+        }
+        return record
+    }
+}

@@ -1,0 +1,55 @@
+import RAGQueue
+
+extension APIConfiguration {
+    /// Every variable `init(environment:)` reads, in the order the README's table lists them.
+    public static var environmentVariables: [EnvironmentVariable<APIConfiguration>] {
+        let defaults = APIConfiguration()
+        return [
+            .init("API_HOST", defaults.host, "address the HTTP API binds") { $0.host = $1 },
+            .init("API_PORT", "\(defaults.port)", "port the HTTP API binds (0 picks a free one)") {
+                $0.port = try Parse.integer($1, "API_PORT", in: 0...65535)
+            },
+            .init("API_KEYS", "(none)", "API keys and their tenants, key:tenant,...; none means no authentication", secret: true) {
+                do throws(APIConfigurationError) {
+                    $0.apiKeys = try APIConfiguration.parseKeys($1.split(separator: ",").map(String.init), source: "API_KEYS")
+                } catch {
+                    throw ConfigurationError(setting: "API_KEYS", error.message)
+                }
+            },
+            .init("API_KEYS_FILE", "(none)", "file of further API keys, one 'key tenant' per line") { $0.apiKeysFile = $1 },
+            .init("API_RATE_LIMIT_PER_MINUTE", "\(defaults.rateLimit.requestsPerMinute)", "requests per minute per API key, shared by all API processes (0 = no limit)") {
+                $0.rateLimit.requestsPerMinute = try Parse.integer($1, "API_RATE_LIMIT_PER_MINUTE", in: 0...1_000_000)
+            },
+            .init("API_RATE_LIMIT_BURST", "\(defaults.rateLimit.burst)", "requests an API key may make at once") {
+                $0.rateLimit.burst = try Parse.integer($1, "API_RATE_LIMIT_BURST", in: 0...1_000_000)
+            },
+            .init("API_MAX_BODY_BYTES", "\(defaults.limits.maxBodyBytes)", "largest request body") {
+                $0.limits.maxBodyBytes = try Parse.integer($1, "API_MAX_BODY_BYTES", in: 1024...16_777_216)
+            },
+            .init("API_LONG_POLL_MAX_SECONDS", "\(Int(defaults.limits.longPollMaximum.seconds))", "longest ?wait= of GET /v1/queries/{id}") {
+                $0.limits.longPollMaximum = try Parse.duration($1, "API_LONG_POLL_MAX_SECONDS", in: 1...300)
+            },
+            .init("WEBHOOK_SECRET", "(none)", "HMAC-SHA256 key of the RAGQueue-Signature header", secret: true) {
+                $0.webhooks.signingSecret = $1
+            },
+            .init("WEBHOOK_ALLOWED_HOSTS", "(none)", "hosts callback URLs may name, comma separated (.example.com, *)") {
+                $0.webhooks.allowedHosts = Parse.list($1).map { $0.lowercased() }
+            },
+            .init("WEBHOOK_MAX_ATTEMPTS", "\(defaults.webhooks.maxAttempts)", "webhook delivery attempts") {
+                $0.webhooks.maxAttempts = try Parse.integer($1, "WEBHOOK_MAX_ATTEMPTS", in: 1...20)
+            },
+        ]
+    }
+
+    /// The defaults overridden by `environment`, with the key file read, then validated.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        self.init()
+        try Self.environmentVariables.apply(environment, to: &self)
+        do throws(APIConfigurationError) {
+            try loadKeyFile()
+            try validate()
+        } catch {
+            throw ConfigurationError(setting: nil, error.message)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// How the HTTP API behaves. Wiring (address, keys) apart from behaviour (limits, webhooks).
+///
+/// Loaded from the environment by `init(environment:)` (`API_HOST`, `API_PORT`, `API_KEYS`, ...,
+/// listed in `environmentVariables`); what a query may ask is the pipeline's `QueryRules`, shared
+/// with the workers, not a setting of the API.
+public struct APIConfiguration: Sendable {
+    /// Address to bind. Default `0.0.0.0`, as the seed.
+    public var host: String = "0.0.0.0"
+    /// Port to bind; 0 picks a free one. Default 8000, as the seed.
+    public var port: Int = 8000
+    /// API keys and the tenant each belongs to. Empty (the default) means no authentication.
+    /// Never logged.
+    public var apiKeys: [String: String] = [:]
+    /// A file of further API keys, read at start-up (`key tenant` per line). Default none.
+    public var apiKeysFile: String?
+    /// Per-key request rate limit, shared by every API process through Valkey.
+    public var rateLimit = RateLimit()
+    /// Request size and validation limits.
+    public var limits = Limits()
+    /// Result delivery to `callback_url`.
+    public var webhooks = Webhooks()
+
+    /// A token bucket per API key: `requestsPerMinute` refill, `burst` capacity.
+    public struct RateLimit: Sendable, Hashable {
+        /// Sustained requests per minute per key; 0 disables the limit. Default 600.
+        public var requestsPerMinute: Int = 600
+        /// Requests a key may make at once after being idle. Default 60.
+        public var burst: Int = 60
+
+        /// The defaults.
+        public init() {}
+
+        /// Whether any limit applies.
+        public var isEnabled: Bool { requestsPerMinute > 0 && burst > 0 }
+    }
+
+    /// Bounds on what a request may ask.
+    public struct Limits: Sendable, Hashable {
+        /// Largest request body, in bytes. Default 64 KiB.
+        public var maxBodyBytes: Int = 64 * 1024
+        /// Longest `?wait=` of a long poll. Default 30 s.
+        public var longPollMaximum: Duration = .seconds(30)
+        /// Longest life of one event stream before the server closes it. Default 10 min.
+        public var eventStreamMaximum: Duration = .seconds(600)
+        /// Longest `Idempotency-Key`, in characters. Default 255.
+        public var maxIdempotencyKeyLength: Int = 255
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Signed POSTs of results to the caller's `callback_url`.
+    public struct Webhooks: Sendable, Hashable {
+        /// HMAC-SHA256 key of the `RAGQueue-Signature` header. Default empty: deliveries are unsigned.
+        /// Never logged.
+        public var signingSecret: String = ""
+        /// Hosts a callback URL may name (exact, or `.example.com` for subdomains); `*` allows any.
+        /// Default empty: callbacks are refused.
+        public var allowedHosts: [String] = []
+        /// Delivery attempts before giving up. Default 5.
+        public var maxAttempts: Int = 5
+        /// Pause before the first retry; doubled each time. Default 1 s.
+        public var initialBackoff: Duration = .seconds(1)
+        /// Longest pause between retries. Default 60 s.
+        public var maximumBackoff: Duration = .seconds(60)
+        /// Deadline of one delivery attempt. Default 10 s.
+        public var timeout: Duration = .seconds(10)
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Defaults throughout.
+    public init() {}
+
+    /// Checks ranges; the message names the setting.
+    public func validate() throws(APIConfigurationError) {
+        guard (0...65535).contains(port) else { throw .init("API port \(port) is out of range") }
+        guard rateLimit.requestsPerMinute >= 0, rateLimit.burst >= 0 else {
+            throw .init("rate limit settings must not be negative")
+        }
+        guard limits.maxBodyBytes >= 1024 else { throw .init("max body bytes must be at least 1024") }
+        guard limits.longPollMaximum >= .seconds(1) else { throw .init("long-poll maximum must be at least 1 s") }
+        guard (1...20).contains(webhooks.maxAttempts) else { throw .init("webhook attempts must be 1-20") }
+        for (key, tenant) in apiKeys {
+            guard key.count >= 8 else { throw .init("API keys must be at least 8 characters") }
+            guard !tenant.isEmpty else { throw .init("every API key needs a tenant") }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+import RAGQueue
+
+/// The v1 query resource: submit, read (with long poll), cancel, watch (`+Events`), and stats.
+struct QueryController: Sendable {
+    let dependencies: APIDependencies
+
+    private static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    func register(on router: Router<APIRequestContext>) {
+        router.post("/v1/queries") { request, context in try await submit(request, context) }
+        router.get("/v1/queries/{id}") { request, context in try await read(request, context) }
+        router.delete("/v1/queries/{id}") { _, context in try await cancel(context) }
+        router.get("/v1/queries/{id}/events") { request, context in try await events(request, context) }
+        router.get("/v1/stats") { _, _ in try await stats() }
+    }
+
+    /// `POST /v1/queries`: 202 with the job's id, status and links.
+    private func submit(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let limits = dependencies.configuration.limits
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
+            throw APIError.payloadTooLarge(limit: limits.maxBodyBytes)
+        }
+        guard let contentType = request.headers[.contentType],
+              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        else { throw APIError.unsupportedMediaType }
+        let idempotencyKey = request.headers[Self.idempotencyHeader]
+        if let idempotencyKey {
+            guard (1...limits.maxIdempotencyKeyLength).contains(idempotencyKey.count),
+                  idempotencyKey.utf8.allSatisfy({ $0 > 32 && $0 < 127 })
+            else { throw APIError.validation("Idempotency-Key must be 1-\(limits.maxIdempotencyKeyLength) visible ASCII characters") }
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: limits.maxBodyBytes)
+        }
+        let query = try RAGQuery(json: buffer.readableBytesView).validated(by: dependencies.rules)
+        if let callbackURL = query.callbackURL {
+            let allowedHosts = dependencies.webhooks == nil ? [] : dependencies.configuration.webhooks.allowedHosts
+            try CallbackURLPolicy(allowedHosts: allowedHosts).check(callbackURL)
+        }
+        let result = try await Self.enqueue(query, idempotencyKey: idempotencyKey, context: context, dependencies: dependencies)
+        var status = JobStatus.queued
+        if result.existing, let record = try await dependencies.store.job(result.id) { status = record.status }
+        var response = Response.json(
+            .object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)]),
+            status: .accepted
+        )
+        response.headers[.location] = "/v1/queries/\(result.id)"
+        if result.existing { response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return response
+    }
+
+    /// Enqueues a validated `query` for the caller, with the request's id and tenant; shared with
+    /// the seed's `/chat`. The payload is the query's one wire shape.
+    static func enqueue(_ query: RAGQuery, idempotencyKey: String?, context: APIRequestContext, dependencies: APIDependencies) async throws -> EnqueueResult {
+        let result = try await dependencies.store.enqueue(EnqueueRequest(
+            kind: RAGQuery.kind, payload: query.json, idempotencyKey: idempotencyKey,
+            requestID: context.requestID, tenant: context.tenant
+        ))
+        if !result.existing {
+            dependencies.metrics.jobsEnqueued.increment()
+            if query.callbackURL != nil { await dependencies.webhooks?.track(result.id) }
+        }
+        context.logger.debug("query enqueued", metadata: ["job.id": "\(result.id)", "existing": "\(result.existing)"])
+        return result
+    }
+
+    /// `GET /v1/queries/{id}[?wait=SECONDS]`: the job; with `wait`, held until it ends or the wait passes.
+    private func read(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        var record = try await dependencies.query(context.parameters.get("id"), context: context)
+        if let waitText = request.uri.queryParameters.get("wait") {
+            guard let seconds = Double(waitText), seconds.isFinite, seconds >= 0 else {
+                throw APIError.validation("wait must be a number of seconds")
+            }
+            // Clamped before converting: a huge number would overflow the milliseconds.
+            let maximum = dependencies.configuration.limits.longPollMaximum
+            let wait = seconds >= maximum.seconds ? maximum : Duration.milliseconds(Int64(seconds * 1000))
+            if !record.status.isTerminal, wait > .zero {
+                record = try await dependencies.store.waitForEnd(of: record.id, timeout: wait) ?? record
+            }
+        }
+        return Response.json(QueryView.v1(record))
+    }
+
+    /// `DELETE /v1/queries/{id}`: cancels a waiting job at once, a running one at its next step.
+    private func cancel(_ context: APIRequestContext) async throws -> Response {
+        let record = try await dependencies.query(context.parameters.get("id"), context: context)
+        guard !record.status.isTerminal else {
+            throw APIError.conflict("query \(record.id) has already ended (\(record.status.rawValue))")
+        }
+        let outcome = try await dependencies.store.cancel(record.id)
+        let (word, status) = switch outcome {
+        case .canceled: ("canceled", JobStatus.canceled.rawValue)
+        case .requested: ("cancel_requested", JobStatus.started.rawValue)
+        }
+        return Response.json(.object(["id": .string(record.id.rawValue), "outcome": .string(word), "status": .string(status)]))
+    }
+
+    /// `GET /v1/stats`: the queue's sizes and counters.
+    private func stats() async throws -> Response {
+        let stats = try await dependencies.store.stats()
+        return Response.json(.object([
+            "waiting": .integer(stats.waiting), "active": .integer(stats.active), "scheduled": .integer(stats.scheduled),
+            "failed": .integer(stats.failed), "oldest_waiting_seconds": .number(stats.oldestWaitingSeconds),
+            "live_workers": .integer(stats.liveWorkers), "expired_leases": .integer(stats.expiredLeases),
+            "counters": .object(stats.counters.mapValues { .integer($0) }),
+        ]))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import RAGQueue
+
+/// How a job looks in responses: the v1 shape, and the seed's FastAPI shapes.
+enum QueryView {
+    /// Paths of one query's resources.
+    static func links(_ id: JobID) -> JSONValue {
+        .object([
+            "self": .string("/v1/queries/\(id)"),
+            "events": .string("/v1/queries/\(id)/events"),
+            "wait": .string("/v1/queries/\(id)?wait=30"),
+        ])
+    }
+
+    /// The v1 representation: status, result or error, timings, attempts, timestamps.
+    static func v1(_ record: JobRecord) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(record.id.rawValue),
+            "status": .string(record.status.rawValue),
+            "attempts": .integer(record.attempts),
+            "max_attempts": .integer(record.maxAttempts),
+            "created_at": .string(iso(record.createdAt)),
+            "cancel_requested": .bool(record.cancelRequested),
+            "timings": .object(record.timings.mapValues { .number($0.isFinite ? $0 : 0) }),
+            "links": links(record.id),
+        ]
+        if let query = try? RAGQuery(json: record.payload) {
+            object["query"] = .string(query.query)
+            object["stream"] = .bool(query.stream)
+            if let collection = query.collection { object["collection"] = .string(collection) }
+            if let topK = query.topK { object["top_k"] = .integer(topK) }
+        }
+        if let date = record.startedAt { object["started_at"] = .string(iso(date)) }
+        if let date = record.endedAt { object["ended_at"] = .string(iso(date)) }
+        if let date = record.retryAt, record.status == .scheduled { object["retry_at"] = .string(iso(date)) }
+        if let requestID = record.requestID { object["request_id"] = .string(requestID) }
+        if record.status == .finished, let result = record.result {
+            object["result"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(result)))
+                ?? .string(String(decoding: result, as: UTF8.self))
+        }
+        if record.status == .failed || record.status == .scheduled, let error = record.error {
+            object["error"] = .object(["code": .string(error.code), "message": .string(error.message), "transient": .bool(error.transient)])
+        }
+        return .object(object)
+    }
+
+    /// The seed's `/job-status/{job_id}` body.
+    static func seedStatus(_ record: JobRecord) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "job_id": .string(record.id.rawValue),
+            "status": .string(record.status.rawValue),
+            "created_at": .string(iso(record.createdAt)),
+        ]
+        if record.status == .finished {
+            object["result"] = answerText(record).map(JSONValue.string) ?? .null
+            if let ended = record.endedAt { object["ended_at"] = .string(iso(ended)) }
+        }
+        if record.status == .failed {
+            object["error"] = .string(record.error?.message ?? "job failed")
+        }
+        return .object(object)
+    }
+
+    /// The seed's `/result/{job_id}` body.
+    static func seedResult(_ record: JobRecord) -> JSONValue {
+        guard record.status == .finished else {
+            return .object([
+                "status": .string(record.status.rawValue),
+                "message": .string("Job is not yet completed. Check /job-status for updates."),
+            ])
+        }
+        return .object([
+            "job_id": .string(record.id.rawValue),
+            "status": .string("completed"),
+            "result": answerText(record).map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// The answer string of a finished job: `RAGAnswer.answer`, or the raw result when it is not one.
+    static func answerText(_ record: JobRecord) -> String? {
+        guard let result = record.result else { return nil }
+        if let answer = try? JSONDecoder().decode(RAGAnswer.self, from: Data(result)) { return answer.answer }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// ISO-8601 with milliseconds, UTC.
+    static func iso(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

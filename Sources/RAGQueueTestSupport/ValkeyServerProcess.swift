@@ -1,0 +1,143 @@
+import Foundation
+import RAGQueue
+import Synchronization
+
+/// A private `valkey-server` child process on a free loopback port, for tests and the simulator.
+///
+/// It is started and stopped by pid; nothing else on the machine is touched. Data lives in a
+/// temporary folder of its own, removed by `cleanUp()`.
+public final class ValkeyServerProcess: Sendable {
+    /// Why a private server could not run.
+    public typealias LaunchError = ChildProcess.LaunchError
+
+    private struct State: Sendable {
+        var port: Int
+        var process: ChildProcess?
+        /// Set once a server ran on `port`: a restart must keep it, since clients hold the URL.
+        var portInUse = false
+    }
+
+    /// The server binary.
+    public let executable: String
+    /// Its data folder (append-only file, if on).
+    public let directory: URL
+    /// Whether the append-only file is on (`appendfsync always`), so a restart loses no write.
+    public let appendOnly: Bool
+    private let state: Mutex<State>
+
+    /// A server that `start()` will launch. Finds the binary in `$VALKEY_SERVER`, `.deps/bin`
+    /// below the working directory, or `PATH`.
+    public init(appendOnly: Bool = false, executable: String? = nil) throws(LaunchError) {
+        guard let binary = executable ?? Self.locate() else {
+            throw LaunchError(description: "valkey-server not found: run `make deps` or set VALKEY_SERVER")
+        }
+        self.executable = binary
+        self.appendOnly = appendOnly
+        self.state = Mutex(State(port: try Self.freePort()))
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
+    }
+
+    /// The loopback port it listens on.
+    public var port: Int { state.withLock { $0.port } }
+
+    /// `valkey://127.0.0.1:<port>`.
+    public var url: String { "valkey://127.0.0.1:\(port)" }
+
+    /// The process id while running.
+    public var pid: Int32? { state.withLock { $0.process?.pid } }
+
+    /// Launches the server and returns once it answers `PING` (within `timeout`). On its first start,
+    /// a port that another process took in the meantime is replaced by a fresh one.
+    public func start(timeout: Duration = .seconds(10)) async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let deadline = ContinuousClock.now + timeout
+        for _ in 0..<5 {
+            let port = self.port
+            let child = ChildProcess(executable: executable, arguments: [
+                "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
+                "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
+                "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
+            ])
+            try child.start()
+            state.withLock { $0.process = child }
+            if try await waitUntilReady(child, port: port, deadline: deadline) {
+                state.withLock { $0.portInUse = true }
+                return
+            }
+            // The server exited: most likely its port was taken between choosing and binding.
+            let mayMove = state.withLock { $0.portInUse == false }
+            guard mayMove else { break }
+            let fresh = try Self.freePort()
+            state.withLock { $0.port = fresh }
+        }
+        throw LaunchError(description: "valkey-server did not start; see \(directory.path)/valkey.log")
+    }
+
+    /// Stops the server with SIGTERM (it writes its append-only file) and waits for it to exit.
+    public func stop() async {
+        await state.withLock { $0.process }?.stop(with: SIGTERM)
+    }
+
+    /// Kills the server with SIGKILL and waits for it to exit.
+    public func kill() async {
+        await state.withLock { $0.process }?.stop(with: SIGKILL)
+    }
+
+    /// Removes the data folder. Call after `stop()`.
+    public func cleanUp() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Pings until the server answers (true) or exits (false); throws past the deadline.
+    private func waitUntilReady(_ child: ChildProcess, port: Int, deadline: ContinuousClock.Instant) async throws -> Bool {
+        while true {
+            do {
+                try await ValkeyJobStore.checkReachable(url: "valkey://127.0.0.1:\(port)", timeout: .milliseconds(100))
+                return true
+            } catch {
+                if !child.isRunning { return false }
+                guard ContinuousClock.now < deadline else {
+                    throw LaunchError(description: "valkey-server on port \(port) did not answer: \(error)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private static func locate() -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let explicit = environment["VALKEY_SERVER"], !explicit.isEmpty { candidates.append(explicit) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/.deps/bin/valkey-server")
+        for folder in (environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append("\(folder)/valkey-server")
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A loopback port that was free a moment ago, chosen at random below Linux's ephemeral range
+    /// (32768-60999), so that no outgoing connection can take it as its source port in the meantime.
+    public static func freePort() throws(LaunchError) -> Int {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20_000..<32_000, using: &generator)
+            if try isFree(candidate) { return candidate }
+        }
+        throw LaunchError(description: "no free loopback port found between 20000 and 32000")
+    }
+
+    /// Whether a listening socket could bind `port` on 127.0.0.1 right now.
+    public static func isFree(_ port: Int) throws(LaunchError) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw LaunchError(description: "socket() failed: errno \(errno)") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+import Valkey
+
+@Suite("Valkey URLs")
+struct ValkeyConfigurationTests {
+    @Test("host, port, password and database come from the URL")
+    func full() throws {
+        let configuration = try ValkeyConfiguration(url: "valkey://:s3cret@cache.internal:6380/2")
+        #expect(configuration.endpoint == .tcp(host: "cache.internal", port: 6380))
+        #expect(configuration.password == "s3cret")
+        #expect(configuration.username == nil)
+        #expect(configuration.database == 2)
+        #expect(!configuration.redactedDescription.contains("s3cret"))
+    }
+
+    @Test("redis:// works too, with user and defaults")
+    func redisScheme() throws {
+        let configuration = try ValkeyConfiguration(url: "redis://app:pw%40x@localhost")
+        #expect(configuration.endpoint == .tcp(host: "localhost", port: 6379))
+        #expect(configuration.username == "app")
+        #expect(configuration.password == "pw@x")
+        #expect(configuration.database == 0)
+    }
+
+    @Test("unix sockets take a db query")
+    func unixSocket() throws {
+        let configuration = try ValkeyConfiguration(url: "unix:///run/valkey.sock?db=3")
+        #expect(configuration.endpoint == .unix(path: "/run/valkey.sock"))
+        #expect(configuration.database == 3)
+    }
+
+    @Test("bad URLs get a clear error", arguments: ["http://localhost", "valkey://host:99999", "valkey://host/abc", "rediss://host", "not a url", "unix://"])
+    func bad(url: String) {
+        #expect(throws: ValkeyError.self) { try ValkeyConfiguration(url: url) }
+    }
+
+    @Test("commands encode every argument as bytes")
+    func commandEncoding() {
+        let command = ValkeyCommand("EVALSHA", "abc", 2, Int64(-5), [UInt8]([0, 255]))
+        #expect(command.arguments == [Array("EVALSHA".utf8), Array("abc".utf8), Array("2".utf8), Array("-5".utf8), [0, 255]])
+    }
+
+    @Test("scripts are named by the SHA-1 of their source, as the server names them")
+    func scriptDigest() {
+        // `echo -n "return 1" | sha1sum`, as Valkey's SCRIPT LOAD answers for the same source.
+        #expect(ValkeyScript(name: "one", source: "return 1").sha1 == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db")
+    }
+}
