@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import RAGQueue
 
-/// Holds the Lua scripts to the state machine: each event, applied to a job in each state on a real
-/// Valkey, must end where `JobStateMachine` says, and be refused where it refuses.
-@Suite("Queue scripts follow the state machine")
+/// Holds both stores to the state machine: each event, applied to a job in each state (by the Lua
+/// scripts on a real Valkey, and by the in-memory store), must end where `JobStateMachine` says,
+/// and be refused where it refuses.
+@Suite("Queue stores follow the state machine")
 struct QueueContractTests {
     enum Start: String, CaseIterable, Sendable {
         case queued, started, scheduled, finished, failed, canceled, startedCancelRequested
@@ -14,9 +15,10 @@ struct QueueContractTests {
         case claim, complete, completeStale, failTransient, failPermanent, release, leaseExpired, cancel
     }
 
-    @Test("event on state", arguments: Start.allCases, Event.allCases)
-    func contract(start: Start, event: Event) async throws {
-        try await withQueue(manualClock: true) { harness in
+    @Test("event on state, per store", arguments: StoreKind.allCases, Start.allCases.flatMap { start in Event.allCases.map { (start, $0) } })
+    func contract(kind: StoreKind, transition: (start: Start, event: Event)) async throws {
+        let (start, event) = transition
+        try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
             let (id, lease) = try await prepare(start, store: store, clock: clock)
@@ -72,7 +74,7 @@ struct QueueContractTests {
         }
     }
 
-    private func prepare(_ start: Start, store: ValkeyJobStore, clock: ManualClock) async throws -> (JobID, JobLease?) {
+    private func prepare(_ start: Start, store: any JobStore, clock: ManualClock) async throws -> (JobID, JobLease?) {
         let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
         if start == .queued { return (id, nil) }
         if start == .canceled {

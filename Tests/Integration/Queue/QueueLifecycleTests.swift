@@ -5,9 +5,9 @@ import Valkey
 
 @Suite("Queue lifecycle on Valkey")
 struct QueueLifecycleTests {
-    @Test("a job is enqueued, claimed under a lease, completed, and readable with its result")
-    func happyPath() async throws {
-        try await withQueue(manualClock: true) { harness in
+    @Test("a job is enqueued, claimed under a lease, completed, and readable with its result", arguments: StoreKind.allCases)
+    func happyPath(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let enqueued = try await store.enqueue(EnqueueRequest(kind: "noop", payload: Array("hi".utf8), requestID: "req-1", tenant: "acme"))
             #expect(!enqueued.existing)
@@ -65,9 +65,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("an idempotency key returns the existing job, per tenant")
-    func idempotency() async throws {
-        try await withQueue { harness in
+    @Test("an idempotency key returns the existing job, per tenant", arguments: StoreKind.allCases)
+    func idempotency(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
             let store = harness.store
             let first = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [1], idempotencyKey: "abc", tenant: "t1"))
             let again = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [2], idempotencyKey: "abc", tenant: "t1"))
@@ -80,9 +80,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("enqueue beyond the maximum depth is refused with queueFull")
-    func maxDepth() async throws {
-        try await withQueue(configure: { $0.maxDepth = 3 }) { harness in
+    @Test("enqueue beyond the maximum depth is refused with queueFull", arguments: StoreKind.allCases)
+    func maxDepth(kind: StoreKind) async throws {
+        try await withStore(kind, configure: { $0.maxDepth = 3 }) { harness in
             for _ in 0..<3 { _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
             await #expect(throws: QueueError.queueFull(depth: 3)) {
                 try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
@@ -93,9 +93,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("a transient failure is retried after its backoff; the last attempt fails with the reason")
-    func retries() async throws {
-        try await withQueue(manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
+    @Test("a transient failure is retried after its backoff; the last attempt fails with the reason", arguments: StoreKind.allCases)
+    func retries(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
             let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
@@ -126,9 +126,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("a permanent failure fails at once, whatever attempts remain")
-    func permanentFailure() async throws {
-        try await withQueue { harness in
+    @Test("a permanent failure fails at once, whatever attempts remain", arguments: StoreKind.allCases)
+    func permanentFailure(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
             _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
             let job = try #require(try await harness.store.claim(workerID: "w", count: 1).jobs.first)
             let outcome = try await harness.store.fail(job.lease, failure: JobFailure(code: "collection_not_found", message: "no collection x", transient: false), retryAtMilliseconds: 0, timings: [:])
@@ -137,9 +137,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("an expired lease is reclaimed; the stale holder's writes are refused; the limit fails the job")
-    func leaseExpiryAndFencing() async throws {
-        try await withQueue(manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
+    @Test("an expired lease is reclaimed; the stale holder's writes are refused; the limit fails the job", arguments: StoreKind.allCases)
+    func leaseExpiryAndFencing(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
             let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
@@ -182,9 +182,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("cancel ends a waiting job at once and tells a running one")
-    func cancel() async throws {
-        try await withQueue { harness in
+    @Test("cancel ends a waiting job at once and tells a running one", arguments: StoreKind.allCases)
+    func cancel(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
             let store = harness.store
             let waiting = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
             #expect(try await store.cancel(waiting) == .canceled)
@@ -203,9 +203,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("release hands a job back to the front of the queue without spending an attempt")
-    func release() async throws {
-        try await withQueue { harness in
+    @Test("release hands a job back to the front of the queue without spending an attempt", arguments: StoreKind.allCases)
+    func release(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
             let store = harness.store
             let first = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
             _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
@@ -218,9 +218,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("stats count every state, the oldest wait and live workers")
-    func stats() async throws {
-        try await withQueue(manualClock: true) { harness in
+    @Test("stats count every state, the oldest wait and live workers", arguments: StoreKind.allCases)
+    func stats(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
             for _ in 0..<4 { _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
@@ -242,9 +242,9 @@ struct QueueLifecycleTests {
         }
     }
 
-    @Test("a waiter learns that a job ended from a pushed event")
-    func waitForEndEvent() async throws {
-        try await withQueue { harness in
+    @Test("a waiter learns that a job ended from a pushed event", arguments: StoreKind.allCases)
+    func waitForEndEvent(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
             let store = harness.store
             let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
             async let ended = store.waitForEnd(of: id, timeout: .seconds(30))

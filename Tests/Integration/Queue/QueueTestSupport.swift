@@ -66,6 +66,43 @@ func withQueue<T>(
     }
 }
 
+/// The stores that implement the queue's contract: suites that take it as an argument run against each.
+enum StoreKind: String, CaseIterable, Sendable {
+    /// `ValkeyJobStore` on a private Valkey.
+    case valkey
+    /// `InMemoryJobStore`.
+    case memory
+}
+
+/// A store of either kind with its clock and configuration.
+struct StoreHarness: Sendable {
+    let store: any QueueStore
+    let clock: ManualClock?
+    let configuration: QueueConfiguration
+}
+
+/// Runs `body` against a fresh store of `kind`, as `withQueue` does for Valkey.
+func withStore<T>(
+    _ kind: StoreKind,
+    manualClock: Bool = false,
+    configure: (inout QueueConfiguration) -> Void = { _ in },
+    _ body: (StoreHarness) async throws -> T
+) async throws -> T {
+    switch kind {
+    case .valkey:
+        return try await withQueue(manualClock: manualClock, configure: configure) { harness in
+            try await body(StoreHarness(store: harness.store, clock: harness.clock, configuration: harness.configuration))
+        }
+    case .memory:
+        var configuration = QueueConfiguration()
+        configure(&configuration)
+        let clock = manualClock ? ManualClock() : nil
+        let store = try InMemoryJobStore(configuration: configuration, clock: clock ?? SystemWallClock())
+        defer { store.close() }
+        return try await body(StoreHarness(store: store, clock: clock, configuration: configuration))
+    }
+}
+
 /// Waits for `condition`, checking every 20 ms, failing after `timeout`.
 func eventually(timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout

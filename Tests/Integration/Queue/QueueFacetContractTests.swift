@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import Valkey
+@testable import RAGQueue
+
+/// What both stores keep besides job records, held to one contract: token streams, the webhook
+/// outbox with its delivery leases, and rate-limit buckets.
+@Suite("Queue stores keep streams, the outbox and buckets alike")
+struct QueueFacetContractTests {
+    @Test("a token stream hands out its entries in order after a cursor, and wakes a waiting reader", arguments: StoreKind.allCases)
+    func tokenStreams(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let store = harness.store
+            let id = JobID()
+            try await store.appendTokens([.attempt(1), .text("Hello")], to: id)
+            let first = try await store.tokens(of: id)
+            #expect(first.map(\.kind) == [.attempt(1), .text("Hello")])
+            let cursor = try #require(first.last?.id)
+            #expect(TokenEntry.cursor(cursor) == cursor, "ids are stream entry ids")
+            #expect(try await store.tokens(of: id, after: cursor).isEmpty)
+
+            // A reader waiting for entries is woken by the append; it may get them in several reads.
+            let reader = store.makeTokenReader(for: id)
+            defer { reader.close() }
+            async let waited = within(.seconds(10), "the append to wake the reader") {
+                var entries: [TokenEntry] = []
+                while entries.last?.isLast != true {
+                    entries += try await reader.next(after: entries.last?.id ?? cursor, timeout: .seconds(10))
+                }
+                return entries
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            try await store.appendTokens([.text(" world"), .end(finishReason: "stop")], to: id)
+            let next = try await waited
+            #expect(next.map(\.kind) == [.text(" world"), .end(finishReason: "stop")])
+            #expect(try await reader.next(after: next.last?.id, timeout: .milliseconds(50)).isEmpty, "nothing after the end")
+        }
+    }
+
+    @Test("one owner at a time holds a delivery; finishing it empties the outbox and frees the lease", arguments: StoreKind.allCases)
+    func webhookOutbox(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let store = harness.store
+            let id = JobID()
+            try await store.addPendingDelivery(id)
+            #expect(try await store.pendingDeliveries() == [id])
+            #expect(try await store.holdDelivery(id, owner: "a", lease: .seconds(30)))
+            #expect(try await store.holdDelivery(id, owner: "a", lease: .seconds(30)), "the holder extends its lease")
+            #expect(try await !store.holdDelivery(id, owner: "b", lease: .seconds(30)), "another owner is refused")
+            try await store.finishDelivery(id, owner: "b")
+            #expect(try await store.pendingDeliveries().isEmpty, "any owner may end a delivery")
+            #expect(try await !store.holdDelivery(id, owner: "b", lease: .seconds(30)), "but only the holder frees the lease")
+            try await store.finishDelivery(id, owner: "a")
+            #expect(try await store.holdDelivery(id, owner: "b", lease: .seconds(30)))
+        }
+    }
+
+    @Test("a delivery lease that ran out may be taken by another owner", arguments: StoreKind.allCases)
+    func expiredDeliveryLease(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let id = JobID()
+            #expect(try await harness.store.holdDelivery(id, owner: "dead", lease: .milliseconds(50)))
+            try await eventually("the lease to run out") {
+                try await harness.store.holdDelivery(id, owner: "alive", lease: .seconds(30))
+            }
+        }
+    }
+
+    @Test("a bucket allows its burst, then refuses with the wait until a token is back", arguments: StoreKind.allCases)
+    func buckets(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let clock = try #require(harness.clock)
+            let limit = TokenBucket(capacity: 2, refillPerSecond: 4)
+            #expect(try await harness.store.takeToken(from: "k", limit: limit) == .init(allowed: true, retryAfter: .zero, remaining: 1))
+            #expect(try await harness.store.takeToken(from: "k", limit: limit).allowed)
+            let refused = try await harness.store.takeToken(from: "k", limit: limit)
+            #expect(refused == .init(allowed: false, retryAfter: .milliseconds(250), remaining: 0))
+            #expect(try await harness.store.takeToken(from: "other", limit: limit).allowed, "buckets are separate")
+            clock.advance(by: .milliseconds(250))
+            #expect(try await harness.store.takeToken(from: "k", limit: limit).allowed, "a token came back")
+        }
+    }
+
+    @Test("a token stream expires with the job results' TTL")
+    func tokenStreamExpiry() async throws {
+        try await withQueue(configure: { $0.resultTTL = .seconds(60) }) { harness in
+            let id = JobID()
+            try await harness.store.appendTokens([.attempt(1), .text("x")], to: id)
+            let ttl = try #require(try await harness.client.send("PTTL", try harness.configuration.keys().tokens(id)).int)
+            #expect(ttl > 50_000 && ttl <= 60_000)
+        }
+    }
+}
