@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos
+.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
 
 all: build
 
@@ -19,11 +19,23 @@ build-release: deps
 	$(SWIFT) build $(BUILD_FLAGS) -c release --product ragsim
 	$(SWIFT) build $(BUILD_FLAGS) -c release --product ragserve
 
-test: build
+test: build check-layers
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter UnitTests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter IntegrationTests
 	$(MAKE) python-tests
 	$(MAKE) api-fuzz
+
+# Only the queue talks to Valkey (docs/architecture.md): no file outside the queue's folders (and
+# the queue's and the client's own tests) imports the Valkey client, names a command or builds a key.
+VALKEY_COMMANDS = XADD|XREAD|XRANGE|HGETALL|HSET|SADD|SMEMBERS|SREM|ZADD|ZRANGE|PING|INFO|EVALSHA|BZPOPMIN|SET|DEL|PEXPIRE|PTTL|PUBLISH|SUBSCRIBE|PUBSUB
+QUEUE_FOLDERS = ^(Sources/RAGQueue/Queue|Sources/Valkey|Tests/(Unit|Integration)/(Queue|Valkey))/
+
+check-layers:
+	@outside=$$(grep -rlE '^import Valkey$$' Sources Tests | grep -vE '$(QUEUE_FOLDERS)'); \
+	if [ -n "$$outside" ]; then echo "check-layers: these files import Valkey outside the queue:"; echo "$$outside"; exit 1; fi
+	@outside=$$(grep -rnE '"($(VALKEY_COMMANDS))"|redis\.call|QueueKeys' Sources Tests | grep -vE '$(QUEUE_FOLDERS)'); \
+	if [ -n "$$outside" ]; then echo "check-layers: Valkey commands or keys outside the queue:"; echo "$$outside"; exit 1; fi
+	@echo "check-layers: only the queue talks to Valkey"
 
 unit: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter UnitTests

@@ -77,3 +77,22 @@ struct APIInputTests {
         #expect((TokenEntry.cursor(text) != nil) == accepted, "\(text)")
     }
 }
+
+/// The README's configuration table is the one people read: it must list every variable the two
+/// configurations read, with the default the code uses.
+@Suite("README configuration table")
+struct ReadmeConfigurationTableTests {
+    @Test("every variable is in the README's table with its default")
+    func everyVariable() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let variables = RAGQueueConfiguration.environmentVariables.map { ($0.name, $0.defaultValue) }
+            + APIConfiguration.environmentVariables.map { ($0.name, $0.defaultValue) }
+        for (name, defaultValue) in variables {
+            // Values in backticks; words such as "(none)" as they are.
+            let shown = defaultValue.hasPrefix("(") ? defaultValue : "`\(defaultValue)`"
+            #expect(text.contains("| `\(name)` | \(shown) |"), "README lacks \(name) with default \(shown)")
+        }
+    }
+}
