@@ -22,6 +22,8 @@ public struct ClaimedJob: Sendable, Hashable {
     public var requestID: String?
     /// The owning tenant.
     public var tenant: String?
+    /// The job's priority (0...9).
+    public var priority: Int = EnqueueRequest.defaultPriority
 
     /// The lease this claim holds.
     public var lease: JobLease { JobLease(id: id, token: token) }

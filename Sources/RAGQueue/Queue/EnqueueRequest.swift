@@ -1,5 +1,10 @@
 /// What one enqueue asks for.
 public struct EnqueueRequest: Sendable, Hashable {
+    /// The priorities a job may have; higher runs first within its tenant. 0...9.
+    public static let priorities = 0...9
+    /// The priority of a job that names none: 5, the middle.
+    public static let defaultPriority = 5
+
     /// Which handler runs the job.
     public var kind: String
     /// The kind's payload.
@@ -8,19 +13,45 @@ public struct EnqueueRequest: Sendable, Hashable {
     public var idempotencyKey: String?
     /// Request id of the caller, carried into the worker's logs.
     public var requestID: String?
-    /// Tenant that owns the job.
+    /// Tenant that owns the job; nil shares the default tenant.
     public var tenant: String?
     /// Overrides the queue's attempt limit for this job.
     public var maxAttempts: Int?
+    /// 0...9, higher first within the tenant (`defaultPriority` when not said). Age always wins in
+    /// the end: see `QueueConfiguration.priorityStep`.
+    public var priority: Int
+    /// The tenant's share and concurrency limit, as configured; nil leaves what the queue knows.
+    public var tenantPolicy: TenantPolicy?
+    /// The budget this job reserves an amount of until it ends; nil for none.
+    public var budget: BudgetReservation?
 
     /// A request for `kind` with `payload`.
-    public init(kind: String, payload: [UInt8], idempotencyKey: String? = nil, requestID: String? = nil, tenant: String? = nil, maxAttempts: Int? = nil) {
+    public init(
+        kind: String, payload: [UInt8], idempotencyKey: String? = nil, requestID: String? = nil, tenant: String? = nil,
+        maxAttempts: Int? = nil, priority: Int = EnqueueRequest.defaultPriority, tenantPolicy: TenantPolicy? = nil,
+        budget: BudgetReservation? = nil
+    ) {
         self.kind = kind
         self.payload = payload
         self.idempotencyKey = idempotencyKey
         self.requestID = requestID
         self.tenant = tenant
         self.maxAttempts = maxAttempts
+        self.priority = priority
+        self.tenantPolicy = tenantPolicy
+        self.budget = budget
+    }
+
+    /// The tenant's name in the queue's keys: its name, or `-` for jobs without one.
+    var tenantKey: String { tenant.flatMap { $0.isEmpty ? nil : $0 } ?? "-" }
+
+    /// Where the job stands in its tenant's line: its creation time minus `priority` steps, in
+    /// thousandths of a millisecond, the last three digits the enqueue's `sequence` (mod 1,000) so
+    /// that jobs created in the same millisecond keep their order. Lower goes first; a job of
+    /// priority p + k goes ahead of priority p jobs less than k steps older. (Below 2^53, exact in
+    /// a Valkey score, until the year 2255.)
+    static func rank(createdAt milliseconds: Int64, priority: Int, step: Duration, sequence: Int64) -> Int64 {
+        (milliseconds - Int64(priority) * step.milliseconds) * 1000 + sequence % 1000
     }
 }
 
@@ -30,4 +61,20 @@ public struct EnqueueResult: Sendable, Hashable {
     public var id: JobID
     /// True when the idempotency key named an existing job, which is returned instead.
     public var existing: Bool
+}
+
+/// How the queue shares its workers with one tenant: its weight against the other tenants with
+/// work waiting, and how many of its jobs may run at once.
+public struct TenantPolicy: Sendable, Hashable {
+    /// The tenant's share: with several tenants waiting, claims go to each in proportion to its
+    /// weight. Default 1; above 0.
+    public var weight: Double
+    /// Most of the tenant's jobs running at once across all workers; nil (default) for no limit.
+    public var maxRunning: Int?
+
+    /// A policy with `weight` and `maxRunning`.
+    public init(weight: Double = 1, maxRunning: Int? = nil) {
+        self.weight = weight
+        self.maxRunning = maxRunning
+    }
 }

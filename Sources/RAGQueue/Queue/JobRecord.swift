@@ -47,6 +47,12 @@ public struct JobRecord: Sendable, Hashable {
     /// How many times a final status was written: 0 until the job ends, then 1. More would mean a
     /// duplicated result, which the fencing tokens exist to prevent; audits check it.
     public var endCount: Int
+    /// The job's priority (0...9).
+    public var priority: Int = EnqueueRequest.defaultPriority
+    /// What its attempts used so far, added up.
+    public var usage = JobUsage()
+    /// What it still holds reserved of its tenant's budget (0 once ended).
+    public var reservedBudget: Int64 = 0
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -91,6 +97,9 @@ extension JobRecord {
         self.tenant = nonEmpty("tenant")
         self.cancelRequested = text("cancel") == "1"
         self.endCount = Int(number("ends") ?? 0)
+        self.priority = number("priority").map { Int($0) } ?? EnqueueRequest.defaultPriority
+        self.usage = JobUsage(fields["usage"].flatMap { try? JSONDecoder().decode([String: Int64].self, from: Data($0)) } ?? [:])
+        self.reservedBudget = number("reserved") ?? 0
     }
 }
 

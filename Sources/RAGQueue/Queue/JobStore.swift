@@ -16,10 +16,14 @@ public protocol JobStore: Sendable {
     func makeWorkWaiter() -> any WorkWaiter
     /// Extends the leases of held jobs, in one step.
     func renew(_ leases: [JobLease]) async throws(QueueError) -> [LeaseRenewal]
-    /// Stores the result of a held job; it ends `finished`.
-    func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError)
-    /// Reports a failure of a held job; transient failures are retried at `retryAt` while attempts remain.
-    func fail(_ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double]) async throws(QueueError) -> FailureOutcome
+    /// Stores the result of a held job; it ends `finished`. The attempt's `usage` goes to the
+    /// job's record, its tenant's ledger and budget.
+    func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError)
+    /// Reports a failure of a held job; transient failures are retried at `retryAt` while attempts
+    /// remain. The attempt's `usage` counts whatever happens next.
+    func fail(
+        _ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double], usage: JobUsage
+    ) async throws(QueueError) -> FailureOutcome
     /// Hands a held job back unfinished; the attempt does not count.
     func release(_ lease: JobLease) async throws(QueueError)
     /// Cancels a job: at once when waiting, at its next step when running.
@@ -37,6 +41,10 @@ public protocol JobStore: Sendable {
     func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord]
     /// A snapshot of the queue's sizes and counters.
     func stats() async throws(QueueError) -> QueueStats
+    /// Every tenant the queue has seen: its line, what runs, its share and its usage.
+    func tenantStats() async throws(QueueError) -> [TenantStats]
+    /// The tenant's budget in the period holding now, counted in `unit`.
+    func budgetStatus(tenant: String?, period: BudgetReservation.Period, unit: BudgetReservation.Unit) async throws(QueueError) -> BudgetStatus
     /// Answers when the store is reachable; throws `backendUnavailable` when not.
     func ping() async throws(QueueError)
 
@@ -81,6 +89,18 @@ public protocol TokenReader: Sendable {
 }
 
 extension JobStore {
+    /// Stores the result of a held job that reports no usage.
+    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError) {
+        try await complete(lease, result: result, timings: timings, usage: JobUsage())
+    }
+
+    /// Reports a failure of a held job that reports no usage.
+    public func fail(
+        _ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double]
+    ) async throws(QueueError) -> FailureOutcome {
+        try await fail(lease, failure: failure, retryAtMilliseconds: retryAtMilliseconds, timings: timings, usage: JobUsage())
+    }
+
     /// Waits until the job has ended or `timeout` passes, and returns its record as it then is
     /// (nil for an unknown or expired id). Pushed by `events(for:)`, never polled.
     public func waitForEnd(of id: JobID, timeout: Duration) async throws(QueueError) -> JobRecord? {

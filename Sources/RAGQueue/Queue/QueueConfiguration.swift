@@ -16,6 +16,10 @@ public struct QueueConfiguration: Sendable, Hashable {
     public var maxDepth: Int = 10_000
     /// Backoff between attempts of a transiently failed job.
     public var retry = RetryPolicy()
+    /// What one step of priority is worth in waiting time: a job of priority p + 1 goes ahead of
+    /// priority p jobs up to this much older, so a low priority is never starved, only delayed by
+    /// at most 9 steps. Default 60 s.
+    public var priorityStep: Duration = .seconds(60)
 
     public init() {}
 
@@ -33,5 +37,6 @@ public struct QueueConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("result and failure TTLs must be at least 1 s")
         }
         guard maxDepth >= 0 else { throw .invalidConfiguration("max depth must not be negative") }
+        guard priorityStep >= .zero else { throw .invalidConfiguration("priority step must not be negative") }
     }
 }

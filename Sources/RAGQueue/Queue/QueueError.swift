@@ -2,6 +2,7 @@
 public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: String, Sendable, Hashable {
         case queueFull = "queue_full"
+        case budgetExhausted = "budget_exhausted"
         case notFound = "not_found"
         case staleToken = "stale_token"
         case invalidState = "invalid_state"
@@ -21,21 +22,32 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     let underlying: (any Error & Sendable)?
     /// For `queueFull`: how many jobs were waiting.
     public let depth: Int?
+    /// For `queueFull` and `budgetExhausted`: how long until trying again makes sense.
+    public let retryAfter: Duration?
 
-    private init(_ code: Code, _ message: String, jobID: JobID? = nil, underlying: (any Error & Sendable)? = nil, depth: Int? = nil) {
+    private init(
+        _ code: Code, _ message: String, jobID: JobID? = nil, underlying: (any Error & Sendable)? = nil, depth: Int? = nil,
+        retryAfter: Duration? = nil
+    ) {
         self.code = code
         self.message = message
         self.jobID = jobID
         self.underlying = underlying
         self.depth = depth
+        self.retryAfter = retryAfter
     }
 
     /// A short stable identifier for metrics and API error bodies.
     public var codeName: String { code.rawValue }
 
-    /// The queue holds its maximum depth of waiting jobs; try again later.
-    public static func queueFull(depth: Int) -> QueueError {
-        .init(.queueFull, "queue is full (\(depth) jobs waiting)", depth: depth)
+    /// The queue holds its maximum depth of waiting jobs; try again after `retryAfter`, the time
+    /// the queue needs at its measured rate to make room.
+    public static func queueFull(depth: Int, retryAfter: Duration? = nil) -> QueueError {
+        .init(.queueFull, "queue is full (\(depth) jobs waiting)", depth: depth, retryAfter: retryAfter)
+    }
+    /// The tenant's budget for the period cannot cover the job's reservation; it renews after `retryAfter`.
+    public static func budgetExhausted(retryAfter: Duration) -> QueueError {
+        .init(.budgetExhausted, "the tenant's budget for this period is spent or reserved", retryAfter: retryAfter)
     }
     /// No such job, or its record has expired.
     public static func notFound(_ id: JobID) -> QueueError { .init(.notFound, "job \(id) not found", jobID: id) }
@@ -72,6 +84,8 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Whether this is `queueFull`.
     public var isQueueFull: Bool { code == .queueFull }
+    /// Whether this is `budgetExhausted`.
+    public var isBudgetExhausted: Bool { code == .budgetExhausted }
     /// Whether this is `notFound`.
     public var isNotFound: Bool { code == .notFound }
     /// Whether this is `staleToken`.

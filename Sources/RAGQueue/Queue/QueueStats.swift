@@ -14,6 +14,36 @@ public struct QueueStats: Sendable, Hashable, Codable {
     public var liveWorkers: Int
     /// Active jobs whose lease has run out but that no reclaim has moved yet.
     public var expiredLeases: Int
+    /// Tenants with jobs waiting (eligible or at their concurrency limit).
+    public var waitingTenants: Int = 0
+    /// Jobs ended per second, averaged over the last 30 s or so (exponentially weighted).
+    public var endedPerSecond: Double = 0
     /// Lifetime counters: enqueued, finished, failed, canceled, retried, reclaimed, released.
     public var counters: [String: Int]
+}
+
+/// One tenant as the queue sees it now: its line, what runs, its share and what it has used.
+public struct TenantStats: Sendable, Hashable {
+    /// The tenant (`-` for jobs without one).
+    public var tenant: String
+    /// Its jobs waiting for a worker.
+    public var waiting: Int
+    /// Its jobs running now.
+    public var running: Int
+    /// Its weight, as last configured (1 when never).
+    public var weight: Double
+    /// Its concurrency limit; nil for none.
+    public var maxRunning: Int?
+    /// What its jobs have used since the counters began (`JobUsage` names).
+    public var usage: JobUsage
+}
+
+/// A tenant's budget in one period, as the queue keeps it.
+public struct BudgetStatus: Sendable, Hashable {
+    /// Reserved by jobs that have not ended, in the budget's unit.
+    public var reserved: Int64
+    /// Spent by attempts so far.
+    public var spent: Int64
+    /// The limit in force when it was last reserved against (0 when never).
+    public var limit: Int64
 }

@@ -55,7 +55,7 @@ extension InMemoryJobStore {
     /// Waits until work is enqueued or due, `timeout` passes, or the store closes.
     func waitForWork(timeout: Duration) async {
         await waitForSignal(timeout: timeout) { state, key, continuation in
-            guard state.waiting.isEmpty else { return false }
+            guard state.scheduler.eligible.isEmpty else { return false }
             state.workWaiters[key] = continuation
             return true
         } cancel: { state, key in

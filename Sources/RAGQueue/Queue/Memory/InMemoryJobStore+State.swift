@@ -23,25 +23,43 @@ extension InMemoryJobStore {
         var timings: [String: Double] = [:]
         let requestID: String?
         let tenant: String?
+        /// The tenant's name in the scheduler (`-` for none).
+        let tenantKey: String
         let idempotencyKey: String?
+        let priority: Int
+        /// Its place in its tenant's line.
+        let rank: Int64
         var cancelRequested = false
         var ends = 0
         /// When the record disappears (set when the job ends).
         var expiresAt: Int64?
+        /// What its attempts used, added up.
+        var usage = JobUsage()
+        /// The budget period it reserved against, with the unit it counts.
+        let budgetKey: String?
+        let budgetUnit: BudgetReservation.Unit?
+        /// What it holds reserved until it ends.
+        var reserved: Int64
 
         init(
-            id: JobID, kind: String, payload: [UInt8], maxAttempts: Int, createdAt: Int64, requestID: String?, tenant: String?,
-            idempotencyKey: String?
+            id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
+            budgetKey: String?
         ) {
             self.id = id
-            self.kind = kind
-            self.payload = payload
+            self.kind = request.kind
+            self.payload = request.payload
             self.maxAttempts = maxAttempts
             self.createdAt = createdAt
             self.enqueuedAt = createdAt
-            self.requestID = requestID
-            self.tenant = tenant
+            self.requestID = request.requestID
+            self.tenant = request.tenant
+            self.tenantKey = request.tenantKey
             self.idempotencyKey = idempotencyKey
+            self.priority = request.priority
+            self.rank = rank
+            self.budgetKey = budgetKey
+            self.budgetUnit = request.budget?.unit
+            self.reserved = request.budget?.amount ?? 0
         }
 
         var stateMachine: JobStateMachine {
@@ -63,7 +81,8 @@ extension InMemoryJobStore {
                 createdAt: Date(epochMilliseconds: createdAt), enqueuedAt: date(enqueuedAt), startedAt: date(startedAt),
                 firstStartedAt: date(firstStartedAt), endedAt: date(endedAt), workerID: workerID, token: token,
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
-                timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends
+                timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
+                priority: priority, usage: usage, reservedBudget: reserved
             )
         }
     }
@@ -71,8 +90,10 @@ extension InMemoryJobStore {
     /// Everything the store holds, behind its one lock.
     struct State: Sendable {
         var jobs: [JobID: Job] = [:]
-        /// Ids waiting for a worker; claims take from the front, retries and reclaims go back to it.
-        var waiting: [JobID] = []
+        /// Who is served next, and each tenant's line.
+        var scheduler = FairShareScheduler()
+        /// Queued ids and when they entered (depth, oldest wait).
+        var waiting: [JobID: Int64] = [:]
         /// Running ids and their lease deadlines.
         var active: [JobID: Int64] = [:]
         /// Ids waiting for a retry and their due times.
@@ -80,6 +101,8 @@ extension InMemoryJobStore {
         /// Failed ids and their end times.
         var failed: [JobID: Int64] = [:]
         var fence: Int64 = 0
+        /// Counts enqueues (`EnqueueRequest.rank`).
+        var sequence: Int64 = 0
         var counters: [String: Int] = [:]
         var workers: [String: (info: WorkerInfo, deadline: Int64)] = [:]
         var idempotency: [String: (id: JobID, expiresAt: Int64)] = [:]
@@ -87,6 +110,12 @@ extension InMemoryJobStore {
         var pendingDeliveries: Set<JobID> = []
         var deliveryLeases: [JobID: (owner: String, until: Int64)] = [:]
         var buckets: [String: (tokens: Double, at: Int64)] = [:]
+        /// Usage ledgers by tenant.
+        var ledgers: [String: JobUsage] = [:]
+        /// Budget periods by key (tenant, unit, period).
+        var budgets: [String: BudgetStatus] = [:]
+        /// Jobs ended per second, exponentially weighted over 30 s, and when it was last updated.
+        var throughput: (rate: Double, at: Int64) = (0, 0)
 
         var eventStreams: [JobID: [Int: AsyncStream<JobEvent>.Continuation]] = [:]
         var nextStream = 0
@@ -103,7 +132,8 @@ extension InMemoryJobStore {
         }
 
         /// Ends `job` as `machine` says: its end time, one more final write, and its expiry (and its
-        /// idempotency key's) `ttl` from now. The caller stores the job.
+        /// idempotency key's) `ttl` from now; releases its budget reservation; counts the end in the
+        /// throughput estimate. The caller stores the job.
         mutating func finish(_ job: inout Job, machine: JobStateMachine, now: Int64, ttl: Duration) {
             job.apply(machine)
             job.endedAt = now
@@ -113,10 +143,52 @@ extension InMemoryJobStore {
             if let key = job.idempotencyKey, idempotency[key]?.id == job.id {
                 idempotency[key]?.expiresAt = now + ttl.milliseconds
             }
+            if let key = job.budgetKey, job.reserved != 0 {
+                budgets[key, default: BudgetStatus(reserved: 0, spent: 0, limit: 0)].reserved -= job.reserved
+                job.reserved = 0
+            }
+            let decayed = throughput.rate * exp(-Double(max(0, now - throughput.at)) / 30_000)
+            throughput = (decayed + 1.0 / 30, now)
             pendingEvents.append((job.id, .status(job.status)))
         }
 
-        /// Moves due retries to the claiming end of `waiting`; returns their events.
+        /// Jobs ended per second at `now`.
+        func endedPerSecond(now: Int64) -> Double {
+            throughput.rate * exp(-Double(max(0, now - throughput.at)) / 30_000)
+        }
+
+        /// Adds one attempt's usage to the job, its tenant's ledger and its budget period.
+        mutating func add(_ usage: JobUsage, to job: inout Job) {
+            guard !usage.counters.isEmpty else { return }
+            job.usage = job.usage + usage
+            ledgers[job.tenantKey] = (ledgers[job.tenantKey] ?? JobUsage()) + usage
+            if let key = job.budgetKey, let unit = job.budgetUnit, usage[unit.rawValue] != 0 {
+                budgets[key, default: BudgetStatus(reserved: 0, spent: 0, limit: 0)].spent += usage[unit.rawValue]
+            }
+        }
+
+        /// A queued job enters its tenant's line and the waiting index.
+        mutating func pushReady(_ job: Job, now: Int64) {
+            scheduler.push(job.id, tenant: job.tenantKey, rank: job.rank)
+            waiting[job.id] = now
+        }
+
+        /// A queued job leaves the lines without running.
+        mutating func dropReady(_ job: Job) {
+            scheduler.drop(job.id, tenant: job.tenantKey)
+            waiting[job.id] = nil
+        }
+
+        /// A job leaves `active`: its tenant runs one fewer, and idle workers wake when that lets
+        /// the tenant's waiting jobs run.
+        mutating func leaveActive(_ job: Job) {
+            guard active.removeValue(forKey: job.id) != nil else { return }
+            let wasBlocked = scheduler.blocked.contains(job.tenantKey)
+            scheduler.leave(job.tenantKey)
+            if wasBlocked && scheduler.eligible[job.tenantKey] != nil { pendingWake = true }
+        }
+
+        /// Moves due retries back to their tenants' lines; returns their events.
         mutating func promoteDue(now: Int64) -> [(JobID, JobEvent)] {
             let due = scheduled.filter { $0.value <= now }.sorted { $0.value < $1.value }
             var events: [(JobID, JobEvent)] = []
@@ -129,7 +201,7 @@ extension InMemoryJobStore {
                 job.enqueuedAt = now
                 job.retryAt = nil
                 jobs[id] = job
-                waiting.insert(id, at: 0)
+                pushReady(job, now: now)
                 events.append((id, .status(.queued)))
             }
             return events

@@ -38,6 +38,13 @@ public final class InMemoryJobStore: QueueStore {
         guard !request.kind.isEmpty else { throw .invalidPayload("job kind must not be empty") }
         let maxAttempts = request.maxAttempts ?? configuration.maxAttempts
         guard (1...100).contains(maxAttempts) else { throw .invalidPayload("max attempts must be 1-100") }
+        guard EnqueueRequest.priorities.contains(request.priority) else {
+            throw .invalidPayload("priority must be from \(EnqueueRequest.priorities.lowerBound) to \(EnqueueRequest.priorities.upperBound)")
+        }
+        if let policy = request.tenantPolicy {
+            guard policy.weight > 0, policy.weight.isFinite else { throw .invalidPayload("tenant weight must be above 0") }
+            guard (policy.maxRunning ?? 1) >= 1 else { throw .invalidPayload("tenant concurrency must be at least 1") }
+        }
         let now = clock.nowMilliseconds()
         let (result, wake): (Result<EnqueueResult, QueueError>, [CheckedContinuation<Void, Never>]) = state.withLock { state in
             state.expire(now: now)
@@ -46,16 +53,38 @@ public final class InMemoryJobStore: QueueStore {
                 return (.success(EnqueueResult(id: existing.id, existing: true)), [])
             }
             let depth = state.waiting.count + state.scheduled.count
-            if configuration.maxDepth > 0, depth >= configuration.maxDepth { return (.failure(.queueFull(depth: depth)), []) }
+            if configuration.maxDepth > 0, depth >= configuration.maxDepth {
+                let perSecond = state.endedPerSecond(now: now)
+                let wait = perSecond > 0.01 ? Int64((Double(depth - configuration.maxDepth + 1) / perSecond * 1000).rounded(.up)) : 30_000
+                return (.failure(.queueFull(depth: depth, retryAfter: .milliseconds(min(max(wait, 1000), 300_000)))), [])
+            }
+            var budgetKey: String?
+            if let budget = request.budget {
+                let key = "\(request.tenantKey):\(budget.unit.rawValue):\(budget.period.id(at: now))"
+                var status = state.budgets[key] ?? BudgetStatus(reserved: 0, spent: 0, limit: 0)
+                guard status.reserved + status.spent + budget.amount <= budget.limit else {
+                    return (.failure(.budgetExhausted(retryAfter: .milliseconds(budget.period.remaining(at: now)))), [])
+                }
+                status.reserved += budget.amount
+                status.limit = budget.limit
+                state.budgets[key] = status
+                budgetKey = key
+            }
             let id = JobID()
             if let idempotency {
                 state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds)
             }
-            state.jobs[id] = Job(
-                id: id, kind: request.kind, payload: request.payload, maxAttempts: maxAttempts, createdAt: now,
-                requestID: request.requestID, tenant: request.tenant, idempotencyKey: idempotency
+            state.sequence += 1
+            let job = Job(
+                id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
+                rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
+                idempotencyKey: idempotency, budgetKey: budgetKey
             )
-            state.waiting.append(id)
+            state.jobs[id] = job
+            if let policy = request.tenantPolicy {
+                state.scheduler.configure(request.tenantKey, weight: policy.weight, limit: policy.maxRunning ?? 0)
+            }
+            state.pushReady(job, now: now)
             state.count("enqueued")
             return (.success(EnqueueResult(id: id, existing: false)), state.takeWorkWaiters())
         }
@@ -71,12 +100,18 @@ public final class InMemoryJobStore: QueueStore {
             state.expire(now: now)
             var events = state.promoteDue(now: now)
             var jobs: [ClaimedJob] = []
-            while jobs.count < count, !state.waiting.isEmpty {
-                let id = state.waiting.removeFirst()
-                guard var job = state.jobs[id] else { continue }
+            var visits = 0
+            while jobs.count < count, visits < count + 1000, let (tenant, pass, next) = state.scheduler.popNext() {
+                visits += 1
+                defer { state.scheduler.activate(tenant) }
+                guard let id = next else { continue }
+                state.waiting[id] = nil
+                // An id whose record expired or was canceled is dropped here, at no cost to its tenant.
+                guard var job = state.jobs[id], job.status == .queued else { continue }
                 var machine = job.stateMachine
                 state.fence += 1
-                guard machine.claim(token: state.fence) == .moved(to: .started) else { continue }
+                _ = machine.claim(token: state.fence)
+                state.scheduler.charge(tenant, pass: pass)
                 job.apply(machine)
                 job.startedAt = now
                 if job.firstStartedAt == nil { job.firstStartedAt = now }
@@ -88,7 +123,7 @@ public final class InMemoryJobStore: QueueStore {
                 jobs.append(ClaimedJob(
                     id: id, token: job.token, attempt: job.attempts, maxAttempts: job.maxAttempts, kind: job.kind, payload: job.payload,
                     createdAtMilliseconds: job.createdAt, enqueuedAtMilliseconds: job.enqueuedAt, claimedAtMilliseconds: now,
-                    requestID: job.requestID, tenant: job.tenant
+                    requestID: job.requestID, tenant: job.tenant, priority: job.priority
                 ))
             }
             return (ClaimBatch(jobs: jobs, nextDueMilliseconds: state.scheduled.values.min()), events)
@@ -115,23 +150,27 @@ public final class InMemoryJobStore: QueueStore {
         }
     }
 
-    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError) {
+    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError) {
         let now = clock.nowMilliseconds()
         _ = try change(lease, repeatOf: .finished) { job, machine, state throws(QueueError) in
             _ = machine.complete(token: lease.token)
             job.result = result
             job.timings = timings
-            state.active[job.id] = nil
+            state.leaveActive(job)
+            state.add(usage, to: &job)
             state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
             state.count("finished")
         }
     }
 
-    public func fail(_ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double]) async throws(QueueError) -> FailureOutcome {
+    public func fail(
+        _ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double], usage: JobUsage
+    ) async throws(QueueError) -> FailureOutcome {
         let now = clock.nowMilliseconds()
         let outcome: FailureOutcome? = try change(lease) { job, machine, state throws(QueueError) in
             _ = machine.fail(token: lease.token, transient: failure.transient)
-            state.active[job.id] = nil
+            state.leaveActive(job)
+            state.add(usage, to: &job)
             job.error = failure
             job.timings = timings
             switch machine.status {
@@ -162,7 +201,7 @@ public final class InMemoryJobStore: QueueStore {
         let now = clock.nowMilliseconds()
         _ = try change(lease) { job, machine, state throws(QueueError) in
             _ = machine.release(token: lease.token)
-            state.active[job.id] = nil
+            state.leaveActive(job)
             if machine.status == .canceled {
                 state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
                 state.count("canceled")
@@ -170,7 +209,7 @@ public final class InMemoryJobStore: QueueStore {
                 job.apply(machine)
                 job.enqueuedAt = now
                 job.leaseUntil = nil
-                state.waiting.insert(job.id, at: 0)
+                state.pushReady(job, now: now)
                 state.count("released")
                 state.pendingEvents.append((job.id, .status(.queued)))
                 state.pendingWake = true
@@ -186,7 +225,7 @@ public final class InMemoryJobStore: QueueStore {
             var machine = job.stateMachine
             guard case .moved(let status) = machine.cancel() else { return (.failure(.alreadyEnded(id, job.status.rawValue)), []) }
             if status == .canceled {
-                state.waiting.removeAll { $0 == id }
+                state.dropReady(job)
                 state.scheduled[id] = nil
                 state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
                 state.jobs[id] = job
@@ -204,12 +243,12 @@ public final class InMemoryJobStore: QueueStore {
     public func cancelWaiting() async throws(QueueError) -> Int {
         let now = clock.nowMilliseconds()
         let (canceled, events) = state.withLock { state in
-            let ids = state.waiting + state.scheduled.keys.sorted { $0.rawValue < $1.rawValue }
-            state.waiting = []
-            state.scheduled = [:]
+            let ids = state.waiting.keys.sorted { $0.rawValue < $1.rawValue } + state.scheduled.keys.sorted { $0.rawValue < $1.rawValue }
             var canceled = 0
             for id in ids {
                 guard var job = state.jobs[id] else { continue }
+                state.dropReady(job)
+                state.scheduled[id] = nil
                 var machine = job.stateMachine
                 guard machine.cancel() == .moved(to: .canceled) else { continue }
                 state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
@@ -229,8 +268,12 @@ public final class InMemoryJobStore: QueueStore {
             state.expire(now: now)
             var report = ReclaimReport(requeued: 0, failed: 0, canceled: 0, promoted: 0)
             for (id, deadline) in state.active.sorted(by: { $0.value < $1.value }) where deadline <= now {
-                state.active[id] = nil
-                guard var job = state.jobs[id], job.status == .started else { continue }
+                guard var job = state.jobs[id] else {
+                    state.active[id] = nil
+                    continue
+                }
+                state.leaveActive(job)
+                guard job.status == .started else { continue }
                 var machine = job.stateMachine
                 _ = machine.leaseExpired()
                 let worker = job.workerID ?? "unknown"
@@ -250,7 +293,7 @@ public final class InMemoryJobStore: QueueStore {
                     job.enqueuedAt = now
                     job.leaseUntil = nil
                     state.jobs[id] = job
-                    state.waiting.insert(id, at: 0)
+                    state.pushReady(job, now: now)
                     state.count("reclaimed")
                     state.pendingEvents.append((id, .status(.queued)))
                     report.requeued += 1
@@ -272,7 +315,8 @@ public final class InMemoryJobStore: QueueStore {
             state.pendingEvents += promoted
             state.failed = state.failed.filter { $0.value > now - configuration.failureTTL.milliseconds }
             state.workers = state.workers.filter { $0.value.deadline > now }
-            let wake = report.requeued + report.promoted > 0 ? state.takeWorkWaiters() : []
+            let wake = report.requeued + report.promoted > 0 || state.pendingWake ? state.takeWorkWaiters() : []
+            state.pendingWake = false
             return (report, state.takeEvents(), wake)
         }
         publish(events)
@@ -300,18 +344,37 @@ public final class InMemoryJobStore: QueueStore {
         let now = clock.nowMilliseconds()
         return state.withLock { state in
             state.expire(now: now)
-            let oldest = state.waiting.first.flatMap { state.jobs[$0]?.enqueuedAt }
+            let oldest = state.waiting.values.min()
             return QueueStats(
                 waiting: state.waiting.count, active: state.active.count, scheduled: state.scheduled.count, failed: state.failed.count,
                 oldestWaitingSeconds: oldest.map { max(0, Double(now - $0) / 1000) } ?? 0,
                 liveWorkers: state.workers.values.filter { $0.deadline > now }.count,
                 expiredLeases: state.active.values.filter { $0 <= now }.count,
-                counters: state.counters
+                waitingTenants: state.scheduler.eligible.count + state.scheduler.blocked.count,
+                endedPerSecond: state.endedPerSecond(now: now), counters: state.counters
             )
         }
     }
 
     public func ping() async throws(QueueError) {}
+
+    public func tenantStats() async throws(QueueError) -> [TenantStats] {
+        state.withLock { state in
+            Set(state.scheduler.tenants.keys).union(state.ledgers.keys).sorted().map { name in
+                let tenant = state.scheduler.tenants[name] ?? FairShareScheduler.Tenant()
+                return TenantStats(
+                    tenant: name, waiting: tenant.ready.count, running: tenant.running, weight: tenant.weight,
+                    maxRunning: tenant.limit > 0 ? tenant.limit : nil, usage: state.ledgers[name] ?? JobUsage()
+                )
+            }
+        }
+    }
+
+    public func budgetStatus(tenant: String?, period: BudgetReservation.Period, unit: BudgetReservation.Unit) async throws(QueueError) -> BudgetStatus {
+        let now = clock.nowMilliseconds()
+        let name = EnqueueRequest(kind: "", payload: [], tenant: tenant).tenantKey
+        return state.withLock { $0.budgets["\(name):\(unit.rawValue):\(period.id(at: now))"] } ?? BudgetStatus(reserved: 0, spent: 0, limit: 0)
+    }
 
     // MARK: Workers
 

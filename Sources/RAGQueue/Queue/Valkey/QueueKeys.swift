@@ -18,8 +18,28 @@ public struct QueueKeys: Sendable, Hashable {
         base = "{\(prefix):\(queue)}:"
     }
 
-    /// LIST of job ids waiting for a worker; new ids pushed left, claims pop right (FIFO).
+    /// ZSET of every queued job id, scored by the time it entered (depth, oldest wait).
     public var waiting: String { base + "waiting" }
+    /// ZSET of one tenant's queued job ids, scored by rank (creation time minus priority steps).
+    public func ready(_ tenant: String) -> String { base + "ready:" + tenant }
+    /// ZSET of tenants with ready jobs and room under their limit, scored by pass (fair share).
+    public var tenants: String { base + "tenants" }
+    /// SET of tenants with ready jobs at their concurrency limit.
+    public var blocked: String { base + "blocked" }
+    /// STRING: the pass of the tenant served last, where a tenant coming back starts.
+    public var virtualTime: String { base + "vtime" }
+    /// HASH of one tenant's scheduling state: `pass`, `running`, `weight`, `limit`.
+    public func tenant(_ tenant: String) -> String { base + "tenant:" + tenant }
+    /// SET of every tenant the queue has enqueued for.
+    public var tenantNames: String { base + "tenant-names" }
+    /// HASH of one tenant's usage counters since they began (`JobUsage` names).
+    public func usage(_ tenant: String) -> String { base + "usage:" + tenant }
+    /// HASH of one tenant's budget in one period: `reserved`, `spent`, `limit`.
+    public func budget(_ tenant: String, period: String, unit: String) -> String { base + "budget:" + tenant + ":" + unit + ":" + period }
+    /// STRING: counts enqueues, to keep jobs of one millisecond in order (`EnqueueRequest.rank`).
+    public var sequence: String { base + "sequence" }
+    /// HASH `rate`, `ts`: jobs ended per second, exponentially weighted.
+    public var throughput: String { base + "throughput" }
     /// ZSET of running job ids, scored by lease deadline (ms since the epoch).
     public var active: String { base + "active" }
     /// ZSET of job ids waiting for a retry, scored by due time (ms).

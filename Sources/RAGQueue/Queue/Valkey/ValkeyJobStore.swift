@@ -85,14 +85,26 @@ public final class ValkeyJobStore: QueueStore {
         let id = JobID()
         let maxAttempts = request.maxAttempts ?? configuration.maxAttempts
         guard (1...100).contains(maxAttempts) else { throw .invalidPayload("max attempts must be 1-100") }
+        guard EnqueueRequest.priorities.contains(request.priority) else {
+            throw .invalidPayload("priority must be from \(EnqueueRequest.priorities.lowerBound) to \(EnqueueRequest.priorities.upperBound)")
+        }
+        if let policy = request.tenantPolicy {
+            guard policy.weight > 0, policy.weight.isFinite else { throw .invalidPayload("tenant weight must be above 0") }
+            guard (policy.maxRunning ?? 1) >= 1 else { throw .invalidPayload("tenant concurrency must be at least 1") }
+        }
+        let now = clock.nowMilliseconds()
+        let tenant = request.tenantKey
         let idempotencyKey = request.idempotencyKey.map { keys.idempotency($0, tenant: request.tenant) }
+        let budget = request.budget
+        let budgetKey = budget.map { keys.budget(tenant, period: $0.period.id(at: now), unit: $0.unit.rawValue) }
         let reply = try await run(
             QueueScripts.enqueue,
-            keys: [keys.job(id), keys.waiting, keys.marker, keys.counters, keys.scheduled, idempotencyKey ?? keys.idempotencyPrefix],
+            keys: [keys.job(id), idempotencyKey ?? keys.idempotencyPrefix, budgetKey ?? keys.base + "budget"],
             arguments: [
-                id.rawValue, request.kind, request.payload, clock.nowMilliseconds(), maxAttempts,
-                request.requestID ?? "", request.tenant ?? "", configuration.maxDepth,
-                idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, keys.events,
+                keys.base, id.rawValue, request.kind, request.payload, now, maxAttempts, request.requestID ?? "", request.tenant ?? "",
+                idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, configuration.maxDepth, request.priority, configuration.priorityStep.milliseconds,
+                request.tenantPolicy.map { String($0.weight) } ?? "", request.tenantPolicy.map { String($0.maxRunning ?? 0) } ?? "",
+                budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
             ]
         )
         let (code, detail) = try ScriptCode.check(reply, jobID: id)
@@ -107,8 +119,8 @@ public final class ValkeyJobStore: QueueStore {
         let now = clock.nowMilliseconds()
         let reply = try await run(
             QueueScripts.claim,
-            keys: [keys.waiting, keys.active, keys.marker, keys.scheduled, keys.fence],
-            arguments: [now, configuration.lease.milliseconds, workerID, count, keys.jobPrefix, keys.events]
+            keys: [keys.fence],
+            arguments: [keys.base, now, configuration.lease.milliseconds, workerID, count, keys.events]
         )
         guard let parts = reply.array, let nextDue = parts.first?.int,
               (parts.count - 1) % QueueScripts.claimStride == 0
@@ -128,7 +140,8 @@ public final class ValkeyJobStore: QueueStore {
                 payload: payload, createdAtMilliseconds: created, enqueuedAtMilliseconds: f[9].int ?? created,
                 claimedAtMilliseconds: now,
                 requestID: f[7].string.flatMap { $0.isEmpty ? nil : $0 },
-                tenant: f[8].string.flatMap { $0.isEmpty ? nil : $0 }
+                tenant: f[8].string.flatMap { $0.isEmpty ? nil : $0 },
+                priority: f[10].int.map { Int($0) } ?? EnqueueRequest.defaultPriority
             ))
         }
         return ClaimBatch(jobs: jobs, nextDueMilliseconds: nextDue >= 0 ? nextDue : nil)
@@ -158,19 +171,21 @@ public final class ValkeyJobStore: QueueStore {
         }
     }
 
-    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError) {
+    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError) {
         let reply = try await run(
             QueueScripts.complete,
-            keys: [keys.job(lease.id), keys.active, keys.counters],
+            keys: [keys.job(lease.id)],
             arguments: [
-                lease.id.rawValue, lease.token, clock.nowMilliseconds(), result, Self.encode(timings),
-                configuration.resultTTL.milliseconds, keys.events,
+                keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), result, Self.encode(timings),
+                configuration.resultTTL.milliseconds, keys.events, usage.json,
             ]
         )
         _ = try ScriptCode.check(reply, jobID: lease.id)
     }
 
-    public func fail(_ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double]) async throws(QueueError) -> FailureOutcome {
+    public func fail(
+        _ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double], usage: JobUsage
+    ) async throws(QueueError) -> FailureOutcome {
         let error: [UInt8]
         do {
             error = Array(try JSONEncoder().encode(failure))
@@ -179,11 +194,11 @@ public final class ValkeyJobStore: QueueStore {
         }
         let reply = try await run(
             QueueScripts.fail,
-            keys: [keys.job(lease.id), keys.active, keys.scheduled, keys.failed, keys.counters, keys.marker],
+            keys: [keys.job(lease.id)],
             arguments: [
-                lease.id.rawValue, lease.token, clock.nowMilliseconds(), error, failure.transient ? "1" : "0",
-                retryAtMilliseconds, configuration.failureTTL.milliseconds, keys.events,
-                configuration.resultTTL.milliseconds, Self.encode(timings),
+                keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), error, failure.transient ? "1" : "0",
+                retryAtMilliseconds, configuration.failureTTL.milliseconds, keys.events, configuration.resultTTL.milliseconds,
+                Self.encode(timings), usage.json,
             ]
         )
         let (_, status) = try ScriptCode.check(reply, jobID: lease.id)
@@ -198,8 +213,8 @@ public final class ValkeyJobStore: QueueStore {
     public func release(_ lease: JobLease) async throws(QueueError) {
         let reply = try await run(
             QueueScripts.release,
-            keys: [keys.job(lease.id), keys.active, keys.waiting, keys.marker, keys.counters],
-            arguments: [lease.id.rawValue, lease.token, clock.nowMilliseconds(), keys.events, configuration.resultTTL.milliseconds]
+            keys: [keys.job(lease.id)],
+            arguments: [keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), keys.events, configuration.resultTTL.milliseconds]
         )
         _ = try ScriptCode.check(reply, jobID: lease.id)
     }
@@ -207,8 +222,8 @@ public final class ValkeyJobStore: QueueStore {
     public func cancel(_ id: JobID) async throws(QueueError) -> CancelOutcome {
         let reply = try await run(
             QueueScripts.cancel,
-            keys: [keys.job(id), keys.waiting, keys.scheduled, keys.counters],
-            arguments: [id.rawValue, clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events]
+            keys: [keys.job(id)],
+            arguments: [keys.base, id.rawValue, clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events]
         )
         let (_, status) = try ScriptCode.check(reply, jobID: id)
         return status == "canceled" ? .canceled : .requested
@@ -216,9 +231,8 @@ public final class ValkeyJobStore: QueueStore {
 
     public func cancelWaiting() async throws(QueueError) -> Int {
         let reply = try await run(
-            QueueScripts.cancelWaiting,
-            keys: [keys.waiting, keys.scheduled, keys.counters],
-            arguments: [clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events, keys.jobPrefix]
+            QueueScripts.cancelWaiting, keys: [keys.waiting],
+            arguments: [keys.base, clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events]
         )
         guard let count = reply.int else { throw .corruptRecord("unexpected cancel_waiting reply") }
         return Int(count)
@@ -227,9 +241,9 @@ public final class ValkeyJobStore: QueueStore {
     public func reclaimExpired() async throws(QueueError) -> ReclaimReport {
         let reply = try await run(
             QueueScripts.reclaim,
-            keys: [keys.active, keys.waiting, keys.scheduled, keys.failed, keys.counters, keys.marker, keys.workers],
+            keys: [keys.active],
             arguments: [
-                clock.nowMilliseconds(), keys.jobPrefix, keys.events, configuration.failureTTL.milliseconds,
+                keys.base, clock.nowMilliseconds(), keys.events, configuration.failureTTL.milliseconds,
                 configuration.resultTTL.milliseconds, 1000,
             ]
         )
@@ -282,24 +296,22 @@ public final class ValkeyJobStore: QueueStore {
 
     public func stats() async throws(QueueError) -> QueueStats {
         let now = clock.nowMilliseconds()
-        let reply = try await run(
-            QueueScripts.stats,
-            keys: [keys.waiting, keys.active, keys.scheduled, keys.failed, keys.workers, keys.counters],
-            arguments: [now, keys.jobPrefix]
-        )
-        guard let parts = reply.array, parts.count >= 7, (parts.count - 7) % 2 == 0 else {
+        let reply = try await run(QueueScripts.stats, keys: [keys.waiting], arguments: [keys.base, now])
+        let fixed = 9
+        guard let parts = reply.array, parts.count >= fixed, (parts.count - fixed) % 2 == 0 else {
             throw .corruptRecord("unexpected stats reply")
         }
-        let numbers = parts[0..<7].map { Int($0.int ?? 0) }
+        let numbers = parts[0..<8].map { Int($0.int ?? 0) }
         var counters: [String: Int] = [:]
-        for index in stride(from: 7, to: parts.count, by: 2) {
+        for index in stride(from: fixed, to: parts.count, by: 2) {
             if let name = parts[index].string, let value = parts[index + 1].int { counters[name] = Int(value) }
         }
         let oldest = numbers[4]
         return QueueStats(
             waiting: numbers[0], active: numbers[1], scheduled: numbers[2], failed: numbers[3],
             oldestWaitingSeconds: oldest >= 0 ? max(0, Double(Int(now) - oldest) / 1000) : 0,
-            liveWorkers: numbers[5], expiredLeases: numbers[6], counters: counters
+            liveWorkers: numbers[5], expiredLeases: numbers[6], waitingTenants: numbers[7],
+            endedPerSecond: parts[8].double ?? 0, counters: counters
         )
     }
 

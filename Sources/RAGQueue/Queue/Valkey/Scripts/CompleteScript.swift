@@ -5,19 +5,22 @@ extension QueueScripts {
         --[[ complete: the lease holder stores the job's result; the job ends `finished`.
         Invariant: exactly one result per job. A write with a stale token (the lease expired and a
         newer attempt owns the job) is refused, so a stalled worker cannot overwrite it.
-        KEYS[1] job record  KEYS[2] active  KEYS[3] counters
-        ARGV[1] id  ARGV[2] token  ARGV[3] now (ms)  ARGV[4] result  ARGV[5] stage timings (JSON)
-        ARGV[6] record ttl (ms)  ARGV[7] events channel
+        KEYS[1] job record
+        ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] result  ARGV[6] stage timings (JSON)
+        ARGV[7] record ttl (ms)  ARGV[8] events channel  ARGV[9] the attempt's usage (JSON counters)
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
-        local refused = check_holder(KEYS[1], ARGV[2])
+        local B = ARGV[1]
+        local refused = check_holder(KEYS[1], ARGV[3])
         if refused then
           if refused[1] == -4 and refused[2] == 'finished' then return {1} end
-          return count_refused(KEYS[3], refused)
+          return count_refused(B, refused)
         end
-        redis.call('ZREM', KEYS[2], ARGV[1])
-        finish(KEYS[1], ARGV[1], 'finished', ARGV[3], ARGV[6], ARGV[7], {'result', ARGV[4], 'timings', ARGV[5]})
-        redis.call('HINCRBY', KEYS[3], 'finished', 1)
+        local tenant = redis.call('HGET', KEYS[1], 'tk') or '-'
+        leave_active(B, ARGV[2], tenant)
+        add_usage(B, KEYS[1], tenant, ARGV[9])
+        finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], {'result', ARGV[5], 'timings', ARGV[6]})
+        redis.call('HINCRBY', B .. 'counters', 'finished', 1)
         return {0}
         """)
 }

@@ -2,37 +2,67 @@ import Valkey
 
 extension QueueScripts {
     static let enqueue = ValkeyScript(name: "enqueue", source: prelude + """
-        --[[ enqueue: a new job enters the queue, waiting for a worker.
-        Invariant: a job id is in `waiting` only while its record says `queued`; with an idempotency
-        key, one key maps to one job for as long as that job's record lives.
-        KEYS[1] job record   KEYS[2] waiting   KEYS[3] marker   KEYS[4] counters
-        KEYS[5] scheduled    KEYS[6] idempotency key (unused when ARGV[9] is 0)
-        ARGV[1] id  ARGV[2] kind  ARGV[3] payload  ARGV[4] now (ms)  ARGV[5] max attempts
-        ARGV[6] request id  ARGV[7] tenant  ARGV[8] max depth (0 = none)  ARGV[9] has idempotency key
-        ARGV[10] idempotency key ttl (ms)  ARGV[11] events channel (unused: a new id has no listener yet)
-        Returns {0, id} for a new job, {1, existing id} for a repeated idempotency key,
-        {-5, depth} when the queue is full. ]]
+        --[[ enqueue: a new job enters the queue, waiting for a worker in its tenant's ready set.
+        Invariant: a job id is in `waiting` and `ready:<tenant>` only while its record says `queued`;
+        with an idempotency key, one key maps to one job for as long as that job's record lives; a
+        budget never has more reserved and spent than its limit because of an enqueue.
+        KEYS[1] job record   KEYS[2] idempotency key (unused when ARGV[9] is 0)   KEYS[3] budget period
+        (unused when ARGV[15] is '')
+        ARGV[1] B (key prefix)  ARGV[2] id  ARGV[3] kind  ARGV[4] payload  ARGV[5] now (ms)  ARGV[6] max attempts
+        ARGV[7] request id  ARGV[8] tenant  ARGV[9] has idempotency key (0|1)  ARGV[10] idempotency ttl (ms)
+        ARGV[11] max depth (0 = none)  ARGV[12] priority  ARGV[13] priority step (ms)  ARGV[14] tenant weight ('' keeps the
+        stored one)  ARGV[15] tenant concurrency limit ('' keeps it, 0 = none)  ARGV[16] budget unit ('' = no
+        budget)  ARGV[17] budget limit  ARGV[18] amount to reserve  ARGV[19] ms until the budget period ends
+        Returns {0, id} for a new job; {1, existing id} for a repeated idempotency key;
+        {-5, depth, retry after (ms)} when the queue is full, the wait from the measured rate of ends;
+        {-6, ms until the period ends} when the tenant's budget cannot cover the reservation. ]]
+        local B, id, now, tenant = ARGV[1], ARGV[2], tonumber(ARGV[5]), ARGV[8]
         if ARGV[9] == '1' then
-          local existing = redis.call('GET', KEYS[6])
+          local existing = redis.call('GET', KEYS[2])
           if existing then return {1, existing} end
         end
-        local max_depth = tonumber(ARGV[8])
+        local max_depth = tonumber(ARGV[11])
         if max_depth > 0 then
-          local depth = redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[5])
-          if depth >= max_depth then return {-5, tostring(depth)} end
+          local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled')
+          if depth >= max_depth then
+            local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
+            local per_second = (tonumber(rate[1]) or 0) * math.exp(-math.max(0, now - (tonumber(rate[2]) or now)) / 30000)
+            local wait = 30000
+            if per_second > 0.01 then wait = math.ceil((depth - max_depth + 1) / per_second * 1000) end
+            return {-5, tostring(depth), math.max(1000, math.min(wait, 300000))}
+          end
+        end
+        local tk = tenant
+        if tk == '' then tk = '-' end
+        if ARGV[16] ~= '' then
+          local budget = redis.call('HMGET', KEYS[3], 'reserved', 'spent')
+          local used = (tonumber(budget[1]) or 0) + (tonumber(budget[2]) or 0)
+          if used + tonumber(ARGV[18]) > tonumber(ARGV[17]) then return {-6, ARGV[19]} end
+          redis.call('HINCRBY', KEYS[3], 'reserved', ARGV[18])
+          redis.call('HSET', KEYS[3], 'limit', ARGV[17])
+          redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[19]) + 86400000)
         end
         local idem_key = ''
         if ARGV[9] == '1' then
-          idem_key = KEYS[6]
-          redis.call('SET', idem_key, ARGV[1], 'PX', ARGV[10])
+          idem_key = KEYS[2]
+          redis.call('SET', idem_key, id, 'PX', ARGV[10])
         end
-        redis.call('HSET', KEYS[1], 'id', ARGV[1], 'kind', ARGV[2], 'payload', ARGV[3], 'status', 'queued',
-          'attempts', 0, 'max_attempts', ARGV[5], 'created_at', ARGV[4], 'enqueued_at', ARGV[4],
-          'request_id', ARGV[6], 'tenant', ARGV[7], 'idem_key', idem_key, 'token', 0)
-        redis.call('LPUSH', KEYS[2], ARGV[1])
-        redis.call('ZADD', KEYS[3], 0, 'w')
-        redis.call('HINCRBY', KEYS[4], 'enqueued', 1)
+        local budget_key = ''
+        if ARGV[16] ~= '' then budget_key = KEYS[3] end
+        -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
+        local sequence = redis.call('INCR', B .. 'sequence')
+        local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
+        redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
+          'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
+          'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
+          'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18])
+        if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
+        if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
+        redis.call('SADD', B .. 'tenant-names', tk)
+        push_ready(B, id, tk, rank, now)
+        redis.call('ZADD', B .. 'marker', 0, 'w')
+        redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
         -- No event: nobody can be waiting on an id that did not exist a moment ago.
-        return {0, ARGV[1]}
+        return {0, id}
         """)
 }

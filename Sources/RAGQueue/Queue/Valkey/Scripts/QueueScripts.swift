@@ -5,41 +5,137 @@ import Valkey
 /// Callers pass `now` (ms since the epoch) and the lease token; no script reads the server's clock,
 /// so every process agrees on time through its own clock and tests can drive time. Return codes are
 /// shared by all scripts and mapped to Swift errors in one place, `ScriptCode`.
+///
+/// Keys of one queue share the prefix `B` (`{<prefix>:<queue>}:`, passed as an argument); the
+/// per-tenant keys below are built from it inside the scripts, so they stay in the queue's slot.
 enum QueueScripts {
     /// Lua helpers shared by several scripts, pasted at their top (scripts cannot call each other).
+    ///
+    /// Scheduling (docs/queue.md, "Fair share and priorities"): each tenant's queued jobs wait in
+    /// `ready:<tenant>`, a ZSET ordered by rank (creation time minus priority x the priority step,
+    /// so higher priority goes first and age always wins in the end). Tenants with ready jobs and
+    /// room under their concurrency limit wait in `tenants`, a ZSET ordered by pass (stride
+    /// scheduling): a claim serves the tenant of lowest pass, then advances its pass by 1 / weight.
+    /// A tenant that becomes active again starts at the virtual time `vtime` (the pass last served),
+    /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
+    /// `waiting` indexes every queued job by the time it entered, for depth and oldest wait.
     static let prelude = """
         local function publish(channel, id, status)
           redis.call('PUBLISH', channel, id .. ' ' .. status)
         end
 
-        -- Moves due retries from `scheduled` to the claiming end of `waiting`.
-        local function promote_due(scheduled, waiting, job_prefix, now, limit, channel)
-          local due = redis.call('ZRANGEBYSCORE', scheduled, '-inf', now, 'LIMIT', 0, limit)
+        -- Makes `tenant` eligible for claims when it has ready jobs and room under its limit, or
+        -- parks it in `blocked`, or drops it when it has nothing ready.
+        local function activate(B, tenant)
+          if redis.call('ZCARD', B .. 'ready:' .. tenant) == 0 then
+            redis.call('ZREM', B .. 'tenants', tenant)
+            redis.call('SREM', B .. 'blocked', tenant)
+            return
+          end
+          local state = redis.call('HMGET', B .. 'tenant:' .. tenant, 'pass', 'running', 'limit')
+          local running, limit = tonumber(state[2]) or 0, tonumber(state[3]) or 0
+          if limit > 0 and running >= limit then
+            redis.call('ZREM', B .. 'tenants', tenant)
+            redis.call('SADD', B .. 'blocked', tenant)
+            return
+          end
+          redis.call('SREM', B .. 'blocked', tenant)
+          if redis.call('ZSCORE', B .. 'tenants', tenant) then return end
+          local pass = math.max(tonumber(state[1]) or 0, tonumber(redis.call('GET', B .. 'vtime')) or 0)
+          redis.call('HSET', B .. 'tenant:' .. tenant, 'pass', string.format('%.17g', pass))
+          redis.call('ZADD', B .. 'tenants', string.format('%.17g', pass), tenant)
+        end
+
+        -- A queued job enters its tenant's ready set and the waiting index.
+        local function push_ready(B, id, tenant, rank, now)
+          redis.call('ZADD', B .. 'ready:' .. tenant, rank, id)
+          redis.call('ZADD', B .. 'waiting', now, id)
+          activate(B, tenant)
+        end
+
+        -- A queued job leaves the ready sets without running (canceled).
+        local function drop_ready(B, id, tenant)
+          redis.call('ZREM', B .. 'ready:' .. tenant, id)
+          redis.call('ZREM', B .. 'waiting', id)
+          activate(B, tenant)
+        end
+
+        -- A job leaves `active`: its tenant runs one fewer, which may unblock it (and then wakes an
+        -- idle worker).
+        local function leave_active(B, id, tenant)
+          if redis.call('ZREM', B .. 'active', id) == 1 then
+            redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -1)
+            if redis.call('SISMEMBER', B .. 'blocked', tenant) == 1 then
+              activate(B, tenant)
+              if redis.call('ZSCORE', B .. 'tenants', tenant) then redis.call('ZADD', B .. 'marker', 0, 'w') end
+            end
+          end
+        end
+
+        -- Moves due retries from `scheduled` back to their tenants' ready sets.
+        local function promote_due(B, now, limit, channel)
+          local due = redis.call('ZRANGEBYSCORE', B .. 'scheduled', '-inf', now, 'LIMIT', 0, limit)
           for _, id in ipairs(due) do
-            redis.call('ZREM', scheduled, id)
-            local key = job_prefix .. id
-            if redis.call('HGET', key, 'status') == 'scheduled' then
+            redis.call('ZREM', B .. 'scheduled', id)
+            local key = B .. 'job:' .. id
+            local record = redis.call('HMGET', key, 'status', 'tk', 'rank')
+            if record[1] == 'scheduled' then
               redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now)
               redis.call('HDEL', key, 'retry_at')
-              redis.call('RPUSH', waiting, id)
+              push_ready(B, id, record[2], record[3], now)
               publish(channel, id, 'queued')
             end
           end
           return #due
         end
 
-        -- Ends a job: status, end time, expiry of the record and of its idempotency key. `extra` holds
-        -- more field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it
-        -- unless the job is started.) `ends` counts the final writes: anything but 1 is a bug that
-        -- audits (ragsim's chaos ledger) report as a duplicate.
-        local function finish(key, id, status, now, ttl, channel, extra)
+        -- Adds one attempt's usage (a JSON object of counters) to the job's record, its tenant's
+        -- ledger `usage:<tenant>`, and the tenant's budget period if the job has one.
+        local function add_usage(B, key, tenant, usage)
+          if usage == nil or usage == '' or usage == '{}' then return end
+          local counters = cjson.decode(usage)
+          local record = redis.call('HMGET', key, 'usage', 'budget', 'budget_unit')
+          local total = {}
+          if record[1] and record[1] ~= '' then total = cjson.decode(record[1]) end
+          for name, value in pairs(counters) do
+            local amount = math.floor(tonumber(value) or 0)
+            if amount ~= 0 then
+              total[name] = (tonumber(total[name]) or 0) + amount
+              redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount)
+            end
+          end
+          redis.call('HSET', key, 'usage', cjson.encode(total))
+          if record[2] and record[2] ~= '' then
+            local spent = math.floor(tonumber(counters[record[3]]) or 0)
+            if spent ~= 0 then redis.call('HINCRBY', record[2], 'spent', spent) end
+          end
+        end
+
+        -- Ends a job: status, end time, expiry of the record and of its idempotency key; releases the
+        -- budget the job reserved; counts the end in the throughput estimate. `extra` holds more
+        -- field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it unless
+        -- the job is started.) `ends` counts the final writes: anything but 1 is a bug that audits
+        -- (ragsim's chaos ledger) report as a duplicate.
+        local function finish(B, key, id, status, now, ttl, channel, extra)
           local fields = {'status', status, 'ended_at', now}
           if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
           redis.call('HSET', key, unpack(fields))
           redis.call('HINCRBY', key, 'ends', 1)
           redis.call('PEXPIRE', key, ttl)
-          local idem = redis.call('HGET', key, 'idem_key')
-          if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
+          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved')
+          if record[1] and record[1] ~= '' then redis.call('PEXPIRE', record[1], ttl) end
+          if record[2] and record[2] ~= '' then
+            local reserved = tonumber(record[3]) or 0
+            if reserved ~= 0 then
+              redis.call('HINCRBY', record[2], 'reserved', -reserved)
+              redis.call('HSET', key, 'reserved', 0)
+            end
+          end
+          -- Jobs ended per second, exponentially weighted over 30 s: the admission Retry-After.
+          local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
+          local previous, since = tonumber(rate[1]) or 0, tonumber(rate[2]) or now
+          local decayed = previous * math.exp(-math.max(0, now - since) / 30000)
+          redis.call('HSET', B .. 'throughput', 'rate', tostring(decayed + 1 / 30), 'ts', now)
           publish(channel, id, status)
         end
 
@@ -58,9 +154,9 @@ enum QueueScripts {
 
         -- Counts a refused late write (a newer attempt owns the job, or the lease was taken back and
         -- the job queued again or ended) as `refused` in `counters`; returns the refusal.
-        local function count_refused(counters, refused)
+        local function count_refused(B, refused)
           if refused[1] == -2 or refused[1] == -3 or refused[1] == -4 then
-            redis.call('HINCRBY', counters, 'refused', 1)
+            redis.call('HINCRBY', B .. 'counters', 'refused', 1)
           end
           return refused
         end
@@ -78,9 +174,11 @@ enum ScriptCode: Int64 {
     case invalidState = -3
     case alreadyEnded = -4
     case queueFull = -5
+    case budgetExhausted = -6
 
-    /// The error for a failing code; nil for the success codes.
-    func error(jobID: JobID?, detail: String?) -> QueueError? {
+    /// The error for a failing code; nil for the success codes. `detail` is the reply's second
+    /// element, `more` the rest.
+    func error(jobID: JobID?, detail: String?, more: [ValkeyReply]) -> QueueError? {
         let status = detail ?? "unknown"
         switch self {
         case .ok, .okExisting: return nil
@@ -88,17 +186,21 @@ enum ScriptCode: Int64 {
         case .staleToken: return jobID.map(QueueError.staleToken) ?? .corruptRecord("stale token")
         case .invalidState: return jobID.map { .invalidState($0, status) } ?? .corruptRecord("invalid state")
         case .alreadyEnded: return jobID.map { .alreadyEnded($0, status) } ?? .corruptRecord("already ended")
-        case .queueFull: return .queueFull(depth: Int(detail ?? "") ?? 0)
+        case .queueFull:
+            let retryAfter = more.first?.int.map { Duration.milliseconds($0) }
+            return .queueFull(depth: Int(detail ?? "") ?? 0, retryAfter: retryAfter)
+        case .budgetExhausted:
+            return .budgetExhausted(retryAfter: .milliseconds(Int64(detail ?? "") ?? 0))
         }
     }
 
-    /// Reads `{code, detail?}` from a script reply, throwing the mapped error for failure codes.
+    /// Reads `{code, detail?, ...}` from a script reply, throwing the mapped error for failure codes.
     static func check(_ reply: ValkeyReply, jobID: JobID?) throws(QueueError) -> (code: ScriptCode, detail: String?) {
         guard let parts = reply.array, let raw = parts.first?.int, let code = ScriptCode(rawValue: raw) else {
             throw .corruptRecord("unexpected script reply \(reply)", jobID: jobID)
         }
         let detail = parts.count > 1 ? parts[1].string : nil
-        if let error = code.error(jobID: jobID, detail: detail) { throw error }
+        if let error = code.error(jobID: jobID, detail: detail, more: Array(parts.dropFirst(2))) { throw error }
         return (code, detail)
     }
 }

@@ -3,26 +3,29 @@ import Valkey
 extension QueueScripts {
     static let release = ValkeyScript(name: "release", source: prelude + """
         --[[ release: the lease holder hands an unfinished job back (graceful shutdown). The attempt
-        does not count, and the job goes to the claiming end of `waiting`; after a cancel request it
-        ends `canceled` instead.
-        KEYS[1] job record  KEYS[2] active  KEYS[3] waiting  KEYS[4] marker  KEYS[5] counters
-        ARGV[1] id  ARGV[2] token  ARGV[3] now (ms)  ARGV[4] events channel  ARGV[5] canceled ttl (ms)
+        does not count, and the job goes back to its tenant's ready set at its rank (ahead of newer
+        jobs of its priority); after a cancel request it ends `canceled` instead.
+        KEYS[1] job record
+        ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] events channel  ARGV[6] canceled ttl (ms)
         Returns {0, new status}, or {-1}/{-2, status}/{-3, status}/{-4, status} as `complete`. ]]
-        local refused = check_holder(KEYS[1], ARGV[2])
-        if refused then return count_refused(KEYS[5], refused) end
-        redis.call('ZREM', KEYS[2], ARGV[1])
+        local B, id = ARGV[1], ARGV[2]
+        local refused = check_holder(KEYS[1], ARGV[3])
+        if refused then return count_refused(B, refused) end
+        local record = redis.call('HMGET', KEYS[1], 'tk', 'rank', 'cancel')
+        local tenant = record[1] or '-'
+        leave_active(B, id, tenant)
         redis.call('HINCRBY', KEYS[1], 'attempts', -1)
-        if redis.call('HGET', KEYS[1], 'cancel') == '1' then
-          finish(KEYS[1], ARGV[1], 'canceled', ARGV[3], ARGV[5], ARGV[4])
-          redis.call('HINCRBY', KEYS[5], 'canceled', 1)
+        if record[3] == '1' then
+          finish(B, KEYS[1], id, 'canceled', ARGV[4], ARGV[6], ARGV[5])
+          redis.call('HINCRBY', B .. 'counters', 'canceled', 1)
           return {0, 'canceled'}
         end
-        redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[3])
+        redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[4])
         redis.call('HDEL', KEYS[1], 'lease_until')
-        redis.call('RPUSH', KEYS[3], ARGV[1])
-        redis.call('ZADD', KEYS[4], 0, 'w')
-        redis.call('HINCRBY', KEYS[5], 'released', 1)
-        publish(ARGV[4], ARGV[1], 'queued')
+        push_ready(B, id, tenant, record[2], ARGV[4])
+        redis.call('ZADD', B .. 'marker', 0, 'w')
+        redis.call('HINCRBY', B .. 'counters', 'released', 1)
+        publish(ARGV[5], id, 'queued')
         return {0, 'queued'}
         """)
 }

@@ -3,22 +3,22 @@ import Valkey
 extension QueueScripts {
     static let stats = ValkeyScript(name: "stats", source: """
         --[[ stats: a consistent snapshot of the queue's sizes. Read-only.
-        KEYS[1] waiting  KEYS[2] active  KEYS[3] scheduled  KEYS[4] failed  KEYS[5] workers
-        KEYS[6] counters
-        ARGV[1] now (ms)  ARGV[2] job key prefix
-        Returns {waiting, active, scheduled, failed, oldest waiting job's enqueue time or -1,
-        live workers, expired leases, counter name, value, ...}. ]]
-        local now = tonumber(ARGV[1])
+        KEYS[1] waiting (declared for routing; the other keys are built from B)
+        ARGV[1] B  ARGV[2] now (ms)
+        Returns {waiting, active, scheduled, failed, oldest waiting job's enqueue time or -1, live
+        workers, expired leases, tenants with ready jobs, jobs ended per second (30 s average),
+        counter name, value, ...}. ]]
+        local B, now = ARGV[1], tonumber(ARGV[2])
         local oldest = -1
-        local tail = redis.call('LINDEX', KEYS[1], -1)
-        if tail then
-          local at = redis.call('HGET', ARGV[2] .. tail, 'enqueued_at')
-          if at then oldest = tonumber(at) end
-        end
-        local out = {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]),
-          redis.call('ZCARD', KEYS[4]), oldest, redis.call('ZCOUNT', KEYS[5], '(' .. now, '+inf'),
-          redis.call('ZCOUNT', KEYS[2], '-inf', now)}
-        for _, value in ipairs(redis.call('HGETALL', KEYS[6])) do out[#out + 1] = value end
+        local head = redis.call('ZRANGE', B .. 'waiting', 0, 0, 'WITHSCORES')
+        if head[2] then oldest = tonumber(head[2]) end
+        local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
+        local per_second = (tonumber(rate[1]) or 0) * math.exp(-math.max(0, now - (tonumber(rate[2]) or now)) / 30000)
+        local out = {redis.call('ZCARD', B .. 'waiting'), redis.call('ZCARD', B .. 'active'), redis.call('ZCARD', B .. 'scheduled'),
+          redis.call('ZCARD', B .. 'failed'), oldest, redis.call('ZCOUNT', B .. 'workers', '(' .. now, '+inf'),
+          redis.call('ZCOUNT', B .. 'active', '-inf', now),
+          redis.call('ZCARD', B .. 'tenants') + redis.call('SCARD', B .. 'blocked'), tostring(per_second)}
+        for _, value in ipairs(redis.call('HGETALL', B .. 'counters')) do out[#out + 1] = value end
         return out
         """)
 }
