@@ -202,7 +202,7 @@ struct APIBench: Sendable {
             ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload)).id)
         }
         let answer = Array(try JSONEncoder().encode(RAGAnswer(
-            answer: "soon", sources: [], model: "bench", embeddingModel: "bench", collection: "bench", usage: nil
+            answer: "soon", sources: [], model: "bench", embeddingModel: "bench", collection: "bench"
         )))
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
         return try await withThrowingTaskGroup(of: (JobID, Double).self) { group in

@@ -107,6 +107,9 @@ extension RAGQueueConfiguration {
             .init("RAG_RATE_LIMIT_RETRIES", "\(pipeline.rateLimitRetries)", "times a stage waits out a 429 inside the attempt before the queue retries the job") {
                 $0.pipeline.rateLimitRetries = try Parse.integer($1, "RAG_RATE_LIMIT_RETRIES", in: 0...20)
             },
+            .init("RAG_PRICES", "(OpenAI list prices)", "model=input[/output],... in dollars per million tokens, added to the defaults") {
+                $0.pipeline.prices = try Parse.prices($1)
+            },
             .init("RAG_RATE_LIMIT_MAX_WAIT_SECONDS", "\(Int(pipeline.maxRateLimitWait.seconds))", "longest Retry-After waited out inside the attempt") {
                 $0.pipeline.maxRateLimitWait = try Parse.duration($1, "RAG_RATE_LIMIT_MAX_WAIT_SECONDS", in: 0...600)
             },
@@ -141,5 +144,25 @@ extension RAGQueueConfiguration {
                 $0.ingest.batchSize = try Parse.integer($1, "INGEST_BATCH_SIZE", in: 1...2048)
             },
         ]
+    }
+}
+
+extension Parse {
+    /// `model=input[/output],...` (dollars per million tokens) over the default prices; throws
+    /// naming the entry that does not parse or is negative.
+    static func prices(_ text: String) throws(ConfigurationError) -> PriceTable {
+        var table = PriceTable.defaults
+        for entry in list(text) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let numbers = parts.count == 2 ? parts[1].split(separator: "/").map { Double($0.filter { !$0.isWhitespace }) } : []
+            guard parts.count == 2, !parts[0].isEmpty, (1...2).contains(numbers.count),
+                  let input = numbers[0], let output = numbers.count == 2 ? numbers[1] : 0, input >= 0, output >= 0,
+                  input.isFinite, output.isFinite
+            else {
+                throw ConfigurationError(setting: "RAG_PRICES", "entries are model=input[/output] in dollars per million tokens, got \"\(entry)\"")
+            }
+            table.prices[parts[0]] = PriceTable.Price(inputPerMillion: input, outputPerMillion: output)
+        }
+        return table
     }
 }

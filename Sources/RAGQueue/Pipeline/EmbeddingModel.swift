@@ -9,11 +9,31 @@ public protocol EmbeddingModel: Sendable {
     /// The length of every vector this model returns.
     func dimension() async throws -> Int
 
-    /// One vector per text, in the same order; an empty batch gives an empty result.
-    func embed(_ texts: [String]) async throws -> [[Float]]
+    /// One vector per text, in the same order, and the tokens the backend counted; an empty batch
+    /// gives an empty result.
+    func embeddings(for texts: [String]) async throws -> Embeddings
+}
+
+/// Vectors and what they cost in tokens.
+public struct Embeddings: Sendable, Hashable {
+    /// One vector per text, in order.
+    public var vectors: [[Float]]
+    /// Input tokens the backend counted (0 for a local model).
+    public var tokens: Int
+
+    /// Vectors with their token count.
+    public init(vectors: [[Float]], tokens: Int) {
+        self.vectors = vectors
+        self.tokens = tokens
+    }
 }
 
 extension EmbeddingModel {
+    /// One vector per text, in the same order.
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        try await embeddings(for: texts).vectors
+    }
+
     /// The vector of one text.
     public func embed(_ text: String) async throws -> [Float] {
         let vectors = try await self.embed([text])

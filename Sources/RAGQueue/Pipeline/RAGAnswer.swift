@@ -40,20 +40,86 @@ public struct RAGAnswer: Sendable, Hashable, Codable {
     public var embeddingModel: String
     /// The collection searched.
     public var collection: String
-    /// Token usage, when the model reported it.
-    public var usage: TokenUsage?
+    /// What answering used and cost.
+    public var usage: RAGUsage
+    /// Milliseconds per stage (`embed_ms`, `retrieve_ms`, `generate_ms`; the worker adds
+    /// `queue_wait_ms`), with the unit in each name.
+    public var timings: [String: Double]
 
-    public init(answer: String, sources: [Source], model: String, embeddingModel: String, collection: String, usage: TokenUsage?) {
+    public init(
+        answer: String, sources: [Source], model: String, embeddingModel: String, collection: String, usage: RAGUsage = RAGUsage(),
+        timings: [String: Double] = [:]
+    ) {
         self.answer = answer
         self.sources = sources
         self.model = model
         self.embeddingModel = embeddingModel
         self.collection = collection
         self.usage = usage
+        self.timings = timings
     }
 
     enum CodingKeys: String, CodingKey {
-        case answer, sources, model, collection, usage
+        case answer, sources, model, collection, usage, timings
         case embeddingModel = "embedding_model"
+    }
+}
+
+/// What one answer used: tokens of each model, vector searches, and what they cost in dollars
+/// (from the `PriceTable`; nil when a model has no price).
+public struct RAGUsage: Sendable, Hashable, Codable {
+    /// Tokens the embeddings model counted.
+    public var embeddingTokens = 0
+    /// Prompt tokens of the chat model.
+    public var promptTokens = 0
+    /// Tokens the chat model wrote.
+    public var completionTokens = 0
+    /// Queries sent to the vector store.
+    public var vectorSearches = 0
+    /// Dollars for the embeddings; nil when the model has no price.
+    public var embeddingCostUSD: Double?
+    /// Dollars for the chat completion; nil when the model has no price.
+    public var chatCostUSD: Double?
+
+    /// Nothing used yet.
+    public init() {}
+
+    /// Every model token: embeddings, prompt and completion.
+    public var totalTokens: Int { embeddingTokens + promptTokens + completionTokens }
+
+    /// Dollars for everything priced so far.
+    public var costUSD: Double { (embeddingCostUSD ?? 0) + (chatCostUSD ?? 0) }
+
+    enum CodingKeys: String, CodingKey {
+        case embeddingTokens = "embedding_tokens"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+        case vectorSearches = "vector_searches"
+        case embeddingCostUSD = "embedding_cost_usd"
+        case chatCostUSD = "chat_cost_usd"
+        case costUSD = "cost_usd"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        embeddingTokens = try container.decodeIfPresent(Int.self, forKey: .embeddingTokens) ?? 0
+        promptTokens = try container.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
+        completionTokens = try container.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+        vectorSearches = try container.decodeIfPresent(Int.self, forKey: .vectorSearches) ?? 0
+        embeddingCostUSD = try container.decodeIfPresent(Double.self, forKey: .embeddingCostUSD)
+        chatCostUSD = try container.decodeIfPresent(Double.self, forKey: .chatCostUSD)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(embeddingTokens, forKey: .embeddingTokens)
+        try container.encode(promptTokens, forKey: .promptTokens)
+        try container.encode(completionTokens, forKey: .completionTokens)
+        try container.encode(totalTokens, forKey: .totalTokens)
+        try container.encode(vectorSearches, forKey: .vectorSearches)
+        try container.encodeIfPresent(embeddingCostUSD, forKey: .embeddingCostUSD)
+        try container.encodeIfPresent(chatCostUSD, forKey: .chatCostUSD)
+        try container.encode(costUSD, forKey: .costUSD)
     }
 }

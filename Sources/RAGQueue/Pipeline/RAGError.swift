@@ -19,6 +19,8 @@ public struct RAGError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The backend's error underneath, when a backend call failed.
     public let backendError: BackendError?
+    /// What the stages before the failure used: it was paid for all the same.
+    public internal(set) var usage = RAGUsage()
 
     private init(_ code: Code, stage: RAGPipeline.Stage?, _ message: String, backendError: BackendError? = nil) {
         self.code = code

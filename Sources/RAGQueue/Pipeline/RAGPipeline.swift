@@ -14,6 +14,8 @@ public struct RAGPipeline: Sendable {
         public var prompt = PromptBuilder()
         /// Per-call chat settings (token limit, timeout). Default: the client's.
         public var chatOptions = ChatOptions()
+        /// What the models cost, for each answer's `usage`. Default: OpenAI's list prices.
+        public var prices = PriceTable.defaults
         /// Times one stage may wait out a rate limit (429) inside the answer. Default 2.
         public var rateLimitRetries: Int = 2
         /// Longest `Retry-After` waited out inside the answer; a longer one (or none) fails the stage,
@@ -67,24 +69,40 @@ public struct RAGPipeline: Sendable {
         let collection = query.collection ?? configuration.rules.defaultCollection
         let topK = query.topK ?? configuration.rules.defaultTopK
         let filter = Self.payloadFilter(query.filter)
+        var usage = RAGUsage()
+        var timings: [String: Double] = [:]
         let failed = { (stage: Stage, error: any Error) in
             RAGError.failed(stage, error, collection: collection, model: embeddings.modelName)
         }
-
-        let vector = try await stage(.embed, onStage, failed) { try await embeddings.embed(query.query) }
-        let hits = try await stage(.retrieve, onStage, failed) {
-            try await vectorStore.query(VectorQuery(vector: vector, limit: topK, filter: filter), in: collection)
+        let timed = { (stage: Stage, duration: Duration) in
+            timings[stage.rawValue + "_ms"] = (duration.seconds * 10_000).rounded() / 10
+            onStage(stage, duration)
         }
-        let messages = configuration.prompt.messages(question: query.query, hits: hits)
-        let completion = try await stage(.generate, onStage, failed) { try await generate(messages, onDelta: onDelta) }
-        return RAGAnswer(
-            answer: completion.text,
-            sources: hits.map(source),
-            model: completion.model,
-            embeddingModel: embeddings.modelName,
-            collection: collection,
-            usage: completion.usage
-        )
+        do throws(RAGError) {
+            let embedded = try await stage(.embed, timed, failed) { try await embeddings.embeddings(for: [query.query]) }
+            usage.embeddingTokens = embedded.tokens
+            usage.embeddingCostUSD = configuration.prices.cost(model: embeddings.modelName, input: embedded.tokens)
+            guard embedded.vectors.count == 1, let vector = embedded.vectors.first else {
+                throw failed(.embed, BackendError(.invalidResponse, backend: embeddings.modelName, message: "expected 1 embedding, got \(embedded.vectors.count)"))
+            }
+            usage.vectorSearches += 1
+            let hits = try await stage(.retrieve, timed, failed) {
+                try await vectorStore.query(VectorQuery(vector: vector, limit: topK, filter: filter), in: collection)
+            }
+            let messages = configuration.prompt.messages(question: query.query, hits: hits)
+            let completion = try await stage(.generate, timed, failed) { try await generate(messages, onDelta: onDelta) }
+            usage.promptTokens = completion.usage?.promptTokens ?? 0
+            usage.completionTokens = completion.usage?.completionTokens ?? 0
+            usage.chatCostUSD = configuration.prices.cost(model: chat.modelName, input: usage.promptTokens, output: usage.completionTokens)
+            return RAGAnswer(
+                answer: completion.text, sources: hits.map(source), model: completion.model, embeddingModel: embeddings.modelName,
+                collection: collection, usage: usage, timings: timings
+            )
+        } catch {
+            var error = error
+            error.usage = usage
+            throw error
+        }
     }
 
     /// The chat model's answer, streamed through `onDelta` when given.
@@ -133,7 +151,7 @@ public struct RAGPipeline: Sendable {
     /// `rateLimitRetries` times, as the providers' own clients do: a burst of 429s then costs seconds
     /// instead of a failed answer. Any other failure, and cancellation, ends the answer.
     private func stage<T>(
-        _ stage: Stage, _ onStage: @Sendable (Stage, Duration) -> Void,
+        _ stage: Stage, _ onStage: (Stage, Duration) -> Void,
         _ failed: (Stage, any Error) -> RAGError, _ body: () async throws -> T
     ) async throws(RAGError) -> T {
         if Task.isCancelled { throw .canceled(during: stage) }

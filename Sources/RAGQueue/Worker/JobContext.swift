@@ -21,6 +21,12 @@ public struct JobContext: Sendable {
         timings.record(stage: stage, seconds: duration.seconds)
     }
 
+    /// Records what the attempt used (tokens, calls, cost): it goes with the attempt's outcome to
+    /// the job's record and its tenant's ledger and budget, whether the attempt succeeds or not.
+    public func record(usage: JobUsage) {
+        timings.record(usage: usage)
+    }
+
     /// Runs `body` as the named stage and records its duration.
     public func stage<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now

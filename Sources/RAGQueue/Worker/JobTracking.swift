@@ -1,14 +1,20 @@
 import Synchronization
 
-/// Stage durations recorded by a running job.
+/// Stage durations and usage recorded by a running job.
 final class TimingRecorder: Sendable {
     private let stages = Mutex<[String: Double]>([:])
+    private let used = Mutex(JobUsage())
 
     func record(stage: String, seconds: Double) {
         stages.withLock { $0[stage, default: 0] += seconds }
     }
 
+    func record(usage: JobUsage) {
+        used.withLock { $0 = $0 + usage }
+    }
+
     var snapshot: [String: Double] { stages.withLock { $0 } }
+    var usage: JobUsage { used.withLock { $0 } }
 }
 
 /// Why a running job has been told to stop, if it has.

@@ -30,7 +30,7 @@ extension Worker {
             logger.warning("job abandoned: its lease was taken over")
         case (_, .success(let result)):
             // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
-            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.complete(job.lease, result: result, timings: timings.snapshot) }
+            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.complete(job.lease, result: result, timings: timings.snapshot, usage: timings.usage) }
             logger.debug("job finished")
         case (.shutdown?, .failure):
             await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
@@ -38,7 +38,7 @@ extension Worker {
         case (.canceled?, .failure):
             let failure = JobFailure(code: "canceled", message: "canceled by request", transient: false, attempt: job.attempt)
             let ended = await persist(job, logger: logger) { () async throws(QueueError) in
-                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot)
+                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot, usage: timings.usage)
             }
             if ended != nil, await tokens.isStarted { await tokens.append([.error(code: failure.code, message: failure.message, final: true)]) }
             logger.info("job canceled")
@@ -50,7 +50,7 @@ extension Worker {
             let delay = queue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
             let retryAt = clock.nowMilliseconds() + delay.milliseconds
             let outcome = await persist(job, logger: logger) { () async throws(QueueError) in
-                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot)
+                try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot, usage: timings.usage)
             }
             if let outcome {
                 logger.log(level: outcome == .scheduled ? .info : .warning, "job attempt failed", metadata: [

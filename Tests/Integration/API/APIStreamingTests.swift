@@ -140,7 +140,7 @@ struct APIStreamingTests {
             // The rest arrives as usual.
             try await append(.text(" six"))
             try await append(.end(finishReason: "stop"))
-            let answer = RAGAnswer(answer: "one two three four five six", sources: [], model: "m", embeddingModel: "e", collection: "c", usage: nil)
+            let answer = RAGAnswer(answer: "one two three four five six", sources: [], model: "m", embeddingModel: "e", collection: "c")
             try await api.queue.store.complete(claimed.lease, result: Array(try JSONEncoder().encode(answer)), timings: [:])
             for try await event in second.events { resumed.append(event) }
             #expect(Self.texts(resumed) == [" three", " four", " five", " six"])

@@ -33,7 +33,7 @@ struct CannedRAGHandler: JobHandler {
             await context.stream(.end(finishReason: "stop"))
         }
         let result = RAGAnswer(
-            answer: answer, sources: [], model: "canned", embeddingModel: "canned", collection: query.collection ?? "default", usage: nil
+            answer: answer, sources: [], model: "canned", embeddingModel: "canned", collection: query.collection ?? "default"
         )
         return Array(try JSONEncoder().encode(result))
     }

@@ -33,7 +33,11 @@ struct RAGPipelineIntegrationTests {
                 #expect(answer.collection == stack.collection)
                 #expect(answer.model == "gpt-4.1-mini")
                 #expect(answer.embeddingModel == "text-embedding-3-small")
-                #expect(answer.usage != nil)
+                #expect(answer.usage.embeddingTokens > 0 && answer.usage.promptTokens > 0 && answer.usage.completionTokens > 0)
+                #expect(answer.usage.vectorSearches == 1)
+                #expect(answer.usage.costUSD > 0, "gpt-4.1-mini and text-embedding-3-small have list prices")
+                #expect(record.usage == answer.usage.jobUsage, "the job's record keeps what the answer used")
+                #expect(Set(answer.timings.keys) == ["queue_wait_ms", "embed_ms", "retrieve_ms", "generate_ms"])
                 #expect(Set(record.timings.keys).isSuperset(of: ["embed", "retrieve", "generate"]))
             }
 

@@ -42,6 +42,11 @@ public struct LocalEmbeddings: EmbeddingModel {
         texts.map(self.vector(for:))
     }
 
+    /// One unit-length vector per text; computed here, so no tokens are billed.
+    public func embeddings(for texts: [String]) -> Embeddings {
+        Embeddings(vectors: embed(texts), tokens: 0)
+    }
+
     /// The unit-length vector of one text.
     public func vector(for text: String) -> [Float] {
         let dimension = self.configuration.dimension

@@ -83,22 +83,26 @@ public final class OpenAIEmbeddings: EmbeddingModel {
         return dimension
     }
 
-    /// One vector per text, in order; sends as many requests as the batch limits need, one at a time.
-    public func embed(_ texts: [String]) async throws -> [[Float]] {
-        var vectors: [[Float]] = []
-        vectors.reserveCapacity(texts.count)
+    /// One vector per text, in order, and the tokens the API counted; sends as many requests as
+    /// the batch limits need, one at a time.
+    public func embeddings(for texts: [String]) async throws -> Embeddings {
+        var result = Embeddings(vectors: [], tokens: 0)
+        result.vectors.reserveCapacity(texts.count)
         for batch in Self.batches(of: texts, maxCount: self.configuration.batchSize, maxBytes: self.configuration.maxBatchBytes) {
             try Task.checkCancellation()
-            vectors += try await self.embedBatch(Array(texts[batch]))
+            let part = try await self.embedBatch(Array(texts[batch]))
+            result.vectors += part.vectors
+            result.tokens += part.tokens
         }
-        return vectors
+        return result
     }
 
-    private func embedBatch(_ texts: [String]) async throws -> [[Float]] {
+    private func embedBatch(_ texts: [String]) async throws -> Embeddings {
         let body = try Self.requestBody(texts: texts, configuration: self.configuration)
         let response = try await self.connection.post(path: "embeddings", body: body, timeout: self.configuration.timeout)
         let decoded = try OpenAIConnection.decode(EmbeddingsResponse.self, from: response.body, what: "embeddings")
-        return try Self.vectors(from: decoded, expectedCount: texts.count, expectedDimension: self.configuration.dimensions)
+        let vectors = try Self.vectors(from: decoded, expectedCount: texts.count, expectedDimension: self.configuration.dimensions)
+        return Embeddings(vectors: vectors, tokens: decoded.usage?.promptTokens ?? 0)
     }
 
     // MARK: Wire format (internal for tests)
@@ -131,8 +135,13 @@ public final class OpenAIEmbeddings: EmbeddingModel {
             }
         }
 
+        struct Usage: Decodable {
+            var promptTokens: Int?
+        }
+
         var data: [Item]
         var model: String?
+        var usage: Usage?
     }
 
     /// The JSON body of one request.

@@ -22,14 +22,22 @@ public struct RAGQueryHandler: JobHandler {
         let onStage: @Sendable (RAGPipeline.Stage, Duration) -> Void = { stage, duration in
             context.record(stage: stage.rawValue, duration: duration)
         }
-        let answer: RAGAnswer
-        if query.stream {
-            await context.stream()
-            answer = try await pipeline.answer(query, onStage: onStage) { piece in await context.stream(.text(piece)) }
-            await context.stream(.end(finishReason: "stop"))
-        } else {
-            answer = try await pipeline.answer(query, onStage: onStage)
+        var answer: RAGAnswer
+        do {
+            if query.stream {
+                await context.stream()
+                answer = try await pipeline.answer(query, onStage: onStage) { piece in await context.stream(.text(piece)) }
+                await context.stream(.end(finishReason: "stop"))
+            } else {
+                answer = try await pipeline.answer(query, onStage: onStage)
+            }
+        } catch {
+            // What the stages before the failure used was paid for all the same.
+            context.record(usage: error.usage.jobUsage)
+            throw error
         }
+        context.record(usage: answer.usage.jobUsage)
+        answer.timings["queue_wait_ms"] = Double(max(0, job.claimedAtMilliseconds - job.enqueuedAtMilliseconds))
         do {
             return Array(try Self.encoder.encode(answer))
         } catch {
@@ -42,4 +50,15 @@ public struct RAGQueryHandler: JobHandler {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+}
+
+extension RAGUsage {
+    /// The counters the queue keeps per job and per tenant, cost in millionths of a dollar.
+    var jobUsage: JobUsage {
+        JobUsage([
+            JobUsage.embeddingTokens: Int64(embeddingTokens), JobUsage.promptTokens: Int64(promptTokens),
+            JobUsage.completionTokens: Int64(completionTokens), JobUsage.tokens: Int64(totalTokens),
+            JobUsage.vectorSearches: Int64(vectorSearches), JobUsage.costMicroUSD: Int64((costUSD * 1_000_000).rounded()),
+        ])
+    }
 }
