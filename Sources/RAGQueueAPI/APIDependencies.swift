@@ -8,6 +8,8 @@ public struct APIDependencies: Sendable {
     public var store: any QueueStore
     /// What a query may ask, and its defaults: the same rules the workers apply.
     public var rules: QueryRules
+    /// What a query will likely cost: reserved against its tenant's budget at submit.
+    public var estimator: CostEstimator
     /// The API's behaviour.
     public var configuration: APIConfiguration
     /// Metrics rendered by `/metrics`.
@@ -16,9 +18,13 @@ public struct APIDependencies: Sendable {
     public var webhooks: WebhookDispatcher?
 
     /// Dependencies from their parts.
-    public init(store: any QueueStore, rules: QueryRules, configuration: APIConfiguration, metrics: APIMetrics, webhooks: WebhookDispatcher?) {
+    public init(
+        store: any QueueStore, rules: QueryRules, estimator: CostEstimator = CostEstimator(), configuration: APIConfiguration,
+        metrics: APIMetrics, webhooks: WebhookDispatcher?
+    ) {
         self.store = store
         self.rules = rules
+        self.estimator = estimator
         self.configuration = configuration
         self.metrics = metrics
         self.webhooks = webhooks

@@ -18,6 +18,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         case validation = "validation_error"
         case rateLimited = "rate_limited"
         case queueFull = "queue_full"
+        case budgetExhausted = "budget_exhausted"
         case unavailable = "backend_unavailable"
         case internalError = "internal_error"
     }
@@ -87,6 +88,15 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public static func rateLimited(retryAfterSeconds: Int) -> APIError {
         .init(.rateLimited, .tooManyRequests, "rate limit exceeded; retry later", retryAfter: max(1, retryAfterSeconds))
     }
+    /// 429: the tenant's budget for the period is spent (or reserved by queries still running).
+    public static func budgetExhausted(tenant: String, budget: String, retryAfter: Duration) -> APIError {
+        let seconds = Int(retryAfter.seconds.rounded(.up))
+        return .init(
+            .budgetExhausted, .tooManyRequests,
+            "the budget of tenant \(tenant) (\(budget)) is spent or reserved by queries still running; it renews in \(seconds) s",
+            retryAfter: max(1, seconds)
+        )
+    }
     /// 503: the queue or Valkey cannot take work now.
     public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> APIError {
         .init(.unavailable, .serviceUnavailable, message, retryAfter: retryAfterSeconds)
@@ -114,7 +124,11 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         case let error as APIError:
             return error
         case let error as QueueError:
-            if error.isQueueFull { return .init(.queueFull, .serviceUnavailable, "the queue is full; retry later", retryAfter: 5) }
+            if error.isQueueFull {
+                // The wait the queue measured from the rate jobs end at, 5 s when it has none.
+                let seconds = error.retryAfter.map { Int($0.seconds.rounded(.up)) } ?? 5
+                return .init(.queueFull, .serviceUnavailable, "the queue is full; retry in about \(seconds) s", retryAfter: max(1, seconds))
+            }
             if error.isNotFound { return .notFound() }
             if error.isAlreadyEnded { return .conflict(error.message) }
             if error.isBackendUnavailable { return .unavailable("the queue backend is unavailable") }

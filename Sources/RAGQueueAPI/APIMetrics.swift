@@ -38,6 +38,23 @@ public final class APIMetrics: Sendable {
         public static var liveWorkers: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_queue_live_workers", unitName: "", helpText: "Workers with a current heartbeat.")
         }
+        /// `ragqueue_api_budget_refusals_total`: submits refused because the tenant's budget is spent.
+        public static var budgetRefusals: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_budget_refusals", unitName: "total", helpText: "Submits refused by a tenant's budget.")
+        }
+        /// `ragqueue_tenant_jobs`: each tenant's jobs by `state` (`waiting`, `running`), read on every scrape.
+        public static var tenantJobs: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_tenant_jobs", unitName: "", helpText: "Each tenant's jobs waiting and running.")
+        }
+        /// `ragqueue_tenant_usage`: each tenant's usage counters by `counter` (tokens, vector searches,
+        /// cost_micro_usd), since the queue's counters began; read on every scrape.
+        public static var tenantUsage: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_tenant_usage", unitName: "", helpText: "Each tenant's usage since the queue's counters began.")
+        }
+        /// `ragqueue_tenant_cost_usd`: each tenant's model cost in US dollars since the counters began.
+        public static var tenantCost: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_tenant_cost", unitName: "usd", helpText: "Each tenant's model cost in US dollars since the counters began.")
+        }
         /// `ragqueue_queue_events`: the queue's lifetime counters by `event`, read on every scrape.
         public static var queueEvents: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_queue_events", unitName: "", helpText: "Queue lifetime counters by event.")
@@ -52,6 +69,8 @@ public final class APIMetrics: Sendable {
     let authFailures: Counter
     /// See `Name.rateLimited`.
     let rateLimited: Counter
+    /// See `Name.budgetRefusals`.
+    let budgetRefusals: Counter
 
     /// Metrics in `registry` (a fresh one by default, so tests do not share counts).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -59,6 +78,7 @@ public final class APIMetrics: Sendable {
         jobsEnqueued = registry.makeCounter(descriptor: Name.jobsEnqueued)
         authFailures = registry.makeCounter(descriptor: Name.authFailures)
         rateLimited = registry.makeCounter(descriptor: Name.rateLimited)
+        budgetRefusals = registry.makeCounter(descriptor: Name.budgetRefusals)
     }
 
     /// Counts one request.
@@ -83,6 +103,19 @@ public final class APIMetrics: Sendable {
         registry.makeGauge(descriptor: Name.liveWorkers).set(Double(stats.liveWorkers))
         for (event, count) in stats.counters {
             registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double(count))
+        }
+    }
+
+    /// Sets the tenant gauges from a fresh snapshot (labels: the configured tenants' names).
+    func update(from tenants: [TenantStats]) {
+        for tenant in tenants {
+            registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", "waiting")]).set(Double(tenant.waiting))
+            registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", "running")]).set(Double(tenant.running))
+            for (counter, value) in tenant.usage.counters {
+                registry.makeGauge(descriptor: Name.tenantUsage, labels: [("tenant", tenant.tenant), ("counter", counter)]).set(Double(value))
+            }
+            registry.makeGauge(descriptor: Name.tenantCost, labels: [("tenant", tenant.tenant)])
+                .set(Double(tenant.usage[JobUsage.costMicroUSD]) / 1_000_000)
         }
     }
 

@@ -11,6 +11,7 @@ import RAGQueue
 public func buildAPIApplication(
     store: any QueueStore,
     rules: QueryRules,
+    estimator: CostEstimator = CostEstimator(),
     configuration: APIConfiguration,
     logger: Logger,
     httpClient: CurlHTTPClient? = nil,
@@ -21,7 +22,9 @@ public func buildAPIApplication(
     let webhooks = httpClient.map { client in
         WebhookDispatcher(store: store, configuration: configuration.webhooks, httpClient: client, metrics: metrics, logger: logger)
     }
-    let dependencies = APIDependencies(store: store, rules: rules, configuration: configuration, metrics: metrics, webhooks: webhooks)
+    let dependencies = APIDependencies(
+        store: store, rules: rules, estimator: estimator, configuration: configuration, metrics: metrics, webhooks: webhooks
+    )
     let port = configuration.port
     return Application(
         router: buildAPIRouter(dependencies),

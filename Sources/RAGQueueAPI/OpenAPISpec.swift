@@ -106,6 +106,7 @@ enum OpenAPISpec {
                       - {$ref: '#/components/schemas/FilterValue'}
                       - {type: array, minItems: 1, maxItems: 64, items: {$ref: '#/components/schemas/FilterValue'}}
                 stream: {type: boolean, default: false}
+                priority: {type: integer, minimum: 0, maximum: 9, default: 5, description: Higher runs first among the tenant's queries.}
                 callback_url: {type: string, format: uri}
             Accepted:
               type: object
@@ -330,7 +331,7 @@ enum OpenAPISpec {
                 '429': {$ref: '#/components/responses/Error'}
           /v1/stats:
             get:
-              summary: The queue's sizes and lifetime counters, queue-wide (every tenant's jobs together).
+              summary: The queue's sizes and lifetime counters, queue-wide; the tenants' lines, usage, cost and budgets (the caller's own with API keys).
               responses:
                 '200':
                   description: A snapshot.
@@ -346,7 +347,21 @@ enum OpenAPISpec {
                           oldest_waiting_seconds: {type: number}
                           live_workers: {type: integer}
                           expired_leases: {type: integer}
+                          ended_per_second: {type: number}
                           counters: {type: object, additionalProperties: {type: integer}}
+                          tenants:
+                            type: array
+                            items:
+                              type: object
+                              properties:
+                                tenant: {type: string}
+                                waiting: {type: integer}
+                                running: {type: integer}
+                                weight: {type: number}
+                                max_running: {type: integer}
+                                usage: {type: object, additionalProperties: {type: integer}}
+                                cost_usd: {type: number}
+                                budget: {type: object}
                 '401': {$ref: '#/components/responses/Error'}
                 '429': {$ref: '#/components/responses/Error'}
                 '503': {$ref: '#/components/responses/Error'}

@@ -28,3 +28,14 @@ extension RAGBackends {
         DocumentIngester(configuration: configuration, embeddings: embeddings, vectorStore: vectorStore)
     }
 }
+
+extension RAGQueueConfiguration {
+    /// What the API reserves against a tenant's budget per query, from these models, prices and sizes.
+    public var costEstimator: CostEstimator {
+        CostEstimator(
+            embeddingModel: hasOpenAIKey ? embeddings.model : LocalEmbeddings(configuration: localEmbeddings).modelName,
+            chatModel: chat.model, prices: pipeline.prices, chunkCharacters: ingest.chunkSize,
+            maxCompletionTokens: chat.maxCompletionTokens ?? 1000
+        )
+    }
+}

@@ -13,6 +13,10 @@ public struct QueryRules: Sendable, Hashable {
     public var maxFilterConditions: Int = 32
     /// Most values in one list-valued filter condition. Default 64.
     public var maxFilterValues: Int = 64
+    /// The priorities a query may ask for: the queue's (0...9, higher first among a tenant's jobs).
+    public static let priorities = EnqueueRequest.priorities
+    /// The priority of a query that names none: the queue's default, 5.
+    public static let defaultPriority = EnqueueRequest.defaultPriority
 
     /// The defaults.
     public init() {}

@@ -2,7 +2,7 @@ import Foundation
 
 extension RAGQuery {
     /// The fields of the wire shape, in the order they are written.
-    public static let fieldNames = ["query", "collection", "top_k", "filter", "stream", "callback_url"]
+    public static let fieldNames = ["query", "collection", "top_k", "filter", "stream", "priority", "callback_url"]
 
     /// Reads the wire shape from JSON text. Checks types and refuses unknown fields; ranges and
     /// defaults are `validated(by:)`'s.
@@ -38,7 +38,8 @@ extension RAGQuery {
             topK: try field("top_k", "a whole number", \.intValue),
             filter: try field("filter", "an object of conditions", \.objectValue),
             stream: try field("stream", "true or false", \.boolValue) ?? false,
-            callbackURL: try field("callback_url", "a string", \.stringValue)
+            callbackURL: try field("callback_url", "a string", \.stringValue),
+            priority: try field("priority", "a whole number", \.intValue)
         )
     }
 
@@ -57,6 +58,11 @@ extension RAGQuery {
         let topK = self.topK ?? rules.defaultTopK
         guard (1...rules.maxTopK).contains(topK) else { throw .invalid("top_k", "top_k must be between 1 and \(rules.maxTopK)") }
         query.topK = topK
+        let priority = self.priority ?? QueryRules.defaultPriority
+        guard QueryRules.priorities.contains(priority) else {
+            throw .invalid("priority", "priority must be between \(QueryRules.priorities.lowerBound) and \(QueryRules.priorities.upperBound)")
+        }
+        query.priority = priority
         if let filter {
             query.filter = try Self.validFilter(filter, rules: rules)
         }
@@ -78,6 +84,7 @@ extension RAGQuery {
         if let topK { object["top_k"] = .integer(topK) }
         if let filter { object["filter"] = .object(filter) }
         if let callbackURL { object["callback_url"] = .string(callbackURL) }
+        if let priority { object["priority"] = .integer(priority) }
         return .object(object)
     }
 

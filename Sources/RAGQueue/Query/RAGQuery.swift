@@ -2,8 +2,8 @@
 /// payload to the pipeline.
 ///
 /// On the wire (the body of `POST /v1/queries`, and the `rag.query` job's payload) it is one JSON
-/// object with the fields `query` (required), `collection`, `top_k`, `filter`, `stream` and
-/// `callback_url`; any other field is refused. `init(json:)` reads that shape, `validated(by:)`
+/// object with the fields `query` (required), `collection`, `top_k`, `filter`, `stream`,
+/// `priority` and `callback_url`; any other field is refused. `init(json:)` reads that shape, `validated(by:)`
 /// checks it against the deployment's `QueryRules` and fills the defaults, `json` writes it. The API,
 /// the CLI and the worker all go through these three; nothing else builds or reads a query.
 public struct RAGQuery: Sendable, Hashable {
@@ -23,11 +23,13 @@ public struct RAGQuery: Sendable, Hashable {
     public var stream: Bool
     /// Where to POST the result when the job ends.
     public var callbackURL: String?
+    /// 0...9, higher runs first among the tenant's queries; nil means the default, 5.
+    public var priority: Int?
 
     /// A query; nil fields take the deployment's defaults when validated.
     public init(
         query: String, collection: String? = nil, topK: Int? = nil, filter: [String: JSONValue]? = nil, stream: Bool = false,
-        callbackURL: String? = nil
+        callbackURL: String? = nil, priority: Int? = nil
     ) {
         self.query = query
         self.collection = collection
@@ -35,5 +37,6 @@ public struct RAGQuery: Sendable, Hashable {
         self.filter = filter
         self.stream = stream
         self.callbackURL = callbackURL
+        self.priority = priority
     }
 }

@@ -29,6 +29,15 @@ extension APIConfiguration {
             .init("API_LONG_POLL_MAX_SECONDS", "\(Int(defaults.limits.longPollMaximum.seconds))", "longest ?wait= of GET /v1/queries/{id}") {
                 $0.limits.longPollMaximum = try Parse.duration($1, "API_LONG_POLL_MAX_SECONDS", in: 1...300)
             },
+            .init("API_TENANT_WEIGHTS", "(1 each)", "tenants' shares of the workers, tenant=weight,... (also weight= in the key file)") {
+                try $0.applyTenantList($1, setting: "weight", variable: "API_TENANT_WEIGHTS")
+            },
+            .init("API_TENANT_CONCURRENCY", "(no limit)", "most of a tenant's queries running at once, tenant=N,... (also concurrency=)") {
+                try $0.applyTenantList($1, setting: "concurrency", variable: "API_TENANT_CONCURRENCY")
+            },
+            .init("API_TENANT_BUDGETS", "(none)", "tenant=AMOUNTusd/day or tokens/month,... checked at submit (also budget=)") {
+                try $0.applyTenantList($1, setting: "budget", variable: "API_TENANT_BUDGETS")
+            },
             .init("WEBHOOK_SECRET", "(none)", "HMAC-SHA256 key of the RAGQueue-Signature header", secret: true) {
                 $0.webhooks.signingSecret = $1
             },

@@ -1,7 +1,11 @@
 import Foundation
+import RAGQueue
 
 extension APIConfiguration {
-    /// Reads `apiKeysFile`, when set, and adds its keys to `apiKeys`.
+    /// Reads `apiKeysFile`, when set: its keys join `apiKeys`, its tenant settings `tenants`.
+    ///
+    /// One key per line: `<key> <tenant> [weight=W] [concurrency=N] [budget=AMOUNT<usd|tokens>/<day|month>]`
+    /// (or `<key>:<tenant> ...`); blank lines and lines starting with `#` are skipped.
     public mutating func loadKeyFile() throws(APIConfigurationError) {
         guard let path = apiKeysFile else { return }
         let text: String
@@ -10,12 +14,48 @@ extension APIConfiguration {
         } catch {
             throw APIConfigurationError("cannot read the API key file \(path)")
         }
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        for (key, tenant) in try Self.parseKeys(lines, source: path) { apiKeys[key] = tenant }
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
+            let source = "\(path) line \(number + 1)"
+            var fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if let colon = fields[0].firstIndex(of: ":") {
+                let first = fields.removeFirst()
+                fields.insert(contentsOf: [String(first[..<colon]), String(first[first.index(after: colon)...])], at: 0)
+            }
+            guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
+                throw APIConfigurationError("\(source) needs both a key and a tenant")
+            }
+            apiKeys[fields[0]] = fields[1]
+            for setting in fields.dropFirst(2) {
+                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw APIConfigurationError("\(source): \"\(setting)\" is not name=value") }
+                try apply(parts[0], parts[1], tenant: fields[1], source: source)
+            }
+        }
     }
 
-    /// Parses `key:tenant` or `key tenant` entries; the error never repeats a key.
+    /// Applies one tenant setting (`weight`, `concurrency`, `budget`) from `source`.
+    mutating func apply(_ name: String, _ value: String, tenant: String, source: String) throws(APIConfigurationError) {
+        switch name {
+        case "weight":
+            guard let weight = Double(value), weight > 0, weight.isFinite, weight <= 1000 else {
+                throw APIConfigurationError("\(source): weight of tenant \(tenant) must be a number above 0 (at most 1000), got \"\(value)\"")
+            }
+            tenants[tenant, default: TenantSettings()].weight = weight
+        case "concurrency":
+            guard let limit = Int(value), limit >= 1 else {
+                throw APIConfigurationError("\(source): concurrency of tenant \(tenant) must be a whole number of at least 1, got \"\(value)\"")
+            }
+            tenants[tenant, default: TenantSettings()].maxRunning = limit
+        case "budget":
+            tenants[tenant, default: TenantSettings()].budget = try TenantBudget(parsing: value, source: "\(source): budget of tenant \(tenant)")
+        default:
+            throw APIConfigurationError("\(source): unknown setting \"\(name)\" (weight, concurrency or budget)")
+        }
+    }
+
+    /// Parses `key:tenant` entries (`API_KEYS`); the error never repeats a key.
     static func parseKeys(_ entries: [String], source: String) throws(APIConfigurationError) -> [String: String] {
         var keys: [String: String] = [:]
         for (index, entry) in entries.enumerated() {
@@ -31,5 +71,80 @@ extension APIConfiguration {
             keys[key] = tenant
         }
         return keys
+    }
+
+    /// Parses `tenant=value,...` (`API_TENANT_WEIGHTS` and its kin) into tenant settings; the
+    /// error names `variable`.
+    mutating func applyTenantList(_ text: String, setting: String, variable: String) throws(ConfigurationError) {
+        for entry in Parse.list(text) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else { throw ConfigurationError(setting: variable, "entries are tenant=value, got \"\(entry)\"") }
+            do throws(APIConfigurationError) {
+                try apply(setting, parts[1], tenant: parts[0], source: variable)
+            } catch {
+                throw ConfigurationError(setting: variable, String(error.message.dropFirst(variable.count + 2)))
+            }
+        }
+    }
+}
+
+/// A tenant's share of the workers and its spending limit.
+public struct TenantSettings: Sendable, Hashable {
+    /// Its weight against other tenants with work waiting; nil for 1.
+    public var weight: Double?
+    /// Most of its jobs running at once; nil for no limit.
+    public var maxRunning: Int?
+    /// Its budget; nil for none.
+    public var budget: TenantBudget?
+
+    /// No settings: weight 1, no limit, no budget.
+    public init(weight: Double? = nil, maxRunning: Int? = nil, budget: TenantBudget? = nil) {
+        self.weight = weight
+        self.maxRunning = maxRunning
+        self.budget = budget
+    }
+
+    /// The policy the queue schedules the tenant's jobs by.
+    var policy: TenantPolicy { TenantPolicy(weight: weight ?? 1, maxRunning: maxRunning) }
+}
+
+/// How much a tenant may spend per period: dollars or tokens per UTC day or month.
+public struct TenantBudget: Sendable, Hashable {
+    /// What it counts.
+    public var unit: BudgetReservation.Unit
+    /// Its period.
+    public var period: BudgetReservation.Period
+    /// The limit, in `unit`s (millionths of a dollar, or tokens).
+    public var limit: Int64
+
+    /// A budget of `limit` `unit`s per `period`.
+    public init(unit: BudgetReservation.Unit, period: BudgetReservation.Period, limit: Int64) {
+        self.unit = unit
+        self.period = period
+        self.limit = limit
+    }
+
+    /// Parses `5usd/day`, `0.5usd/month`, `2000000tokens/month`; the error starts with `source`.
+    init(parsing text: String, source: String) throws(APIConfigurationError) {
+        let parts = text.lowercased().split(separator: "/").map(String.init)
+        let malformed = APIConfigurationError("\(source) must be AMOUNT usd or tokens per day or month (5usd/day, 2000000tokens/month), got \"\(text)\"")
+        guard parts.count == 2, let period = BudgetReservation.Period(rawValue: parts[1]) else { throw malformed }
+        if parts[0].hasSuffix("usd"), let dollars = Double(parts[0].dropLast(3)), dollars.isFinite {
+            guard dollars > 0, dollars < 1e9 else { throw APIConfigurationError("\(source) must be above 0, got \"\(text)\"") }
+            self.init(unit: .microUSD, period: period, limit: Int64((dollars * 1_000_000).rounded()))
+        } else if parts[0].hasSuffix("tokens"), let tokens = Int64(parts[0].dropLast(6)) {
+            guard tokens > 0 else { throw APIConfigurationError("\(source) must be above 0, got \"\(text)\"") }
+            self.init(unit: .tokens, period: period, limit: tokens)
+        } else {
+            throw malformed
+        }
+    }
+
+    /// The limit as a person reads it: `5.00 USD per day`, `2000000 tokens per month`.
+    public var description: String {
+        switch unit {
+        case .microUSD: String(format: "%.2f USD per %@", Double(limit) / 1_000_000, period.rawValue)
+        case .tokens: "\(limit) tokens per \(period.rawValue)"
+        }
     }
 }

@@ -19,6 +19,9 @@ public struct APIConfiguration: Sendable {
     public var limits = Limits()
     /// Result delivery to `callback_url`.
     public var webhooks = Webhooks()
+    /// Each tenant's weight, concurrency limit and budget, by tenant name; a tenant not here has
+    /// weight 1, no limit and no budget.
+    public var tenants: [String: TenantSettings] = [:]
 
     /// A token bucket per API key: `requestsPerMinute` refill, `burst` capacity.
     public struct RateLimit: Sendable, Hashable {
@@ -85,6 +88,10 @@ public struct APIConfiguration: Sendable {
         for (key, tenant) in apiKeys {
             guard key.count >= 8 else { throw .init("API keys must be at least 8 characters") }
             guard !tenant.isEmpty else { throw .init("every API key needs a tenant") }
+        }
+        let known = Set(apiKeys.values)
+        for tenant in tenants.keys.sorted() where !known.contains(tenant) {
+            throw .init("tenant settings name \"\(tenant)\", which no API key belongs to (check API_TENANT_WEIGHTS, API_TENANT_CONCURRENCY, API_TENANT_BUDGETS and the key file)")
         }
     }
 }

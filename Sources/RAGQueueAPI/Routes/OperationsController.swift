@@ -51,6 +51,7 @@ struct OperationsController: Sendable {
     /// The Prometheus text exposition, with the queue gauges read now.
     private func metrics() async -> Response {
         if let stats = try? await dependencies.store.stats() { dependencies.metrics.update(from: stats) }
+        if let tenants = try? await dependencies.store.tenantStats() { dependencies.metrics.update(from: tenants) }
         return Response.text(dependencies.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 }

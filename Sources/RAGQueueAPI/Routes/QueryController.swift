@@ -16,7 +16,7 @@ struct QueryController: Sendable {
         router.get("/v1/queries/{id}") { request, context in try await read(request, context) }
         router.delete("/v1/queries/{id}") { _, context in try await cancel(context) }
         router.get("/v1/queries/{id}/events") { request, context in try await events(request, context) }
-        router.get("/v1/stats") { _, _ in try await stats() }
+        router.get("/v1/stats") { _, context in try await stats(context) }
     }
 
     /// `POST /v1/queries`: 202 with the job's id, status and links.
@@ -57,13 +57,34 @@ struct QueryController: Sendable {
         return response
     }
 
-    /// Enqueues a validated `query` for the caller, with the request's id and tenant; shared with
-    /// the seed's `/chat`. The payload is the query's one wire shape.
+    /// Enqueues a validated `query` for the caller, with the request's id and tenant, its priority,
+    /// the tenant's share and limit, and a reservation against the tenant's budget when it has
+    /// one; shared with the seed's `/chat`. The payload is the query's one wire shape.
     static func enqueue(_ query: RAGQuery, idempotencyKey: String?, context: APIRequestContext, dependencies: APIDependencies) async throws -> EnqueueResult {
-        let result = try await dependencies.store.enqueue(EnqueueRequest(
-            kind: RAGQuery.kind, payload: query.json, idempotencyKey: idempotencyKey,
-            requestID: context.requestID, tenant: context.tenant
-        ))
+        let settings = context.tenant.flatMap { dependencies.configuration.tenants[$0] } ?? TenantSettings()
+        let budget = settings.budget.map { budget in
+            let estimate = dependencies.estimator.estimate(query)
+            let amount = budget.unit == .microUSD ? Int64((estimate.costUSD * 1_000_000).rounded(.up)) : Int64(estimate.totalTokens)
+            return BudgetReservation(unit: budget.unit, period: budget.period, limit: budget.limit, amount: amount)
+        }
+        let request = EnqueueRequest(
+            kind: RAGQuery.kind, payload: query.json, idempotencyKey: idempotencyKey, requestID: context.requestID,
+            tenant: context.tenant, priority: query.priority ?? QueryRules.defaultPriority,
+            tenantPolicy: context.tenant == nil ? nil : settings.policy, budget: budget
+        )
+        let outcome: Result<EnqueueResult, QueueError>
+        do throws(QueueError) {
+            outcome = .success(try await dependencies.store.enqueue(request))
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.isBudgetExhausted {
+            dependencies.metrics.budgetRefusals.increment()
+            throw APIError.budgetExhausted(
+                tenant: context.tenant ?? "-", budget: settings.budget?.description ?? "", retryAfter: error.retryAfter ?? .seconds(60)
+            )
+        }
+        let result = try outcome.get()
         if !result.existing {
             dependencies.metrics.jobsEnqueued.increment()
             if query.callbackURL != nil { await dependencies.webhooks?.track(result.id) }
@@ -103,14 +124,39 @@ struct QueryController: Sendable {
         return Response.json(.object(["id": .string(record.id.rawValue), "outcome": .string(word), "status": .string(status)]))
     }
 
-    /// `GET /v1/stats`: the queue's sizes and counters.
-    private func stats() async throws -> Response {
+    /// `GET /v1/stats`: the queue's sizes and counters, and the tenants' lines, usage, cost and
+    /// budgets: every tenant without API keys, the caller's own with them.
+    private func stats(_ context: APIRequestContext) async throws -> Response {
         let stats = try await dependencies.store.stats()
+        var tenants: [JSONValue] = []
+        for tenant in try await dependencies.store.tenantStats() where context.tenant == nil || context.tenant == tenant.tenant {
+            tenants.append(try await tenantView(tenant))
+        }
         return Response.json(.object([
             "waiting": .integer(stats.waiting), "active": .integer(stats.active), "scheduled": .integer(stats.scheduled),
             "failed": .integer(stats.failed), "oldest_waiting_seconds": .number(stats.oldestWaitingSeconds),
             "live_workers": .integer(stats.liveWorkers), "expired_leases": .integer(stats.expiredLeases),
-            "counters": .object(stats.counters.mapValues { .integer($0) }),
+            "ended_per_second": .number((stats.endedPerSecond * 1000).rounded() / 1000),
+            "counters": .object(stats.counters.mapValues { .integer($0) }), "tenants": .array(tenants),
         ]))
+    }
+
+    /// One tenant in `/v1/stats`: its line, usage and cost, and its budget for the period now.
+    private func tenantView(_ tenant: TenantStats) async throws -> JSONValue {
+        var object: [String: JSONValue] = [
+            "tenant": .string(tenant.tenant), "waiting": .integer(tenant.waiting), "running": .integer(tenant.running),
+            "weight": .number(tenant.weight), "usage": .object(tenant.usage.counters.mapValues { .integer(Int($0)) }),
+            "cost_usd": .number(Double(tenant.usage[JobUsage.costMicroUSD]) / 1_000_000),
+        ]
+        if let limit = tenant.maxRunning { object["max_running"] = .integer(limit) }
+        if let budget = dependencies.configuration.tenants[tenant.tenant]?.budget {
+            let status = try await dependencies.store.budgetStatus(tenant: tenant.tenant, period: budget.period, unit: budget.unit)
+            object["budget"] = .object([
+                "limit": .string(budget.description), "unit": .string(budget.unit.rawValue), "period": .string(budget.period.rawValue),
+                "limit_units": .integer(Int(budget.limit)), "reserved_units": .integer(Int(status.reserved)),
+                "spent_units": .integer(Int(status.spent)),
+            ])
+        }
+        return .object(object)
     }
 }

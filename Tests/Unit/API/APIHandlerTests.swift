@@ -35,7 +35,9 @@ struct APIHandlerTests {
         let store = try InMemoryJobStore()
         var configuration = APIConfiguration()
         configure(&configuration)
-        let dependencies = APIDependencies(store: store, rules: rules, configuration: configuration, metrics: APIMetrics(), webhooks: nil)
+        let dependencies = APIDependencies(
+            store: store, rules: rules, estimator: CostEstimator(), configuration: configuration, metrics: APIMetrics(), webhooks: nil
+        )
         let app = Application(router: buildAPIRouter(dependencies))
         try await app.test(.router) { client in try await body(Harness(store: store, client: client)) }
         store.close()
@@ -54,7 +56,7 @@ struct APIHandlerTests {
 
             let jobID = try #require(JobID(id))
             let record = try #require(try await api.store.job(jobID))
-            #expect(try RAGQuery(json: record.payload) == RAGQuery(query: "What is a lease?", collection: "docs", topK: 4))
+            #expect(try RAGQuery(json: record.payload) == RAGQuery(query: "What is a lease?", collection: "docs", topK: 4, priority: 5))
 
             let read = try await api.send(.get, "/v1/queries/\(id)")
             #expect(read.status == .ok)
@@ -157,6 +159,49 @@ struct APIHandlerTests {
             #expect(stream.headers[.contentType] == "text/event-stream")
             let events = stream.text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
             #expect(events == ["status", "reset", "token", "token", "done", "end"])
+        }
+    }
+
+    @Test("a query's priority orders it among its tenant's queries; out of range is 422")
+    func priorities() async throws {
+        try await Self.withAPI { api in
+            let low = try #require(try await api.send(.post, "/v1/queries", body: #"{"query":"later","priority":1}"#).json["id"]?.stringValue)
+            let high = try #require(try await api.send(.post, "/v1/queries", body: #"{"query":"sooner","priority":9}"#).json["id"]?.stringValue)
+            let claimed = try await api.store.claim(workerID: "w", count: 2).jobs.map(\.id.rawValue)
+            #expect(claimed == [high, low])
+            #expect(try await api.send(.post, "/v1/queries", body: #"{"query":"q","priority":10}"#).status == .unprocessableContent)
+        }
+    }
+
+    @Test("a tenant whose budget is spent gets 429 with the time until the period renews; stats show its budget")
+    func budgets() async throws {
+        try await Self.withAPI(configure: { configuration in
+            configuration.apiKeys = ["key-of-tenant-a": "a", "key-of-tenant-b": "b"]
+            configuration.rateLimit.requestsPerMinute = 0
+            // About three queries' estimates (4 chunks of 1,000 characters, 1,000 answer tokens on gpt-4.1-mini).
+            configuration.tenants["a"] = TenantSettings(budget: TenantBudget(unit: .microUSD, period: .day, limit: 7000))
+        }) { api in
+            let a: HTTPFields = [.authorization: "Bearer key-of-tenant-a"]
+            var accepted = 0
+            var refusal: TestResponse?
+            for _ in 0..<10 {
+                let response = try await api.send(.post, "/v1/queries", body: #"{"query":"What does the lease protect?"}"#, headers: a)
+                if response.status == .accepted { accepted += 1 } else { refusal = response; break }
+            }
+            #expect(accepted == 3)
+            let refused = try #require(refusal)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.json["error"]?["code"] == "budget_exhausted")
+            let retryAfter = try #require(refused.headers[.retryAfter].flatMap { Int($0) })
+            #expect(retryAfter >= 1 && retryAfter <= 86_400, "seconds until midnight UTC")
+            let b: HTTPFields = [.authorization: "Bearer key-of-tenant-b"]
+            #expect(try await api.send(.post, "/v1/queries", body: #"{"query":"q"}"#, headers: b).status == .accepted, "other tenants are not held")
+
+            let stats = try await api.send(.get, "/v1/stats", headers: a).json
+            let tenants = stats["tenants"]?.arrayValue ?? []
+            #expect(tenants.compactMap { $0["tenant"]?.stringValue } == ["a"], "a tenant sees its own line only")
+            #expect(tenants.first?["budget"]?["reserved_units"]?.intValue ?? 0 > 0)
+            #expect(tenants.first?["waiting"] == 3)
         }
     }
 

@@ -55,6 +55,33 @@ struct APIInputTests {
         #expect(Set(everything).count == everything.count, "no variable is read by two configurations")
     }
 
+    @Test("tenant settings come from the environment and the key file; bad ones are refused, naming the source")
+    func tenantSettings() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
+        try "file-key-12345678 paid weight=3 concurrency=4 budget=2.5usd/day\nother-key-1234567 free\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try APIConfiguration(environment: [
+            "API_KEYS_FILE": path, "API_TENANT_BUDGETS": "free=100000tokens/month", "API_TENANT_WEIGHTS": "free=0.5",
+        ])
+        #expect(configuration.tenants["paid"] == TenantSettings(weight: 3, maxRunning: 4, budget: TenantBudget(unit: .microUSD, period: .day, limit: 2_500_000)))
+        #expect(configuration.tenants["free"] == TenantSettings(weight: 0.5, budget: TenantBudget(unit: .tokens, period: .month, limit: 100_000)))
+        for (variable, value, named) in [
+            ("API_TENANT_WEIGHTS", "ghost=2", "ghost"), ("API_TENANT_WEIGHTS", "free=0", "API_TENANT_WEIGHTS"),
+            ("API_TENANT_CONCURRENCY", "free=-1", "API_TENANT_CONCURRENCY"), ("API_TENANT_BUDGETS", "free=-5usd/day", "API_TENANT_BUDGETS"),
+            ("API_TENANT_BUDGETS", "free=5eur/day", "API_TENANT_BUDGETS"), ("API_TENANT_BUDGETS", "free=5usd/week", "API_TENANT_BUDGETS"),
+        ] {
+            #expect {
+                try APIConfiguration(environment: ["API_KEYS_FILE": path, variable: value])
+            } throws: { error in
+                "\(error)".contains(named)
+            }
+        }
+        let badLine = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
+        try "key-one-12345678 t weight=heavy\n".write(toFile: badLine, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: badLine) }
+        #expect { try APIConfiguration(environment: ["API_KEYS_FILE": badLine]) } throws: { "\($0)".contains("line 1") }
+    }
+
     @Test("A key file adds keys; short keys are refused")
     func keyFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path

@@ -17,13 +17,13 @@ struct QueryContractTests {
         rules.defaultCollection = "docs"
         rules.defaultTopK = 6
         let bare = try Self.read(#"{"query":"  What is a lease?\n"}"#).validated(by: rules)
-        #expect(bare == RAGQuery(query: "What is a lease?", collection: "docs", topK: 6))
+        #expect(bare == RAGQuery(query: "What is a lease?", collection: "docs", topK: 6, priority: 5))
         let full = RAGQuery(
             query: "q", collection: "c", topK: 7, filter: ["metadata.source": "a.pdf", "metadata.page": [1, 2]], stream: true,
-            callbackURL: "https://hooks.example.com/x"
+            callbackURL: "https://hooks.example.com/x", priority: 9
         )
         #expect(try RAGQuery(json: full.json) == full)
-        #expect(String(decoding: bare.json, as: UTF8.self) == #"{"collection":"docs","query":"What is a lease?","stream":false,"top_k":6}"#)
+        #expect(String(decoding: bare.json, as: UTF8.self) == #"{"collection":"docs","priority":5,"query":"What is a lease?","stream":false,"top_k":6}"#)
     }
 
     @Test("an unknown field is refused, naming it and the field it was likely meant to be")
@@ -56,6 +56,7 @@ struct QueryContractTests {
         #"{"query":"q","collection":"a/b"}"#, #"{"query":"q","filter":{"a":{"b":1}}}"#, #"{"query":"q","filter":{"a":[]}}"#,
         #"{"query":"q","filter":{"a":[{"b":1}]}}"#, #"{"query":"q","callback_url":"file:///etc/passwd"}"#,
         #"{"query":"q","callback_url":"https://user:pw@hooks.example.com/"}"#, #"{"query":"q","callback_url":"not a url"}"#,
+        #"{"query":"q","priority":10}"#, #"{"query":"q","priority":-1}"#,
     ])
     func outOfRules(body: String) throws {
         let query = try Self.read(body)
