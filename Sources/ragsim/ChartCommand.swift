@@ -13,7 +13,6 @@ struct ChartCommand: ParsableCommand {
     var svg: String
 
     func run() throws {
-        try SimulateCommand.failing { try SimulationChart(report: SimulationReport.read(from: json)).write(to: svg) }
-        print("wrote \(svg)")
+        try CommandSupport.reportingFailures { try SimulationChart.draw(reportAt: json, to: svg) }
     }
 }
