@@ -1,4 +1,5 @@
 import ArgumentParser
+import RAGSimulator
 
 /// `ragsim bench-api`: `POST /v1/queries` under wrk, and the delay from a job's end to the answer
 /// of a client waiting for it (long-poll and Server-Sent Events), against a `ragserve api` child.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RAGSimulator
 
 /// `ragsim bench-fakes`: requests per second the fakes serve at zero latency, so a simulation
 /// knows they are never its bottleneck.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RAGSimulator
 
 /// `ragsim bench-queue`: no-op jobs per second through the real queue, end to end.
 struct BenchQueueCommand: AsyncParsableCommand {

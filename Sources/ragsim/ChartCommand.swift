@@ -1,4 +1,5 @@
 import ArgumentParser
+import RAGSimulator
 
 /// `ragsim chart`: draws a report written by `ragsim --json` as the same SVG chart as `--svg`.
 struct ChartCommand: ParsableCommand {

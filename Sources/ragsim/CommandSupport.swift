@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RAGSimulator
 
 /// How every subcommand ends a run that failed in one line.
 enum CommandSupport {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RAGSimulator
 
 /// `ragsim fakes`: runs the fake OpenAI and Qdrant servers until interrupted.
 struct FakesCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RAGSimulator
 
 /// `ragsim queue-worker`: a worker process running the diagnostic kinds `noop` and `sleep`.
 struct QueueWorkerCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RAGSimulator
 
 /// `ragsim` (the default) or `ragsim simulate`: open-loop RAG query traffic against the real API and
 /// worker processes, one step per worker count, and a table of throughput and latency.

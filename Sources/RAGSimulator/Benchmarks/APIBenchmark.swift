@@ -3,9 +3,9 @@ import UnixSignals
 
 /// `POST /v1/queries` under wrk, and the delay from a job's end to the answer of a client waiting
 /// for it (long-poll and Server-Sent Events), against a `ragserve api` child on a private Valkey.
-struct APIBenchmark: Sendable {
+public struct APIBenchmark: Sendable {
     /// What to measure.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// wrk connection counts, one row each, each positive.
         var connections: [Int]
         /// wrk threads.
@@ -20,7 +20,7 @@ struct APIBenchmark: Sendable {
         var wrk: String?
 
         /// Options with every value given.
-        init(connections: [Int], threads: Int, duration: Duration, samples: Int, waiters: Int, wrk: String?) {
+        public init(connections: [Int], threads: Int, duration: Duration, samples: Int, waiters: Int, wrk: String?) {
             self.connections = connections
             self.threads = threads
             self.duration = duration
@@ -33,13 +33,13 @@ struct APIBenchmark: Sendable {
     let options: Options
 
     /// A benchmark configured by `options`.
-    init(options: Options) {
+    public init(options: Options) {
         self.options = options
     }
 
     /// Finds wrk and `ragserve`, runs the benchmark and prints its tables. Everything started is
     /// stopped at the end, on error and on SIGINT or SIGTERM; those end in a `RunFailure`.
-    func run() async throws {
+    public func run() async throws {
         guard let wrkPath = Self.locate(options.wrk ?? "wrk") else {
             throw RunFailure("wrk not found\(options.wrk.map { " at \($0)" } ?? " on PATH"); install it (make deps, or apt-get install wrk)")
         }

@@ -9,7 +9,7 @@ extension Simulation {
     /// SIGINT or SIGTERM. Throws `RunFailure` for a run that ends with one line: a setting that
     /// cannot be met, a failed run (exit status 130 when interrupted), a broken chaos promise, a
     /// figure below the baseline.
-    static func run(_ options: Options) async throws {
+    public static func run(_ options: Options) async throws {
         let settings = try Settings(options: options)
         let baselineReport = try options.baselinePath.map { try SimulationReport.read(from: $0) }
         var logger = Logger(label: "ragsim")

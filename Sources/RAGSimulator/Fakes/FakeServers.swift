@@ -9,9 +9,9 @@ import Darwin
 
 /// The fake OpenAI and Qdrant servers side by side until SIGINT or SIGTERM, for clients outside
 /// this process (the official Python clients' tests, a manual run of the system).
-struct FakeServers: Sendable {
+public struct FakeServers: Sendable {
     /// Where the fakes listen and how they behave.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// The address to bind.
         var host: String
         /// The fake OpenAI server's port; 0: a free one.
@@ -36,7 +36,7 @@ struct FakeServers: Sendable {
         var concurrencyLimit: Int?
 
         /// Options with every value given.
-        init(
+        public init(
             host: String, openAIPort: Int, qdrantPort: Int, seed: UInt64, qdrantVersion: String, qdrantAPIKey: String?,
             openAILatency: Duration, tokenLatency: Duration, qdrantLatency: Duration, faultRate: Double, concurrencyLimit: Int?
         ) {
@@ -57,13 +57,13 @@ struct FakeServers: Sendable {
     let options: Options
 
     /// The fakes `options` describe.
-    init(options: Options) {
+    public init(options: Options) {
         self.options = options
     }
 
     /// Starts both servers, prints `OPENAI_BASE_URL=…` and `QDRANT_URL=…` once both listen, and
     /// serves until SIGINT or SIGTERM.
-    func run() async throws {
+    public func run() async throws {
         let openAI = FakeOpenAIServer(
             configuration: .init(
                 host: options.host, port: options.openAIPort, seed: options.seed,

@@ -4,9 +4,9 @@ import RAGQueueTestSupport
 
 /// No-op jobs per second through the real queue, end to end (enqueue, claim, complete), against
 /// `ragsim queue-worker` processes: one table row per process count and concurrency.
-struct QueueBenchmark: Sendable {
+public struct QueueBenchmark: Sendable {
     /// What to measure.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// A running Valkey to use instead of a private one.
         var valkeyURL: String?
         /// Worker process counts to measure, each positive.
@@ -19,7 +19,7 @@ struct QueueBenchmark: Sendable {
         var producers: Int
 
         /// Options with every value given.
-        init(valkeyURL: String?, processes: [Int], concurrencies: [Int], jobs: Int, producers: Int) {
+        public init(valkeyURL: String?, processes: [Int], concurrencies: [Int], jobs: Int, producers: Int) {
             self.valkeyURL = valkeyURL
             self.processes = processes
             self.concurrencies = concurrencies
@@ -31,13 +31,13 @@ struct QueueBenchmark: Sendable {
     let options: Options
 
     /// A benchmark configured by `options`.
-    init(options: Options) {
+    public init(options: Options) {
         self.options = options
     }
 
     /// Starts a private Valkey unless given one, measures every row and prints the table. Throws
     /// `SimulationError` when the workers or the jobs do not get done in time.
-    func run() async throws {
+    public func run() async throws {
         var server: ValkeyServerProcess?
         let url: String
         if let valkeyURL = options.valkeyURL {

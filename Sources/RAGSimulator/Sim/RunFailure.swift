@@ -1,10 +1,10 @@
 /// A simulation or benchmark that ended without success: one line for a person and the exit
 /// status it calls for. The command line prints the line after its own name.
-struct RunFailure: Error, CustomStringConvertible {
+public struct RunFailure: Error, CustomStringConvertible {
     /// The message, without a `ragsim:` prefix.
-    let description: String
+    public let description: String
     /// The process's exit status: 1, or 130 when SIGINT or SIGTERM stopped the run.
-    let exitStatus: Int32
+    public let exitStatus: Int32
 
     /// A failure saying `description`, exiting with `exitStatus`.
     init(_ description: String, exitStatus: Int32 = 1) {

@@ -5,9 +5,9 @@ import UnixSignals
 
 /// A worker process for the diagnostic job kinds `noop` and `sleep`: what `ragsim bench-queue`
 /// starts as its workers, so that the queue is measured without a pipeline behind it.
-struct QueueWorkerProcess: Sendable {
+public struct QueueWorkerProcess: Sendable {
     /// Where the queue is and how the worker runs.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// The Valkey URL.
         var valkeyURL: String
         /// The queue's key prefix.
@@ -22,7 +22,7 @@ struct QueueWorkerProcess: Sendable {
         var logLevel: Logger.Level
 
         /// Options with every value given.
-        init(valkeyURL: String, prefix: String, queue: String, concurrency: Int, lease: Duration, logLevel: Logger.Level) {
+        public init(valkeyURL: String, prefix: String, queue: String, concurrency: Int, lease: Duration, logLevel: Logger.Level) {
             self.valkeyURL = valkeyURL
             self.prefix = prefix
             self.queue = queue
@@ -35,12 +35,12 @@ struct QueueWorkerProcess: Sendable {
     let options: Options
 
     /// A worker process configured by `options`.
-    init(options: Options) {
+    public init(options: Options) {
         self.options = options
     }
 
     /// Runs the worker until SIGTERM or SIGINT, then drains it.
-    func run() async throws {
+    public func run() async throws {
         var logger = Logger(label: "ragsim.queue-worker")
         logger.logLevel = options.logLevel
         var queueConfiguration = QueueConfiguration()

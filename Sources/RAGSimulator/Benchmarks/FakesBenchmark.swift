@@ -5,9 +5,9 @@ import RAGQueue
 /// Requests per second the fake OpenAI and Qdrant servers serve at zero latency, so a simulation
 /// knows they are never its bottleneck: both fakes in-process, driven over keep-alive HTTP/1.1
 /// connections from the same process.
-struct FakesBenchmark: Sendable {
+public struct FakesBenchmark: Sendable {
     /// What to measure.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// How long each scenario runs.
         var duration: Duration
         /// Concurrent keep-alive connections per scenario.
@@ -20,7 +20,7 @@ struct FakesBenchmark: Sendable {
         var only: String?
 
         /// Options with every value given.
-        init(duration: Duration, connections: Int, points: Int, dimensions: Int, only: String?) {
+        public init(duration: Duration, connections: Int, points: Int, dimensions: Int, only: String?) {
             self.duration = duration
             self.connections = connections
             self.points = points
@@ -32,12 +32,12 @@ struct FakesBenchmark: Sendable {
     let options: Options
 
     /// A benchmark configured by `options`.
-    init(options: Options) {
+    public init(options: Options) {
         self.options = options
     }
 
     /// Starts both fakes, runs every chosen scenario and prints one row each.
-    func run() async throws {
+    public func run() async throws {
         let openAI = FakeOpenAIServer(configuration: .init(embeddingModels: ["text-embedding-3-small": options.dimensions]))
         let qdrant = FakeQdrantServer()
         try await openAI.start()

@@ -3,7 +3,7 @@ import Foundation
 extension Simulation {
     /// What `ragsim simulate` was asked to do: the scenario, where the services are, and what to
     /// write and compare at the end. Every value comes from the command line, already checked.
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// Worker process counts, one step each.
         var workers: WorkerCounts
         /// Jobs each worker process runs at once.
@@ -54,7 +54,7 @@ extension Simulation {
         var tolerance: Double
 
         /// Options with every value given.
-        init(
+        public init(
             workers: WorkerCounts, concurrency: Int, qps: Double, arrivals: ArrivalSchedule.Process, duration: Duration?,
             warmup: Duration, drain: Duration, tracePath: String?, profile: BackendProfile, seed: UInt64, questions: Int,
             collection: String, valkeyURL: String?, apiURL: String?, apiKey: String?, prefix: String?, openAIURL: String?,
