@@ -106,16 +106,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "ragsim",
+        .target(
+            name: "RAGSimulator",
             dependencies: [
                 "RAGQueue",
                 "RAGQueueTestSupport",
                 "FakeBackends",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ragsim",
+            dependencies: [
+                "RAGSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,7 +133,7 @@ let package = Package(
                 "Valkey",
                 "RAGQueue",
                 "RAGQueueAPI",
-                "ragsim",
+                "RAGSimulator",
                 "FakeBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RAGSimulator
 
 /// `ragsim chart`: draws a report written by `ragsim --json` as the same SVG chart as `--svg`.
 struct ChartCommand: ParsableCommand {
@@ -13,7 +14,6 @@ struct ChartCommand: ParsableCommand {
     var svg: String
 
     func run() throws {
-        try SimulateCommand.failing { try SimulationChart(report: SimulationReport.read(from: json)).write(to: svg) }
-        print("wrote \(svg)")
+        try CommandSupport.reportingFailures { try SimulationChart.draw(reportAt: json, to: svg) }
     }
 }

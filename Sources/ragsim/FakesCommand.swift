@@ -1,12 +1,5 @@
 import ArgumentParser
-import FakeBackends
-import UnixSignals
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RAGSimulator
 
 /// `ragsim fakes`: runs the fake OpenAI and Qdrant servers until interrupted.
 struct FakesCommand: AsyncParsableCommand {
@@ -60,33 +53,11 @@ struct FakesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let openAI = FakeOpenAIServer(
-            configuration: .init(
-                host: host, port: openaiPort, seed: seed,
-                latency: .init(default: .fixed(.milliseconds(openaiLatencyMs)), perOutputToken: .milliseconds(tokenLatencyMs)),
-                faults: .init(default: .init(internalServerError: faultRate)),
-                concurrencyLimit: concurrencyLimit
-            ))
-        let qdrant = FakeQdrantServer(
-            configuration: .init(
-                host: host, port: qdrantPort, seed: seed, version: qdrantVersion, apiKey: qdrantApiKey,
-                latency: .init(default: .fixed(.milliseconds(qdrantLatencyMs))),
-                faults: .init(default: .init(internalServerError: faultRate)),
-                concurrencyLimit: concurrencyLimit
-            ))
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        try await openAI.start()
-        do {
-            try await qdrant.start()
-        } catch {
-            await openAI.stop()
-            throw error
-        }
-        print("OPENAI_BASE_URL=\(openAI.baseURL)")
-        print("QDRANT_URL=\(qdrant.baseURL)")
-        fflush(nil)  // stdout is a pipe or file when run in the background: flush so readers see the URLs now
-        for await _ in signals { break }
-        await qdrant.stop()
-        await openAI.stop()
+        let options = FakeServers.Options(
+            host: host, openAIPort: openaiPort, qdrantPort: qdrantPort, seed: seed, qdrantVersion: qdrantVersion, qdrantAPIKey: qdrantApiKey,
+            openAILatency: .milliseconds(openaiLatencyMs), tokenLatency: .milliseconds(tokenLatencyMs),
+            qdrantLatency: .milliseconds(qdrantLatencyMs), faultRate: faultRate, concurrencyLimit: concurrencyLimit
+        )
+        try await FakeServers(options: options).run()
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Logging
-import RAGQueue
-import ServiceLifecycle
-import UnixSignals
+import RAGSimulator
 
 /// `ragsim queue-worker`: a worker process running the diagnostic kinds `noop` and `sleep`.
 struct QueueWorkerCommand: AsyncParsableCommand {
@@ -25,24 +23,11 @@ struct QueueWorkerCommand: AsyncParsableCommand {
     var logLevel = "warning"
 
     func run() async throws {
-        var logger = Logger(label: "ragsim.queue-worker")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        var queueConfiguration = QueueConfiguration()
-        queueConfiguration.prefix = prefix
-        queueConfiguration.name = queue
-        queueConfiguration.lease = .milliseconds(leaseMs)
-        let store = try ValkeyJobStore(url: valkeyURL, configuration: queueConfiguration)
-        var workerConfiguration = Worker.Configuration()
-        workerConfiguration.concurrency = concurrency
-        let worker = Worker(
-            store: store, queue: queueConfiguration, handlers: [NoopJobHandler(), SleepJobHandler()],
-            configuration: workerConfiguration, logger: logger
+        let options = QueueWorkerProcess.Options(
+            valkeyURL: valkeyURL, prefix: prefix, queue: queue, concurrency: concurrency, lease: .milliseconds(leaseMs),
+            logLevel: Logger.Level(rawValue: logLevel) ?? .warning
         )
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
-        store.close()
+        try await QueueWorkerProcess(options: options).run()
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
-import RAGQueue
-import Synchronization
-import UnixSignals
+import RAGSimulator
 
 /// `ragsim` (the default) or `ragsim simulate`: open-loop RAG query traffic against the real API and
 /// worker processes, one step per worker count, and a table of throughput and latency.
@@ -76,11 +73,7 @@ struct SimulateCommand: AsyncParsableCommand {
     var lease = 15.0
 
     func validate() throws {
-        do {
-            _ = try WorkerCounts(workers)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        _ = try workerCounts()
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
         guard qps > 0, qps <= 10_000, qps.isFinite else { throw ValidationError("--qps must be above 0 and at most 10000") }
         guard ArrivalSchedule.Process(rawValue: arrivals) != nil else { throw ValidationError("--arrivals must be poisson or constant") }
@@ -113,13 +106,7 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--baseline \(baseline): no such readable file")
         }
         guard lease >= 0.5, lease <= 3600 else { throw ValidationError("--lease must be 0.5 to 3600 seconds") }
-        if let chaos {
-            let plan: ChaosPlan
-            do {
-                plan = try ChaosPlan(chaos)
-            } catch {
-                throw ValidationError(error.description)
-            }
+        if let plan = try chaosPlan() {
             if trace != nil { throw ValidationError("--chaos runs on generated arrivals (--qps); it does not take --trace") }
             let outside = plan.outside(.milliseconds(Int64((warmup + (duration ?? 20)) * 1000)))
             if !outside.isEmpty {
@@ -135,103 +122,38 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try makeSettings()
-        let baselineReport = try baseline.map { try SimulationReport.read(from: $0) }
-        var logger = Logger(label: "ragsim")
-        logger.logLevel = .warning
-        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-        let reaper = ProcessReaper()
-        let say: @Sendable (String) -> Void = { line in print(line) }
-        let simulation = Simulation(settings: settings, reaper: reaper, logger: logger, say: say)
+        let options = try options()
+        try await CommandSupport.reportingFailures { try await Simulation.run(options) }
+    }
 
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        let interrupted = Mutex(false)
-        let work = Task { try await simulation.run(workDirectory: workDirectory) }
-        let watcher = Task {
-            for await _ in signals {
-                interrupted.withLock { $0 = true }
-                work.cancel()
-                break
-            }
-        }
-        let result = await work.result
-        watcher.cancel()
-        await reaper.stopAll()
+    /// The simulation's options from the command line.
+    private func options() throws -> Simulation.Options {
+        Simulation.Options(
+            workers: try workerCounts(), concurrency: concurrency, qps: qps, arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
+            duration: duration.map(CommandSupport.duration(seconds:)), warmup: CommandSupport.duration(seconds: warmup),
+            drain: CommandSupport.duration(seconds: drain), tracePath: trace, profile: BackendProfile(rawValue: profile) ?? .openaiTypical,
+            seed: seed, questions: questions, collection: collection, valkeyURL: valkeyURL, apiURL: apiURL, apiKey: apiKey, prefix: prefix,
+            openAIURL: openaiURL, qdrantURL: qdrantURL, chaos: try chaosPlan(), lease: CommandSupport.duration(seconds: lease),
+            jsonPath: json, svgPath: svg, baselinePath: baseline, tolerance: tolerance
+        )
+    }
 
-        let report: SimulationReport
+    /// `--workers` parsed.
+    private func workerCounts() throws -> WorkerCounts {
         do {
-            report = try result.get()
+            return try WorkerCounts(workers)
         } catch {
-            let wasInterrupted = interrupted.withLock { $0 }
-            let logs = (try? FileManager.default.contentsOfDirectory(atPath: workDirectory.path))?.contains { $0.hasSuffix(".log") } ?? false
-            if !logs { try? FileManager.default.removeItem(at: workDirectory) }
-            let whereLogs = logs ? " (logs in \(workDirectory.path))" : ""
-            let message = wasInterrupted ? "interrupted; stopped everything it started\(whereLogs)" : "\(error)\(whereLogs)"
-            FileHandle.standardError.write(Data("ragsim: \(message)\n".utf8))
-            throw wasInterrupted ? ExitCode(130) : ExitCode.failure
-        }
-        try? FileManager.default.removeItem(at: workDirectory)
-
-        print("")
-        for line in SimulationReport.tableHeader { print(line) }
-        for step in report.steps { print(SimulationReport.row(step)) }
-        print("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
-            + "done/s: jobs ended in the window; eff: done/s over min(offered, ceiling)")
-        if let json {
-            try Self.failing { try report.write(to: json) }
-            print("wrote \(json)")
-        }
-        if let svg {
-            try Self.failing { try SimulationChart(report: report).write(to: svg) }
-            print("wrote \(svg)")
-        }
-        if let ledger = report.chaos {
-            print("")
-            for line in ledger.lines { print(line) }
-            let problems = ledger.problems
-            guard problems.isEmpty else {
-                FileHandle.standardError.write(Data("ragsim: chaos broke a promise: \(problems.joined(separator: "; "))\n".utf8))
-                throw ExitCode.failure
-            }
-            print("every accepted query ended exactly once; no job lost")
-        }
-        if let baselineReport {
-            let check = BaselineCheck(baseline: baselineReport, tolerance: tolerance)
-            let (lines, passed) = try Self.failing { try check.compare(report) }
-            for line in lines { print(line) }
-            guard passed else {
-                FileHandle.standardError.write(Data("ragsim: below the baseline beyond \(Simulation.number(tolerance))%\n".utf8))
-                throw ExitCode.failure
-            }
+            throw ValidationError(error.description)
         }
     }
 
-    private func makeSettings() throws -> Simulation.Settings {
-        try Self.failing {
-            let trace = try self.trace.map(QueryTrace.read(from:))
-            let warmup = Duration.milliseconds(Int64(warmup * 1000))
-            let duration = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
-            return Simulation.Settings(
-                workers: try WorkerCounts(workers), concurrency: concurrency, qps: trace?.rate ?? qps,
-                arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
-                warmup: warmup, duration: try trace?.measuredLength(warmup: warmup, duration: duration) ?? duration ?? .seconds(20),
-                drain: .milliseconds(Int64(drain * 1000)), profile: BackendProfile(rawValue: profile) ?? .openaiTypical, seed: seed,
-                collection: collection,
-                endpoints: .init(valkeyURL: valkeyURL, apiURL: apiURL, openAIURL: openaiURL, qdrantURL: qdrantURL),
-                apiKey: apiKey, prefix: prefix, questions: questions, trace: trace, chaos: try chaos.map { try ChaosPlan($0) },
-                lease: .milliseconds(Int64(lease * 1000))
-            )
-        }
-    }
-
-    /// Runs `body`; a failure becomes one `ragsim: …` line on standard error and exit code 1.
-    static func failing<T>(_ body: () throws -> T) throws -> T {
+    /// `--chaos` parsed, if given.
+    private func chaosPlan() throws -> ChaosPlan? {
+        guard let chaos else { return nil }
         do {
-            return try body()
+            return try ChaosPlan(chaos)
         } catch {
-            FileHandle.standardError.write(Data("ragsim: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw ValidationError(error.description)
         }
     }
 }

@@ -1,6 +1,6 @@
 import RAGQueue
 import Testing
-@testable import ragsim
+@testable import RAGSimulator
 
 @Suite("ragsim arrival schedule")
 struct ArrivalScheduleTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import RAGQueue
-@testable import ragsim
+@testable import RAGSimulator
 
 @Suite("Chaos plans")
 struct ChaosPlanTests {

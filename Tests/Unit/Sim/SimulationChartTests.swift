@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ragsim
+@testable import RAGSimulator
 
 #if canImport(FoundationXML)
 import FoundationXML

@@ -1,7 +1,7 @@
 import Foundation
 import RAGQueue
 import Testing
-@testable import ragsim
+@testable import RAGSimulator
 
 @Suite("ragsim step traffic")
 struct StepTrafficTests {

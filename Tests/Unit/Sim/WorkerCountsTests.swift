@@ -1,5 +1,5 @@
 import Testing
-@testable import ragsim
+@testable import RAGSimulator
 
 @Suite("ragsim worker counts")
 struct WorkerCountsTests {

@@ -142,7 +142,7 @@ struct DurableSubmission: Sendable {
                 let id = try await submitter.submit(query, idempotencyKey: key, timeout: .seconds(15))
                 return DurableSubmission(id: id, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured)
             } catch {
-                let permanent = (error as? RAGQueueClient.Refusal).map { !$0.isTransient } ?? false
+                let permanent = !error.isTransient
                 if permanent || clock.now + pause >= deadline {
                     return DurableSubmission(
                         id: nil, attempts: attempts, sentAt: sentAt, returnedAt: Date(), measured: measured, refusal: "\(error)"

@@ -1,7 +1,7 @@
 import FakeBackends
 
 /// How the embedded fake backends behave: named latency profiles for `--profile`.
-enum BackendProfile: String, Sendable, CaseIterable {
+public enum BackendProfile: String, Sendable, CaseIterable {
     /// Latencies like the hosted services: embeddings ~100-300 ms, Qdrant ~5-20 ms, chat ~1-3 s
     /// with tokens streamed at ~35 per second. The default.
     case openaiTypical = "openai-typical"

@@ -4,7 +4,7 @@ import RAGQueue
 import RAGQueueTestSupport
 
 /// A whole simulation: services up, one step per worker count, the table, the report.
-struct Simulation: Sendable {
+public struct Simulation: Sendable {
     /// Everything the command line chose.
     struct Settings: Sendable {
         var workers: WorkerCounts

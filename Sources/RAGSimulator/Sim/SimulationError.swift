@@ -1,7 +1,7 @@
 /// Why a simulation cannot run or did not pass: one line for a person.
-struct SimulationError: Error, CustomStringConvertible {
+public struct SimulationError: Error, CustomStringConvertible {
     /// The message, without a `ragsim:` prefix.
-    let description: String
+    public let description: String
 
     /// An error saying `description`.
     init(_ description: String) {

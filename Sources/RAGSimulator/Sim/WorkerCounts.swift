@@ -1,17 +1,17 @@
 import Foundation
 
 /// The worker counts a simulation steps through, parsed from `N`, `A...B`, `A..<B` or `A,B,C`.
-struct WorkerCounts: Sendable, Hashable, CustomStringConvertible {
+public struct WorkerCounts: Sendable, Hashable, CustomStringConvertible {
     /// The counts in the order given, each positive.
     let values: [Int]
     /// The text they were parsed from, for the scenario record.
-    let description: String
+    public let description: String
 
     /// Most worker processes one step may start.
     static let maximum = 256
 
     /// Parses `text`; throws a message naming `flag` and the accepted forms.
-    init(_ text: String, flag: String = "--workers") throws(SimulationError) {
+    public init(_ text: String, flag: String = "--workers") throws(SimulationError) {
         let trimmed = text.trimmingSpaces
         let usage = "\(flag) takes N, A...B, A..<B or A,B,C with whole numbers from 1 to \(Self.maximum), got '\(text)'"
         var values: [Int]

@@ -12,7 +12,7 @@ import RAGQueue
 /// - `restart-api=T[:D]`: at T, SIGKILL the API process and restart it D seconds later (default 1).
 /// - `backend-faults=P[:L]`: every P seconds, L seconds (default 3) of backend faults: 429 with
 ///   Retry-After, 500, 503, held-then-dropped requests and reset connections from the fakes.
-struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
+public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     /// One kind of fault and its timing.
     enum Fault: Sendable, Hashable {
         case killWorker(every: Duration)
@@ -34,8 +34,9 @@ struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A plan's parse error: one line naming the item.
-    struct ParseError: Error, CustomStringConvertible {
-        let description: String
+    public struct ParseError: Error, CustomStringConvertible {
+        /// The message, naming the item.
+        public let description: String
     }
 
     /// The faults, in the order given.
@@ -49,7 +50,7 @@ struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     ]
 
     /// Parses `text`: a preset's name or a list of items.
-    init(_ text: String) throws(ParseError) {
+    public init(_ text: String) throws(ParseError) {
         let expanded = Self.presets.first { $0.name == text }?.plan ?? text
         var faults: [Fault] = []
         for item in expanded.split(separator: ",", omittingEmptySubsequences: false) {
@@ -85,7 +86,7 @@ struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The one-shot faults at or after `length` (they would never happen), by name.
-    func outside(_ length: Duration) -> [String] {
+    public func outside(_ length: Duration) -> [String] {
         faults.compactMap { fault in
             switch fault {
             case .stopWorker(let at, _), .restartValkey(let at, _), .restartAPI(let at, _): at >= length ? fault.name : nil
@@ -95,13 +96,14 @@ struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether Valkey must be embedded (and keep an append-only file).
-    var restartsValkey: Bool { faults.contains { if case .restartValkey = $0 { true } else { false } } }
+    public var restartsValkey: Bool { faults.contains { if case .restartValkey = $0 { true } else { false } } }
     /// Whether the API must be embedded.
-    var restartsAPI: Bool { faults.contains { if case .restartAPI = $0 { true } else { false } } }
+    public var restartsAPI: Bool { faults.contains { if case .restartAPI = $0 { true } else { false } } }
     /// Whether the fakes must be embedded.
-    var injectsBackendFaults: Bool { faults.contains { if case .backendFaults = $0 { true } else { false } } }
+    public var injectsBackendFaults: Bool { faults.contains { if case .backendFaults = $0 { true } else { false } } }
 
-    var description: String {
+    /// The plan as items, presets expanded: `kill-worker=5,stop-worker=20`.
+    public var description: String {
         faults.map { fault in
             switch fault {
             case .killWorker(let every): "kill-worker=\(Self.text(every))"

@@ -4,9 +4,9 @@ import RAGQueue
 
 /// Open-loop arrival times: when each query is sent, fixed in advance and independent of how fast
 /// the system answers, so a slow system meets the same offered load as a fast one.
-struct ArrivalSchedule: Sendable {
+public struct ArrivalSchedule: Sendable {
     /// How arrivals are spaced.
-    enum Process: String, Sendable, CaseIterable {
+    public enum Process: String, Sendable, CaseIterable {
         /// Exactly 1/qps apart.
         case constant
         /// Exponential gaps with mean 1/qps (a Poisson process), drawn from the seed.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Every point carries `data-workers` and `data-value` attributes, and each panel's plot area is a
 /// `rect` with `class="plot"`, so the chart's figures can be read back by a program as well as a person.
-struct SimulationChart: Sendable {
+public struct SimulationChart: Sendable {
     /// The report drawn.
     let report: SimulationReport
 
@@ -143,6 +143,12 @@ struct SimulationChart: Sendable {
         } catch {
             throw SimulationError("cannot write \(path): \(error.localizedDescription)")
         }
+    }
+
+    /// Draws the report written by `ragsim --json` at `reportPath` to the SVG file `svgPath`, and says so.
+    public static func draw(reportAt reportPath: String, to svgPath: String) throws(RunFailure) {
+        try RunFailure.failing { try SimulationChart(report: SimulationReport.read(from: reportPath)).write(to: svgPath) }
+        print("wrote \(svgPath)")
     }
 
     /// A value axis from 0 to a round maximum, with 4 to 6 ticks.

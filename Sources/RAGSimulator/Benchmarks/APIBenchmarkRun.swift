@@ -1,0 +1,261 @@
+import Foundation
+import RAGQueue
+import RAGQueueTestSupport
+
+/// One run of the API benchmark: the services, the notification delays, then the wrk rows.
+struct APIBenchmarkRun: Sendable {
+    /// The kinds of waiting client.
+    enum Waiter: String, Sendable, CaseIterable {
+        case longPoll = "long-poll"
+        case events = "sse"
+    }
+
+    /// What wrk reported for one connection count.
+    struct WrkRow: Sendable {
+        var connections: Int
+        var requestsPerSecond: Double
+        /// Milliseconds at 50, 75, 90 and 99 %.
+        var percentiles: [Int: Double]
+        /// Answers other than 2xx/3xx, plus socket errors.
+        var errors: Int
+    }
+
+    /// The wrk executable.
+    let wrk: String
+    /// The `ragserve` executable.
+    let ragserve: String
+    /// Where the logs and the wrk script go.
+    let workDirectory: URL
+    /// Stops everything the run started.
+    let reaper: ProcessReaper
+    /// wrk connection counts, one row each.
+    let connections: [Int]
+    /// wrk threads.
+    let threads: Int
+    /// Seconds of wrk load per connection count.
+    let duration: Int
+    /// Jobs whose end a waiting client measures, per kind of client.
+    let samples: Int
+    /// Clients waiting at once while their jobs are completed.
+    let waiters: Int
+
+    /// Starts Valkey and the API, then measures and prints the notification delays and the wrk rows.
+    func run() async throws {
+        let server = try ValkeyServerProcess(executable: SimulationServices.locateValkeyServer())
+        reaper.add("valkey-server") {
+            await server.stop()
+            server.cleanUp()
+        }
+        try await server.start()
+        var queue = QueueConfiguration()
+        queue.prefix = "bench-api-\(JobID().rawValue.prefix(8))"
+        queue.maxDepth = 0
+        let http = try CurlHTTPClient()
+        reaper.add("http-client") { await http.shutdown() }
+        let apiURL = try await startAPI(valkeyURL: server.url, prefix: queue.prefix, http: http)
+        let store = try ValkeyJobStore(url: server.url, configuration: queue)
+        reaper.add("valkey-client") { store.close() }
+
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("ragserve api at \(apiURL), Valkey at \(server.url); wrk, the API, Valkey and this process share \(cores) cores")
+        print("")
+        print("end of a job to a waiting client's answer (\(samples) jobs per client, \(waiters) waiting at once)")
+        print("client       jobs   p50 ms   p90 ms   p99 ms   max ms")
+        for waiter in Waiter.allCases {
+            var delays: [Double] = []
+            while delays.count < samples {
+                delays += try await measureRound(waiter, count: min(waiters, samples - delays.count), apiURL: apiURL, store: store, http: http)
+            }
+            delays.sort()
+            let columns = [0.5, 0.9, 0.99].map { Self.format(Self.percentile(delays, $0)) } + [Self.format(delays.last ?? 0)]
+            print(waiter.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + Self.pad(String(delays.count), 7)
+                + columns.map { Self.pad($0, 9) }.joined())
+        }
+        print("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
+
+        print("")
+        print("POST /v1/queries under wrk (\(threads) threads, \(duration) s per row, keep-alive, one JSON body)")
+        print("connections   requests/s   p50 ms   p90 ms   p99 ms   errors")
+        let script = workDirectory.appendingPathComponent("post-query.lua").path
+        try Self.postScript.write(toFile: script, atomically: true, encoding: .utf8)
+        // Warm-up: connections, the scripts' SHA cache and the allocator, before anything is measured.
+        _ = try await runWrk(script: script, url: apiURL + "/v1/queries", connections: connections[0], seconds: 2, name: "warmup")
+        for count in connections {
+            let row = try await runWrk(script: script, url: apiURL + "/v1/queries", connections: count, seconds: duration, name: "c\(count)")
+            let columns = [50, 90, 99].map { Self.format(row.percentiles[$0] ?? .nan) }
+            print(Self.pad(String(count), 11) + Self.pad(String(Int(row.requestsPerSecond.rounded())), 13)
+                + columns.map { Self.pad($0, 9) }.joined() + Self.pad(String(row.errors), 9))
+        }
+        let waiting = try await store.stats().waiting
+        print("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
+    }
+
+    /// Starts `ragserve api --port 0` on the private Valkey; returns its root once `/healthz` answers.
+    private func startAPI(valkeyURL: String, prefix: String, http: CurlHTTPClient) async throws -> String {
+        // A clean environment: none of the caller's settings (keys, limits, body sizes) may change what is measured.
+        let environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "VALKEY_URL": valkeyURL, "RAGQ_PREFIX": prefix, "RAGQ_MAX_DEPTH": "0",
+            "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning",
+        ]
+        let output = workDirectory.appendingPathComponent("api.log").path
+        let child = ChildProcess(executable: ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])
+        reaper.add("child:api", child: child, grace: .seconds(5))
+        try child.start(outputPath: output, environment: environment)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, child.isRunning {
+            let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("API_URL=") }) {
+                let url = String(line.dropFirst("API_URL=".count))
+                try await SimulationServices.checkHealth(url, httpClient: http)
+                return url
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw SimulationError("ragserve api did not start (log in \(output))")
+    }
+
+    /// Enqueues `count` jobs, has one client of `waiter`'s kind wait for each, completes them
+    /// through the queue, and returns each delay from the job's `ended_at` to its client's answer.
+    private func measureRound(_ waiter: Waiter, count: Int, apiURL: String, store: ValkeyJobStore, http: CurlHTTPClient) async throws -> [Double] {
+        let payload = RAGQuery(query: "How soon does a waiting client hear?").json
+        var ids: [JobID] = []
+        for _ in 0..<count {
+            ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload)).id)
+        }
+        let answer = Array(try JSONEncoder().encode(RAGAnswer(
+            answer: "soon", sources: [], model: "bench", embeddingModel: "bench", collection: "bench"
+        )))
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        return try await withThrowingTaskGroup(of: (JobID, Double).self) { group in
+            for id in ids {
+                group.addTask {
+                    do {
+                        return (id, try await Self.answer(waiter, for: id, apiURL: apiURL, http: http) { readyContinuation.yield() })
+                    } catch {
+                        readyContinuation.yield()  // Not ready, but the round must not wait for it.
+                        throw error
+                    }
+                }
+            }
+            var waiting = 0
+            for await _ in ready {
+                waiting += 1
+                if waiting == count { break }
+            }
+            // A long poll says nothing before its answer: give the requests time to reach their wait.
+            if waiter == .longPoll { try await Task.sleep(for: .milliseconds(100)) }
+            let claimed = try await store.claim(workerID: "bench-api", count: count).jobs
+            guard claimed.count == count else { throw SimulationError("claimed \(claimed.count) of \(count) jobs") }
+            for job in claimed {
+                try await store.complete(job.lease, result: answer, timings: [:])
+            }
+            var delays: [Double] = []
+            for try await (id, answeredAt) in group {
+                guard let ended = try await store.job(id)?.endedAt else { throw SimulationError("job \(id) has no ended_at") }
+                delays.append(answeredAt - ended.timeIntervalSince1970 * 1000)
+            }
+            return delays
+        }
+    }
+
+    /// Waits for job `id` the way `waiter` does; calls `ready` once the wait is under way (for
+    /// events: once the first event arrived, after the server subscribed), and returns the
+    /// wall-clock milliseconds at which the answer was read.
+    private static func answer(
+        _ waiter: Waiter, for id: JobID, apiURL: String, http: CurlHTTPClient, ready: @Sendable () -> Void
+    ) async throws -> Double {
+        switch waiter {
+        case .longPoll:
+            ready()
+            let response = try await http.execute(HTTPClientRequest(url: "\(apiURL)/v1/queries/\(id)?wait=30", timeout: .seconds(40)))
+            let answeredAt = Date().timeIntervalSince1970 * 1000
+            guard response.status == 200, String(decoding: response.body, as: UTF8.self).contains(#""status":"finished""#) else {
+                throw SimulationError("long poll of \(id) answered \(response.status) without the finished query")
+            }
+            return answeredAt
+        case .events:
+            let response = try await http.stream(HTTPClientRequest(url: "\(apiURL)/v1/queries/\(id)/events", timeout: .seconds(40)))
+            guard response.status == 200 else { throw SimulationError("event stream of \(id) answered \(response.status)") }
+            var parser = ServerSentEventParser()
+            var first = true
+            for try await chunk in response.body {
+                for event in parser.feed(chunk) {
+                    if first { ready(); first = false }
+                    if event.event == "end" { return Date().timeIntervalSince1970 * 1000 }
+                }
+            }
+            throw SimulationError("event stream of \(id) closed without an end event")
+        }
+    }
+
+    /// Runs wrk once and parses its report.
+    private func runWrk(script: String, url: String, connections: Int, seconds: Int, name: String) async throws -> WrkRow {
+        let output = workDirectory.appendingPathComponent("wrk-\(name).log").path
+        let child = ChildProcess(executable: wrk, arguments: [
+            "-t", String(min(threads, connections)), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script, url,
+        ])
+        let token = reaper.add("child:wrk", child: child, grace: .seconds(2))
+        try child.start(outputPath: output)
+        let status = await child.waitForExit()
+        await reaper.stop([token])
+        let report = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0, let row = Self.parseWrk(report, connections: connections) else {
+            throw SimulationError("wrk exited with \(status) and no report it could read (see \(output))")
+        }
+        return row
+    }
+
+    /// The figures of wrk's `--latency` report; nil without a `Requests/sec` line.
+    static func parseWrk(_ report: String, connections: Int) -> WrkRow? {
+        var row = WrkRow(connections: connections, requestsPerSecond: .nan, percentiles: [:], errors: 0)
+        for line in report.split(whereSeparator: \.isNewline) {
+            let words = line.split(separator: " ")
+            if words.count == 2, words[0].hasSuffix("%"), let percent = Int(words[0].dropLast()) {
+                // The --latency distribution: "  99%    3.20ms".
+                row.percentiles[percent] = milliseconds(words[1])
+            } else if words.first == "Requests/sec:", words.count == 2, let rate = Double(words[1]) {
+                row.requestsPerSecond = rate
+            } else if line.contains("Non-2xx or 3xx responses:"), let count = words.last.flatMap({ Int($0) }) {
+                row.errors += count
+            } else if line.contains("Socket errors:") {
+                // "Socket errors: connect 0, read 0, write 0, timeout 0"
+                row.errors += words.compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }.reduce(0, +)
+            }
+        }
+        return row.requestsPerSecond.isNaN ? nil : row
+    }
+
+    /// A wrk duration (`541.00us`, `1.23ms`, `2.01s`, `1.50m`) in milliseconds; nil otherwise.
+    static func milliseconds(_ text: Substring) -> Double? {
+        for (unit, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0), ("h", 3_600_000.0)] where text.hasSuffix(unit) {
+            guard let value = Double(text.dropLast(unit.count)) else { return nil }
+            return value * scale
+        }
+        return nil
+    }
+
+    /// The nearest-rank percentile `p` (0...1) of `sorted`; 0 when empty.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((Double(sorted.count) * p).rounded(.up))
+        return sorted[min(sorted.count, max(1, rank)) - 1]
+    }
+
+    /// Milliseconds with two decimals below 10, one above; `-` for none.
+    static func format(_ milliseconds: Double) -> String {
+        milliseconds.isNaN ? "-" : String(format: milliseconds < 10 ? "%.2f" : "%.1f", milliseconds)
+    }
+
+    /// `text` right-aligned in `width` columns.
+    static func pad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
+    /// The wrk script: every request posts the same query as JSON.
+    static let postScript = """
+        wrk.method = "POST"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.body = '{"query":"What does the lease protect?","top_k":4}'
+        """
+}

@@ -1,0 +1,117 @@
+import Foundation
+import RAGQueue
+import RAGQueueTestSupport
+
+/// No-op jobs per second through the real queue, end to end (enqueue, claim, complete), against
+/// `ragsim queue-worker` processes: one table row per process count and concurrency.
+public struct QueueBenchmark: Sendable {
+    /// What to measure.
+    public struct Options: Sendable {
+        /// A running Valkey to use instead of a private one.
+        var valkeyURL: String?
+        /// Worker process counts to measure, each positive.
+        var processes: [Int]
+        /// Jobs each worker process runs at once, each positive.
+        var concurrencies: [Int]
+        /// No-op jobs per measurement.
+        var jobs: Int
+        /// Concurrent enqueuing tasks in this process.
+        var producers: Int
+
+        /// Options with every value given.
+        public init(valkeyURL: String?, processes: [Int], concurrencies: [Int], jobs: Int, producers: Int) {
+            self.valkeyURL = valkeyURL
+            self.processes = processes
+            self.concurrencies = concurrencies
+            self.jobs = jobs
+            self.producers = producers
+        }
+    }
+
+    let options: Options
+
+    /// A benchmark configured by `options`.
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// Starts a private Valkey unless given one, measures every row and prints the table. Throws
+    /// `SimulationError` when the workers or the jobs do not get done in time.
+    public func run() async throws {
+        var server: ValkeyServerProcess?
+        let url: String
+        if let valkeyURL = options.valkeyURL {
+            url = valkeyURL
+        } else {
+            let privateServer = try ValkeyServerProcess()
+            try await privateServer.start()
+            server = privateServer
+            url = privateServer.url
+        }
+        defer { server?.cleanUp() }
+
+        print("no-op jobs end to end (enqueue, claim, complete); \(options.jobs) jobs per row; Valkey at \(url)")
+        print("processes  concurrency      jobs/s   commands/job   calls/job")
+        do {
+            for count in options.processes {
+                for perProcess in options.concurrencies {
+                    let row = try await measure(url: url, processes: count, concurrency: perProcess)
+                    print(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
+                }
+            }
+        } catch {
+            await server?.stop()
+            throw error
+        }
+        await server?.stop()
+    }
+
+    private func measure(url: String, processes: Int, concurrency: Int) async throws -> (jobsPerSecond: Double, commandsPerJob: Double, callsPerJob: Double) {
+        let jobs = options.jobs
+        let producers = options.producers
+        var queue = QueueConfiguration()
+        queue.prefix = "bench-\(JobID().rawValue.prefix(8))"
+        queue.maxDepth = 0
+        let store = try ValkeyJobStore(url: url, configuration: queue)
+        defer { store.close() }
+        let workers = (0..<processes).map { _ in
+            ChildProcess(executable: ChildProcess.currentExecutable, arguments: [
+                "queue-worker", "--valkey-url", url, "--prefix", queue.prefix, "--concurrency", String(concurrency),
+            ])
+        }
+        for worker in workers { try worker.start() }
+        defer { Task { [workers] in for worker in workers { await worker.stop() } } }
+        try await waitFor(seconds: 30, "worker processes to register") { try await store.stats().liveWorkers == processes }
+
+        let before = try await store.serverCounts()
+        let start = ContinuousClock.now
+        let perProducer = jobs / producers
+        let remainder = jobs % producers
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in 0..<producers {
+                let count = perProducer + (producer < remainder ? 1 : 0)
+                group.addTask {
+                    for _ in 0..<count {
+                        _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await waitFor(seconds: 600, "every job to finish") { try await store.stats().counters["finished", default: 0] >= jobs }
+        let elapsed = ContinuousClock.now - start
+        let after = try await store.serverCounts()
+        for worker in workers { await worker.stop() }
+        let seconds = elapsed.seconds
+        return (Double(jobs) / seconds, Double(after.commands - before.commands) / Double(jobs), Double(after.calls - before.calls) / Double(jobs))
+    }
+
+    /// Polls `condition` every 10 ms: the benchmark's own bookkeeping, outside the measured path.
+    private func waitFor(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw SimulationError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}

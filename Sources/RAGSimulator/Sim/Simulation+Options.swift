@@ -1,0 +1,112 @@
+import Foundation
+
+extension Simulation {
+    /// What `ragsim simulate` was asked to do: the scenario, where the services are, and what to
+    /// write and compare at the end. Every value comes from the command line, already checked.
+    public struct Options: Sendable {
+        /// Worker process counts, one step each.
+        var workers: WorkerCounts
+        /// Jobs each worker process runs at once.
+        var concurrency: Int
+        /// Queries offered per second, open loop (a trace brings its own rate).
+        var qps: Double
+        /// How arrivals are spaced.
+        var arrivals: ArrivalSchedule.Process
+        /// Measured per step; nil: 20 s, or with a trace the rest of it after the warm-up.
+        var duration: Duration?
+        /// Traffic before measuring, per step.
+        var warmup: Duration
+        /// Most time to wait for measured jobs after the window.
+        var drain: Duration
+        /// A trace file (JSON lines) replayed instead of arrivals at `qps`.
+        var tracePath: String?
+        /// Backend latencies of the embedded fakes.
+        var profile: BackendProfile
+        /// Seed of the corpus, the questions, the arrivals and the fakes.
+        var seed: UInt64
+        /// Distinct questions drawn from the corpus.
+        var questions: Int
+        /// Collection the corpus is ingested into and queries search.
+        var collection: String
+        /// A running Valkey to use instead of a private one.
+        var valkeyURL: String?
+        /// A running API to submit to instead of `ragserve api` per step.
+        var apiURL: String?
+        /// The key for `apiURL`.
+        var apiKey: String?
+        /// The queue key prefix the `apiURL` API uses; nil: `ragq`.
+        var prefix: String?
+        /// An OpenAI-compatible API (with `/v1`) to use instead of the fake.
+        var openAIURL: String?
+        /// A Qdrant to use instead of the fake.
+        var qdrantURL: String?
+        /// Faults to inject: one step at the largest worker count, ending with a ledger.
+        var chaos: ChaosPlan?
+        /// The workers' job lease in a chaos run.
+        var lease: Duration
+        /// Where to write the report as JSON.
+        var jsonPath: String?
+        /// Where to write the SVG chart.
+        var svgPath: String?
+        /// A report to compare with; the run fails when it fell more than `tolerance` below it.
+        var baselinePath: String?
+        /// Allowed drop against the baseline, in percent.
+        var tolerance: Double
+
+        /// Options with every value given.
+        public init(
+            workers: WorkerCounts, concurrency: Int, qps: Double, arrivals: ArrivalSchedule.Process, duration: Duration?,
+            warmup: Duration, drain: Duration, tracePath: String?, profile: BackendProfile, seed: UInt64, questions: Int,
+            collection: String, valkeyURL: String?, apiURL: String?, apiKey: String?, prefix: String?, openAIURL: String?,
+            qdrantURL: String?, chaos: ChaosPlan?, lease: Duration, jsonPath: String?, svgPath: String?, baselinePath: String?,
+            tolerance: Double
+        ) {
+            self.workers = workers
+            self.concurrency = concurrency
+            self.qps = qps
+            self.arrivals = arrivals
+            self.duration = duration
+            self.warmup = warmup
+            self.drain = drain
+            self.tracePath = tracePath
+            self.profile = profile
+            self.seed = seed
+            self.questions = questions
+            self.collection = collection
+            self.valkeyURL = valkeyURL
+            self.apiURL = apiURL
+            self.apiKey = apiKey
+            self.prefix = prefix
+            self.openAIURL = openAIURL
+            self.qdrantURL = qdrantURL
+            self.chaos = chaos
+            self.lease = lease
+            self.jsonPath = jsonPath
+            self.svgPath = svgPath
+            self.baselinePath = baselinePath
+            self.tolerance = tolerance
+        }
+    }
+}
+
+extension Simulation.Settings {
+    /// The settings `options` call for, the trace read and the measured length fixed.
+    init(options: Simulation.Options) throws(RunFailure) {
+        let trace: QueryTrace?
+        let duration: Duration
+        do {
+            trace = try options.tracePath.map(QueryTrace.read(from:))
+            duration = try trace?.measuredLength(warmup: options.warmup, duration: options.duration) ?? options.duration ?? .seconds(20)
+        } catch {
+            throw RunFailure(error.description)
+        }
+        self.init(
+            workers: options.workers, concurrency: options.concurrency, qps: trace?.rate ?? options.qps, arrivals: options.arrivals,
+            warmup: options.warmup, duration: duration, drain: options.drain, profile: options.profile, seed: options.seed,
+            collection: options.collection,
+            endpoints: .init(valkeyURL: options.valkeyURL, apiURL: options.apiURL, openAIURL: options.openAIURL, qdrantURL: options.qdrantURL),
+            apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
+            lease: options.lease
+        )
+    }
+}
