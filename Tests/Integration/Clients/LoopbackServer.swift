@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A request context that remembers the client's port, so tests can see connection reuse.
 struct LoopbackRequestContext: RequestContext {
@@ -16,7 +17,10 @@ struct LoopbackRequestContext: RequestContext {
 
 /// Runs a Hummingbird server on 127.0.0.1 with a port the OS picks, for the duration of `body`.
 ///
-/// Cancelling the server at the end also cancels handlers still running.
+/// The server stops by graceful shutdown, never by cancelling its task: cancelling can drop a
+/// connection NIO accepted but had not handed over yet, which traps ("Deinited NIOAsyncWriter
+/// without calling finish()", apple/swift-nio#2637). Handlers still running after the grace
+/// period are cancelled.
 func withLoopbackServer<Value: Sendable>(
     _ router: Router<LoopbackRequestContext>,
     _ body: (_ baseURL: String) async throws -> Value
@@ -33,16 +37,27 @@ func withLoopbackServer<Value: Sendable>(
         },
         logger: logger
     )
-    let server = Task { try await app.run() }
-    defer { server.cancel() }
+    var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+    configuration.maximumGracefulShutdownDuration = .milliseconds(500)
+    let group = ServiceGroup(configuration: configuration)
+    let server = Task { try await group.run() }
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await server.result
+    }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next(), port > 0 else {
+        await stop()
         throw LoopbackServerError.didNotStart
     }
-    let value = try await body("http://127.0.0.1:\(port)")
-    server.cancel()
-    _ = await server.result
-    return value
+    do {
+        let value = try await body("http://127.0.0.1:\(port)")
+        await stop()
+        return value
+    } catch {
+        await stop()
+        throw error
+    }
 }
 
 enum LoopbackServerError: Error {
