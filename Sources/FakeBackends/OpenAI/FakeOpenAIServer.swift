@@ -50,7 +50,7 @@ public final class FakeOpenAIServer: Sendable {
     /// Binds the port and starts serving; returns once the server accepts connections.
     public func start() async throws {
         let responder = OpenAIResponder(
-            configuration: configuration, gate: gate, rateLimiter: RateLimiter(limits: configuration.rateLimits))
+            configuration: configuration, gate: gate, rateLimiters: ModelRateLimiters(defaults: configuration.rateLimits, models: configuration.modelRateLimits))
         _ = try await runner.start(host: configuration.host, port: configuration.port, responder: responder, logger: logger)
     }
 
@@ -85,8 +85,11 @@ extension FakeOpenAIServer {
         public var latency: LatencyProfile<Endpoint>
         /// Server-side fault plan. Default: no faults.
         public var faults: FaultPlan<Endpoint>
-        /// Requests and tokens per minute, answered with 429 when exceeded. Default: unlimited.
+        /// Requests and tokens per minute of each model (as OpenAI counts them: every model has its
+        /// own), answered with 429 when exceeded. Default: unlimited.
         public var rateLimits: RateLimits
+        /// Limits of particular models, in place of `rateLimits`. Default none.
+        public var modelRateLimits: [String: RateLimits] = [:]
         /// Requests served at once; the rest wait. Default nil (no limit).
         public var concurrencyLimit: Int?
         /// Embedding models and their native sizes. Default: the three OpenAI models.

@@ -9,7 +9,7 @@ struct OpenAIResponder: HTTPResponder {
 
     let configuration: FakeOpenAIServer.Configuration
     let gate: RequestGate<Endpoint>
-    let rateLimiter: RateLimiter
+    let rateLimiters: ModelRateLimiters
 
     /// A parsed, validated request ready to be answered.
     struct Prepared {
@@ -57,7 +57,7 @@ struct OpenAIResponder: HTTPResponder {
             return render(error, requestID: requestID, started: started)
         }
 
-        let limits = rateLimiter.admit(tokens: prepared.tokenCost)
+        let limits = rateLimiters.limiter(for: prepared.model).admit(tokens: prepared.tokenCost)
         if let refusedBy = limits.refusedBy {
             gate.counters.recordRateLimited(endpoint)
             var error = Self.rateLimitError(refusedBy: refusedBy, model: prepared.model, limits: limits, cost: prepared.tokenCost)
@@ -119,7 +119,7 @@ struct OpenAIResponder: HTTPResponder {
     }
 
     private func render(_ error: OpenAIError, requestID: String, started: ContinuousClock.Instant) -> Response {
-        let limits = rateLimiter.peek()
+        let limits = rateLimiters.limiter(for: nil).peek()
         var headers = [("x-request-id", requestID)] + Self.standardHeaders(started: started) + error.headers
         if !error.headers.contains(where: { $0.0.hasPrefix("x-ratelimit") }) { headers += Self.rateLimitHeaders(limits) }
         if error.status == 429 || error.status >= 500 {

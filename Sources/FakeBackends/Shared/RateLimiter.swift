@@ -83,6 +83,31 @@ final class RateLimiter: Sendable {
     }
 }
 
+/// One `RateLimiter` per model, as OpenAI limits each model apart: created on a model's first
+/// request with its own limits, or the defaults.
+final class ModelRateLimiters: Sendable {
+    private let defaults: RateLimits
+    private let models: [String: RateLimits]
+    private let limiters = Mutex<[String: RateLimiter]>([:])
+
+    /// Limiters with `models`' own limits and `defaults` for every other model.
+    init(defaults: RateLimits, models: [String: RateLimits]) {
+        self.defaults = defaults
+        self.models = models
+    }
+
+    /// The limiter of `model` (nil: requests that name none, such as listing models).
+    func limiter(for model: String?) -> RateLimiter {
+        let name = model ?? ""
+        return limiters.withLock { limiters in
+            if let limiter = limiters[name] { return limiter }
+            let limiter = RateLimiter(limits: models[name] ?? defaults)
+            limiters[name] = limiter
+            return limiter
+        }
+    }
+}
+
 extension Duration {
     /// Go-style duration text as OpenAI's reset headers use: `0s`, `20ms`, `1s`, `6m0s`, `1.5s`.
     var goStyle: String {

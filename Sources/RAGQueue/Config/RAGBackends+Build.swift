@@ -2,18 +2,36 @@ import Logging
 
 extension RAGBackends {
     /// Embeddings, Qdrant and chat clients on one HTTP client built from `configuration`; local
-    /// embeddings when no OpenAI key is set.
-    public init(configuration: RAGQueueConfiguration, logger: Logger) throws {
+    /// embeddings when no OpenAI key is set. With `pacing` (the queue's store) and pacing enabled,
+    /// the model calls wait for the providers' budgets that every worker shares.
+    public init(configuration: RAGQueueConfiguration, logger: Logger, pacing store: (any ProviderLimitStore)? = nil) throws {
         let httpClient = try CurlHTTPClient(configuration: configuration.http, logger: logger)
         let openAI = configuration.openAI
-        let embeddings: any EmbeddingModel = configuration.hasOpenAIKey
-            ? OpenAIEmbeddings(endpoint: openAI, configuration: configuration.embeddings, httpClient: httpClient, logger: logger)
-            : LocalEmbeddings(configuration: configuration.localEmbeddings)
+        let pacing = configuration.pacing.isEnabled ? store : nil
+        let chatPacer = pacing.map { ProviderPacer(model: configuration.chat.model, limits: configuration.pacing.chat, store: $0, logger: logger) }
+        let embeddingPacer = pacing.map {
+            ProviderPacer(model: configuration.embeddings.model, limits: configuration.pacing.embeddings, store: $0, logger: logger)
+        }
+        var embeddings: any EmbeddingModel = LocalEmbeddings(configuration: configuration.localEmbeddings)
+        if configuration.hasOpenAIKey {
+            embeddings = OpenAIEmbeddings(
+                endpoint: openAI, configuration: configuration.embeddings, httpClient: httpClient, logger: logger,
+                observer: embeddingPacer.map { pacer in { @Sendable headers in pacer.observe(headers) } }
+            )
+            if let embeddingPacer { embeddings = PacedEmbeddingModel(embeddings, pacer: embeddingPacer) }
+        }
+        var chat: any ChatModel = OpenAIChatModel(
+            endpoint: openAI, configuration: configuration.chat, httpClient: httpClient, logger: logger,
+            observer: chatPacer.map { pacer in { @Sendable headers in pacer.observe(headers) } }
+        )
+        if let chatPacer {
+            chat = PacedChatModel(chat, pacer: chatPacer, expectedCompletionTokens: configuration.chat.maxCompletionTokens ?? 256)
+        }
         self.init(
             httpClient: httpClient,
             embeddings: embeddings,
             vectorStore: QdrantVectorStore(configuration: configuration.qdrant, httpClient: httpClient, logger: logger),
-            chat: OpenAIChatModel(endpoint: openAI, configuration: configuration.chat, httpClient: httpClient, logger: logger),
+            chat: chat,
             usesLocalEmbeddings: !configuration.hasOpenAIKey
         )
     }

@@ -64,6 +64,25 @@ extension RAGQueueConfiguration {
             .init("OPENAI_MAX_COMPLETION_TOKENS", "(API default)", "most tokens in an answer") {
                 $0.chat.maxCompletionTokens = try Parse.integer($1, "OPENAI_MAX_COMPLETION_TOKENS", in: 1...1_000_000)
             },
+            .init("OPENAI_CHAT_RPM", "(learned)", "chat requests per minute the provider allows; workers pace their calls to it together") {
+                $0.pacing.chat.requestsPerMinute = try Parse.integer($1, "OPENAI_CHAT_RPM", in: 1...100_000_000)
+            },
+            .init("OPENAI_CHAT_TPM", "(learned)", "chat tokens per minute the provider allows (prompt and answer)") {
+                $0.pacing.chat.tokensPerMinute = try Parse.integer($1, "OPENAI_CHAT_TPM", in: 1...1_000_000_000)
+            },
+            .init("OPENAI_EMBEDDING_RPM", "(learned)", "embedding requests per minute the provider allows") {
+                $0.pacing.embeddings.requestsPerMinute = try Parse.integer($1, "OPENAI_EMBEDDING_RPM", in: 1...100_000_000)
+            },
+            .init("OPENAI_EMBEDDING_TPM", "(learned)", "embedding tokens per minute the provider allows") {
+                $0.pacing.embeddings.tokensPerMinute = try Parse.integer($1, "OPENAI_EMBEDDING_TPM", in: 1...1_000_000_000)
+            },
+            .init("RAG_PROVIDER_PACING", "on", "on: workers share the providers' per-minute budgets through Valkey; off: every call goes at once") {
+                switch $1.lowercased() {
+                case "on", "true", "1": $0.pacing.isEnabled = true
+                case "off", "false", "0": $0.pacing.isEnabled = false
+                default: throw ConfigurationError(setting: "RAG_PROVIDER_PACING", "must be on or off, got \"\($1)\"")
+                }
+            },
             .init("OPENAI_TIMEOUT_SECONDS", "\(Int(CurlHTTPClient.Configuration().timeout.seconds))", "deadline of one OpenAI call (a whole stream when streaming)") {
                 $0.http.timeout = try Parse.duration($1, "OPENAI_TIMEOUT_SECONDS", in: 0.1...3600)
             },

@@ -23,6 +23,8 @@ public struct RAGQueueConfiguration: Sendable {
     public var chat = OpenAIChatModel.Configuration()
     /// The Qdrant vector database.
     public var qdrant = QdrantVectorStore.Configuration()
+    /// Pacing of the model calls against the providers' per-minute limits, shared by every worker.
+    public var pacing = ProviderPacer.Configuration()
     /// The outbound HTTP client every backend client shares (deadlines, connections).
     public var http = CurlHTTPClient.Configuration()
     /// Retrieval, prompting, and the rules a query must follow.

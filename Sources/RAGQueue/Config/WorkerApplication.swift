@@ -29,7 +29,7 @@ public struct WorkerApplication: Sendable {
         }
         let backends: RAGBackends
         do {
-            backends = try RAGBackends(configuration: configuration, logger: logger)
+            backends = try RAGBackends(configuration: configuration, logger: logger, pacing: store)
         } catch {
             store.close()
             throw error

@@ -1,3 +1,3 @@
-/// Everything the queue keeps in its store, as the API uses it: jobs, events and token streams, the
-/// webhook outbox and rate-limit buckets.
-public typealias QueueStore = JobStore & WebhookOutbox & RateLimitStore
+/// Everything the queue keeps in its store: jobs, events and token streams, the webhook outbox,
+/// rate-limit buckets and the model providers' budgets.
+public typealias QueueStore = JobStore & WebhookOutbox & RateLimitStore & ProviderLimitStore

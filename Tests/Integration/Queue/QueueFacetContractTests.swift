@@ -81,6 +81,29 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("a provider's budget is shared: what one reserves another waits for; a pause stops everyone", arguments: StoreKind.allCases)
+    func providerBudgets(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let limits = ProviderLimits(requestsPerMinute: 120, tokensPerMinute: 1200)
+            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1000, limits: limits) == .zero)
+            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 400, limits: limits) == .seconds(10), "200 tokens short at 20 a second")
+            #expect(try await store.reserveProviderCapacity(model: "other", tokens: 400, limits: limits) == .zero, "models are apart")
+            try await store.settleProviderCapacity(model: "m", reserved: 1000, used: 800, observation: nil, limits: limits)
+            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 400, limits: limits) == .zero, "the unused 200 came back")
+            try await store.pauseProvider(model: "m", for: .seconds(3))
+            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1, limits: limits) == .seconds(3))
+            clock.advance(by: .seconds(3))
+            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1, limits: limits) == .zero)
+            // Unconfigured limits come from the provider's headers.
+            let learn = ProviderLimits.Observation(limitRequests: 60, limitTokens: 600, remainingRequests: 10, remainingTokens: 100)
+            try await store.settleProviderCapacity(model: "learned", reserved: 0, used: 0, observation: learn, limits: ProviderLimits())
+            #expect(try await store.reserveProviderCapacity(model: "learned", tokens: 100, limits: ProviderLimits()) == .zero)
+            #expect(try await store.reserveProviderCapacity(model: "learned", tokens: 100, limits: ProviderLimits()) == .seconds(10))
+        }
+    }
+
     @Test("a token stream expires with the job results' TTL")
     func tokenStreamExpiry() async throws {
         try await withQueue(configure: { $0.resultTTL = .seconds(60) }) { harness in

@@ -15,6 +15,8 @@ struct OpenAIConnection: Sendable {
     let endpoint: OpenAIEndpoint
     let http: CurlHTTPClient
     let logger: Logger
+    /// Told of every response's rate-limit headers.
+    var observer: OpenAIRateLimitObserver?
 
     /// The URL of `path` (e.g. `embeddings`) under the base URL.
     func url(_ path: String) -> String {
@@ -46,6 +48,7 @@ struct OpenAIConnection: Sendable {
         } catch {
             throw self.transportError(error, path: path)
         }
+        if let observer, let limits = OpenAIRateLimitHeaders(response.headers) { await observer(limits) }
         guard response.isSuccess else {
             throw self.error(status: response.status, headers: response.headers, body: response.body, path: path)
         }
@@ -58,6 +61,7 @@ struct OpenAIConnection: Sendable {
         let errorBody: Data
         do {
             response = try await self.http.stream(self.request(path: path, body: body, timeout: timeout, streaming: true))
+            if let observer, let limits = OpenAIRateLimitHeaders(response.headers) { await observer(limits) }
             if response.isSuccess {
                 return response
             }

@@ -55,13 +55,14 @@ public final class OpenAIEmbeddings: EmbeddingModel {
     /// The dimension learned by embedding a probe text, for models not in `knownDimensions`.
     private let probedDimension = Mutex<Int?>(nil)
 
-    /// Creates a client for the API at `endpoint` that sends its requests through `httpClient`.
+    /// Creates a client for the API at `endpoint` that sends its requests through `httpClient`;
+    /// `observer` hears every response's rate-limit headers.
     public init(
         endpoint: OpenAIEndpoint, configuration: Configuration = .init(), httpClient: CurlHTTPClient,
-        logger: Logger = Logger(label: "ragqueue.openai")
+        logger: Logger = Logger(label: "ragqueue.openai"), observer: OpenAIRateLimitObserver? = nil
     ) {
         self.configuration = configuration
-        self.connection = OpenAIConnection(endpoint: endpoint, http: httpClient, logger: logger)
+        self.connection = OpenAIConnection(endpoint: endpoint, http: httpClient, logger: logger, observer: observer)
     }
 
     /// The configured model name.

@@ -167,3 +167,37 @@ final class InMemoryTokenReader: TokenReader {
 
     func close() {}
 }
+
+extension InMemoryJobStore {
+    // MARK: Provider budgets
+
+    public func reserveProviderCapacity(model: String, tokens: Int, limits: ProviderLimits) async throws(QueueError) -> Duration {
+        let now = clock.nowMilliseconds()
+        return state.withLock { state in
+            var bucket = state.providers[model] ?? ProviderBucket(now: now)
+            let wait = bucket.reserve(tokens: max(0, tokens), now: now, configured: limits)
+            state.providers[model] = bucket
+            return wait
+        }
+    }
+
+    public func settleProviderCapacity(
+        model: String, reserved: Int, used: Int, observation: ProviderLimits.Observation?, limits: ProviderLimits
+    ) async throws(QueueError) {
+        let now = clock.nowMilliseconds()
+        state.withLock { state in
+            var bucket = state.providers[model] ?? ProviderBucket(now: now)
+            bucket.settle(reserved: reserved, used: used, observation: observation, now: now, configured: limits)
+            state.providers[model] = bucket
+        }
+    }
+
+    public func pauseProvider(model: String, for duration: Duration) async throws(QueueError) {
+        let now = clock.nowMilliseconds()
+        state.withLock { state in
+            var bucket = state.providers[model] ?? ProviderBucket(now: now)
+            bucket.pausedUntil = max(bucket.pausedUntil, now + duration.milliseconds)
+            state.providers[model] = bucket
+        }
+    }
+}

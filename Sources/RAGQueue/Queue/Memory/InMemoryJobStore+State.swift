@@ -110,6 +110,8 @@ extension InMemoryJobStore {
         var pendingDeliveries: Set<JobID> = []
         var deliveryLeases: [JobID: (owner: String, until: Int64)] = [:]
         var buckets: [String: (tokens: Double, at: Int64)] = [:]
+        /// Model providers' budgets by model.
+        var providers: [String: ProviderBucket] = [:]
         /// Usage ledgers by tenant.
         var ledgers: [String: JobUsage] = [:]
         /// Budget periods by key (tenant, unit, period).

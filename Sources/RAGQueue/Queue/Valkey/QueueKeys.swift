@@ -38,6 +38,8 @@ public struct QueueKeys: Sendable, Hashable {
     public func budget(_ tenant: String, period: String, unit: String) -> String { base + "budget:" + tenant + ":" + unit + ":" + period }
     /// STRING: counts enqueues, to keep jobs of one millisecond in order (`EnqueueRequest.rank`).
     public var sequence: String { base + "sequence" }
+    /// HASH of one model's per-minute budgets at its provider (`ProviderBucket`), shared by the workers.
+    public func provider(_ model: String) -> String { base + "provider:" + model }
     /// HASH `rate`, `ts`: jobs ended per second, exponentially weighted.
     public var throughput: String { base + "throughput" }
     /// ZSET of running job ids, scored by lease deadline (ms since the epoch).
