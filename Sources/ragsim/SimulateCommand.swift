@@ -71,6 +71,19 @@ struct SimulateCommand: AsyncParsableCommand {
     var chaos: String?
     @Option(help: "The workers' job lease in seconds in a --chaos run (JOB_LEASE_SECONDS).")
     var lease = 15.0
+    @Option(help: ArgumentHelp(
+        "A tenant of the traffic, repeatable: NAME[:weight=W][:qps=R][:burst=N][:priority=P][:concurrency=C][:budget=AMOUNTusd/day]. "
+            + "Each has its own API key; qps=R offers R queries a second (default: an even share of --qps), burst=N submits N at once "
+            + "when traffic starts. The report adds figures per tenant and Jain's fairness index.",
+        valueName: "tenant"
+    ))
+    var tenant: [String] = []
+    @Option(help: "Requests per minute the fake provider allows the chat model (429 beyond, with Retry-After).")
+    var providerRpm: Int?
+    @Option(help: "Tokens per minute the fake provider allows the chat model.")
+    var providerTpm: Int?
+    @Option(help: "Whether the workers pace their model calls to the provider's limits: on or off.")
+    var pacing = "on"
 
     func validate() throws {
         _ = try workerCounts()
@@ -106,6 +119,16 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--baseline \(baseline): no such readable file")
         }
         guard lease >= 0.5, lease <= 3600 else { throw ValidationError("--lease must be 0.5 to 3600 seconds") }
+        let tenants = try tenantSpecs()
+        if Set(tenants.map(\.name)).count != tenants.count { throw ValidationError("--tenant: each name once") }
+        if !tenants.isEmpty, apiURL != nil { throw ValidationError("--tenant needs the embedded API (no --api-url): it sets the tenants' keys") }
+        for case let (flag, value?) in [("--provider-rpm", providerRpm), ("--provider-tpm", providerTpm)] where !(1...100_000_000).contains(value) {
+            throw ValidationError("\(flag) must be from 1 to 100000000")
+        }
+        if providerRpm != nil || providerTpm != nil, openaiURL != nil {
+            throw ValidationError("--provider-rpm and --provider-tpm limit the embedded fake; they do not apply with --openai-url")
+        }
+        guard pacing == "on" || pacing == "off" else { throw ValidationError("--pacing must be on or off") }
         if let plan = try chaosPlan() {
             if trace != nil { throw ValidationError("--chaos runs on generated arrivals (--qps); it does not take --trace") }
             let outside = plan.outside(.milliseconds(Int64((warmup + (duration ?? 20)) * 1000)))
@@ -135,7 +158,21 @@ struct SimulateCommand: AsyncParsableCommand {
             seed: seed, questions: questions, collection: collection, valkeyURL: valkeyURL, apiURL: apiURL, apiKey: apiKey, prefix: prefix,
             openAIURL: openaiURL, qdrantURL: qdrantURL, chaos: try chaosPlan(), lease: CommandSupport.duration(seconds: lease),
             jsonPath: json, svgPath: svg, baselinePath: baseline, tolerance: tolerance
+        ).with(
+            tenants: try tenantSpecs(),
+            providerLimits: providerRpm == nil && providerTpm == nil
+                ? nil : Simulation.ProviderLimitOption(requestsPerMinute: providerRpm, tokensPerMinute: providerTpm),
+            pacing: pacing == "on"
         )
+    }
+
+    /// `--tenant` parsed.
+    private func tenantSpecs() throws -> [TenantSpec] {
+        do {
+            return try tenant.map { text throws(SimulationError) in try TenantSpec(parsing: text) }
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// `--workers` parsed.

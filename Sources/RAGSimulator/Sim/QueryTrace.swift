@@ -2,7 +2,8 @@ import Foundation
 import RAGQueue
 
 /// Traffic replayed by `--trace FILE` instead of generated arrivals: JSON lines, one query each,
-/// `{"offset": seconds, "question": "...", "collection"?: "...", "top_k"?: n, "stream"?: bool}`.
+/// `{"offset": seconds, "question": "...", "collection"?: "...", "top_k"?: n, "stream"?: bool,
+/// "tenant"?: "...", "priority"?: n}` (a tenant must be one of the run's `--tenant`s).
 ///
 /// Offsets count from the start of a step and need not be in order: the trace is sorted by them
 /// (queries with the same offset keep their order). Blank lines are skipped; lines may end in LF or CRLF.
@@ -18,10 +19,14 @@ struct QueryTrace: Sendable, Hashable {
         var topK: Int?
         /// Whether the worker streams the answer's tokens; nil means no.
         var stream: Bool?
+        /// The tenant that sends it; nil means the first `--tenant`, or none.
+        var tenant: String?
+        /// Its priority; nil means the default.
+        var priority: Int?
 
         /// The query to submit, searching `collection` unless the entry names its own.
         func query(defaultCollection collection: String) -> RAGQuery {
-            var query = RAGQuery(query: question, collection: self.collection ?? collection, stream: stream ?? false)
+            var query = RAGQuery(query: question, collection: self.collection ?? collection, stream: stream ?? false, priority: priority)
             if let topK { query.topK = topK }
             return query
         }
@@ -44,7 +49,7 @@ struct QueryTrace: Sendable, Hashable {
     }
 
     /// Keys a line may have.
-    static let keys = ["offset", "question", "collection", "top_k", "stream"]
+    static let keys = ["offset", "question", "collection", "top_k", "stream", "tenant", "priority"]
     /// Largest offset accepted, seconds (a day).
     static let maximumOffset = 86_400.0
 
@@ -117,6 +122,16 @@ struct QueryTrace: Sendable, Hashable {
         if let value = fields["stream"], !value.isNull {
             guard let stream = value.boolValue else { throw SimulationError("\"stream\" must be true or false") }
             entry.stream = stream
+        }
+        if let value = fields["tenant"], !value.isNull {
+            guard let tenant = value.stringValue, !tenant.isEmpty else { throw SimulationError("\"tenant\" must be a non-empty string") }
+            entry.tenant = tenant
+        }
+        if let value = fields["priority"], !value.isNull {
+            guard let priority = value.intValue, QueryRules.priorities.contains(priority) else {
+                throw SimulationError("\"priority\" must be a whole number from \(QueryRules.priorities.lowerBound) to \(QueryRules.priorities.upperBound)")
+            }
+            entry.priority = priority
         }
         return entry
     }

@@ -52,6 +52,12 @@ extension Simulation {
         var baselinePath: String?
         /// Allowed drop against the baseline, in percent.
         var tolerance: Double
+        /// Tenants sending the traffic, each with its key, weight, limits and arrivals.
+        var tenants: [TenantSpec] = []
+        /// The fake provider's per-minute limits of the chat model; nil: none.
+        var providerLimits: ProviderLimitOption? = nil
+        /// Whether the workers pace their model calls to the provider's limits.
+        var pacing: Bool = true
 
         /// Options with every value given.
         public init(
@@ -86,6 +92,29 @@ extension Simulation {
             self.baselinePath = baselinePath
             self.tolerance = tolerance
         }
+
+        /// These options with `tenants`, the fake provider's chat limits and pacing on or off.
+        public func with(tenants: [TenantSpec], providerLimits: ProviderLimitOption?, pacing: Bool) -> Options {
+            var options = self
+            options.tenants = tenants
+            options.providerLimits = providerLimits
+            options.pacing = pacing
+            return options
+        }
+    }
+
+    /// The fake provider's requests and tokens per minute for the chat model (`--provider-rpm`, `--provider-tpm`).
+    public struct ProviderLimitOption: Sendable, Hashable {
+        /// Requests per minute; nil: unlimited.
+        public var requestsPerMinute: Int?
+        /// Tokens per minute; nil: unlimited.
+        public var tokensPerMinute: Int?
+
+        /// Limits of `requestsPerMinute` and `tokensPerMinute`.
+        public init(requestsPerMinute: Int?, tokensPerMinute: Int?) {
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+        }
     }
 }
 
@@ -106,7 +135,13 @@ extension Simulation.Settings {
             collection: options.collection,
             endpoints: .init(valkeyURL: options.valkeyURL, apiURL: options.apiURL, openAIURL: options.openAIURL, qdrantURL: options.qdrantURL),
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
-            lease: options.lease
+            lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing
         )
+        if let trace, !options.tenants.isEmpty {
+            let names = Set(options.tenants.map(\.name))
+            if let unknown = trace.entries.compactMap(\.tenant).first(where: { !names.contains($0) }) {
+                throw RunFailure("--trace \(trace.source) names tenant \(unknown), which no --tenant declares")
+            }
+        }
     }
 }

@@ -52,6 +52,9 @@ extension Simulation {
         for step in report.steps { print(SimulationReport.row(step)) }
         print("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
             + "done/s: jobs ended in the window; eff: done/s over min(offered, ceiling)")
+        for step in report.steps {
+            for line in SimulationReport.tenantLines(step) { print(line) }
+        }
         if let json = options.jsonPath {
             try RunFailure.failing { try report.write(to: json) }
             print("wrote \(json)")

@@ -27,6 +27,12 @@ public struct Simulation: Sendable {
         var chaos: ChaosPlan?
         /// The workers' job lease in a chaos run.
         var lease: Duration = .seconds(15)
+        /// Tenants sending the traffic.
+        var tenants: [TenantSpec] = []
+        /// The fake provider's chat limits.
+        var providerLimits: ProviderLimitOption? = nil
+        /// Whether workers pace their model calls.
+        var pacing: Bool = true
     }
 
     let settings: Settings
@@ -41,8 +47,8 @@ public struct Simulation: Sendable {
         let corpus = SimCorpus(seed: settings.seed, questions: settings.questions)
         let services = try await SimulationServices.start(
             endpoints: settings.endpoints, profile: settings.profile, seed: settings.seed, corpus: corpus,
-            collection: settings.collection, appendOnly: settings.chaos?.restartsValkey ?? false, workDirectory: workDirectory,
-            reaper: reaper, logger: logger, say: say
+            collection: settings.collection, appendOnly: settings.chaos?.restartsValkey ?? false, providerLimits: settings.providerLimits,
+            pacing: settings.pacing, workDirectory: workDirectory, reaper: reaper, logger: logger, say: say
         )
         let embedded = services.embedded + (settings.endpoints.apiURL == nil ? ["api"] : [])
         say(
@@ -59,7 +65,8 @@ public struct Simulation: Sendable {
             concurrency: settings.concurrency, qps: settings.qps, arrivals: settings.arrivals, warmup: settings.warmup,
             duration: settings.duration, drain: settings.drain, seed: settings.seed, questions: corpus.questions, runPrefix: runPrefix,
             fixedPrefix: settings.endpoints.apiURL == nil ? nil : (settings.prefix ?? "ragq"),
-            apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1, trace: settings.trace
+            apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1, trace: settings.trace,
+            tenants: settings.tenants
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)
         var results: [StepResult] = []
@@ -91,7 +98,9 @@ public struct Simulation: Sendable {
             qps: settings.qps, arrivals: settings.trace == nil ? settings.arrivals.rawValue : "trace", warmupSeconds: settings.warmup.seconds,
             durationSeconds: settings.duration.seconds, drainSeconds: settings.drain.seconds, profile: settings.profile.rawValue,
             seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount,
-            trace: settings.trace?.source
+            trace: settings.trace?.source, tenants: settings.tenants.isEmpty ? nil : settings.tenants,
+            providerRequestsPerMinute: settings.providerLimits?.requestsPerMinute, providerTokensPerMinute: settings.providerLimits?.tokensPerMinute,
+            pacing: settings.pacing
         )
         return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger)
     }

@@ -22,6 +22,13 @@ struct SimulationReport: Sendable, Codable {
         var processors: Int
         /// The `--trace` file replayed instead of arrivals at `qps` (then `trace`), if any.
         var trace: String? = nil
+        /// The tenants, if the run had any.
+        var tenants: [TenantSpec]? = nil
+        /// The fake provider's chat limits, if any.
+        var providerRequestsPerMinute: Int? = nil
+        var providerTokensPerMinute: Int? = nil
+        /// Whether the workers paced their model calls.
+        var pacing: Bool? = nil
     }
 
     /// Format version of this file.
@@ -74,12 +81,7 @@ struct SimulationReport: Sendable, Codable {
 
     /// One table row for `step`; latencies beyond the drain cut-off show as `>drain`.
     static func row(_ step: StepResult) -> String {
-        func seconds(_ value: Double?) -> String {
-            guard let value else { return ">drain" }
-            if value < 0.9995 { return String(format: "%4.0fms", value * 1000) }
-            return value < 10 ? String(format: "%5.2fs", value) : String(format: "%5.1fs", value)
-        }
-        return [
+        [
             pad(String(step.workers), 7), pad(String(step.concurrency), 4), pad(String(format: "%.1f", step.offeredPerSecond), 9),
             pad(String(format: "%.1f", step.completedPerSecond), 6), pad(String(step.failed + step.refused), 6),
             pad(String(step.unfinished), 5), pad(seconds(step.latency.p50), 6), pad(seconds(step.latency.p95), 6),
@@ -87,6 +89,45 @@ struct SimulationReport: Sendable, Codable {
             pad(String(format: "%.1f", step.meanInFlight), 9), pad(String(format: "%.0f%%", step.utilisation * 100), 5),
             pad(String(format: "%.1f", step.ceilingPerSecond), 9), pad(String(format: "%.2f", step.efficiency), 4),
         ].joined(separator: "  ")
+    }
+
+    /// A latency in seconds as the tables show it; nil (beyond the drain cut-off) as `>drain`.
+    static func seconds(_ value: Double?) -> String {
+        guard let value else { return ">drain" }
+        if value < 0.9995 { return String(format: "%4.0fms", value * 1000) }
+        return value < 10 ? String(format: "%5.2fs", value) : String(format: "%5.1fs", value)
+    }
+
+    /// The lines on tenants and the provider under the table for `step`: one row per tenant,
+    /// Jain's index, and how often the provider said 429. Empty when the step had neither.
+    static func tenantLines(_ step: StepResult) -> [String] {
+        var lines: [String] = []
+        if let tenants = step.tenants, !tenants.isEmpty {
+            lines.append("")
+            lines.append("\(step.workers) workers, by tenant (measured window)")
+            lines.append("tenant        weight  offered/s  done/s  share  refused  wait p50  wait p95     p95   backlog     tokens     cost")
+            for tenant in tenants {
+                lines.append([
+                    tenant.tenant.padding(toLength: 12, withPad: " ", startingAt: 0), pad(Simulation.number(tenant.weight), 6),
+                    pad(String(format: "%.1f", tenant.offeredPerSecond), 9), pad(String(format: "%.1f", tenant.completedPerSecond), 6),
+                    pad(String(format: "%.0f%%", tenant.share * 100), 5), pad(String(tenant.refused), 7),
+                    pad(seconds(tenant.queueWait.p50), 8), pad(seconds(tenant.queueWait.p95), 8), pad(seconds(tenant.latency.p95), 6),
+                    pad(tenant.backlogged ? "yes" : "no", 7), pad(String(tenant.tokens), 9), pad(String(format: "$%.4f", tenant.costUSD), 8),
+                ].joined(separator: "  "))
+            }
+            if let fairness = step.fairness {
+                lines.append(String(format: "fairness (Jain's index of done/s per unit of weight, backlogged tenants): %.3f", fairness))
+            } else {
+                lines.append("fairness: fewer than two tenants had work waiting at the end of the window")
+            }
+        }
+        if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {
+            if lines.isEmpty { lines.append("") }
+            lines.append(String(
+                format: "provider: %d model calls during the step, %d answered 429 (%.2f%%)", calls, refusals, Double(refusals) / Double(calls) * 100
+            ))
+        }
+        return lines
     }
 
     /// `text` right-aligned in `width` columns.

@@ -37,12 +37,14 @@ struct SimulationServices: Sendable {
     /// The OpenAI key children use: the environment's `OPENAI_API_KEY` against an external API,
     /// any key against the fake (it accepts every key not starting `sk-invalid`).
     let openAIKey: String
+    /// Whether the workers pace their model calls to the provider's limits.
+    var pacing: Bool = true
 
     /// Starts what is missing, checks what is given, ingests the corpus; registers every stop with `reaper`.
     /// With `appendOnly`, an embedded Valkey keeps an append-only file, so it can be killed and restarted.
     static func start(
         endpoints: Endpoints, profile: BackendProfile, seed: UInt64, corpus: SimCorpus, collection: String,
-        appendOnly: Bool = false, workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
+        appendOnly: Bool = false, providerLimits: Simulation.ProviderLimitOption? = nil, pacing: Bool = true, workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
     ) async throws -> SimulationServices {
         var embedded: [String] = []
         let valkeyURL: String
@@ -72,7 +74,13 @@ struct SimulationServices: Sendable {
         if let given = endpoints.openAIURL {
             openAIURL = given
         } else {
-            let server = FakeOpenAIServer(configuration: .init(seed: seed, latency: profile.openAILatency))
+            var configuration = FakeOpenAIServer.Configuration(seed: seed, latency: profile.openAILatency)
+            if let providerLimits {
+                configuration.modelRateLimits[OpenAIChatModel.Configuration().model] = RateLimits(
+                    requestsPerMinute: providerLimits.requestsPerMinute, tokensPerMinute: providerLimits.tokensPerMinute
+                )
+            }
+            let server = FakeOpenAIServer(configuration: configuration)
             reaper.add("fake-openai") { await server.stop() }
             try await server.start()
             fakeOpenAI = server
@@ -132,7 +140,7 @@ struct SimulationServices: Sendable {
         return SimulationServices(
             valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
             httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, fakeOpenAI: fakeOpenAI,
-            fakeQdrant: fakeQdrant, openAIKey: openAIKey
+            fakeQdrant: fakeQdrant, openAIKey: openAIKey, pacing: pacing
         )
     }
 
@@ -192,6 +200,7 @@ struct SimulationServices: Sendable {
         environment["WORKER_SHUTDOWN_GRACE_SECONDS"] = "2"
         environment["API_RATE_LIMIT_PER_MINUTE"] = "0"
         environment["LOG_LEVEL"] = "warning"
+        environment["RAG_PROVIDER_PACING"] = pacing ? "on" : "off"
         return environment
     }
 }

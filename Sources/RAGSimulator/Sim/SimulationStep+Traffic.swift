@@ -1,10 +1,12 @@
 import RAGQueue
 
-/// One query a step sends, and when.
+/// One query a step sends, and when, and for which tenant.
 struct Arrival: Sendable, Hashable {
     /// From the start of the step (warm-up included).
     var offset: Duration
     var query: RAGQuery
+    /// The tenant that sends it; nil when the run has none.
+    var tenant: String? = nil
 }
 
 extension SimulationStep.Plan {
@@ -13,11 +15,29 @@ extension SimulationStep.Plan {
     func traffic(step index: Int, collection: String) -> [Arrival] {
         let end = warmup + duration
         if let trace {
-            return trace.entries(before: end).map { Arrival(offset: $0.offset, query: $0.query(defaultCollection: collection)) }
+            return trace.entries(before: end).map {
+                Arrival(offset: $0.offset, query: $0.query(defaultCollection: collection), tenant: $0.tenant ?? tenants.first?.name)
+            }
         }
-        let schedule = ArrivalSchedule(qps: qps, length: end, process: arrivals, seed: seed &+ UInt64(index))
-        return schedule.offsets.enumerated().map { number, offset in
-            Arrival(offset: offset, query: RAGQuery(query: questions[(number + index * 7) % questions.count], collection: collection))
+        guard !tenants.isEmpty else {
+            let schedule = ArrivalSchedule(qps: qps, length: end, process: arrivals, seed: seed &+ UInt64(index))
+            return schedule.offsets.enumerated().map { number, offset in
+                Arrival(offset: offset, query: RAGQuery(query: questions[(number + index * 7) % questions.count], collection: collection))
+            }
         }
+        // Each tenant: its burst at the start, then its own arrivals, seeded apart.
+        var traffic: [Arrival] = []
+        for (position, tenant) in tenants.enumerated() {
+            let rate = tenant.qps ?? (tenant.burst > 0 ? 0 : qps / Double(tenants.count))
+            var offsets = [Duration](repeating: .zero, count: tenant.burst)
+            if rate > 0 {
+                offsets += ArrivalSchedule(qps: rate, length: end, process: arrivals, seed: seed &+ UInt64(index) &+ UInt64(position + 1) * 7919).offsets
+            }
+            for (number, offset) in offsets.enumerated() {
+                let question = questions[(number + position * 13 + index * 7) % questions.count]
+                traffic.append(Arrival(offset: offset, query: RAGQuery(query: question, collection: collection, priority: tenant.priority), tenant: tenant.name))
+            }
+        }
+        return traffic.sorted { $0.offset < $1.offset }
     }
 }

@@ -1,3 +1,4 @@
+import FakeBackends
 import Foundation
 import RAGQueue
 import RAGQueueTestSupport
@@ -25,6 +26,8 @@ struct SimulationStep: Sendable {
         var progress: Bool
         /// Replayed instead of arrivals at `qps` when set.
         var trace: QueryTrace? = nil
+        /// The tenants sending the traffic, each with its key; none: one anonymous tenant.
+        var tenants: [TenantSpec] = []
     }
 
     let plan: Plan
@@ -42,13 +45,14 @@ struct SimulationStep: Sendable {
         let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         var tokens: [Int] = []
         do {
-            let submitter: any JobSubmitter
+            let submitter: APIJobSubmitter
             if let apiURL = services.apiURL {
                 submitter = APIJobSubmitter(baseURL: apiURL, apiKey: plan.apiKey, httpClient: services.httpClient)
             } else {
-                let (url, token) = try await startAPI(environment: environment, logName: "step\(index)-api")
+                let apiEnvironment = environment.merging(TenantSpec.environment(plan.tenants)) { _, tenants in tenants }
+                let (url, token) = try await startAPI(environment: apiEnvironment, logName: "step\(index)-api")
                 tokens.append(token)
-                submitter = APIJobSubmitter(baseURL: url, apiKey: nil, httpClient: services.httpClient)
+                submitter = APIJobSubmitter(baseURL: url, apiKey: nil, tenants: plan.tenants, httpClient: services.httpClient)
             }
             var children: [ChildProcess] = []
             for number in 1...workers {
@@ -62,7 +66,12 @@ struct SimulationStep: Sendable {
                 }
                 return try await store.stats().liveWorkers >= workers
             }
-            let result = try await measure(workers: workers, index: index, store: store, submitter: submitter)
+            let before = services.fakeOpenAI?.counters.snapshot()
+            var result = try await measure(workers: workers, index: index, store: store, submitter: submitter)
+            if let before, let after = services.fakeOpenAI?.counters.snapshot() {
+                result.provider429s = after.rateLimited.values.reduce(0, +) - before.rateLimited.values.reduce(0, +)
+                result.providerCalls = after.totalRequests - before.totalRequests
+            }
             await reaper.stop(tokens)
             // A shared queue (--api-url) must not hand this step's leftovers to the next step's workers.
             _ = try? await store.cancelWaiting()
@@ -75,7 +84,7 @@ struct SimulationStep: Sendable {
         }
     }
 
-    private func measure(workers: Int, index: Int, store: ValkeyJobStore, submitter: any JobSubmitter) async throws -> StepResult {
+    private func measure(workers: Int, index: Int, store: ValkeyJobStore, submitter: APIJobSubmitter) async throws -> StepResult {
         let traffic = plan.traffic(step: index, collection: services.collection)
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(100)
@@ -90,13 +99,14 @@ struct SimulationStep: Sendable {
                 try await clock.sleep(until: start + arrival.offset)
                 let measured = arrival.offset >= plan.warmup
                 let query = arrival.query
+                let tenant = arrival.tenant
                 group.addTask {
                     let sent = Date()
                     do {
-                        let id = try await submitter.submit(query)
-                        return (id, Submission(sentAt: sent, returnedAt: Date(), measured: measured))
+                        let id = try await submitter.submit(query, tenant: tenant)
+                        return (id, Submission(sentAt: sent, returnedAt: Date(), measured: measured, tenant: tenant))
                     } catch {
-                        return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)"))
+                        return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)", tenant: tenant))
                     }
                 }
                 progress.update("sent \(number + 1)/\(traffic.count)")
@@ -130,7 +140,7 @@ struct SimulationStep: Sendable {
         }
         return StepResult(
             workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart, windowEnd: windowEnd,
-            cutoff: cutoff
+            cutoff: cutoff, tenants: plan.tenants
         )
     }
 

@@ -13,6 +13,8 @@ struct Submission: Sendable {
     var record: JobRecord?
     /// Why the submission was refused, if it was.
     var refusal: String?
+    /// The tenant that sent it; nil when the run has none.
+    var tenant: String? = nil
 }
 
 /// Latency percentiles in seconds; nil means "beyond the cut-off": the rank falls among jobs that
@@ -89,9 +91,21 @@ struct StepResult: Sendable, Codable, Hashable {
     var submitP95Seconds: Double
     /// Records whose `created_at` lies outside [sent, returned] by more than 50 ms (clock cross-check).
     var clockMismatches: Int
+    /// Each tenant's figures, when the run has tenants.
+    var tenants: [TenantResult]? = nil
+    /// Jain's fairness index of the backlogged tenants' weighted completions (see `TenantResult.fairness`).
+    var fairness: Double? = nil
+    /// 429 answers the (fake) model provider gave during the step; nil when not known.
+    var provider429s: Int? = nil
+    /// Calls the (fake) model provider answered during the step; nil when not known.
+    var providerCalls: Int? = nil
 
-    /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at `cutoff` are unfinished.
-    init(workers: Int, concurrency: Int, submissions: [Submission], windowStart: Date, windowEnd: Date, cutoff: Date) {
+    /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at
+    /// `cutoff` are unfinished. With `tenants`, each tenant's figures too.
+    init(
+        workers: Int, concurrency: Int, submissions: [Submission], windowStart: Date, windowEnd: Date, cutoff: Date,
+        tenants specs: [TenantSpec] = []
+    ) {
         self.workers = workers
         self.concurrency = concurrency
         let window = Swift.max(0.001, windowEnd.timeIntervalSince(windowStart))
@@ -167,5 +181,16 @@ struct StepResult: Sendable, Codable, Hashable {
             guard let created = submission.record?.createdAt else { return false }
             return created < submission.sentAt.addingTimeInterval(-0.05) || created > submission.returnedAt.addingTimeInterval(0.05)
         }.count
+        if !specs.isEmpty {
+            let completed = Int((completedPerSecond * window).rounded())
+            let results = specs.map { spec in
+                TenantResult(
+                    tenant: spec, submissions: submissions.filter { $0.tenant == spec.name }, windowStart: windowStart,
+                    windowEnd: windowEnd, cutoff: cutoff, totalCompleted: completed
+                )
+            }
+            tenants = results
+            fairness = TenantResult.fairness(results)
+        }
     }
 }
