@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "RAGQueueTestSupport",
-            dependencies: ["RAGQueue"],
+            dependencies: ["RAGQueue", "Valkey"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

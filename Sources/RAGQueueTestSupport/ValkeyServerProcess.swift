@@ -1,6 +1,6 @@
 import Foundation
-import RAGQueue
 import Synchronization
+import Valkey
 
 /// A private `valkey-server` child process on a free loopback port, for tests and the simulator.
 ///
@@ -88,20 +88,36 @@ public final class ValkeyServerProcess: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Pings until the server answers (true) or exits (false); throws past the deadline.
+    /// Asks the port until our own child answers (true) or exits (false); throws past the deadline.
+    /// The answer must name the child's pid: another server that holds the same port (started by
+    /// another test process a moment before) would otherwise pass for ours, and stop under us.
     private func waitUntilReady(_ child: ChildProcess, port: Int, deadline: ContinuousClock.Instant) async throws -> Bool {
         while true {
-            do {
-                try await ValkeyJobStore.checkReachable(url: "valkey://127.0.0.1:\(port)", timeout: .milliseconds(100))
-                return true
-            } catch {
-                if !child.isRunning { return false }
-                guard ContinuousClock.now < deadline else {
-                    throw LaunchError(description: "valkey-server on port \(port) did not answer: \(error)")
-                }
-                try await Task.sleep(for: .milliseconds(20))
+            if !child.isRunning { return false }
+            let answering = await Self.serverPID(port: port)
+            if let answering, answering == child.pid { return true }
+            guard ContinuousClock.now < deadline else {
+                throw LaunchError(description: "valkey-server on port \(port) did not answer as pid \(child.pid.map(String.init) ?? "?")")
             }
+            try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// The pid of the server answering on `port`, from `INFO server`; nil when none answers.
+    private static func serverPID(port: Int) async -> Int32? {
+        var configuration = ValkeyConfiguration()
+        configuration.endpoint = .tcp(host: "127.0.0.1", port: port)
+        configuration.poolSize = 1
+        configuration.connectTimeout = .milliseconds(100)
+        configuration.commandTimeout = .milliseconds(200)
+        configuration.reconnect.maximumWait = .milliseconds(100)
+        let client = ValkeyClient(configuration: configuration)
+        defer { client.close() }
+        guard let info = try? await client.send("INFO", "server").string else { return nil }
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("process_id:") {
+            return Int32(line.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     private static func locate() -> String? {
@@ -117,14 +133,18 @@ public final class ValkeyServerProcess: Sendable {
 
     /// A loopback port that was free a moment ago, chosen at random below Linux's ephemeral range
     /// (32768-60999), so that no outgoing connection can take it as its source port in the meantime.
+    /// A port is handed out once per process, so two servers started together here never share one.
     public static func freePort() throws(LaunchError) -> Int {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
             let candidate = Int.random(in: 20_000..<32_000, using: &generator)
-            if try isFree(candidate) { return candidate }
+            let fresh = handedOut.withLock { $0.insert(candidate).inserted }
+            if fresh, try isFree(candidate) { return candidate }
         }
         throw LaunchError(description: "no free loopback port found between 20000 and 32000")
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// Whether a listening socket could bind `port` on 127.0.0.1 right now.
     public static func isFree(_ port: Int) throws(LaunchError) -> Bool {
