@@ -1,7 +1,9 @@
 import Foundation
 
 /// A self-contained SVG chart of a `SimulationReport`: completed/s with the offered rate and the
-/// ceiling in the top panel, p95 latency in the bottom one, both against the worker count.
+/// ceiling in the top panel, p95 latency in the bottom one, both against the worker count. A run
+/// with tenants adds a panel of bars below: each tenant's done/s at the largest step, with its
+/// share, queue wait and cost.
 ///
 /// Every point carries `data-workers` and `data-value` attributes, and each panel's plot area is a
 /// `rect` with `class="plot"`, so the chart's figures can be read back by a program as well as a person.
@@ -9,9 +11,23 @@ public struct SimulationChart: Sendable {
     /// The report drawn.
     let report: SimulationReport
 
-    /// Canvas width and height, in SVG user units (pixels at 100%).
+    /// Canvas width and height without the tenants' panel, in SVG user units (pixels at 100%).
     static let width = 820.0
     static let height = 600.0
+    /// The tenants' panel: where it starts and the height of one tenant's row.
+    static let tenantsTop = 612.0
+    static let tenantRow = 26.0
+
+    /// The step whose tenants are drawn: the largest worker count that has any.
+    var tenantStep: StepResult? {
+        report.steps.filter { !($0.tenants ?? []).isEmpty }.max { $0.workers < $1.workers }
+    }
+
+    /// The canvas height, with room for the tenants' panel when there is one.
+    var canvasHeight: Double {
+        guard let tenants = tenantStep?.tenants else { return Self.height }
+        return Self.tenantsTop + 44 + Double(tenants.count) * Self.tenantRow + 16
+    }
     /// Plot-area edges shared by both panels.
     static let left = 84.0
     static let right = 620.0
@@ -56,10 +72,11 @@ public struct SimulationChart: Sendable {
     func render() -> String {
         let steps = report.steps.sorted { $0.workers < $1.workers }
         let x = Self.xScale(steps.map(\.workers))
+        let height = canvasHeight
         var svg: [String] = [
             #"<?xml version="1.0" encoding="UTF-8"?>"#,
-            #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Self.format(Self.width))" height="\#(Self.format(Self.height))" "#
-                + #"viewBox="0 0 \#(Self.format(Self.width)) \#(Self.format(Self.height))" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
+            #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Self.format(Self.width))" height="\#(Self.format(height))" "#
+                + #"viewBox="0 0 \#(Self.format(Self.width)) \#(Self.format(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
             #"<rect width="100%" height="100%" fill="white"/>"#,
             "<title>\(Self.escape(Self.title))</title>",
             Self.text(Self.title, x: Self.left, y: 28, size: 16, weight: "bold"),
@@ -75,6 +92,9 @@ public struct SimulationChart: Sendable {
                 anchor: "middle"
             )
         )
+        if let step = tenantStep {
+            svg += Self.tenantPanel(step)
+        }
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
     }
@@ -133,6 +153,35 @@ public struct SimulationChart: Sendable {
         svg += Self.legend(
             [("p95 latency", .line(Stroke(colour: Self.latencyColour))), ("p95 beyond the drain", .triangle)], top: Self.latency.top
         )
+        return svg
+    }
+
+    /// One bar per tenant: done/s at `step`, labelled with its weight, share, p95 queue wait and cost;
+    /// Jain's index in the heading. Each bar is a `rect` of class `tenant` with `data-tenant` and `data-value`.
+    private static func tenantPanel(_ step: StepResult) -> [String] {
+        let tenants = step.tenants ?? []
+        let fairness = step.fairness.map { String(format: ", Jain's fairness index %.3f", $0) } ?? ""
+        var svg = [
+            text("By tenant at \(step.workers) worker(s), measured window\(fairness)", x: left, y: tenantsTop + 16, size: 13, weight: "bold"),
+        ]
+        let top = tenantsTop + 32
+        let most = tenants.map(\.completedPerSecond).max() ?? 0
+        let span = (right - left) * 0.62
+        let colours = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+        for (index, tenant) in tenants.enumerated() {
+            let y = top + Double(index) * tenantRow
+            let width = most > 0 ? tenant.completedPerSecond / most * span : 0
+            let wait = SimulationReport.seconds(tenant.queueWait, \.p95).trimmingCharacters(in: .whitespaces)
+            let label = String(format: "%.1f done/s, %.0f%% share, weight ", tenant.completedPerSecond, tenant.share * 100)
+                + "\(Simulation.number(tenant.weight)), wait p95 \(wait), " + String(format: "$%.4f", tenant.costUSD)
+            svg.append(text(tenant.tenant, x: left - 8, y: y + 14, anchor: "end"))
+            svg.append(
+                #"<rect class="tenant" data-tenant="\#(escape(tenant.tenant))" data-value="\#(format(tenant.completedPerSecond))" "#
+                    + #"x="\#(format(left))" y="\#(format(y))" width="\#(format(max(width, 1)))" height="\#(format(tenantRow - 8))" "#
+                    + #"fill="\#(colours[index % colours.count])"><title>\#(escape(tenant.tenant)): \#(escape(label))</title></rect>"#
+            )
+            svg.append(text(label, x: left + max(width, 1) + 8, y: y + 14, fill: "#444", size: 11))
+        }
         return svg
     }
 

@@ -98,6 +98,11 @@ struct SimulationReport: Sendable, Codable {
         return value < 10 ? String(format: "%5.2fs", value) : String(format: "%5.1fs", value)
     }
 
+    /// A percentile of `summary`, or "-" when it has no job at all (a tenant that sent nothing in the window).
+    static func seconds(_ summary: LatencySummary, _ percentile: KeyPath<LatencySummary, Double?>) -> String {
+        summary.samples + summary.beyondCutoff == 0 ? "-" : seconds(summary[keyPath: percentile])
+    }
+
     /// The lines on tenants and the provider under the table for `step`: one row per tenant,
     /// Jain's index, and how often the provider said 429. Empty when the step had neither.
     static func tenantLines(_ step: StepResult) -> [String] {
@@ -111,7 +116,7 @@ struct SimulationReport: Sendable, Codable {
                     tenant.tenant.padding(toLength: 12, withPad: " ", startingAt: 0), pad(Simulation.number(tenant.weight), 6),
                     pad(String(format: "%.1f", tenant.offeredPerSecond), 9), pad(String(format: "%.1f", tenant.completedPerSecond), 6),
                     pad(String(format: "%.0f%%", tenant.share * 100), 5), pad(String(tenant.refused), 7),
-                    pad(seconds(tenant.queueWait.p50), 8), pad(seconds(tenant.queueWait.p95), 8), pad(seconds(tenant.latency.p95), 6),
+                    pad(seconds(tenant.queueWait, \.p50), 8), pad(seconds(tenant.queueWait, \.p95), 8), pad(seconds(tenant.latency, \.p95), 6),
                     pad(tenant.backlogged ? "yes" : "no", 7), pad(String(tenant.tokens), 9), pad(String(format: "$%.4f", tenant.costUSD), 8),
                 ].joined(separator: "  "))
             }

@@ -17,11 +17,11 @@ struct TenantResult: Sendable, Codable, Hashable {
     var latency: LatencySummary
     /// Its measured submissions the API refused (budget spent, queue full).
     var refused: Int
-    /// Model tokens its measured jobs used.
+    /// Model tokens its jobs that finished inside the window used.
     var tokens: Int64
-    /// What its measured jobs cost, US dollars.
+    /// What its jobs that finished inside the window cost, US dollars.
     var costUSD: Double
-    /// Whether it had work waiting when the window ended: only such tenants' shares show fairness.
+    /// Whether it had work waiting throughout the window: only such tenants' shares show fairness.
     var backlogged: Bool
 
     /// The figures of `tenant`'s `submissions` for a window `[windowStart, windowEnd]` ending at `cutoff`.
@@ -40,9 +40,9 @@ struct TenantResult: Sendable, Codable, Hashable {
         let completed = records.filter { record in
             guard record.status == .finished, let end = ended(record) else { return false }
             return end >= windowStart && end <= windowEnd
-        }.count
-        completedPerSecond = Double(completed) / window
-        share = totalCompleted > 0 ? Double(completed) / Double(totalCompleted) : 0
+        }
+        completedPerSecond = Double(completed.count) / window
+        share = totalCompleted > 0 ? Double(completed.count) / Double(totalCompleted) : 0
         let measuredRecords = measured.compactMap(\.record)
         var waits: [Double] = []
         var notStarted = 0
@@ -54,11 +54,26 @@ struct TenantResult: Sendable, Codable, Hashable {
         }
         queueWait = LatencySummary(waits, censored: notStarted)
         latency = LatencySummary(latencies, censored: unfinished)
-        tokens = measuredRecords.reduce(0) { $0 + $1.usage[JobUsage.tokens] }
-        costUSD = Double(measuredRecords.reduce(0) { $0 + $1.usage[JobUsage.costMicroUSD] }) / 1_000_000
-        backlogged = records.contains { record in
-            record.createdAt < windowEnd && (record.firstStartedAt.map { $0 > windowEnd } ?? true)
-        }
+        // What the capacity it got was spent on: the jobs that finished in the window, like done/s.
+        tokens = completed.reduce(0) { $0 + $1.usage[JobUsage.tokens] }
+        costUSD = Double(completed.reduce(0) { $0 + $1.usage[JobUsage.costMicroUSD] }) / 1_000_000
+        backlogged = Self.waitingThroughout(records, from: windowStart, to: windowEnd)
+    }
+
+    /// Whether some of `records` waited to start at nearly every moment of the window (at 90 % of
+    /// 100 evenly spaced instants): a tenant that asks for more than it gets. One whose jobs start
+    /// on arrival, however often it sends, is not.
+    static func waitingThroughout(_ records: [JobRecord], from start: Date, to end: Date) -> Bool {
+        let length = end.timeIntervalSince(start)
+        guard length > 0, !records.isEmpty else { return false }
+        let instants = 100
+        let waiting = (0..<instants).filter { index in
+            let instant = start.addingTimeInterval(length * (Double(index) + 0.5) / Double(instants))
+            return records.contains { record in
+                record.createdAt <= instant && (record.firstStartedAt.map { $0 > instant } ?? true) && record.status != .canceled
+            }
+        }.count
+        return waiting * 10 >= instants * 9
     }
 
     /// Jain's fairness index of the backlogged tenants' completions per unit of weight: 1 when each

@@ -1,4 +1,5 @@
 import Foundation
+import RAGQueue
 import Testing
 @testable import RAGSimulator
 
@@ -128,5 +129,40 @@ struct SimulationChartTests {
         let elements = try #require(Elements.parse(SimulationChart(report: Self.report([(2, 5, 5, 5, 1)])).render()))
         let point = try #require(elements.named("circle", class: "completed").first)
         #expect(elements.number(point, "cx") == (SimulationChart.left + SimulationChart.right) / 2)
+    }
+
+    @Test("a run with tenants adds one bar per tenant at the largest step, as long as its done/s; one without has none")
+    func tenantBars() throws {
+        typealias Timeline = StepResultTests.Timeline
+        // a finishes 6 jobs in the window, b 2.
+        let submissions = try [("a", 6), ("b", 2)].flatMap { tenant, finished in
+            try (0..<finished).map { index in
+                var job = try Timeline.job(.finished, created: 3 + Double(index), started: 3.5 + Double(index), ended: 4 + Double(index))
+                job.tenant = tenant
+                return job
+            }
+        }
+        let step = StepResult(
+            workers: 4, concurrency: 8, submissions: submissions, windowStart: Timeline.windowStart, windowEnd: Timeline.windowEnd,
+            cutoff: Timeline.cutoff, tenants: [try TenantSpec(parsing: "a:weight=3"), try TenantSpec(parsing: "b")]
+        )
+        var report = Self.sample
+        report.steps[3].tenants = step.tenants
+        let chart = SimulationChart(report: report)
+        let elements = try #require(Elements.parse(chart.render()))
+        let bars = elements.named("rect", class: "tenant")
+        #expect(bars.map { $0["data-tenant"] } == ["a", "b"])
+        #expect(bars.map { elements.number($0, "data-value") } == [0.6, 0.2])
+        let widths = bars.map { elements.number($0, "width") }
+        #expect(abs(widths[0] / widths[1] - 3) < 0.01)
+        #expect(elements.texts.joined().contains("By tenant at 4 worker(s)"))
+        // The canvas grows to hold the bars; every bar lies inside it.
+        let height = elements.number(try #require(elements.all.first?.attributes), "height")
+        #expect(height > SimulationChart.height)
+        #expect(bars.allSatisfy { elements.number($0, "y") + elements.number($0, "height") <= height })
+
+        let plain = try #require(Elements.parse(SimulationChart(report: Self.sample).render()))
+        #expect(plain.named("rect", class: "tenant").isEmpty)
+        #expect(plain.number(try #require(plain.all.first?.attributes), "height") == SimulationChart.height)
     }
 }

@@ -67,20 +67,21 @@ struct TenantFiguresTests {
     @Test("figures per tenant: completions, share and whether it still had work waiting; fairness over the backlogged")
     func perTenant() throws {
         typealias Timeline = StepResultTests.Timeline
-        // Tenant a (weight 3) finishes 6 jobs in the window and still has one waiting; b (weight 1)
-        // finishes 2 and has one waiting; c finishes 1 and has nothing waiting.
-        func jobs(_ tenant: String, finished: Int, waiting: Int) throws -> [Submission] {
+        // Tenant a (weight 3) finishes 6 jobs in the window and has one waiting all along; b (weight 1)
+        // finishes 2 and has one waiting all along; c finishes 1 and sent one just before the end:
+        // it waits for a moment, not throughout, so c asked for no more than it got.
+        func jobs(_ tenant: String, finished: Int, waitingSince: Double?) throws -> [Submission] {
             var list = try (0..<finished).map { index in
                 try Timeline.job(.finished, created: 3 + Double(index) * 0.5, started: 4 + Double(index) * 0.5, ended: 5 + Double(index) * 0.5)
             }
-            list += try (0..<waiting).map { _ in try Timeline.job(.queued, created: 12) }
+            if let waitingSince { list.append(try Timeline.job(.queued, created: waitingSince)) }
             return list.map { submission in
                 var submission = submission
                 submission.tenant = tenant
                 return submission
             }
         }
-        let submissions = try jobs("a", finished: 6, waiting: 1) + jobs("b", finished: 2, waiting: 1) + jobs("c", finished: 1, waiting: 0)
+        let submissions = try jobs("a", finished: 6, waitingSince: 2.5) + jobs("b", finished: 2, waitingSince: 3) + jobs("c", finished: 1, waitingSince: 12.5)
         let specs = [try TenantSpec(parsing: "a:weight=3"), try TenantSpec(parsing: "b"), try TenantSpec(parsing: "c")]
         let result = StepResult(
             workers: 1, concurrency: 4, submissions: submissions, windowStart: Timeline.windowStart, windowEnd: Timeline.windowEnd,
