@@ -34,6 +34,9 @@ extension RAGQueueConfiguration {
             .init("JOB_FAILURE_TTL_SECONDS", "604800", "how long failed jobs stay readable") {
                 $0.queue.failureTTL = try Parse.duration($1, "JOB_FAILURE_TTL_SECONDS", in: 1...31_536_000)
             },
+            .init("JOB_PRIORITY_STEP_SECONDS", "60", "waiting time one step of priority is worth: a low priority is delayed, never starved") {
+                $0.queue.priorityStep = try Parse.duration($1, "JOB_PRIORITY_STEP_SECONDS", in: 0...86_400)
+            },
             .init("RAGQ_MAX_DEPTH", "10000", "most jobs waiting; enqueue beyond is refused (0 = no limit)") {
                 $0.queue.maxDepth = try Parse.integer($1, "RAGQ_MAX_DEPTH", in: 0...100_000_000)
             },

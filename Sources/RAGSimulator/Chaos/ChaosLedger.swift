@@ -54,6 +54,10 @@ struct ChaosLedger: Sendable, Codable, Hashable {
     var refusedWrites: Int
     /// Every fault, in order.
     var faults: [FaultRecord]
+    /// Micro-dollars the traffic's tenant still had reserved against its budget after the drain:
+    /// 0 when every ended job, reclaimed ones included, gave its reservation back. Nil: not checked
+    /// (an outside API, whose tenants the run does not set).
+    var budgetReserved: Int64? = nil
 
     /// Failed jobs, all reasons.
     var failed: Int { failedByReason.values.reduce(0, +) }
@@ -61,7 +65,7 @@ struct ChaosLedger: Sendable, Codable, Hashable {
     /// Counts what became of each accepted id from its record (nil: not found).
     init(
         plan: String, lease: Duration, records: [JobID: JobRecord?], notAccepted: Int, resubmissions: Int, enqueued: Int,
-        refusedWrites: Int, faults: [FaultRecord]
+        refusedWrites: Int, faults: [FaultRecord], budgetReserved: Int64? = nil
     ) {
         self.plan = plan
         leaseSeconds = lease.seconds
@@ -96,6 +100,7 @@ struct ChaosLedger: Sendable, Codable, Hashable {
         self.enqueued = enqueued
         self.refusedWrites = refusedWrites
         self.faults = faults
+        self.budgetReserved = budgetReserved
     }
 
     /// The broken promises, one line each; empty when the run kept every one.
@@ -105,6 +110,9 @@ struct ChaosLedger: Sendable, Codable, Hashable {
         if duplicated > 0 { problems.append("\(duplicated) job(s) with more than one final result") }
         if open > 0 { problems.append("\(open) job(s) still open after the drain") }
         if unnamedFailures > 0 { problems.append("\(unnamedFailures) failure(s) without a reason") }
+        if let budgetReserved, budgetReserved != 0, open == 0 {
+            problems.append("\(budgetReserved) micro-dollars still reserved against the budget after every job ended")
+        }
         for fault in faults {
             guard let limit = fault.limitSeconds else { continue }
             let at = "\(fault.kind) at \(Self.seconds(fault.atSeconds))"
@@ -132,8 +140,11 @@ struct ChaosLedger: Sendable, Codable, Hashable {
             row("lost", lost, "accepted, neither ended nor findable"),
             row("duplicated", duplicated, "more than one final result written"),
             row("refused", refusedWrites, "late writes refused: the lease had been taken over"),
-            "faults:",
         ]
+        if let budgetReserved {
+            lines.append(row("reserved", Int(budgetReserved), "micro-dollars still reserved against the tenant's budget after the drain"))
+        }
+        lines.append("faults:")
         for fault in faults {
             var line = "  \(Self.seconds(fault.atSeconds).padding(toLength: 8, withPad: " ", startingAt: 0)) \(fault.kind): \(fault.detail)"
             if fault.limitSeconds != nil || fault.recoverySeconds != nil {

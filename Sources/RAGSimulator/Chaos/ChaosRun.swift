@@ -30,6 +30,13 @@ struct ChaosRun: Sendable {
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
         var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
+        // The embedded API gives the traffic a tenant with a budget too large to refuse anything:
+        // every job reserves against it, and after the drain nothing may stay reserved.
+        let budgetTenant: String? = services.apiURL == nil ? Self.tenant : nil
+        if let budgetTenant {
+            environment["API_KEYS"] = "\(Self.apiKey):\(budgetTenant)"
+            environment["API_TENANT_BUDGETS"] = "\(budgetTenant)=1000000usd/day"
+        }
 
         let pool = WorkerPool(step: step, environment: environment)
         let api = APIProcess(step: step, environment: environment)
@@ -44,7 +51,7 @@ struct ChaosRun: Sendable {
             try await store.stats().liveWorkers >= workers
         }
 
-        let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: plan.apiKey, httpClient: services.httpClient)
+        let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: budgetTenant == nil ? plan.apiKey : Self.apiKey, httpClient: services.httpClient)
         let length = plan.warmup + plan.duration
         let schedule = ArrivalSchedule(qps: plan.qps, length: length, process: plan.arrivals, seed: plan.seed)
         let clock = ContinuousClock()
@@ -85,13 +92,17 @@ struct ChaosRun: Sendable {
         let cutoff = Date()
         let records = try await step.fetchRecords(accepted, store: store)
         let counters = try await store.stats().counters
+        var reserved: Int64?
+        if let budgetTenant {
+            reserved = try await store.budgetStatus(tenant: budgetTenant, period: .day, unit: .microUSD).reserved
+        }
         await pool.stopAll()
         await api.stop()
 
         let ledger = ChaosLedger(
             plan: chaos.description, lease: lease, records: Dictionary(accepted.map { ($0, records[$0]) }, uniquingKeysWith: { first, _ in first }),
             notAccepted: outcomes.filter { $0.id == nil }.count, resubmissions: outcomes.reduce(0) { $0 + $1.attempts - 1 },
-            enqueued: counters["enqueued"] ?? 0, refusedWrites: counters["refused"] ?? 0, faults: faults
+            enqueued: counters["enqueued"] ?? 0, refusedWrites: counters["refused"] ?? 0, faults: faults, budgetReserved: reserved
         )
         let submissions = outcomes.map { outcome in
             Submission(
@@ -106,6 +117,10 @@ struct ChaosRun: Sendable {
         )
         return (result, ledger)
     }
+
+    /// The tenant of a chaos run's traffic on the embedded API, and its key.
+    static let tenant = "chaos"
+    static let apiKey = "ragsim-chaos-key"
 
     /// How long a chaos run waits for accepted jobs after the traffic: `--drain`, but at least four
     /// leases, so that jobs struck at the end can be taken over and finish.

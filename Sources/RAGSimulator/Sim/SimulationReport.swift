@@ -79,15 +79,16 @@ struct SimulationReport: Sendable, Codable {
         "-------  ----  ---------  ------  ------  -----  ------  ------  ------  ------  --------  ---------  -----  ---------  ----",
     ]
 
-    /// One table row for `step`; latencies beyond the drain cut-off show as `>drain`.
+    /// One table row for `step`; latencies beyond the drain cut-off show as `>drain`, those of a step
+    /// that sent nothing inside its window (only a burst before it) as `-`.
     static func row(_ step: StepResult) -> String {
         [
             pad(String(step.workers), 7), pad(String(step.concurrency), 4), pad(String(format: "%.1f", step.offeredPerSecond), 9),
             pad(String(format: "%.1f", step.completedPerSecond), 6), pad(String(step.failed + step.refused), 6),
-            pad(String(step.unfinished), 5), pad(seconds(step.latency.p50), 6), pad(seconds(step.latency.p95), 6),
-            pad(seconds(step.latency.p99), 6), pad(seconds(step.latency.max), 6), pad(seconds(step.queueWait.p95), 8),
+            pad(String(step.unfinished), 5), pad(seconds(step.latency, \.p50), 6), pad(seconds(step.latency, \.p95), 6),
+            pad(seconds(step.latency, \.p99), 6), pad(seconds(step.latency, \.max), 6), pad(seconds(step.queueWait, \.p95), 8),
             pad(String(format: "%.1f", step.meanInFlight), 9), pad(String(format: "%.0f%%", step.utilisation * 100), 5),
-            pad(String(format: "%.1f", step.ceilingPerSecond), 9), pad(String(format: "%.2f", step.efficiency), 4),
+            pad(String(format: "%.1f", step.ceilingPerSecond), 9), pad(step.offeredPerSecond > 0 ? String(format: "%.2f", step.efficiency) : "-", 4),
         ].joined(separator: "  ")
     }
 
@@ -123,7 +124,7 @@ struct SimulationReport: Sendable, Codable {
             if let fairness = step.fairness {
                 lines.append(String(format: "fairness (Jain's index of done/s per unit of weight, backlogged tenants): %.3f", fairness))
             } else {
-                lines.append("fairness: fewer than two tenants had work waiting at the end of the window")
+                lines.append("fairness: fewer than two tenants had work waiting throughout the window")
             }
         }
         if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {

@@ -114,6 +114,9 @@ struct SimulationStep: Sendable {
             for try await done in group { pending.append((done.0, done.1)) }
         }
 
+        // The workers run to the end of the window even when the traffic was sent earlier (a burst):
+        // the window's figures count what they did in all of it.
+        try await clock.sleep(until: start + plan.warmup + plan.duration)
         let deadline = clock.now + plan.drain
         while clock.now < deadline {
             let stats = try await store.stats()

@@ -22,12 +22,13 @@ struct ChaosRunTests {
             var duplicated: Int
             var unnamedFailures: Int
             var faults: [Fault]
+            var budgetReserved: Int64?
         }
 
         var chaos: Ledger
     }
 
-    @Test("workers killed and frozen and Valkey restarted under load: lost 0, duplicated 0, nothing left open")
+    @Test("workers killed and frozen and Valkey restarted under load: lost 0, duplicated 0, nothing left open or reserved")
     func shortChaosRun() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -68,6 +69,7 @@ struct ChaosRunTests {
         #expect(ledger.duplicated == 0, "duplicated results:\n\(log)")
         #expect(ledger.open == 0, "jobs left open after the drain:\n\(log)")
         #expect(ledger.unnamedFailures == 0)
+        #expect(ledger.budgetReserved == 0, "every job, reclaimed ones too, gave back its budget reservation:\n\(log)")
         #expect(ledger.finished + ledger.failedByReason.values.reduce(0, +) == ledger.accepted)
         let kinds = ledger.faults.map(\.kind)
         #expect(kinds.filter { $0 == "kill-worker" }.count == 4, "kills at 3, 6, 9 and 12 s: \(kinds)")

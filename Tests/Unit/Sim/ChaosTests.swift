@@ -97,4 +97,21 @@ struct ChaosLedgerTests {
         #expect(broken.unnamedFailures == 1)
         #expect(broken.problems.count == 3, "unnamed failure, slow recovery, no recovery: \(broken.problems)")
     }
+
+    @Test("a reservation left on the budget after every job ended is a problem; one held by an open job is not counted twice")
+    func budgetLeft() throws {
+        func ledger(_ status: JobStatus, reserved: Int64?) throws -> ChaosLedger {
+            ChaosLedger(
+                plan: "p", lease: .seconds(3), records: [JobID(): try record(status, ends: status == .queued ? 0 : 1)], notAccepted: 0,
+                resubmissions: 0, enqueued: 1, refusedWrites: 0, faults: [], budgetReserved: reserved
+            )
+        }
+        #expect(try ledger(.finished, reserved: 0).problems.isEmpty)
+        #expect(try ledger(.finished, reserved: nil).problems.isEmpty)
+        let leaked = try ledger(.finished, reserved: 420)
+        #expect(leaked.problems == ["420 micro-dollars still reserved against the budget after every job ended"])
+        #expect(leaked.lines.contains { $0.contains("reserved") && $0.contains("420") })
+        // An open job is its own problem; its reservation is rightly still held.
+        #expect(try ledger(.queued, reserved: 420).problems.count == 1)
+    }
 }
