@@ -11,7 +11,7 @@ extension APIConfiguration {
             },
             .init("API_KEYS", "(none)", "API keys and their tenants, key:tenant,...; none means no authentication", secret: true) {
                 do throws(APIConfigurationError) {
-                    $0.apiKeys = try APIConfiguration.parseKeys($1.split(separator: ",").map(String.init), source: "API_KEYS")
+                    try $0.addKeys($1.split(separator: ",").map(String.init), source: "API_KEYS")
                 } catch {
                     throw ConfigurationError(setting: "API_KEYS", error.message)
                 }

@@ -26,7 +26,7 @@ extension APIConfiguration {
             guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
                 throw APIConfigurationError("\(source) needs both a key and a tenant")
             }
-            apiKeys[fields[0]] = fields[1]
+            try addKey(fields[0], tenant: fields[1], source: source)
             for setting in fields.dropFirst(2) {
                 let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw APIConfigurationError("\(source): \"\(setting)\" is not name=value") }
@@ -55,9 +55,23 @@ extension APIConfiguration {
         }
     }
 
-    /// Parses `key:tenant` entries (`API_KEYS`); the error never repeats a key.
-    static func parseKeys(_ entries: [String], source: String) throws(APIConfigurationError) -> [String: String] {
-        var keys: [String: String] = [:]
+    /// Adds `key` for `tenant`, listed at `source`. A key listed a second time (for the same tenant
+    /// or another: the last would silently win, exposing one tenant's jobs to another) or shorter
+    /// than `minimumKeyLength` is refused; the error names both places, never the key.
+    mutating func addKey(_ key: String, tenant: String, source: String) throws(APIConfigurationError) {
+        guard key.count >= Self.minimumKeyLength else {
+            throw APIConfigurationError("\(source): API keys must be at least \(Self.minimumKeyLength) characters")
+        }
+        if apiKeys[key] != nil {
+            let first = keySources[key] ?? "an earlier entry"
+            throw APIConfigurationError("\(source) lists a key already listed in \(first): each key belongs to one tenant, once")
+        }
+        apiKeys[key] = tenant
+        keySources[key] = source
+    }
+
+    /// Adds the `key:tenant` entries of `API_KEYS` (`source`); the error never repeats a key.
+    mutating func addKeys(_ entries: [String], source: String) throws(APIConfigurationError) {
         for (index, entry) in entries.enumerated() {
             let trimmed = entry.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
@@ -68,9 +82,8 @@ extension APIConfiguration {
             guard !key.isEmpty, !tenant.isEmpty else {
                 throw APIConfigurationError("entry \(index + 1) of \(source) needs both a key and a tenant")
             }
-            keys[key] = tenant
+            try addKey(key, tenant: tenant, source: "entry \(index + 1) of \(source)")
         }
-        return keys
     }
 
     /// Parses `tenant=value,...` (`API_TENANT_WEIGHTS` and its kin) into tenant settings; the

@@ -11,6 +11,11 @@ public struct APIConfiguration: Sendable {
     /// API keys and the tenant each belongs to. Empty (the default) means no authentication.
     /// Never logged.
     public var apiKeys: [String: String] = [:]
+    /// Where each key of `apiKeys` was listed (`entry 2 of API_KEYS`, `keys.txt line 4`), for
+    /// errors that must name it without showing the key.
+    var keySources: [String: String] = [:]
+    /// The shortest API key accepted.
+    static let minimumKeyLength = 8
     /// A file of further API keys, read at start-up (`key tenant` per line). Default none.
     public var apiKeysFile: String?
     /// Per-key request rate limit, shared by every API process through Valkey.
@@ -86,8 +91,9 @@ public struct APIConfiguration: Sendable {
         guard limits.longPollMaximum >= .seconds(1) else { throw .init("long-poll maximum must be at least 1 s") }
         guard (1...20).contains(webhooks.maxAttempts) else { throw .init("webhook attempts must be 1-20") }
         for (key, tenant) in apiKeys {
-            guard key.count >= 8 else { throw .init("API keys must be at least 8 characters") }
-            guard !tenant.isEmpty else { throw .init("every API key needs a tenant") }
+            let source = keySources[key].map { "\($0): " } ?? ""
+            guard key.count >= Self.minimumKeyLength else { throw .init("\(source)API keys must be at least \(Self.minimumKeyLength) characters") }
+            guard !tenant.isEmpty else { throw .init("\(source)every API key needs a tenant") }
         }
         let known = Set(apiKeys.values)
         for tenant in tenants.keys.sorted() where !known.contains(tenant) {

@@ -95,6 +95,32 @@ struct APIInputTests {
         #expect(throws: APIConfigurationError.self) { try configuration.validate() }
     }
 
+    @Test("A key listed twice, for one tenant or two, or too short, refuses to start, naming where, never the key")
+    func conflictingKeys() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
+        try "# keys\nalpha-key-123456 alpha\nshared-key-123456 beta\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cases: [([String: String], [String])] = [
+            // Two tenants in API_KEYS: the last would have won, and alpha's jobs been beta's.
+            (["API_KEYS": "shared-key-123456:alpha,shared-key-123456:beta"], ["entry 2 of API_KEYS", "entry 1 of API_KEYS"]),
+            (["API_KEYS": "alpha-key-123456:alpha,alpha-key-123456:alpha"], ["entry 2 of API_KEYS", "entry 1 of API_KEYS"]),
+            // In API_KEYS and in the file.
+            (["API_KEYS": "shared-key-123456:alpha", "API_KEYS_FILE": path], ["\(path) line 3", "entry 1 of API_KEYS"]),
+            (["API_KEYS": "beta-key-1234567:beta,short:alpha"], ["entry 2 of API_KEYS", "at least 8 characters"]),
+        ]
+        for (environment, named) in cases {
+            #expect {
+                try APIConfiguration(environment: environment)
+            } throws: { error in
+                let message = "\(error)"
+                return named.allSatisfy(message.contains) && !message.contains("-key-123456") && !message.contains("short:")
+            }
+        }
+        // Several keys for one tenant (rotation) are fine.
+        let rotated = try APIConfiguration(environment: ["API_KEYS": "old-key-12345678:alpha,new-key-12345678:alpha"])
+        #expect(rotated.apiKeys == ["old-key-12345678": "alpha", "new-key-12345678": "alpha"])
+    }
+
     @Test("Last-Event-ID takes only stream entry ids", arguments: [
         ("1732900000000-0", true), ("0-0", true), ("18446744073709551615-18446744073709551615", true),
         ("", false), ("5", false), ("-1-0", false), ("+5-0", false), ("5-", false), ("1-2-3", false),
