@@ -12,15 +12,11 @@ public struct WorkerApplication: Sendable {
     /// The worker service.
     public let worker: Worker
 
-    /// Builds everything `ragserve worker` runs, after checking the configuration and that Valkey
-    /// answers. Handlers: `rag.query`, plus the diagnostic `noop` and `sleep`.
+    /// Builds everything `ragserve worker` runs, after checking the configuration and waiting for
+    /// Valkey to answer (see `waitForValkey`). Handlers: `rag.query`, plus the diagnostic `noop` and `sleep`.
     public init(configuration: RAGQueueConfiguration, logger: Logger) async throws {
         try configuration.validate()
-        do throws(QueueError) {
-            try await ValkeyJobStore.checkReachable(url: configuration.valkeyURL)
-        } catch {
-            throw ConfigurationError(setting: "VALKEY_URL", "cannot reach Valkey: \(error.message)")
-        }
+        try await Self.waitForValkey(url: configuration.valkeyURL, logger: logger)
         let store: ValkeyJobStore
         do throws(QueueError) {
             store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue)
@@ -46,6 +42,31 @@ public struct WorkerApplication: Sendable {
         self.store = store
         self.backends = backends
         self.worker = Worker(store: store, queue: configuration.queue, handlers: handlers, configuration: configuration.worker, logger: logger)
+    }
+
+    /// Returns once Valkey at `url` answers. A worker started before its Valkey (a deployment's
+    /// processes come up in any order, a Valkey restarts) waits, retrying with backoff from 250 ms
+    /// to 5 s and saying so in the log, instead of exiting; SIGTERM ends the wait. A malformed URL
+    /// is an error at once.
+    static func waitForValkey(url: String, logger: Logger) async throws {
+        var wait = Duration.milliseconds(250)
+        var attempts = 0
+        while true {
+            do throws(QueueError) {
+                try await ValkeyJobStore.checkReachable(url: url)
+                if attempts > 0 { logger.notice("Valkey answers; starting", metadata: ["attempts": "\(attempts + 1)"]) }
+                return
+            } catch where error.codeName == "invalid_configuration" {
+                throw ConfigurationError(setting: "VALKEY_URL", error.message)
+            } catch {
+                attempts += 1
+                if attempts == 1 || attempts % 12 == 0 {
+                    logger.warning("waiting for Valkey", metadata: ["error": "\(error.message)", "attempts": "\(attempts)"])
+                }
+                try await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(5))
+            }
+        }
     }
 
     /// The services in start order.

@@ -64,11 +64,11 @@ struct RagServeWorkerProcessTests {
         }
     }
 
-    @Test("an unreachable Valkey or a bad setting exits non-zero with one line")
+    @Test("a bad setting or a malformed Valkey URL exits non-zero with one line")
     func startupFailures() async throws {
         let binary = builtProduct("ragserve")
         let cases: [([String: String], String)] = [
-            (["VALKEY_URL": "valkey://127.0.0.1:1"], "VALKEY_URL: cannot reach Valkey"),
+            (["VALKEY_URL": "valkey://127.0.0.1:notaport"], "VALKEY_URL:"),
             (["RAG_TOP_K": "many"], "RAG_TOP_K: must be a whole number"),
         ]
         for (overrides, expected) in cases {
@@ -86,5 +86,42 @@ struct RagServeWorkerProcessTests {
             #expect(lines.count == 1, "\(output)")
             #expect(output.hasPrefix("ragserve: \(expected)"), "\(output)")
         }
+    }
+
+    @Test("a worker started before its Valkey waits for it, then runs jobs once it is up")
+    func startsBeforeValkey() async throws {
+        let binary = builtProduct("ragserve")
+        let server = try ValkeyServerProcess()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
+        defer {
+            try? FileManager.default.removeItem(atPath: log)
+            server.cleanUp()
+        }
+        var queue = QueueConfiguration()
+        queue.prefix = "early-\(JobID().rawValue.prefix(6))"
+        var environment = ProcessInfo.processInfo.environment
+        for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+        environment["VALKEY_URL"] = server.url
+        environment["RAGQ_PREFIX"] = queue.prefix
+        let worker = ChildProcess(executable: binary, arguments: ["worker"])
+        try worker.start(outputPath: log, environment: environment)
+        do {
+            try await eventually(timeout: .seconds(10), "the worker to say it waits for Valkey") {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("waiting for Valkey")
+            }
+            #expect(worker.isRunning, "the worker waits instead of exiting")
+            try await server.start()
+            let store = try ValkeyJobStore(url: server.url, configuration: queue)
+            defer { store.close() }
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let record = try await waitForEnd(id, store: store, timeout: .seconds(20))
+            #expect(record.status == .finished)
+            #expect(await worker.stop() == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        } catch {
+            await worker.stop(with: SIGKILL)
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 }
