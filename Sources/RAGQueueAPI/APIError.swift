@@ -10,6 +10,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     private enum Code: String, Sendable {
         case badRequest = "bad_request"
         case unauthorized = "unauthorized"
+        case forbidden = "forbidden"
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case conflict = "conflict"
@@ -66,6 +67,9 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     /// 401: no valid API key.
     public static let unauthorized = APIError(.unauthorized, .unauthorized, "a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
     /// 404: no such job for this caller.
+    /// 403: the caller's tenant may not use what it named (a collection outside its walls).
+    public static func forbidden(_ message: String) -> APIError { .init(.forbidden, .forbidden, message) }
+
     public static func notFound(_ message: String = "job not found") -> APIError { .init(.notFound, .notFound, message) }
     /// 405: the path is routed, but not for this method; `allowed` goes out as `Allow`.
     public static func methodNotAllowed(allowed: [String]) -> APIError {

@@ -38,6 +38,9 @@ extension APIConfiguration {
             .init("API_TENANT_BUDGETS", "(none)", "tenant=AMOUNTusd/day or tokens/month,... checked at submit (also budget=)") {
                 try $0.applyTenantList($1, setting: "budget", variable: "API_TENANT_BUDGETS")
             },
+            .init("API_TENANT_COLLECTIONS", "(own)", "tenant=a|b,... collections a tenant may query (* for all); else RAG_COLLECTION and <tenant>-*, <tenant>_* (also collections=)") {
+                try $0.applyTenantList($1, setting: "collections", variable: "API_TENANT_COLLECTIONS")
+            },
             .init("WEBHOOK_SECRET", "(none)", "HMAC-SHA256 key of the RAGQueue-Signature header", secret: true) {
                 $0.webhooks.signingSecret = $1
             },

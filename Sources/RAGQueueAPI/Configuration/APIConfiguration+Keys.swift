@@ -50,8 +50,19 @@ extension APIConfiguration {
             tenants[tenant, default: TenantSettings()].maxRunning = limit
         case "budget":
             tenants[tenant, default: TenantSettings()].budget = try TenantBudget(parsing: value, source: "\(source): budget of tenant \(tenant)")
+        case "collections":
+            let names = value.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            for name in names where name != "*" {
+                do throws(QueryValidationError) {
+                    try CollectionName.check(name)
+                } catch {
+                    throw APIConfigurationError("\(source): collections of tenant \(tenant): \(error.message)")
+                }
+            }
+            guard !names.isEmpty else { throw APIConfigurationError("\(source): collections of tenant \(tenant) must name at least one") }
+            tenants[tenant, default: TenantSettings()].collections = Set(names)
         default:
-            throw APIConfigurationError("\(source): unknown setting \"\(name)\" (weight, concurrency or budget)")
+            throw APIConfigurationError("\(source): unknown setting \"\(name)\" (weight, concurrency, budget or collections)")
         }
     }
 
@@ -109,12 +120,24 @@ public struct TenantSettings: Sendable, Hashable {
     public var maxRunning: Int?
     /// Its budget; nil for none.
     public var budget: TenantBudget?
+    /// The collections it may query, `*` for all; nil for the default walls (see `allows`).
+    public var collections: Set<String>?
 
-    /// No settings: weight 1, no limit, no budget.
-    public init(weight: Double? = nil, maxRunning: Int? = nil, budget: TenantBudget? = nil) {
+    /// No settings: weight 1, no limit, no budget, the default walls.
+    public init(weight: Double? = nil, maxRunning: Int? = nil, budget: TenantBudget? = nil, collections: Set<String>? = nil) {
         self.weight = weight
         self.maxRunning = maxRunning
         self.budget = budget
+        self.collections = collections
+    }
+
+    /// Whether `tenant` may query `collection`. With a list (`collections=a|b`, `*` for any) only
+    /// those; without one, the deployment's shared `defaultCollection` and the tenant's own
+    /// collections, named `<tenant>-...` or `<tenant>_...`: another tenant's documents stay out of reach
+    /// unless a list says otherwise.
+    public func allows(_ collection: String, tenant: String, defaultCollection: String) -> Bool {
+        if let collections { return collections.contains("*") || collections.contains(collection) }
+        return collection == defaultCollection || collection.hasPrefix(tenant + "-") || collection.hasPrefix(tenant + "_")
     }
 
     /// The policy the queue schedules the tenant's jobs by.

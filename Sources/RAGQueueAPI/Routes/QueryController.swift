@@ -62,6 +62,11 @@ struct QueryController: Sendable {
     /// one; shared with the seed's `/chat`. The payload is the query's one wire shape.
     static func enqueue(_ query: RAGQuery, idempotencyKey: String?, context: APIRequestContext, dependencies: APIDependencies) async throws -> EnqueueResult {
         let settings = context.tenant.flatMap { dependencies.configuration.tenants[$0] } ?? TenantSettings()
+        if let tenant = context.tenant, let collection = query.collection,
+           !settings.allows(collection, tenant: tenant, defaultCollection: dependencies.rules.defaultCollection)
+        {
+            throw APIError.forbidden("tenant \(tenant) may not query collection \(collection)")
+        }
         let budget = settings.budget.map { budget in
             let estimate = dependencies.estimator.estimate(query)
             let amount = budget.unit == .microUSD ? Int64((estimate.costUSD * 1_000_000).rounded(.up)) : Int64(estimate.totalTokens)

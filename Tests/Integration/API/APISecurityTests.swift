@@ -51,6 +51,38 @@ struct APISecurityTests {
         }
     }
 
+    @Test("A tenant reaches the shared collection and its own; another tenant's is 403 on both submit routes; a list widens or narrows it")
+    func collectionWalls() async throws {
+        try await withAPI(configure: { configuration in
+            configuration.apiKeys = [Self.alice: "tenant-a", Self.bob: "tenant-b"]
+            configuration.tenants["tenant-b"] = TenantSettings(collections: ["tenant-b-docs", "partners"])
+        }) { api in
+            let alice: HTTPClientHeaders = ["X-API-Key": Self.alice]
+            let bob: HTTPClientHeaders = ["X-API-Key": Self.bob]
+            func submit(_ headers: HTTPClientHeaders, _ collection: String?) async throws -> (Int, String) {
+                let body = collection.map { #"{"query":"q","collection":"\#($0)"}"# } ?? #"{"query":"q"}"#
+                let response = try await api.send(.post, "/v1/queries", headers: headers, body: body)
+                return (response.status, response.json["error"]?["code"]?.stringValue ?? "")
+            }
+            // Alice, without a list: the default collection and her own, not Bob's.
+            #expect(try await submit(alice, nil).0 == 202)
+            #expect(try await submit(alice, "tenant-a-manuals").0 == 202)
+            #expect(try await submit(alice, "tenant-a_notes").0 == 202)
+            let refused = try await submit(alice, "tenant-b-docs")
+            #expect(refused.0 == 403 && refused.1 == "forbidden", "\(refused)")
+            #expect(try await submit(alice, "tenant-ab").0 == 403, "a prefix must end at a separator")
+            // Bob's list is all he reaches: not even the default collection.
+            #expect(try await submit(bob, "partners").0 == 202)
+            #expect(try await submit(bob, "tenant-b-docs").0 == 202)
+            #expect(try await submit(bob, nil).0 == 403)
+            #expect(try await submit(bob, "tenant-a-manuals").0 == 403)
+            // The seed's route goes through the same wall (it uses the default collection).
+            let seed = try await api.send(.post, "/chat?query=hello", headers: bob)
+            #expect(seed.status == 403)
+            #expect(try await api.queue.store.stats().waiting == 5, "refused submits enqueue nothing")
+        }
+    }
+
     @Test("The rate limit refuses with 429 and Retry-After once the burst is spent")
     func rateLimit() async throws {
         try await withAPI(configure: {

@@ -121,6 +121,36 @@ struct APIInputTests {
         #expect(rotated.apiKeys == ["old-key-12345678": "alpha", "new-key-12345678": "alpha"])
     }
 
+    @Test("Collection walls: a list from the environment or the key file, or the shared collection and the tenant's own")
+    func collectionWalls() throws {
+        let configuration = try APIConfiguration(environment: [
+            "API_KEYS": "alpha-key-123456:alpha,beta-key-1234567:beta,gamma-key-123456:gamma",
+            "API_TENANT_COLLECTIONS": "beta=shared-docs|beta-docs,gamma=*",
+        ])
+        let alpha = configuration.tenants["alpha"] ?? TenantSettings()
+        let beta = try #require(configuration.tenants["beta"])
+        let gamma = try #require(configuration.tenants["gamma"])
+        #expect(alpha.allows("learning_vectors", tenant: "alpha", defaultCollection: "learning_vectors"))
+        #expect(alpha.allows("alpha-manuals", tenant: "alpha", defaultCollection: "learning_vectors"))
+        #expect(!alpha.allows("alphabet", tenant: "alpha", defaultCollection: "learning_vectors"))
+        #expect(!alpha.allows("beta-docs", tenant: "alpha", defaultCollection: "learning_vectors"))
+        #expect(beta.allows("shared-docs", tenant: "beta", defaultCollection: "learning_vectors"))
+        #expect(!beta.allows("learning_vectors", tenant: "beta", defaultCollection: "learning_vectors"))
+        #expect(!beta.allows("beta-other", tenant: "beta", defaultCollection: "learning_vectors"), "a list replaces the default walls")
+        #expect(gamma.allows("anything", tenant: "gamma", defaultCollection: "learning_vectors"))
+
+        for bad in ["beta=a/b", "beta=", "beta=ok|"] {
+            #expect {
+                try APIConfiguration(environment: ["API_KEYS": "beta-key-1234567:beta", "API_TENANT_COLLECTIONS": bad])
+            } throws: { "\($0)".contains("API_TENANT_COLLECTIONS") }
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
+        try "beta-key-1234567 beta collections=beta-docs|shared\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fromFile = try APIConfiguration(environment: ["API_KEYS_FILE": path])
+        #expect(fromFile.tenants["beta"]?.collections == ["beta-docs", "shared"])
+    }
+
     @Test("Last-Event-ID takes only stream entry ids", arguments: [
         ("1732900000000-0", true), ("0-0", true), ("18446744073709551615-18446744073709551615", true),
         ("", false), ("5", false), ("-1-0", false), ("+5-0", false), ("5-", false), ("1-2-3", false),
