@@ -36,6 +36,8 @@ public struct DocumentIngester: Sendable {
     public enum Progress: Sendable, Hashable {
         /// A file was read and cut: its pages and chunks.
         case loaded(source: String, pages: Int, chunks: Int)
+        /// A file was skipped: its content is not text (see `IngestError.notText`).
+        case skipped(IngestError)
         /// Chunks stored so far, of all files.
         case stored(done: Int, total: Int)
     }
@@ -48,6 +50,8 @@ public struct DocumentIngester: Sendable {
         public var createdCollection: Bool
         /// Files read.
         public var files: Int
+        /// Files skipped because their content is not text.
+        public var skipped: Int
         /// Pages read.
         public var pages: Int
         /// Chunks stored.
@@ -61,6 +65,7 @@ public struct DocumentIngester: Sendable {
         public func description(elapsed: Duration) -> String {
             "done: \(files) file(s), \(pages) page(s), \(chunks) chunk(s) of \(dimension)-d vectors in `\(collection)`"
                 + (createdCollection ? " (created)" : "") + " in " + String(format: "%.1f", elapsed.seconds) + " s"
+                + (skipped > 0 ? "; \(skipped) file(s) skipped (not text)" : "")
         }
     }
 
@@ -90,13 +95,26 @@ public struct DocumentIngester: Sendable {
         guard !files.isEmpty else { throw IngestError("no .txt, .md or .pdf files found in \(paths.joined(separator: " "))") }
         var documents: [(source: String, chunks: [Chunk])] = []
         var pages = 0
+        var skipped = 0
         for file in files {
-            let document = try await DocumentLoader.load(file)
+            let loaded: Result<LoadedDocument, IngestError>
+            do throws(IngestError) {
+                loaded = .success(try await DocumentLoader.load(file))
+            } catch {
+                loaded = .failure(error)
+            }
+            if case .failure(let error) = loaded, error.isNotText {
+                skipped += 1
+                progress(.skipped(error))
+                continue
+            }
+            let document = try loaded.get()
             let chunks = self.chunks(of: document)
             pages += document.pages.count
-            progress(.loaded(source: file, pages: document.pages.count, chunks: chunks.count))
-            documents.append((file, chunks))
+            progress(.loaded(source: file.source, pages: document.pages.count, chunks: chunks.count))
+            documents.append((file.source, chunks))
         }
+        guard !documents.isEmpty else { throw IngestError("no text to ingest: every file was skipped") }
         let dimension = try await embeddings.dimension()
         let existed = try await vectorStore.collectionExists(collection)
         try await vectorStore.ensureCollection(collection, dimension: dimension)
@@ -122,7 +140,7 @@ public struct DocumentIngester: Sendable {
             }
         }
         return Summary(
-            collection: collection, createdCollection: !existed, files: files.count, pages: pages, chunks: total,
+            collection: collection, createdCollection: !existed, files: documents.count, skipped: skipped, pages: pages, chunks: total,
             embeddingModel: embeddings.modelName, dimension: dimension
         )
     }

@@ -17,6 +17,8 @@ public final class IngestProgressPrinter: Sendable {
         switch progress {
         case .loaded(let source, let pages, let chunks):
             line("read \(source): \(pages) page(s), \(chunks) chunk(s)")
+        case .skipped(let error):
+            line("warning: \(error)")
         case .stored(let done, let total):
             let percent = total == 0 ? 100 : done * 100 / total
             if interactive {

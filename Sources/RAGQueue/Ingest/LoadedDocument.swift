@@ -10,7 +10,7 @@ public struct LoadedDocument: Sendable, Hashable {
         public var label: String?
     }
 
-    /// The path as given (stored as `metadata.source`).
+    /// Its name in the collection (`metadata.source`, see `DocumentLoader.File.source`).
     public var source: String
     /// The pages in order.
     public var pages: [Page]

@@ -31,6 +31,12 @@ struct IngestIntegrationTests {
                     let info = try await backends.vectorStore.collectionInfo("books")
                     #expect(info?.dimension == 1536)
                     #expect(info?.pointCount == first.chunks)
+                    // Sources are named below the ingested directory, never by this machine's path.
+                    let all = try await backends.vectorStore.query(
+                        VectorQuery(vector: try await backends.embeddings.embed("honeybees"), limit: 10), in: "books"
+                    )
+                    let sources = Set(all.compactMap { $0.payload["metadata"]?["source"]?.stringValue })
+                    #expect(sources == ["guide.pdf", "bread.md"], "\(sources)")
 
                     let again = try await ingester.ingest(paths: [corpus.path], into: "books")
                     #expect(!again.createdCollection)
@@ -56,11 +62,15 @@ struct IngestIntegrationTests {
         }
     }
 
-    @Test("ragserve ingest without an OpenAI key stores local embeddings and prints a summary")
+    @Test("ragserve ingest without an OpenAI key stores local embeddings and prints a summary; binary files are skipped by content")
     func command() async throws {
         try await withQdrant { qdrant in
             let corpus = try RAGCorpus.write()
             defer { try? FileManager.default.removeItem(at: corpus) }
+            // Named as text, but not: a binary file and a "PDF" that is plain text.
+            try Data([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00] + Array(repeating: 0xFF, count: 4096))
+                .write(to: corpus.appendingPathComponent("program.md"))
+            try Data("just words".utf8).write(to: corpus.appendingPathComponent("fake.pdf"))
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(JobID().rawValue.prefix(6)).log").path
             defer { try? FileManager.default.removeItem(atPath: log) }
             var environment = ProcessInfo.processInfo.environment
@@ -72,8 +82,14 @@ struct IngestIntegrationTests {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(code == 0, "\(output)")
             #expect(output.contains("(local: OPENAI_API_KEY is not set)"), "\(output)")
-            #expect(output.contains("read \(corpus.path)/guide.pdf: 3 page(s)"), "\(output)")
-            #expect(output.contains("done: 2 file(s), 4 page(s), 4 chunk(s) of 384-d vectors in `local_docs` (created)"), "\(output)")
+            #expect(output.contains("read guide.pdf: 3 page(s)"), "\(output)")
+            #expect(!output.contains("read \(corpus.path)"), "sources are relative to the directory: \(output)")
+            #expect(output.contains("program.md: binary content (NUL bytes), not text; skipped"), "\(output)")
+            #expect(output.contains("fake.pdf: not a PDF (no %PDF- header); skipped"), "\(output)")
+            #expect(
+                output.contains("done: 2 file(s), 4 page(s), 4 chunk(s) of 384-d vectors in `local_docs` (created) in "), "\(output)"
+            )
+            #expect(output.contains("; 2 file(s) skipped (not text)"), "\(output)")
 
             let http = try CurlHTTPClient()
             let store = QdrantVectorStore(configuration: .init(baseURL: qdrant.baseURL), httpClient: http)
