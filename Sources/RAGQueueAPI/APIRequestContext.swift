@@ -11,9 +11,12 @@ public struct APIRequestContext: RequestContext {
     public var tenant: String?
     /// A stable, non-secret name of the caller's key (a digest prefix), for the rate limit.
     public var keyID: String?
+    /// The peer's IP address, for the failed-authentication throttle; nil when unknown.
+    public var clientAddress: String?
 
     /// Builds the context for one request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 }

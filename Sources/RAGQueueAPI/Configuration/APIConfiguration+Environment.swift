@@ -23,6 +23,9 @@ extension APIConfiguration {
             .init("API_RATE_LIMIT_BURST", "\(defaults.rateLimit.burst)", "requests an API key may make at once") {
                 $0.rateLimit.burst = try Parse.integer($1, "API_RATE_LIMIT_BURST", in: 0...1_000_000)
             },
+            .init("API_AUTH_FAILURES_PER_MINUTE", "\(defaults.rateLimit.authFailuresPerMinute)", "failed authentications per client address per minute (and at once) before 429 (0 = no limit)") {
+                $0.rateLimit.authFailuresPerMinute = try Parse.integer($1, "API_AUTH_FAILURES_PER_MINUTE", in: 0...1_000_000)
+            },
             .init("API_MAX_BODY_BYTES", "\(defaults.limits.maxBodyBytes)", "largest request body") {
                 $0.limits.maxBodyBytes = try Parse.integer($1, "API_MAX_BODY_BYTES", in: 1024...16_777_216)
             },

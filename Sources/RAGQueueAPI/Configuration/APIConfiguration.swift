@@ -34,6 +34,10 @@ public struct APIConfiguration: Sendable {
         public var requestsPerMinute: Int = 600
         /// Requests a key may make at once after being idle. Default 60.
         public var burst: Int = 60
+        /// Failed authentications (no key, or a wrong one) a client address may make per minute,
+        /// and at once, before its requests are answered 429 for a while whatever key they carry;
+        /// 0 disables the throttle. Default 10.
+        public var authFailuresPerMinute: Int = 10
 
         /// The defaults.
         public init() {}
@@ -84,7 +88,7 @@ public struct APIConfiguration: Sendable {
     /// Checks ranges; the message names the setting.
     public func validate() throws(APIConfigurationError) {
         guard (0...65535).contains(port) else { throw .init("API port \(port) is out of range") }
-        guard rateLimit.requestsPerMinute >= 0, rateLimit.burst >= 0 else {
+        guard rateLimit.requestsPerMinute >= 0, rateLimit.burst >= 0, rateLimit.authFailuresPerMinute >= 0 else {
             throw .init("rate limit settings must not be negative")
         }
         guard limits.maxBodyBytes >= 1024 else { throw .init("max body bytes must be at least 1024") }

@@ -5,9 +5,14 @@ import Hummingbird
 import Logging
 import Prometheus
 import RAGQueue
+import Synchronization
 
 /// Checks the caller's API key (`Authorization: Bearer <key>` or `X-API-Key`) and takes a token
 /// from its rate limit. Health routes (`/`, `/healthz`, `/readyz`) pass without a key.
+///
+/// Failed authentications take tokens from a bucket per client address (shared by API processes
+/// through the store); once it is empty the address is paused: every request from it is answered
+/// 429 with `Retry-After`, before its key is even compared, so guessing keys gains nothing by speed.
 ///
 /// Keys are compared by their SHA-256 digests in constant time (swift-crypto's digest equality),
 /// against every configured key, so neither timing nor logs reveal them. With no keys configured
@@ -23,6 +28,8 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     private let entries: [Entry]
     private let bucket: TokenBucket?
+    private let failureBucket: TokenBucket?
+    private let paused = PausedAddresses()
     private let store: any RateLimitStore
     private let metrics: APIMetrics
 
@@ -37,6 +44,8 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         self.bucket = rateLimit.isEnabled
             ? TokenBucket(capacity: rateLimit.burst, refillPerSecond: Double(rateLimit.requestsPerMinute) / 60) : nil
+        self.failureBucket = rateLimit.authFailuresPerMinute > 0
+            ? TokenBucket(capacity: rateLimit.authFailuresPerMinute, refillPerSecond: Double(rateLimit.authFailuresPerMinute) / 60) : nil
         self.store = store
         self.metrics = metrics
     }
@@ -45,8 +54,21 @@ struct APIKeyMiddleware: RouterMiddleware {
         guard !entries.isEmpty, !Self.publicPaths.contains(request.uri.path) else {
             return try await next(request, context)
         }
+        let address = context.clientAddress ?? "unknown"
+        if failureBucket != nil, let wait = paused.remaining(address) {
+            metrics.rateLimited.increment()
+            throw APIError.rateLimited(retryAfterSeconds: Int(wait.seconds.rounded(.up)))
+        }
         guard let presented = Self.presentedKey(request.headers), let entry = match(presented) else {
             metrics.authFailures.increment()
+            if let failureBucket, let decision = try? await store.takeToken(from: "auth-failures:" + address, limit: failureBucket),
+               !decision.allowed
+            {
+                paused.pause(address, for: decision.retryAfter)
+                metrics.rateLimited.increment()
+                context.logger.warning("authentication failures throttled", metadata: ["client": "\(address)"])
+                throw APIError.rateLimited(retryAfterSeconds: Int(decision.retryAfter.seconds.rounded(.up)))
+            }
             throw APIError.unauthorized
         }
         var context = context
@@ -89,5 +111,39 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         if let key = headers[apiKeyHeader], !key.isEmpty { return key }
         return nil
+    }
+}
+
+/// Client addresses paused after too many failed authentications, until when; at most
+/// `capacity` of them, the oldest pause dropped first when full.
+final class PausedAddresses: Sendable {
+    private let entries = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let capacity: Int
+
+    init(capacity: Int = 10_000) {
+        self.capacity = capacity
+    }
+
+    /// How long `address` stays paused; nil when it is not.
+    func remaining(_ address: String, now: ContinuousClock.Instant = .now) -> Duration? {
+        entries.withLock { entries in
+            guard let until = entries[address] else { return nil }
+            if until <= now {
+                entries[address] = nil
+                return nil
+            }
+            return now.duration(to: until)
+        }
+    }
+
+    /// Pauses `address` for `length`.
+    func pause(_ address: String, for length: Duration, now: ContinuousClock.Instant = .now) {
+        entries.withLock { entries in
+            if entries.count >= capacity {
+                entries = entries.filter { $0.value > now }
+                if entries.count >= capacity, let oldest = entries.min(by: { $0.value < $1.value })?.key { entries[oldest] = nil }
+            }
+            entries[address] = now + length
+        }
     }
 }

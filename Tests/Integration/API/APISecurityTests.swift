@@ -83,6 +83,27 @@ struct APISecurityTests {
         }
     }
 
+    @Test("Wrong keys from one address are throttled: 401 for the first few, then 429 with Retry-After, whatever key comes next")
+    func failedAuthThrottle() async throws {
+        try await withAPI(configure: { configuration in
+            configuration.apiKeys = [Self.alice: "tenant-a"]
+            configuration.rateLimit.authFailuresPerMinute = 3
+        }) { api in
+            var statuses: [Int] = []
+            for attempt in 0..<4 {
+                statuses.append(try await api.send(.get, "/v1/stats", headers: ["X-API-Key": "guess-\(attempt)-123456"]).status)
+            }
+            #expect(statuses == [401, 401, 401, 429], "\(statuses)")
+            let paused = try await api.send(.get, "/v1/stats", headers: ["X-API-Key": Self.alice])
+            #expect(paused.status == 429, "a paused address is refused before its key is compared")
+            let retryAfter = try #require(paused.headers["Retry-After"].flatMap { Int($0) })
+            #expect((1...20).contains(retryAfter), "one failure's worth of refill at 3 a minute: \(retryAfter) s")
+            #expect(paused.json["error"]?["code"]?.stringValue == "rate_limited")
+            // Health routes stay open.
+            #expect(try await api.send(.get, "/healthz").status == 200)
+        }
+    }
+
     @Test("The rate limit refuses with 429 and Retry-After once the burst is spent")
     func rateLimit() async throws {
         try await withAPI(configure: {
