@@ -16,6 +16,8 @@ public struct APIDependencies: Sendable {
     public var metrics: APIMetrics
     /// Delivers results to callback URLs; nil refuses `callback_url`.
     public var webhooks: WebhookDispatcher?
+    /// Notices when the store lost its data (`/readyz`, `/metrics`).
+    public let dataLoss: StoreDataLossWatch
 
     /// Dependencies from their parts.
     public init(
@@ -28,6 +30,7 @@ public struct APIDependencies: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.webhooks = webhooks
+        self.dataLoss = StoreDataLossWatch(store: store)
     }
 
     /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant;

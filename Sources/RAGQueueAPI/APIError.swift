@@ -21,6 +21,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         case queueFull = "queue_full"
         case budgetExhausted = "budget_exhausted"
         case unavailable = "backend_unavailable"
+        case dataLost = "valkey_data_lost"
         case internalError = "internal_error"
     }
 
@@ -102,6 +103,12 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         )
     }
     /// 503: the queue or Valkey cannot take work now.
+    /// 503 from `/readyz`: the queue's Valkey lost its data (see `StoreDataLossWatch`).
+    public static let dataLost = APIError(
+        .dataLost, .serviceUnavailable,
+        "Valkey lost the queue's data (restarted without appendonly, or flushed): jobs accepted before are gone; see the logs"
+    )
+
     public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> APIError {
         .init(.unavailable, .serviceUnavailable, message, retryAfter: retryAfterSeconds)
     }

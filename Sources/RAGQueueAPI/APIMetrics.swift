@@ -14,6 +14,13 @@ public final class APIMetrics: Sendable {
         public static var jobsEnqueued: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_api_jobs_enqueued", unitName: "total", helpText: "Jobs enqueued through the API.")
         }
+        /// `ragqueue_valkey_data_lost`: 1 once the queue's Valkey was seen to have lost its data.
+        public static var dataLost: MetricNameDescriptor {
+            MetricNameDescriptor(
+                metricName: "ragqueue_valkey_data_lost", unitName: "",
+                helpText: "1 when the queue's Valkey lost its data (restarted without appendonly, or flushed) since this process started."
+            )
+        }
         /// `ragqueue_api_auth_failures_total`: requests refused for a missing or unknown key.
         public static var authFailures: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_api_auth_failures", unitName: "total", helpText: "Requests without a valid API key.")
@@ -71,6 +78,8 @@ public final class APIMetrics: Sendable {
     let rateLimited: Counter
     /// See `Name.budgetRefusals`.
     let budgetRefusals: Counter
+    /// See `Name.dataLost`.
+    private let dataLost: Gauge
 
     /// Metrics in `registry` (a fresh one by default, so tests do not share counts).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -79,11 +88,17 @@ public final class APIMetrics: Sendable {
         authFailures = registry.makeCounter(descriptor: Name.authFailures)
         rateLimited = registry.makeCounter(descriptor: Name.rateLimited)
         budgetRefusals = registry.makeCounter(descriptor: Name.budgetRefusals)
+        dataLost = registry.makeGauge(descriptor: Name.dataLost)
     }
 
     /// Counts one request.
     func recordRequest(route: String, method: String, status: Int) {
         registry.makeCounter(descriptor: Name.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+    }
+
+    /// Sets `ragqueue_valkey_data_lost`.
+    func record(dataLost lost: Bool) {
+        dataLost.set(lost ? 1.0 : 0.0)
     }
 
     /// Counts one webhook delivery outcome.

@@ -30,7 +30,11 @@ public func buildAPIApplication(
         router: buildAPIRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: port), serverName: "RAGQueue"),
         services: webhooks.map { [$0] } ?? [],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        onServerRunning: { channel in
+            // The marker the data-loss watch compares against, read (or written) before any request.
+            _ = await dependencies.dataLoss.check(logger: logger)
+            await onServerRunning(channel.localAddress?.port ?? port)
+        },
         logger: logger
     )
 }

@@ -47,6 +47,10 @@ public protocol JobStore: Sendable {
     func budgetStatus(tenant: String?, period: BudgetReservation.Period, unit: BudgetReservation.Unit) async throws(QueueError) -> BudgetStatus
     /// Answers when the store is reachable; throws `backendUnavailable` when not.
     func ping() async throws(QueueError)
+    /// The queue's identity marker (`QueueKeys.identity`): written with a random value first when
+    /// `create` and none is there; nil when there is none. A store whose marker vanished or changed
+    /// lost what it held.
+    func identity(create: Bool) async throws(QueueError) -> String?
 
     // MARK: Events
 

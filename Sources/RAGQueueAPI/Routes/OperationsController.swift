@@ -1,3 +1,4 @@
+import Logging
 import Hummingbird
 import RAGQueue
 
@@ -10,15 +11,16 @@ struct OperationsController: Sendable {
 
     func register(on router: Router<APIRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) }
-        router.get("/readyz") { _, _ in await ready() }
-        router.get("/metrics") { _, _ in await metrics() }
+        router.get("/readyz") { _, context in await ready(logger: context.logger) }
+        router.get("/metrics") { _, context in await metrics(logger: context.logger) }
         router.get("/openapi.yaml") { _, _ in
             Response.text(OpenAPISpec.yaml, contentType: "application/yaml")
         }
     }
 
     /// 200 when the queue's store answers within `readinessTimeout`, else 503.
-    private func ready() async -> Response {
+    /// 503 `valkey_data_lost` once the store was seen to have lost its data (`StoreDataLossWatch`).
+    private func ready(logger: Logger) async -> Response {
         let store = dependencies.store
         let (results, continuation) = AsyncStream<Bool>.makeStream()
         // Unstructured on purpose: a ping stuck in reconnect backoff must not hold the response.
@@ -42,6 +44,10 @@ struct OperationsController: Sendable {
         timer.cancel()
         _ = ping
         continuation.finish()
+        if ready, await dependencies.dataLoss.check(logger: logger) {
+            dependencies.metrics.record(dataLost: true)
+            return APIError.dataLost.makeResponse()
+        }
         if ready { return Response.json(.object(["status": .string("ready")])) }
         var response = APIError.unavailable("the queue backend does not answer").makeResponse()
         response.headers[.retryAfter] = "1"
@@ -49,8 +55,9 @@ struct OperationsController: Sendable {
     }
 
     /// The Prometheus text exposition, with the queue gauges read now.
-    private func metrics() async -> Response {
+    private func metrics(logger: Logger) async -> Response {
         if let stats = try? await dependencies.store.stats() { dependencies.metrics.update(from: stats) }
+        dependencies.metrics.record(dataLost: await dependencies.dataLoss.check(logger: logger))
         if let tenants = try? await dependencies.store.tenantStats() { dependencies.metrics.update(from: tenants) }
         return Response.text(dependencies.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }

@@ -21,6 +21,36 @@ struct APIOperationsTests {
         }
     }
 
+    @Test("a Valkey restarted without its data makes readyz 503 valkey_data_lost and the gauge 1; one restarted from its append-only file does not", arguments: [false, true])
+    func dataLoss(appendOnly: Bool) async throws {
+        try await withAPI(appendOnly: appendOnly) { api in
+            let id = try await api.submit("accepted before the restart")
+            #expect(try await api.send(.get, "/readyz").status == 200)
+            await api.queue.server.stop()
+            try await api.queue.server.start()
+            // The store reconnects on its own; until then readyz says the backend does not answer.
+            var ready = try await api.send(.get, "/readyz")
+            try await eventually("the store to reconnect") {
+                ready = try await api.send(.get, "/readyz")
+                return ready.json["error"]?["code"]?.stringValue != "backend_unavailable"
+            }
+            let metrics = try await api.send(.get, "/metrics").text
+            if appendOnly {
+                #expect(ready.status == 200)
+                #expect(try await api.send(.get, "/v1/queries/\(id)").status == 200)
+                #expect(metrics.contains("ragqueue_valkey_data_lost 0"), "\(metrics)")
+            } else {
+                #expect(ready.status == 503)
+                #expect(ready.json["error"]?["code"]?.stringValue == "valkey_data_lost")
+                #expect(try await api.send(.get, "/v1/queries/\(id)").status == 404, "the accepted job is gone, which is why readyz says so")
+                #expect(metrics.contains("ragqueue_valkey_data_lost 1"), "\(metrics)")
+                // It stays reported: new jobs do not make the loss go away.
+                _ = try await api.submit("after the restart")
+                #expect(try await api.send(.get, "/readyz").status == 503)
+            }
+        }
+    }
+
     @Test("metrics count requests by route template and show the queue depth")
     func metrics() async throws {
         try await withAPI { api in

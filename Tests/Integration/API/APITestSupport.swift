@@ -78,12 +78,13 @@ extension HTTPClientResponse {
 /// down afterwards.
 func withAPI<T: Sendable>(
     worker: Bool = false,
+    appendOnly: Bool = false,
     holdMilliseconds: Int = 0,
     configureQueue: (inout QueueConfiguration) -> Void = { _ in },
     configure: (inout APIConfiguration) -> Void = { _ in },
     _ body: (APIHarness) async throws -> T
 ) async throws -> T {
-    try await withQueue(configure: configureQueue) { queue in
+    try await withQueue(appendOnly: appendOnly, configure: configureQueue) { queue in
         let http = try CurlHTTPClient()
         var configuration = APIConfiguration()
         configuration.host = "127.0.0.1"

@@ -103,6 +103,8 @@ extension InMemoryJobStore {
         var fence: Int64 = 0
         /// Counts enqueues (`EnqueueRequest.rank`).
         var sequence: Int64 = 0
+        /// The identity marker (`JobStore.identity`), once written.
+        var identity: String?
         var counters: [String: Int] = [:]
         var workers: [String: (info: WorkerInfo, deadline: Int64)] = [:]
         var idempotency: [String: (id: JobID, expiresAt: Int64)] = [:]

@@ -358,6 +358,13 @@ public final class InMemoryJobStore: QueueStore {
 
     public func ping() async throws(QueueError) {}
 
+    public func identity(create: Bool) async throws(QueueError) -> String? {
+        state.withLock { state in
+            if create, state.identity == nil { state.identity = JobID().rawValue }
+            return state.identity
+        }
+    }
+
     public func tenantStats() async throws(QueueError) -> [TenantStats] {
         state.withLock { state in
             Set(state.scheduler.tenants.keys).union(state.ledgers.keys).sorted().map { name in

@@ -40,6 +40,10 @@ public struct QueueKeys: Sendable, Hashable {
     public var sequence: String { base + "sequence" }
     /// HASH of one model's per-minute budgets at its provider (`ProviderBucket`), shared by the workers.
     public func provider(_ model: String) -> String { base + "provider:" + model }
+    /// STRING: a random id written once, when an API process first meets the queue. A Valkey that
+    /// lost its data (restarted without its append-only file, flushed) no longer holds the id the
+    /// processes saw, which is how they notice.
+    public var identity: String { base + "identity" }
     /// HASH `rate`, `ts`: jobs ended per second, exponentially weighted.
     public var throughput: String { base + "throughput" }
     /// ZSET of running job ids, scored by lease deadline (ms since the epoch).

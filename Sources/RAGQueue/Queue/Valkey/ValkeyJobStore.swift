@@ -279,6 +279,11 @@ public final class ValkeyJobStore: QueueStore {
         _ = try await send(ValkeyCommand("PING"))
     }
 
+    public func identity(create: Bool) async throws(QueueError) -> String? {
+        if create { _ = try await send(ValkeyCommand("SET", keys.identity, JobID().rawValue, "NX")) }
+        return try await send(ValkeyCommand("GET", keys.identity)).string
+    }
+
     public func events(for id: JobID) -> AsyncStream<JobEvent> {
         eventHub.events(for: id)
     }
