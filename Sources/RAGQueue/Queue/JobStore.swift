@@ -45,6 +45,9 @@ public protocol JobStore: Sendable {
     func tenantStats() async throws(QueueError) -> [TenantStats]
     /// The tenant's budget in the period holding now, counted in `unit`.
     func budgetStatus(tenant: String?, period: BudgetReservation.Period, unit: BudgetReservation.Unit) async throws(QueueError) -> BudgetStatus
+    /// Reports an outage-like backend failure to the queue's circuit breaker (`CircuitPolicy`) and
+    /// returns the circuit as it now stands.
+    func reportBackendFailure() async throws(QueueError) -> CircuitState
     /// Answers when the store is reachable; throws `backendUnavailable` when not.
     func ping() async throws(QueueError)
     /// The queue's identity marker (`QueueKeys.identity`): written with a random value first when

@@ -20,6 +20,8 @@ public struct QueueConfiguration: Sendable, Hashable {
     /// priority p jobs up to this much older, so a low priority is never starved, only delayed by
     /// at most 9 steps. Default 60 s.
     public var priorityStep: Duration = .seconds(60)
+    /// When a burst of backend failures stops every worker of the queue (`CircuitPolicy`).
+    public var circuit = CircuitPolicy()
 
     public init() {}
 
@@ -38,5 +40,8 @@ public struct QueueConfiguration: Sendable, Hashable {
         }
         guard maxDepth >= 0 else { throw .invalidConfiguration("max depth must not be negative") }
         guard priorityStep >= .zero else { throw .invalidConfiguration("priority step must not be negative") }
+        guard circuit.threshold >= 1, circuit.window >= .milliseconds(100), circuit.openFor >= .milliseconds(100),
+              circuit.maximumOpen >= circuit.openFor
+        else { throw .invalidConfiguration("circuit: threshold at least 1, window and open time at least 100 ms, the longest open time at least the first") }
     }
 }

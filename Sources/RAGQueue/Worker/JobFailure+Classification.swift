@@ -22,3 +22,13 @@ extension JobFailure {
         }
     }
 }
+
+extension JobFailure {
+    /// Codes that say a backend is failing as a whole (5xx, timeouts, broken connections), not that
+    /// the job is wrong: they feed the queue's circuit breaker (`CircuitPolicy`). A 429 is not one:
+    /// provider pacing handles it.
+    static let outageCodes: Set<String> = ["server_error", "timeout", "connection"]
+
+    /// Whether this failure is one of `outageCodes` and transient.
+    public var isBackendOutage: Bool { transient && Self.outageCodes.contains(code) }
+}

@@ -46,6 +46,18 @@ extension Worker {
             var classified = JobFailure(for: error)
             classified.attempt = job.attempt
             let failure = classified
+            // An outage is the backends' failure, not the job's: while the circuit is open, the job
+            // goes back to the queue without spending an attempt.
+            if failure.isBackendOutage, let circuit = try? await store.reportBackendFailure(), circuit.isOpen(at: clock.nowMilliseconds()) {
+                let released: Void? = await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
+                if released != nil {
+                    logger.warning("backends failing: job handed back without spending an attempt", metadata: [
+                        "error.code": .string(failure.code), "circuit.open_ms": "\(circuit.openUntilMilliseconds - clock.nowMilliseconds())",
+                    ])
+                    if await tokens.isStarted { await tokens.append([.error(code: failure.code, message: failure.message, final: false)]) }
+                }
+                return
+            }
             var generator = SystemRandomNumberGenerator()
             let delay = queue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
             let retryAt = clock.nowMilliseconds() + delay.milliseconds

@@ -113,4 +113,42 @@ struct QueueFacetContractTests {
             #expect(ttl > 50_000 && ttl <= 60_000)
         }
     }
+
+    @Test("backend failures open the circuit: no claims while open, one at a time half-open, a failed probe doubles it, a finished job closes it", arguments: StoreKind.allCases)
+    func circuitBreaker(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.circuit.threshold = 3 }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let policy = harness.configuration.circuit
+            for _ in 0..<4 { _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
+
+            // Below the threshold nothing changes.
+            #expect(try await store.reportBackendFailure().isOpen(at: clock.nowMilliseconds()) == false)
+            #expect(try await store.reportBackendFailure().trips == 0)
+            let opened = try await store.reportBackendFailure()
+            #expect(opened.trips == 1)
+            #expect(opened.openUntilMilliseconds == clock.nowMilliseconds() + policy.openFor.milliseconds)
+            let refused = try await store.claim(workerID: "w", count: 4)
+            #expect(refused.jobs.isEmpty, "no claims while open")
+            #expect(refused.nextDueMilliseconds == opened.openUntilMilliseconds, "the worker learns when to come back")
+
+            // Half-open: one job per claim; its failure opens the circuit again, for twice as long.
+            clock.advance(by: policy.openFor)
+            let probe = try await store.claim(workerID: "w", count: 4)
+            #expect(probe.jobs.count == 1)
+            let reopened = try await store.reportBackendFailure()
+            #expect(reopened.trips == 2)
+            #expect(reopened.openUntilMilliseconds == clock.nowMilliseconds() + policy.openFor.milliseconds * 2)
+            try await store.release(try #require(probe.jobs.first).lease)
+            #expect(try await store.claim(workerID: "w", count: 4).jobs.isEmpty)
+
+            // A job that finishes while half-open closes it: claims take as many as asked again.
+            clock.advance(by: policy.openFor * 2)
+            let second = try await store.claim(workerID: "w", count: 4)
+            #expect(second.jobs.count == 1)
+            try await store.complete(try #require(second.jobs.first).lease, result: [1], timings: [:])
+            #expect(try await store.claim(workerID: "w", count: 4).jobs.count == 3)
+            #expect(try await store.reportBackendFailure().trips == 0, "closed: one failure is below the threshold again")
+        }
+    }
 }

@@ -123,4 +123,18 @@ struct SchedulingArithmeticTests {
         (tokens, decision) = bucket.take(tokens: tokens, elapsedMilliseconds: 10_000)
         #expect(decision.allowed && tokens == 1, "refilled to the capacity, not beyond")
     }
+
+    @Test("the circuit opens for twice as long on each failed probe, up to its maximum; outages are 5xx, timeouts and broken connections")
+    func circuit() {
+        var policy = CircuitPolicy()
+        policy.openFor = .seconds(2)
+        policy.maximumOpen = .seconds(30)
+        #expect((1...6).map { policy.openLength(trip: $0) } == [.seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30)])
+        #expect(policy.openLength(trip: 10_000) == .seconds(30))
+        let outage = ["server_error", "timeout", "connection"].map { JobFailure(code: $0, message: "", transient: true).isBackendOutage }
+        #expect(outage == [true, true, true])
+        let notOutage = [("rate_limited", true), ("collection_not_found", false), ("server_error", false), ("internal", false)]
+            .map { JobFailure(code: $0.0, message: "", transient: $0.1).isBackendOutage }
+        #expect(notOutage == [false, false, false, false])
+    }
 }

@@ -105,6 +105,10 @@ extension InMemoryJobStore {
         var sequence: Int64 = 0
         /// The identity marker (`JobStore.identity`), once written.
         var identity: String?
+        /// The backends' circuit breaker (`CircuitPolicy`): recent failures, since when, and the state.
+        var circuitFailures = 0
+        var circuitSince: Int64 = 0
+        var circuit = CircuitState(openUntilMilliseconds: 0, trips: 0)
         var counters: [String: Int] = [:]
         var workers: [String: (info: WorkerInfo, deadline: Int64)] = [:]
         var idempotency: [String: (id: JobID, expiresAt: Int64)] = [:]

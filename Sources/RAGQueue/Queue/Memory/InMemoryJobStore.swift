@@ -98,6 +98,11 @@ public final class InMemoryJobStore: QueueStore {
         let lease = configuration.lease.milliseconds
         let (batch, events) = state.withLock { state in
             state.expire(now: now)
+            // The circuit as the claim script reads it: open takes nothing, half-open one job.
+            if state.circuit.isOpen(at: now) {
+                return (ClaimBatch(jobs: [], nextDueMilliseconds: state.circuit.openUntilMilliseconds), [(JobID, JobEvent)]())
+            }
+            let count = state.circuit.trips > 0 ? min(count, 1) : count
             var events = state.promoteDue(now: now)
             var jobs: [ClaimedJob] = []
             var visits = 0
@@ -160,6 +165,7 @@ public final class InMemoryJobStore: QueueStore {
             state.add(usage, to: &job)
             state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
             state.count("finished")
+            if state.circuit.trips > 0, !state.circuit.isOpen(at: now) { state.circuit = CircuitState(openUntilMilliseconds: 0, trips: 0) }
         }
     }
 
@@ -357,6 +363,22 @@ public final class InMemoryJobStore: QueueStore {
     }
 
     public func ping() async throws(QueueError) {}
+
+    public func reportBackendFailure() async throws(QueueError) -> CircuitState {
+        let now = clock.nowMilliseconds()
+        let policy = configuration.circuit
+        return state.withLock { state in
+            if state.circuit.isOpen(at: now) { return state.circuit }
+            if now - state.circuitSince > policy.window.milliseconds { (state.circuitFailures, state.circuitSince) = (0, now) }
+            state.circuitFailures += 1
+            if state.circuitFailures >= policy.threshold || state.circuit.trips > 0 {
+                let trips = state.circuit.trips + 1
+                state.circuit = CircuitState(openUntilMilliseconds: now + policy.openLength(trip: trips).milliseconds, trips: trips)
+                (state.circuitFailures, state.circuitSince) = (0, now)
+            }
+            return state.circuit
+        }
+    }
 
     public func identity(create: Bool) async throws(QueueError) -> String? {
         state.withLock { state in

@@ -44,6 +44,8 @@ public struct QueueKeys: Sendable, Hashable {
     /// lost its data (restarted without its append-only file, flushed) no longer holds the id the
     /// processes saw, which is how they notice.
     public var identity: String { base + "identity" }
+    /// HASH of the backends' circuit breaker (`CircuitPolicy`): `failures`, `since`, `open_until`, `trips`.
+    public var circuit: String { base + "circuit" }
     /// HASH `rate`, `ts`: jobs ended per second, exponentially weighted.
     public var throughput: String { base + "throughput" }
     /// ZSET of running job ids, scored by lease deadline (ms since the epoch).

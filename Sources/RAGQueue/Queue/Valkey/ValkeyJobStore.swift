@@ -279,6 +279,18 @@ public final class ValkeyJobStore: QueueStore {
         _ = try await send(ValkeyCommand("PING"))
     }
 
+    public func reportBackendFailure() async throws(QueueError) -> CircuitState {
+        let policy = configuration.circuit
+        let reply = try await run(
+            QueueScripts.circuitFailure, keys: [keys.circuit],
+            arguments: [clock.nowMilliseconds(), policy.threshold, policy.window.milliseconds, policy.openFor.milliseconds, policy.maximumOpen.milliseconds]
+        )
+        guard let parts = reply.array, parts.count == 2, let until = parts[0].int, let trips = parts[1].int else {
+            throw .corruptRecord("unexpected circuit reply")
+        }
+        return CircuitState(openUntilMilliseconds: until, trips: Int(trips))
+    }
+
     public func identity(create: Bool) async throws(QueueError) -> String? {
         if create { _ = try await send(ValkeyCommand("SET", keys.identity, JobID().rawValue, "NX")) }
         return try await send(ValkeyCommand("GET", keys.identity)).string

@@ -14,10 +14,15 @@ extension QueueScripts {
         ARGV[1] B  ARGV[2] now (ms)  ARGV[3] lease (ms)  ARGV[4] worker id  ARGV[5] max jobs  ARGV[6] events channel
         Returns {next scheduled due time or -1, then per job: id, token, attempts, max attempts, kind,
         payload, created at, request id, tenant, enqueued at, priority}. When jobs remain claimable it
-        re-arms the marker so another idle worker wakes. ]]
+        re-arms the marker so another idle worker wakes. While the backends' circuit is open it takes
+        nothing and returns {open_until}; half-open, it takes one job at a time (CircuitPolicy). ]]
         local B, now = ARGV[1], tonumber(ARGV[2])
         local deadline = now + tonumber(ARGV[3])
         local wanted = tonumber(ARGV[5])
+        local circuit = redis.call('HMGET', B .. 'circuit', 'open_until', 'trips')
+        local open_until = tonumber(circuit[1]) or 0
+        if open_until > now then return {open_until} end
+        if (tonumber(circuit[2]) or 0) > 0 then wanted = math.min(wanted, 1) end
         promote_due(B, now, 1000, ARGV[6])
         local out = {-1}
         local taken = 0

@@ -8,6 +8,7 @@ extension QueueScripts {
         KEYS[1] job record
         ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] result  ARGV[6] stage timings (JSON)
         ARGV[7] record ttl (ms)  ARGV[8] events channel  ARGV[9] the attempt's usage (JSON counters)
+        A job that finishes while the backends' circuit is half-open closes it.
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
         local B = ARGV[1]
@@ -21,6 +22,8 @@ extension QueueScripts {
         add_usage(B, KEYS[1], tenant, ARGV[9])
         finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], {'result', ARGV[5], 'timings', ARGV[6]})
         redis.call('HINCRBY', B .. 'counters', 'finished', 1)
+        local open_until = redis.call('HGET', B .. 'circuit', 'open_until')
+        if open_until and tonumber(open_until) <= tonumber(ARGV[4]) then redis.call('DEL', B .. 'circuit') end
         return {0}
         """)
 }
