@@ -34,6 +34,24 @@ extension RAGQueueConfiguration {
             .init("JOB_FAILURE_TTL_SECONDS", "604800", "how long failed jobs stay readable") {
                 $0.queue.failureTTL = try Parse.duration($1, "JOB_FAILURE_TTL_SECONDS", in: 1...31_536_000)
             },
+            .init("JOB_RETRY_BACKOFF_SECONDS", "1", "ceiling of the first retry's random delay; it doubles per attempt") {
+                $0.queue.retry.initialBackoff = try Parse.duration($1, "JOB_RETRY_BACKOFF_SECONDS", in: 0...3600)
+            },
+            .init("JOB_RETRY_MAX_BACKOFF_SECONDS", "60", "longest retry delay: with JOB_MAX_ATTEMPTS, the window a job's retries span") {
+                $0.queue.retry.maximumBackoff = try Parse.duration($1, "JOB_RETRY_MAX_BACKOFF_SECONDS", in: 0...86_400)
+            },
+            .init("CIRCUIT_FAILURES", "5", "backend outage failures (5xx, timeouts, resets) within CIRCUIT_WINDOW_SECONDS that stop every worker") {
+                $0.queue.circuit.threshold = try Parse.integer($1, "CIRCUIT_FAILURES", in: 1...10_000)
+            },
+            .init("CIRCUIT_WINDOW_SECONDS", "10", "how far back outage failures count") {
+                $0.queue.circuit.window = try Parse.duration($1, "CIRCUIT_WINDOW_SECONDS", in: 0.1...3600)
+            },
+            .init("CIRCUIT_OPEN_SECONDS", "2", "how long workers stop at first; doubled on each failed probe") {
+                $0.queue.circuit.openFor = try Parse.duration($1, "CIRCUIT_OPEN_SECONDS", in: 0.1...3600)
+            },
+            .init("CIRCUIT_MAX_OPEN_SECONDS", "30", "the longest stop") {
+                $0.queue.circuit.maximumOpen = try Parse.duration($1, "CIRCUIT_MAX_OPEN_SECONDS", in: 0.1...86_400)
+            },
             .init("JOB_PRIORITY_STEP_SECONDS", "60", "waiting time one step of priority is worth: a low priority is delayed, never starved") {
                 $0.queue.priorityStep = try Parse.duration($1, "JOB_PRIORITY_STEP_SECONDS", in: 0...86_400)
             },
