@@ -15,6 +15,10 @@ public struct CircuitPolicy: Sendable, Hashable {
     public var openFor: Duration = .seconds(2)
     /// The longest it stays open, doubling from `openFor` on each failed probe. Default 30 s.
     public var maximumOpen: Duration = .seconds(30)
+    /// Outage failures a job may have without spending attempts: each is retried with backoff and
+    /// its attempt given back, up to this many per job (so a job that alone always meets a 5xx
+    /// still ends). Default 20.
+    public var maximumRefunds: Int = 20
 
     /// The defaults.
     public init() {}

@@ -4,6 +4,8 @@ public enum JobEvent: Sendable, Hashable {
     case status(JobStatus)
     /// A cancel was requested while the job runs.
     case cancelRequested
+    /// New entries were appended to the job's token stream (read them with `tokens(of:after:)`).
+    case tokens
     /// Events may have been missed (the store's subscription reconnected): read the job again.
     case resync
 }

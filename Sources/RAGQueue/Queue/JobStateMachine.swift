@@ -64,8 +64,10 @@ public struct JobStateMachine: Sendable, Hashable {
 
     /// The worker holding `token` reports a failure. A transient one is retried while attempts remain;
     /// any failure after a cancel request ends the job as canceled.
-    public mutating func fail(token caller: Int64, transient: Bool) -> Outcome {
+    public mutating func fail(token caller: Int64, transient: Bool, refund: Bool = false) -> Outcome {
         if let rejection = checkHolder(caller) { return .rejected(rejection) }
+        // A refunded attempt (a backend outage, not the job's fault) does not count.
+        if refund && transient { attempts -= 1 }
         if cancelRequested {
             status = .canceled
         } else if transient && attempts < maxAttempts {

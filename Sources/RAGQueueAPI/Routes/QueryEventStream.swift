@@ -74,6 +74,8 @@ struct QueryEventStream: Sendable {
                 }
                 loop: for await item in items {
                     switch item {
+                    case .event(.tokens):
+                        continue  // the token reader reads them
                     case .event(.cancelRequested):
                         try await writer.write(Self.frame(event: "cancel_requested", data: .object(["id": .string(id.rawValue)])))
                     case .event:

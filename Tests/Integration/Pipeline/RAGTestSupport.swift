@@ -91,7 +91,8 @@ struct RAGStack: Sendable {
     let collection: String
 
     /// The corpus's PDF path, as stored in `metadata.source`.
-    var pdfPath: String { corpus.appendingPathComponent("guide.pdf").path }
+    /// The source the guide is stored under: its path below the ingested directory, never this machine's path.
+    var pdfSource: String { "guide.pdf" }
 
     /// Enqueues a question and returns its id.
     func ask(_ query: RAGQuery, maxAttempts: Int? = nil) async throws -> JobID {

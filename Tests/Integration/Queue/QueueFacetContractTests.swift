@@ -151,4 +151,26 @@ struct QueueFacetContractTests {
             #expect(try await store.reportBackendFailure().trips == 0, "closed: one failure is below the threshold again")
         }
     }
+
+    @Test("an outage failure gives its attempt back, up to the cap; a failure of the job's own spends it", arguments: StoreKind.allCases)
+    func outageRefunds(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.circuit.maximumRefunds = 1 }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let outage = JobFailure(code: "server_error", message: "500", transient: true)
+            let own = JobFailure(code: "rate_limited", message: "429", transient: true)
+            func attempt(_ id: JobID, _ failure: JobFailure) async throws -> FailureOutcome {
+                let claimed = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+                #expect(claimed.id == id)
+                return try await store.fail(claimed.lease, failure: failure, retryAtMilliseconds: clock.nowMilliseconds(), timings: [:])
+            }
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [], maxAttempts: 1)).id
+            #expect(try await attempt(id, outage) == .scheduled, "the only attempt is given back")
+            #expect(try await store.job(id)?.attempts == 0)
+            #expect(try await attempt(id, outage) == .failed, "past the cap the attempt counts")
+
+            let other = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [], maxAttempts: 1)).id
+            #expect(try await attempt(other, own) == .failed)
+        }
+    }
 }

@@ -31,6 +31,8 @@ extension InMemoryJobStore {
         let rank: Int64
         var cancelRequested = false
         var ends = 0
+        /// Attempts given back after outage failures (`CircuitPolicy.maximumRefunds`).
+        var refunds = 0
         /// When the record disappears (set when the job ends).
         var expiresAt: Int64?
         /// What its attempts used, added up.

@@ -173,8 +173,12 @@ public final class InMemoryJobStore: QueueStore {
         _ lease: JobLease, failure: JobFailure, retryAtMilliseconds: Int64, timings: [String: Double], usage: JobUsage
     ) async throws(QueueError) -> FailureOutcome {
         let now = clock.nowMilliseconds()
+        let refundable = failure.isBackendOutage
+        let maximumRefunds = configuration.circuit.maximumRefunds
         let outcome: FailureOutcome? = try change(lease) { job, machine, state throws(QueueError) in
-            _ = machine.fail(token: lease.token, transient: failure.transient)
+            let refund = refundable && job.refunds < maximumRefunds
+            if refund { job.refunds += 1 }
+            _ = machine.fail(token: lease.token, transient: failure.transient, refund: refund)
             state.leaveActive(job)
             state.add(usage, to: &job)
             job.error = failure

@@ -78,6 +78,8 @@ final class ValkeyJobEvents: Sendable {
         let event: JobEvent
         if word == "cancel" {
             event = .cancelRequested
+        } else if word == "tokens" {
+            event = .tokens
         } else if let status = JobStatus(rawValue: word) {
             event = .status(status)
         } else {

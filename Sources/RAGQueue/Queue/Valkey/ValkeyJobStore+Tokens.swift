@@ -3,12 +3,10 @@ import Valkey
 extension ValkeyJobStore {
     /// Entries kept at most per token stream (approximate trim).
     static let tokenStreamMaxLength = 10_000
-    /// The longest single `XREAD BLOCK` of a token reader.
-    static let tokenBlock: Duration = .seconds(5)
-
     /// One `XADD` per entry, trimmed to about `tokenStreamMaxLength`, pipelined on one connection so
-    /// they apply in order. The stream expires after the queue's result TTL, renewed with every
-    /// entry that starts or ends an attempt, so an abandoned stream expires too.
+    /// they apply in order, then one `<id> tokens` message on the events channel, which wakes every
+    /// reader of the stream in every process. The stream expires after the queue's result TTL,
+    /// renewed with every entry that starts or ends an attempt, so an abandoned stream expires too.
     public func appendTokens(_ entries: [TokenEntry.Kind], to id: JobID) async throws(QueueError) {
         guard !entries.isEmpty else { return }
         let key = keys.tokens(id)
@@ -20,11 +18,12 @@ extension ValkeyJobStore {
             if case .text = entry {} else { expire = true }
         }
         if expire { commands.append(ValkeyCommand("PEXPIRE", key, max(configuration.resultTTL.milliseconds, 1))) }
+        commands.append(ValkeyCommand("PUBLISH", keys.events, "\(id.rawValue) tokens"))
         try await pipeline(commands)
     }
 
     public func makeTokenReader(for id: JobID) -> any TokenReader {
-        ValkeyTokenReader(store: self, key: keys.tokens(id))
+        ValkeyTokenReader(store: self, id: id, key: keys.tokens(id))
     }
 
     /// Entries of an `XRANGE`/`XREAD` reply's entry list (entries of another shape are skipped),
@@ -45,45 +44,66 @@ extension ValkeyJobStore {
     }
 }
 
-/// Reads one token stream: `XRANGE` when asked not to wait, else `XREAD BLOCK` on a connection of
-/// its own, opened with the first blocking read.
+/// Reads one token stream with `XRANGE` on the store's shared connections. To wait, it listens
+/// for the stream's `tokens` messages on the process's one events subscription (`events(for:)`)
+/// and reads again when one comes: no connection, thread or blocked command per reader, so an API
+/// process holds thousands of open streams at the cost of their sockets.
 final class ValkeyTokenReader: TokenReader {
     private let store: ValkeyJobStore
+    private let id: JobID
     private let key: String
-    private let connection: ValkeyConnection
 
-    init(store: ValkeyJobStore, key: String) {
+    init(store: ValkeyJobStore, id: JobID, key: String) {
         self.store = store
+        self.id = id
         self.key = key
-        self.connection = store.client.dedicatedConnection(blockingFor: ValkeyJobStore.tokenBlock, label: "valkey.tokens")
     }
 
     func next(after cursor: String?, timeout: Duration) async throws(QueueError) -> [TokenEntry] {
         var after = cursor ?? "0-0"
-        if timeout <= .zero {
-            let reply = try await store.send(ValkeyCommand("XRANGE", key, "(" + after, "+"))
-            return ValkeyJobStore.tokenEntries(reply.array ?? []).tokens
-        }
+        if timeout <= .zero { return try await range(after: &after) }
         let deadline = ContinuousClock.now + timeout
+        // Subscribed first, then read: entries appended in between wake the wait below.
+        let events = store.events(for: id)
         while true {
-            let block = min(deadline - ContinuousClock.now, ValkeyJobStore.tokenBlock)
-            guard block > .zero else { return [] }
-            let reply: ValkeyReply
-            do {
-                reply = try await connection.send(ValkeyCommand("XREAD", "COUNT", 256, "BLOCK", max(1, block.milliseconds), "STREAMS", key, after))
-            } catch {
-                throw .backend(error)
-            }
-            guard case .array(let streams) = reply, let entries = streams.first?.array?.last?.array else { return [] }
-            let (tokens, lastID) = ValkeyJobStore.tokenEntries(entries)
+            let tokens = try await range(after: &after)
             if !tokens.isEmpty { return tokens }
-            // Only entries of another shape: read on after them.
-            guard let lastID else { return [] }
-            after = lastID
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero, await Self.wake(events, within: remaining) else { return [] }
         }
     }
 
-    func close() {
-        connection.close()
+    /// The entries after `after`; `after` moves past entries of another shape, which are skipped.
+    private func range(after: inout String) async throws(QueueError) -> [TokenEntry] {
+        let reply = try await store.send(ValkeyCommand("XRANGE", key, "(" + after, "+", "COUNT", 256))
+        let (tokens, lastID) = ValkeyJobStore.tokenEntries(reply.array ?? [])
+        if tokens.isEmpty, let lastID { after = lastID }
+        return tokens
     }
+
+    /// Whether something that may have added entries arrived within `timeout`: new tokens, the
+    /// job's end, or a resync after the subscription reconnected.
+    private static func wake(_ events: AsyncStream<JobEvent>, within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await event in events {
+                    switch event {
+                    case .tokens, .resync: return true
+                    case .status(let status) where status.isTerminal: return true
+                    default: continue
+                    }
+                }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let woken = await group.next() ?? false
+            group.cancelAll()
+            return woken
+        }
+    }
+
+    func close() {}
 }

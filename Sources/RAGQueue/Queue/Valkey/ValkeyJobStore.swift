@@ -198,7 +198,7 @@ public final class ValkeyJobStore: QueueStore {
             arguments: [
                 keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), error, failure.transient ? "1" : "0",
                 retryAtMilliseconds, configuration.failureTTL.milliseconds, keys.events, configuration.resultTTL.milliseconds,
-                Self.encode(timings), usage.json,
+                Self.encode(timings), usage.json, failure.isBackendOutage ? configuration.circuit.maximumRefunds : 0,
             ]
         )
         let (_, status) = try ScriptCode.check(reply, jobID: lease.id)

@@ -10,12 +10,19 @@ extension QueueScripts {
         ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] error (JSON)  ARGV[6] transient (0|1)
         ARGV[7] retry at (ms)  ARGV[8] failed record ttl (ms)  ARGV[9] events channel
         ARGV[10] canceled record ttl (ms)  ARGV[11] stage timings (JSON)  ARGV[12] the attempt's usage (JSON)
+        ARGV[13] refunds allowed: above 0 for a backend outage, whose attempt is given back while the
+        job's `refunds` stay below it (CircuitPolicy.maximumRefunds); 0 for a failure of the job's own
         Returns {0, new status}, or {-1}/{-2, status}/{-3, status}/{-4, status} as `complete`. ]]
         local B, id = ARGV[1], ARGV[2]
         local refused = check_holder(KEYS[1], ARGV[3])
         if refused then return count_refused(B, refused) end
         local record = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts', 'cancel', 'tk')
         local attempts, max_attempts, tenant = tonumber(record[1]), tonumber(record[2]), record[4] or '-'
+        if ARGV[6] == '1' and tonumber(ARGV[13]) > 0 and (tonumber(redis.call('HGET', KEYS[1], 'refunds')) or 0) < tonumber(ARGV[13]) then
+          attempts = attempts - 1
+          redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+          redis.call('HINCRBY', KEYS[1], 'refunds', 1)
+        end
         leave_active(B, id, tenant)
         add_usage(B, KEYS[1], tenant, ARGV[12])
         redis.call('HSET', KEYS[1], 'error', ARGV[5], 'timings', ARGV[11])
