@@ -94,6 +94,11 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         .init(.rateLimited, .tooManyRequests, "rate limit exceeded; retry later", retryAfter: max(1, retryAfterSeconds))
     }
     /// 429: the tenant's budget for the period is spent (or reserved by queries still running).
+    /// 429: the caller holds as many event streams and long-polls as it may.
+    public static func tooManyOpenWaits(limit: Int) -> APIError {
+        .init(.rateLimited, .tooManyRequests, "this key holds \(limit) event streams or long-polls open already; close one first", retryAfter: 1)
+    }
+
     public static func budgetExhausted(tenant: String, budget: String, retryAfter: Duration) -> APIError {
         let seconds = Int(retryAfter.seconds.rounded(.up))
         return .init(

@@ -32,6 +32,9 @@ extension APIConfiguration {
             .init("API_LONG_POLL_MAX_SECONDS", "\(Int(defaults.limits.longPollMaximum.seconds))", "longest ?wait= of GET /v1/queries/{id}") {
                 $0.limits.longPollMaximum = try Parse.duration($1, "API_LONG_POLL_MAX_SECONDS", in: 1...300)
             },
+            .init("API_MAX_OPEN_WAITS_PER_KEY", "\(defaults.limits.maxOpenWaitsPerCaller)", "event streams and long-polls one key (or client address) holds open at once per API process; 429 beyond") {
+                $0.limits.maxOpenWaitsPerCaller = try Parse.integer($1, "API_MAX_OPEN_WAITS_PER_KEY", in: 1...1_000_000)
+            },
             .init("API_TENANT_WEIGHTS", "(1 each)", "tenants' shares of the workers, tenant=weight,... (also weight= in the key file)") {
                 try $0.applyTenantList($1, setting: "weight", variable: "API_TENANT_WEIGHTS")
             },

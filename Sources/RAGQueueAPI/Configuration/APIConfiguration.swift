@@ -54,6 +54,9 @@ public struct APIConfiguration: Sendable {
         public var longPollMaximum: Duration = .seconds(30)
         /// Longest life of one event stream before the server closes it. Default 10 min.
         public var eventStreamMaximum: Duration = .seconds(600)
+        /// Event streams and long-polls one API key (or, without keys, one client address) may hold
+        /// open at once in one API process; more are answered 429. Default 100.
+        public var maxOpenWaitsPerCaller: Int = 100
         /// Longest `Idempotency-Key`, in characters. Default 255.
         public var maxIdempotencyKeyLength: Int = 255
 

@@ -20,10 +20,14 @@ extension QueryController {
         }
         let query = try? RAGQuery(json: record.payload)
         let stream = QueryEventStream(dependencies: dependencies, id: record.id, streamTokens: query?.stream ?? false, resumeAfter: resumeAfter)
+        let slot = try dependencies.openWait(context)
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
-            body: ResponseBody { writer in try await stream.run(writer: &writer) }
+            body: ResponseBody { writer in
+                defer { slot.release() }
+                try await stream.run(writer: &writer)
+            }
         )
     }
 }

@@ -109,6 +109,8 @@ struct QueryController: Sendable {
             let maximum = dependencies.configuration.limits.longPollMaximum
             let wait = seconds >= maximum.seconds ? maximum : Duration.milliseconds(Int64(seconds * 1000))
             if !record.status.isTerminal, wait > .zero {
+                let slot = try dependencies.openWait(context)
+                defer { slot.release() }
                 record = try await dependencies.store.waitForEnd(of: record.id, timeout: wait) ?? record
             }
         }

@@ -104,6 +104,39 @@ struct APISecurityTests {
         }
     }
 
+    @Test("A key holds at most its limit of long-polls and event streams open; more are 429; other keys are not affected; an ended wait frees its slot")
+    func openWaitLimit() async throws {
+        try await withAPI(configure: { configuration in
+            configuration.apiKeys = [Self.alice: "tenant-a", Self.bob: "tenant-b"]
+            configuration.limits.maxOpenWaitsPerCaller = 2
+        }) { api in
+            let alice: HTTPClientHeaders = ["X-API-Key": Self.alice]
+            let id = try await api.submit("nobody runs this", headers: alice)
+            let other = try await api.submit("nor this", headers: alice)
+            let bobID = try await api.submit("nor that", headers: ["X-API-Key": Self.bob])
+            // Two event streams hold her two slots from the moment they answer (no worker: they stay open).
+            var streams: [HTTPClientStreamingResponse] = []
+            for _ in 0..<2 {
+                let stream = try await api.http.stream(HTTPClientRequest(url: api.baseURL + "/v1/queries/\(id)/events", headers: alice, timeout: .seconds(30)))
+                #expect(stream.status == 200)
+                streams.append(stream)
+            }
+            let refused = try await api.send(.get, "/v1/queries/\(id)?wait=1", headers: alice)
+            #expect(refused.status == 429)
+            #expect(refused.json["error"]?["code"]?.stringValue == "rate_limited")
+            #expect(try await api.send(.get, "/v1/queries/\(id)", headers: alice).status == 200, "a plain read holds nothing")
+            #expect(try await api.send(.get, "/v1/queries/\(bobID)?wait=0.1", headers: ["X-API-Key": Self.bob]).status == 200)
+            // Canceling the job ends both streams, which gives the slots back.
+            #expect(try await api.send(.delete, "/v1/queries/\(id)", headers: alice).status == 200)
+            for stream in streams {
+                for try await _ in stream.body {}
+            }
+            try await eventually("the ended streams to give their slots back") {
+                try await api.send(.get, "/v1/queries/\(other)?wait=0.05", headers: alice).status == 200
+            }
+        }
+    }
+
     @Test("The rate limit refuses with 429 and Retry-After once the burst is spent")
     func rateLimit() async throws {
         try await withAPI(configure: {
