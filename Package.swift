@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "RAGQueueTestSupport",
-            dependencies: ["RAGQueue", "Valkey"],
+            dependencies: ["RAGQueue"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -190,6 +190,7 @@ enum OpenAPISpec {
                           message: {type: string}
                 '400': {$ref: '#/components/responses/SeedError'}
                 '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/SeedError'}
                 '422': {$ref: '#/components/responses/SeedError'}
                 '429': {$ref: '#/components/responses/Error'}
                 '503': {$ref: '#/components/responses/SeedError'}
@@ -260,6 +261,7 @@ enum OpenAPISpec {
                       schema: {$ref: '#/components/schemas/Accepted'}
                 '400': {$ref: '#/components/responses/Error'}
                 '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
                 '413': {$ref: '#/components/responses/Error'}
                 '415': {$ref: '#/components/responses/Error'}
                 '422': {$ref: '#/components/responses/Error'}
@@ -373,7 +375,7 @@ enum OpenAPISpec {
                 '200': {description: Alive.}
           /readyz:
             get:
-              summary: Readiness; Valkey must answer PING within a second.
+              summary: Readiness; Valkey must answer PING within a second and still hold the queue's data (503 valkey_data_lost once it lost it).
               security: []
               responses:
                 '200': {description: Ready.}

@@ -1,6 +1,6 @@
 import Foundation
+import RAGQueue
 import Synchronization
-import Valkey
 
 /// A private `valkey-server` child process on a free loopback port, for tests and the simulator.
 ///
@@ -94,30 +94,13 @@ public final class ValkeyServerProcess: Sendable {
     private func waitUntilReady(_ child: ChildProcess, port: Int, deadline: ContinuousClock.Instant) async throws -> Bool {
         while true {
             if !child.isRunning { return false }
-            let answering = await Self.serverPID(port: port)
+            let answering = await ValkeyJobStore.serverProcessID(url: "valkey://127.0.0.1:\(port)")
             if let answering, answering == child.pid { return true }
             guard ContinuousClock.now < deadline else {
                 throw LaunchError(description: "valkey-server on port \(port) did not answer as pid \(child.pid.map(String.init) ?? "?")")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    /// The pid of the server answering on `port`, from `INFO server`; nil when none answers.
-    private static func serverPID(port: Int) async -> Int32? {
-        var configuration = ValkeyConfiguration()
-        configuration.endpoint = .tcp(host: "127.0.0.1", port: port)
-        configuration.poolSize = 1
-        configuration.connectTimeout = .milliseconds(100)
-        configuration.commandTimeout = .milliseconds(200)
-        configuration.reconnect.maximumWait = .milliseconds(100)
-        let client = ValkeyClient(configuration: configuration)
-        defer { client.close() }
-        guard let info = try? await client.send("INFO", "server").string else { return nil }
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("process_id:") {
-            return Int32(line.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces))
-        }
-        return nil
     }
 
     private static func locate() -> String? {

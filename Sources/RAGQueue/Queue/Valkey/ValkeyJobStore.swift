@@ -80,6 +80,23 @@ public final class ValkeyJobStore: QueueStore {
         }
     }
 
+    /// The process id of the Valkey server answering at `url` (`INFO server`), or nil when none
+    /// answers within `timeout`: how a launcher tells its own child from another server on the port.
+    public static func serverProcessID(url: String, timeout: Duration = .milliseconds(200)) async -> Int32? {
+        guard var configuration = try? ValkeyConfiguration(url: url) else { return nil }
+        configuration.poolSize = 1
+        configuration.connectTimeout = timeout
+        configuration.commandTimeout = timeout
+        configuration.reconnect.maximumWait = timeout
+        let client = ValkeyClient(configuration: configuration)
+        defer { client.close() }
+        guard let info = try? await client.send("INFO", "server").string else { return nil }
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("process_id:") {
+            return Int32(line.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+
     public func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult {
         guard !request.kind.isEmpty else { throw .invalidPayload("job kind must not be empty") }
         let id = JobID()
