@@ -133,24 +133,12 @@ extension JobStore {
     }
 
     private static func firstEnd(of stream: AsyncStream<JobEvent>, timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await event in stream {
-                    switch event {
-                    case .status(let status) where status.isTerminal: return true
-                    case .resync: return true
-                    default: continue
-                    }
-                }
-                return false
+        await JobEvent.first(in: stream, within: timeout) { event in
+            switch event {
+            case .status(let status): status.isTerminal
+            case .resync: true
+            default: false
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
     }
 }

@@ -84,24 +84,12 @@ final class ValkeyTokenReader: TokenReader {
     /// Whether something that may have added entries arrived within `timeout`: new tokens, the
     /// job's end, or a resync after the subscription reconnected.
     private static func wake(_ events: AsyncStream<JobEvent>, within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await event in events {
-                    switch event {
-                    case .tokens, .resync: return true
-                    case .status(let status) where status.isTerminal: return true
-                    default: continue
-                    }
-                }
-                return false
+        await JobEvent.first(in: events, within: timeout) { event in
+            switch event {
+            case .tokens, .resync: true
+            case .status(let status): status.isTerminal
+            case .cancelRequested: false
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let woken = await group.next() ?? false
-            group.cancelAll()
-            return woken
         }
     }
 
