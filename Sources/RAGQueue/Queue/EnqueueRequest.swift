@@ -42,6 +42,22 @@ public struct EnqueueRequest: Sendable, Hashable {
         self.budget = budget
     }
 
+    /// The attempts the job gets (its own, or `defaultAttempts`), after checking what every store
+    /// refuses: an empty kind, attempts outside 1-100, a priority out of range, a bad tenant policy.
+    func checked(defaultAttempts: Int) throws(QueueError) -> Int {
+        guard !kind.isEmpty else { throw .invalidPayload("job kind must not be empty") }
+        let attempts = maxAttempts ?? defaultAttempts
+        guard (1...100).contains(attempts) else { throw .invalidPayload("max attempts must be 1-100") }
+        guard Self.priorities.contains(priority) else {
+            throw .invalidPayload("priority must be from \(Self.priorities.lowerBound) to \(Self.priorities.upperBound)")
+        }
+        if let policy = tenantPolicy {
+            guard policy.weight > 0, policy.weight.isFinite else { throw .invalidPayload("tenant weight must be above 0") }
+            guard (policy.maxRunning ?? 1) >= 1 else { throw .invalidPayload("tenant concurrency must be at least 1") }
+        }
+        return attempts
+    }
+
     /// The tenant's name in the queue's keys: its name, or `-` for jobs without one.
     var tenantKey: String { tenant.flatMap { $0.isEmpty ? nil : $0 } ?? "-" }
 

@@ -35,16 +35,7 @@ public final class InMemoryJobStore: QueueStore {
     // MARK: Lifecycle
 
     public func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult {
-        guard !request.kind.isEmpty else { throw .invalidPayload("job kind must not be empty") }
-        let maxAttempts = request.maxAttempts ?? configuration.maxAttempts
-        guard (1...100).contains(maxAttempts) else { throw .invalidPayload("max attempts must be 1-100") }
-        guard EnqueueRequest.priorities.contains(request.priority) else {
-            throw .invalidPayload("priority must be from \(EnqueueRequest.priorities.lowerBound) to \(EnqueueRequest.priorities.upperBound)")
-        }
-        if let policy = request.tenantPolicy {
-            guard policy.weight > 0, policy.weight.isFinite else { throw .invalidPayload("tenant weight must be above 0") }
-            guard (policy.maxRunning ?? 1) >= 1 else { throw .invalidPayload("tenant concurrency must be at least 1") }
-        }
+        let maxAttempts = try request.checked(defaultAttempts: configuration.maxAttempts)
         let now = clock.nowMilliseconds()
         let (result, wake): (Result<EnqueueResult, QueueError>, [CheckedContinuation<Void, Never>]) = state.withLock { state in
             state.expire(now: now)
