@@ -28,6 +28,7 @@ public func buildAPIApplication(
     let port = configuration.port
     return Application(
         router: buildAPIRouter(dependencies),
+        server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.limits.idleTimeout.milliseconds))),
         configuration: .init(address: .hostname(configuration.host, port: port), serverName: "RAGQueue"),
         services: webhooks.map { [$0] } ?? [],
         onServerRunning: { channel in

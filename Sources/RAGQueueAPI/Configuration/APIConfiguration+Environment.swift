@@ -26,6 +26,9 @@ extension APIConfiguration {
             .init("API_AUTH_FAILURES_PER_MINUTE", "\(defaults.rateLimit.authFailuresPerMinute)", "failed authentications per client address per minute (and at once) before 429 (0 = no limit)") {
                 $0.rateLimit.authFailuresPerMinute = try Parse.integer($1, "API_AUTH_FAILURES_PER_MINUTE", in: 0...1_000_000)
             },
+            .init("API_IDLE_TIMEOUT_SECONDS", "\(Int(defaults.limits.idleTimeout.seconds))", "a connection without a complete request for this long (slow headers or body, idle keep-alive) is closed") {
+                $0.limits.idleTimeout = try Parse.duration($1, "API_IDLE_TIMEOUT_SECONDS", in: 0.1...3600)
+            },
             .init("API_MAX_BODY_BYTES", "\(defaults.limits.maxBodyBytes)", "largest request body") {
                 $0.limits.maxBodyBytes = try Parse.integer($1, "API_MAX_BODY_BYTES", in: 1024...16_777_216)
             },

@@ -50,6 +50,10 @@ public struct APIConfiguration: Sendable {
     public struct Limits: Sendable, Hashable {
         /// Largest request body, in bytes. Default 64 KiB.
         public var maxBodyBytes: Int = 64 * 1024
+        /// How long a connection may sit without a complete request: a head or body that does not
+        /// arrive in time (slowloris), or an idle keep-alive connection, is closed. Requests being
+        /// answered (long-polls, event streams) are not cut. Default 30 s.
+        public var idleTimeout: Duration = .seconds(30)
         /// Longest `?wait=` of a long poll. Default 30 s.
         public var longPollMaximum: Duration = .seconds(30)
         /// Longest life of one event stream before the server closes it. Default 10 min.

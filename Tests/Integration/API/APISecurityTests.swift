@@ -137,6 +137,24 @@ struct APISecurityTests {
         }
     }
 
+    @Test("Connections that never finish their request headers are closed after the idle timeout, while others are served")
+    func slowHeadersAreCut() async throws {
+        try await withAPI(configure: { $0.limits.idleTimeout = .seconds(1) }) { api in
+            let port = try #require(URLComponents(string: api.baseURL)?.port)
+            let partial = Array("GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
+            let held = (0..<20).map { _ in Task { try await RawHTTP.hold(port: port, sending: partial) } }
+            // Served meanwhile.
+            for _ in 0..<5 { #expect(try await api.send(.get, "/v1/stats").status == 200) }
+            for task in held {
+                let outcome = try await within(.seconds(10), "the server to close a connection with unfinished headers") {
+                    try await task.value
+                }
+                #expect(outcome.after >= .milliseconds(900), "not before the timeout: \(outcome.after)")
+                #expect(outcome.after < .seconds(5), "closed after the 1 s timeout, not the client's patience: \(outcome.after)")
+            }
+        }
+    }
+
     @Test("The rate limit refuses with 429 and Retry-After once the burst is spent")
     func rateLimit() async throws {
         try await withAPI(configure: {

@@ -61,6 +61,24 @@ enum RawHTTP {
         return try parse(raw, arrivals: arrivals)
     }
 
+    /// Writes `bytes` to 127.0.0.1:`port` and nothing more, and returns what the server sent before it
+    /// closed the connection, with how long that took: a client that never finishes its request.
+    static func hold(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], after: Duration) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let started = ContinuousClock.now
+        var received = [UInt8]()
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            for try await chunk in inbound { received += Array(chunk.readableBytesView) }
+        }
+        return (received, ContinuousClock.now - started)
+    }
+
     /// Sends a JSON body to the OpenAI fake with a valid key.
     static func openAI(
         _ server: Int, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
