@@ -29,6 +29,8 @@ struct BenchAPICommand: AsyncParsableCommand {
     var waiters = 8
     @Option(help: "The wrk executable (default: wrk on PATH).")
     var wrk: String?
+    @Option(help: "Event streams to hold open on the API while wrk runs (0: none); prints what they cost.")
+    var streams = 0
 
     func validate() throws {
         _ = try BenchQueueCommand.parseList(connections, name: "--connections")
@@ -37,12 +39,13 @@ struct BenchAPICommand: AsyncParsableCommand {
         guard (1...100_000).contains(samples), (1...1000).contains(waiters) else {
             throw ValidationError("--samples must be 1 to 100000 and --waiters 1 to 1000")
         }
+        guard (0...50_000).contains(streams) else { throw ValidationError("--streams must be 0 to 50000") }
     }
 
     func run() async throws {
         let options = APIBenchmark.Options(
             connections: try BenchQueueCommand.parseList(connections, name: "--connections"), threads: threads,
-            duration: .seconds(duration), samples: samples, waiters: waiters, wrk: wrk
+            duration: .seconds(duration), samples: samples, waiters: waiters, wrk: wrk, streams: streams
         )
         try await CommandSupport.reportingFailures(prefix: "ragsim bench-api") { try await APIBenchmark(options: options).run() }
     }

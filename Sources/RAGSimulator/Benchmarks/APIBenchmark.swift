@@ -18,15 +18,18 @@ public struct APIBenchmark: Sendable {
         var waiters: Int
         /// The wrk executable, a path or a name on PATH; nil: `wrk` on PATH.
         var wrk: String?
+        /// Event streams held open on the API while wrk runs; 0: none.
+        var streams: Int = 0
 
         /// Options with every value given.
-        public init(connections: [Int], threads: Int, duration: Duration, samples: Int, waiters: Int, wrk: String?) {
+        public init(connections: [Int], threads: Int, duration: Duration, samples: Int, waiters: Int, wrk: String?, streams: Int = 0) {
             self.connections = connections
             self.threads = threads
             self.duration = duration
             self.samples = samples
             self.waiters = waiters
             self.wrk = wrk
+            self.streams = streams
         }
     }
 
@@ -54,7 +57,8 @@ public struct APIBenchmark: Sendable {
         let reaper = ProcessReaper()
         let bench = APIBenchmarkRun(
             wrk: wrkPath, ragserve: ragserve, workDirectory: workDirectory, reaper: reaper, connections: options.connections,
-            threads: options.threads, duration: Int(options.duration.components.seconds), samples: options.samples, waiters: options.waiters
+            threads: options.threads, duration: Int(options.duration.components.seconds), samples: options.samples, waiters: options.waiters,
+            streams: options.streams
         )
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let work = Task { try await bench.run() }

@@ -38,6 +38,8 @@ struct APIBenchmarkRun: Sendable {
     let samples: Int
     /// Clients waiting at once while their jobs are completed.
     let waiters: Int
+    /// Event streams held open on the API while wrk runs.
+    let streams: Int
 
     /// Starts Valkey and the API, then measures and prints the notification delays and the wrk rows.
     func run() async throws {
@@ -52,7 +54,7 @@ struct APIBenchmarkRun: Sendable {
         queue.maxDepth = 0
         let http = try CurlHTTPClient()
         reaper.add("http-client") { await http.shutdown() }
-        let apiURL = try await startAPI(valkeyURL: server.url, prefix: queue.prefix, http: http)
+        let (apiURL, apiPID) = try await startAPI(valkeyURL: server.url, prefix: queue.prefix, http: http)
         let store = try ValkeyJobStore(url: server.url, configuration: queue)
         reaper.add("valkey-client") { store.close() }
 
@@ -73,8 +75,13 @@ struct APIBenchmarkRun: Sendable {
         }
         print("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
 
+        var open: OpenStreams?
+        if streams > 0 { open = try await openStreams(apiURL: apiURL, pid: apiPID, store: store) }
+        defer { open?.close() }
+
         print("")
-        print("POST /v1/queries under wrk (\(threads) threads, \(duration) s per row, keep-alive, one JSON body)")
+        print("POST /v1/queries under wrk (\(threads) threads, \(duration) s per row, keep-alive, one JSON body"
+            + (streams > 0 ? ", \(streams) event streams open)" : ")"))
         print("connections   requests/s   p50 ms   p90 ms   p99 ms   errors")
         let script = workDirectory.appendingPathComponent("post-query.lua").path
         try Self.postScript.write(toFile: script, atomically: true, encoding: .utf8)
@@ -90,25 +97,57 @@ struct APIBenchmarkRun: Sendable {
         print("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
     }
 
+    /// Opens `streams` event streams on 100 streamed queries that no worker runs (they stay open),
+    /// and prints what they cost the API process and Valkey.
+    private func openStreams(apiURL: String, pid: Int32?, store: ValkeyJobStore) async throws -> OpenStreams {
+        guard let port = URLComponents(string: apiURL)?.port, let pid else {
+            throw SimulationError("the API's port or pid is unknown")
+        }
+        var ids: [JobID] = []
+        for number in 0..<100 {
+            let query = RAGQuery(query: "streamed question \(number)", stream: true)
+            ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json)).id)
+        }
+        let before = OpenStreams.usage(of: pid)
+        let clientsBefore = try await store.connectedClients()
+        let started = ContinuousClock.now
+        let open = try await OpenStreams.open(port: port, paths: (0..<streams).map { "/v1/queries/\(ids[$0 % ids.count])/events" })
+        let opening = ContinuousClock.now - started
+        try await Task.sleep(for: .seconds(1))  // let the API settle after the last one before reading its memory
+        let after = OpenStreams.usage(of: pid)
+        let clientsAfter = try await store.connectedClients()
+        print("")
+        print("\(open.count) event streams opened in \(String(format: "%.1f", opening.seconds)) s and held open (100 streamed queries no worker runs)")
+        if let before, let after {
+            let perStream = Double(after.residentKB - before.residentKB) * 1024 / Double(max(open.count, 1))
+            print("  API process: resident \(before.residentKB / 1024) -> \(after.residentKB / 1024) MB (\(Int(perStream.rounded())) bytes per stream), "
+                + "threads \(before.threads) -> \(after.threads)")
+        }
+        print("  Valkey client connections: \(clientsBefore) -> \(clientsAfter)")
+        return open
+    }
+
     /// Starts `ragserve api --port 0` on the private Valkey; returns its root once `/healthz` answers.
-    private func startAPI(valkeyURL: String, prefix: String, http: CurlHTTPClient) async throws -> String {
+    private func startAPI(valkeyURL: String, prefix: String, http: CurlHTTPClient) async throws -> (url: String, pid: Int32?) {
         // A clean environment: none of the caller's settings (keys, limits, body sizes) may change what is measured.
         let environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "VALKEY_URL": valkeyURL, "RAGQ_PREFIX": prefix, "RAGQ_MAX_DEPTH": "0",
-            "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning",
+            "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning", "API_MAX_OPEN_WAITS_PER_KEY": String(max(streams, 100) + 100),
         ]
         let output = workDirectory.appendingPathComponent("api.log").path
         let child = ChildProcess(executable: ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])
         reaper.add("child:api", child: child, grace: .seconds(5))
+        if streams > 0 { OpenStreams.raiseFileLimit() }
         try child.start(outputPath: output, environment: environment)
+
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, child.isRunning {
             let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("API_URL=") }) {
                 let url = String(line.dropFirst("API_URL=".count))
                 try await SimulationServices.checkHealth(url, httpClient: http)
-                return url
+                return (url, child.pid)
             }
             try await Task.sleep(for: .milliseconds(50))
         }

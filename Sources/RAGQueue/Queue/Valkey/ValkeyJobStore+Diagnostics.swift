@@ -27,4 +27,13 @@ extension ValkeyJobStore {
         }
         return ServerCounts(commands: commands, calls: calls)
     }
+
+    /// Client connections the Valkey server holds now (`INFO clients`), for benchmarks.
+    public func connectedClients() async throws(QueueError) -> Int {
+        let info = try await send(ValkeyCommand("INFO", "clients")).string ?? ""
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("connected_clients:") {
+            return Int(line.split(separator: ":")[1].filter(\.isNumber)) ?? 0
+        }
+        return 0
+    }
 }

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Many Server-Sent Events streams held open against the API, as that many patient clients would:
+/// each a socket of its own that sent one `GET /v1/queries/{id}/events` and read the response head.
+/// Blocking socket calls run on a dispatch thread, off the cooperative pool. The sockets close
+/// when `close()` is called (or the process ends).
+struct OpenStreams: Sendable {
+    /// The open sockets.
+    let descriptors: [Int32]
+
+    /// How many are open.
+    var count: Int { descriptors.count }
+
+    /// Opens one stream per path in `paths` to 127.0.0.1:`port`; throws on the first refused one
+    /// (closing those opened before it).
+    static func open(port: Int, paths: [String]) async throws -> OpenStreams {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                var descriptors: [Int32] = []
+                do {
+                    for path in paths { descriptors.append(try Self.connect(port: port, path: path)) }
+                    continuation.resume(returning: OpenStreams(descriptors: descriptors))
+                } catch {
+                    OpenStreams(descriptors: descriptors).close()
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Closes every socket.
+    func close() {
+        for descriptor in descriptors { _ = Foundation.close(descriptor) }
+    }
+
+    /// Raises this process's open-file limit to its hard limit, so that thousands of sockets fit
+    /// (children, such as the API it starts, inherit it); returns the limit now in force.
+    @discardableResult
+    static func raiseFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(limit.rlim_cur)
+    }
+
+    private static func connect(port: Int, path: String) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw SimulationError("socket() failed (errno \(errno)): raise the open-file limit") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            _ = Foundation.close(descriptor)
+            throw SimulationError("connect to the API failed (errno \(errno)) after opening some streams")
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        let sent = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        var head = [UInt8](repeating: 0, count: 512)
+        let read = sent == request.count ? recv(descriptor, &head, head.count, 0) : -1
+        let text = read > 0 ? String(decoding: head[..<read], as: UTF8.self) : ""
+        guard text.hasPrefix("HTTP/1.1 200") else {
+            _ = Foundation.close(descriptor)
+            throw SimulationError("an event stream was refused: \(text.split(separator: "\r\n").first ?? "no answer")")
+        }
+        return descriptor
+    }
+
+    /// Resident memory and threads of process `pid`, from `/proc/<pid>/status`; nil where unavailable.
+    static func usage(of pid: Int32) -> (residentKB: Int, threads: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var resident: Int?
+        var threads: Int?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\t" })
+            if parts.first == "VmRSS", parts.count >= 2 { resident = Int(parts[1]) }
+            if parts.first == "Threads", parts.count >= 2 { threads = Int(parts[1]) }
+        }
+        guard let resident, let threads else { return nil }
+        return (resident, threads)
+    }
+}
