@@ -13,10 +13,7 @@ extension ValkeyJobStore {
     /// The server's command counters now (`INFO stats`, `INFO commandstats`).
     public func serverCounts() async throws(QueueError) -> ServerCounts {
         let stats = try await send(ValkeyCommand("INFO", "stats")).string ?? ""
-        var commands = 0
-        for line in stats.split(whereSeparator: \.isNewline) where line.hasPrefix("total_commands_processed:") {
-            commands = Int(line.split(separator: ":")[1]) ?? 0
-        }
+        let commands = Self.infoField("total_commands_processed", in: stats).flatMap { Int($0) } ?? 0
         let commandStats = try await send(ValkeyCommand("INFO", "commandstats")).string ?? ""
         var calls = 0
         for line in commandStats.split(whereSeparator: \.isNewline) {
@@ -31,9 +28,6 @@ extension ValkeyJobStore {
     /// Client connections the Valkey server holds now (`INFO clients`), for benchmarks.
     public func connectedClients() async throws(QueueError) -> Int {
         let info = try await send(ValkeyCommand("INFO", "clients")).string ?? ""
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("connected_clients:") {
-            return Int(line.split(separator: ":")[1].filter(\.isNumber)) ?? 0
-        }
-        return 0
+        return Self.infoField("connected_clients", in: info).flatMap { Int($0) } ?? 0
     }
 }

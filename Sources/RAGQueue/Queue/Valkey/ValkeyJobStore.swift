@@ -62,6 +62,19 @@ public final class ValkeyJobStore: QueueStore {
 
     /// Checks that the Valkey server at `url` answers `PING` within `timeout`, on a connection of its own.
     public static func checkReachable(url: String, timeout: Duration = .seconds(2)) async throws(QueueError) {
+        _ = try await probe(url: url, timeout: timeout, ValkeyCommand("PING"))
+    }
+
+    /// The process id of the Valkey server answering at `url` (`INFO server`), or nil when none
+    /// answers within `timeout`: how a launcher tells its own child from another server on the port.
+    public static func serverProcessID(url: String, timeout: Duration = .milliseconds(200)) async -> Int32? {
+        guard let info = try? await probe(url: url, timeout: timeout, ValkeyCommand("INFO", "server")).string else { return nil }
+        return infoField("process_id", in: info).flatMap { Int32($0) }
+    }
+
+    /// `command`'s reply from the Valkey server at `url`, on a client of its own that waits at most
+    /// `timeout` for the connection and the answer.
+    private static func probe(url: String, timeout: Duration, _ command: ValkeyCommand) async throws(QueueError) -> ValkeyReply {
         var configuration: ValkeyConfiguration
         do {
             configuration = try ValkeyConfiguration(url: url)
@@ -69,30 +82,22 @@ public final class ValkeyJobStore: QueueStore {
             throw .invalidConfiguration(error.message)
         }
         configuration.poolSize = 1
+        configuration.connectTimeout = min(configuration.connectTimeout, timeout)
         configuration.reconnect.maximumWait = timeout
         configuration.commandTimeout = timeout
         let client = ValkeyClient(configuration: configuration)
         defer { client.close() }
         do {
-            try await client.send("PING")
+            return try await client.send(command)
         } catch {
             throw .backend(error)
         }
     }
 
-    /// The process id of the Valkey server answering at `url` (`INFO server`), or nil when none
-    /// answers within `timeout`: how a launcher tells its own child from another server on the port.
-    public static func serverProcessID(url: String, timeout: Duration = .milliseconds(200)) async -> Int32? {
-        guard var configuration = try? ValkeyConfiguration(url: url) else { return nil }
-        configuration.poolSize = 1
-        configuration.connectTimeout = timeout
-        configuration.commandTimeout = timeout
-        configuration.reconnect.maximumWait = timeout
-        let client = ValkeyClient(configuration: configuration)
-        defer { client.close() }
-        guard let info = try? await client.send("INFO", "server").string else { return nil }
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("process_id:") {
-            return Int32(line.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces))
+    /// The value of field `name` in an `INFO` reply (`name:value` lines), without surrounding blanks.
+    static func infoField(_ name: String, in info: String) -> Substring? {
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
+            return line.dropFirst(name.count + 1).drop { $0 == " " }.prefix { !$0.isWhitespace }
         }
         return nil
     }

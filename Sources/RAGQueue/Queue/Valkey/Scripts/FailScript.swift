@@ -16,9 +16,9 @@ extension QueueScripts {
         local B, id = ARGV[1], ARGV[2]
         local refused = check_holder(KEYS[1], ARGV[3])
         if refused then return count_refused(B, refused) end
-        local record = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts', 'cancel', 'tk')
+        local record = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts', 'cancel', 'tk', 'refunds')
         local attempts, max_attempts, tenant = tonumber(record[1]), tonumber(record[2]), record[4] or '-'
-        if ARGV[6] == '1' and tonumber(ARGV[13]) > 0 and (tonumber(redis.call('HGET', KEYS[1], 'refunds')) or 0) < tonumber(ARGV[13]) then
+        if ARGV[6] == '1' and (tonumber(record[5]) or 0) < tonumber(ARGV[13]) then
           attempts = attempts - 1
           redis.call('HINCRBY', KEYS[1], 'attempts', -1)
           redis.call('HINCRBY', KEYS[1], 'refunds', 1)
