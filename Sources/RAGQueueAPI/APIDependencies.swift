@@ -14,14 +14,6 @@ public struct APIDependencies: Sendable {
     public var configuration: APIConfiguration
     /// Metrics rendered by `/metrics`.
     public var metrics: APIMetrics
-    /// A slot of `context`'s caller for an event stream or a long-poll, or 429 when it holds its limit.
-    func openWait(_ context: APIRequestContext) throws -> OpenWaits.Slot {
-        guard let slot = openWaits.acquire(context.waitCaller) else {
-            throw APIError.tooManyOpenWaits(limit: openWaits.limit)
-        }
-        return slot
-    }
-
     /// Delivers results to callback URLs; nil refuses `callback_url`.
     public var webhooks: WebhookDispatcher?
     /// Notices when the store lost its data (`/readyz`, `/metrics`).
@@ -42,6 +34,14 @@ public struct APIDependencies: Sendable {
         self.webhooks = webhooks
         self.dataLoss = StoreDataLossWatch(store: store)
         self.openWaits = OpenWaits(limit: configuration.limits.maxOpenWaitsPerCaller)
+    }
+
+    /// A slot of `context`'s caller for an event stream or a long-poll, or 429 when it holds its limit.
+    func openWait(_ context: APIRequestContext) throws -> OpenWaits.Slot {
+        guard let slot = openWaits.acquire(context.waitCaller) else {
+            throw APIError.tooManyOpenWaits(limit: openWaits.limit)
+        }
+        return slot
     }
 
     /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant;

@@ -67,10 +67,9 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public static func badRequest(_ message: String) -> APIError { .init(.badRequest, .badRequest, message) }
     /// 401: no valid API key.
     public static let unauthorized = APIError(.unauthorized, .unauthorized, "a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
-    /// 404: no such job for this caller.
     /// 403: the caller's tenant may not use what it named (a collection outside its walls).
     public static func forbidden(_ message: String) -> APIError { .init(.forbidden, .forbidden, message) }
-
+    /// 404: no such job for this caller.
     public static func notFound(_ message: String = "job not found") -> APIError { .init(.notFound, .notFound, message) }
     /// 405: the path is routed, but not for this method; `allowed` goes out as `Allow`.
     public static func methodNotAllowed(allowed: [String]) -> APIError {
@@ -93,12 +92,11 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public static func rateLimited(retryAfterSeconds: Int) -> APIError {
         .init(.rateLimited, .tooManyRequests, "rate limit exceeded; retry later", retryAfter: max(1, retryAfterSeconds))
     }
-    /// 429: the tenant's budget for the period is spent (or reserved by queries still running).
     /// 429: the caller holds as many event streams and long-polls as it may.
     public static func tooManyOpenWaits(limit: Int) -> APIError {
         .init(.rateLimited, .tooManyRequests, "this key holds \(limit) event streams or long-polls open already; close one first", retryAfter: 1)
     }
-
+    /// 429: the tenant's budget for the period is spent (or reserved by queries still running).
     public static func budgetExhausted(tenant: String, budget: String, retryAfter: Duration) -> APIError {
         let seconds = Int(retryAfter.seconds.rounded(.up))
         return .init(
@@ -107,13 +105,12 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
             retryAfter: max(1, seconds)
         )
     }
-    /// 503: the queue or Valkey cannot take work now.
     /// 503 from `/readyz`: the queue's Valkey lost its data (see `StoreDataLossWatch`).
     public static let dataLost = APIError(
         .dataLost, .serviceUnavailable,
         "Valkey lost the queue's data (restarted without appendonly, or flushed): jobs accepted before are gone; see the logs"
     )
-
+    /// 503: the queue or Valkey cannot take work now.
     public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> APIError {
         .init(.unavailable, .serviceUnavailable, message, retryAfter: retryAfterSeconds)
     }

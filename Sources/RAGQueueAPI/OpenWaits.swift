@@ -22,9 +22,6 @@ public final class OpenWaits: Sendable {
         return taken ? Slot(owner: self, caller: caller) : nil
     }
 
-    /// The waits `caller` holds now.
-    func count(_ caller: String) -> Int { counts.withLock { $0[caller, default: 0] } }
-
     fileprivate func release(_ caller: String) {
         counts.withLock { counts in
             let left = counts[caller, default: 1] - 1

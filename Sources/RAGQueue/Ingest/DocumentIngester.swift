@@ -97,18 +97,15 @@ public struct DocumentIngester: Sendable {
         var pages = 0
         var skipped = 0
         for file in files {
-            let loaded: Result<LoadedDocument, IngestError>
+            let document: LoadedDocument
             do throws(IngestError) {
-                loaded = .success(try await DocumentLoader.load(file))
+                document = try await DocumentLoader.load(file)
             } catch {
-                loaded = .failure(error)
-            }
-            if case .failure(let error) = loaded, error.isNotText {
+                guard error.isNotText else { throw error }
                 skipped += 1
                 progress(.skipped(error))
                 continue
             }
-            let document = try loaded.get()
             let chunks = self.chunks(of: document)
             pages += document.pages.count
             progress(.loaded(source: file.source, pages: document.pages.count, chunks: chunks.count))

@@ -67,12 +67,9 @@ extension APIConfiguration {
     }
 
     /// Adds `key` for `tenant`, listed at `source`. A key listed a second time (for the same tenant
-    /// or another: the last would silently win, exposing one tenant's jobs to another) or shorter
-    /// than `minimumKeyLength` is refused; the error names both places, never the key.
+    /// or another: the last would silently win, exposing one tenant's jobs to another) is refused;
+    /// the error names both places, never the key. (`validate()` refuses short keys, naming `source`.)
     mutating func addKey(_ key: String, tenant: String, source: String) throws(APIConfigurationError) {
-        guard key.count >= Self.minimumKeyLength else {
-            throw APIConfigurationError("\(source): API keys must be at least \(Self.minimumKeyLength) characters")
-        }
         if apiKeys[key] != nil {
             let first = keySources[key] ?? "an earlier entry"
             throw APIConfigurationError("\(source) lists a key already listed in \(first): each key belongs to one tenant, once")

@@ -1,5 +1,5 @@
-import Logging
 import Hummingbird
+import Logging
 import RAGQueue
 
 /// Operational routes: liveness, readiness, Prometheus metrics and the OpenAPI document.

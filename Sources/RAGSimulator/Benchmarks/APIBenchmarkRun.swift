@@ -140,7 +140,6 @@ struct APIBenchmarkRun: Sendable {
         reaper.add("child:api", child: child, grace: .seconds(5))
         if streams > 0 { OpenStreams.raiseFileLimit() }
         try child.start(outputPath: output, environment: environment)
-
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, child.isRunning {
             let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import RAGQueueTestSupport
 
 /// Many Server-Sent Events streams held open against the API, as that many patient clients would:
 /// each a socket of its own that sent one `GET /v1/queries/{id}/events` and read the response head.
@@ -34,27 +35,19 @@ struct OpenStreams: Sendable {
     }
 
     /// Raises this process's open-file limit to its hard limit, so that thousands of sockets fit
-    /// (children, such as the API it starts, inherit it); returns the limit now in force.
-    @discardableResult
-    static func raiseFileLimit() -> Int {
+    /// (children, such as the API it starts, inherit it). A limit it cannot raise shows later, as
+    /// `socket()` failing with a message that says so.
+    static func raiseFileLimit() {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return Int(limit.rlim_cur)
     }
 
     private static func connect(port: Int, path: String) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw SimulationError("socket() failed (errno \(errno)): raise the open-file limit") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let connected = LoopbackAddress.with(port: port) { Foundation.connect(descriptor, $0, $1) }
         guard connected == 0 else {
             _ = Foundation.close(descriptor)
             throw SimulationError("connect to the API failed (errno \(errno)) after opening some streams")

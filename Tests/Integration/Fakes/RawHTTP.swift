@@ -40,30 +40,20 @@ enum RawHTTP {
         }
         head += "\r\n"
         let request = Array(head.utf8) + bodyBytes
-
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let started = ContinuousClock.now
-        var raw = [UInt8]()
-        var arrivals = [Double]()
-        try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(bytes: request))
-            for try await chunk in inbound {
-                raw += Array(chunk.readableBytesView)
-                let elapsed = ContinuousClock.now - started
-                arrivals.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-            }
-        }
-        return try parse(raw, arrivals: arrivals)
+        let exchange = try await exchange(port: port, sending: request)
+        return try parse(exchange.received, arrivals: exchange.arrivals)
     }
 
     /// Writes `bytes` to 127.0.0.1:`port` and nothing more, and returns what the server sent before it
     /// closed the connection, with how long that took: a client that never finishes its request.
     static func hold(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], after: Duration) {
+        let exchange = try await exchange(port: port, sending: bytes)
+        return (exchange.received, exchange.after)
+    }
+
+    /// Writes `bytes` to 127.0.0.1:`port`, then reads until the server closes: what came, when each
+    /// chunk arrived (seconds after the write began), and how long until the close.
+    private static func exchange(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], arrivals: [Double], after: Duration) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -72,11 +62,16 @@ enum RawHTTP {
             }
         let started = ContinuousClock.now
         var received = [UInt8]()
+        var arrivals = [Double]()
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: bytes))
-            for try await chunk in inbound { received += Array(chunk.readableBytesView) }
+            for try await chunk in inbound {
+                received += Array(chunk.readableBytesView)
+                let elapsed = ContinuousClock.now - started
+                arrivals.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            }
         }
-        return (received, ContinuousClock.now - started)
+        return (received, arrivals, ContinuousClock.now - started)
     }
 
     /// Sends a JSON body to the OpenAI fake with a valid key.
