@@ -145,12 +145,13 @@ struct APISecurityTests {
             let held = (0..<20).map { _ in Task { try await RawHTTP.hold(port: port, sending: partial) } }
             // Served meanwhile.
             for _ in 0..<5 { #expect(try await api.send(.get, "/v1/stats").status == 200) }
+            // Closed by the 1 s timeout set here: the default (30 s) and a client's patience are far
+            // beyond the wait allowed; how soon after 1 s depends on the machine's load, so it is not timed.
             for task in held {
-                let outcome = try await within(.seconds(10), "the server to close a connection with unfinished headers") {
+                let outcome = try await within(.seconds(15), "the server to close a connection with unfinished headers") {
                     try await task.value
                 }
                 #expect(outcome.after >= .milliseconds(900), "not before the timeout: \(outcome.after)")
-                #expect(outcome.after < .seconds(5), "closed after the 1 s timeout, not the client's patience: \(outcome.after)")
             }
         }
     }

@@ -45,15 +45,22 @@ enum RawHTTP {
     }
 
     /// Writes `bytes` to 127.0.0.1:`port` and nothing more, and returns what the server sent before it
-    /// closed the connection, with how long that took: a client that never finishes its request.
+    /// closed the connection, with how long that took from the connection attempt: a client that
+    /// never finishes its request. A server that closed before the write (this client was slow to
+    /// write) counts as closed too.
     static func hold(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], after: Duration) {
-        let exchange = try await exchange(port: port, sending: bytes)
+        let exchange = try await exchange(port: port, sending: bytes, closedBeforeWriteIsClose: true)
         return (exchange.received, exchange.after)
     }
 
     /// Writes `bytes` to 127.0.0.1:`port`, then reads until the server closes: what came, when each
-    /// chunk arrived (seconds after the write began), and how long until the close.
-    private static func exchange(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], arrivals: [Double], after: Duration) {
+    /// chunk arrived (seconds after the write began), and how long from the connection attempt
+    /// until the close. A write refused because the server had already closed is an error, unless
+    /// `closedBeforeWriteIsClose`.
+    private static func exchange(
+        port: Int, sending bytes: [UInt8], closedBeforeWriteIsClose: Bool = false
+    ) async throws -> (received: [UInt8], arrivals: [Double], after: Duration) {
+        let connecting = ContinuousClock.now
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -64,14 +71,18 @@ enum RawHTTP {
         var received = [UInt8]()
         var arrivals = [Double]()
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(bytes: bytes))
+            do {
+                try await outbound.write(ByteBuffer(bytes: bytes))
+            } catch ChannelError.ioOnClosedChannel where closedBeforeWriteIsClose {
+                return
+            }
             for try await chunk in inbound {
                 received += Array(chunk.readableBytesView)
                 let elapsed = ContinuousClock.now - started
                 arrivals.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             }
         }
-        return (received, arrivals, ContinuousClock.now - started)
+        return (received, arrivals, ContinuousClock.now - connecting)
     }
 
     /// Sends a JSON body to the OpenAI fake with a valid key.
