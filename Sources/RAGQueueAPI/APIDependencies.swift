@@ -20,6 +20,8 @@ public struct APIDependencies: Sendable {
     public let dataLoss: StoreDataLossWatch
     /// The event streams and long-polls each caller holds open.
     public let openWaits: OpenWaits
+    /// Keep-alives and time limits of the open event streams.
+    public let streamTimers = StreamTimers(keepAlive: QueryEventStream.keepAliveInterval)
 
     /// Dependencies from their parts.
     public init(

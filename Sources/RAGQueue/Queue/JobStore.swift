@@ -57,16 +57,19 @@ public protocol JobStore: Sendable {
 
     // MARK: Events
 
-    /// A stream of `id`'s events from now on; it ends when the task reading it is cancelled or the
-    /// store closes. Events published while the store could not listen are replaced by `.resync`.
-    func events(for id: JobID) -> AsyncStream<JobEvent>
+    /// Delivers `id`'s events to `sink` from now on, until the observation is cancelled or the
+    /// store closes (then `sink.finish`). Events published while the store could not listen are
+    /// replaced by `.resync`. See `events(for:)` for the same as an `AsyncStream`.
+    func observeEvents(of id: JobID, _ sink: EventSink) -> EventObservation
 
     // MARK: Streamed answers
 
-    /// Appends entries to the job's token stream (see `docs/streaming.md`), in order.
+    /// Appends entries to the job's token stream (see `docs/streaming.md`), in order, and tells
+    /// the job's watchers (`JobEvent.tokens`).
     func appendTokens(_ entries: [TokenEntry.Kind], to id: JobID) async throws(QueueError)
-    /// A reader of the job's token stream that waits, without polling, for entries to come.
-    func makeTokenReader(for id: JobID) -> any TokenReader
+    /// The entries of the job's token stream after `cursor` (from its start when nil), without
+    /// waiting: a reader waits for `JobEvent.tokens`, then reads again.
+    func tokens(of id: JobID, after cursor: String?) async throws(QueueError) -> [TokenEntry]
 
     // MARK: Workers
 
@@ -83,15 +86,6 @@ public protocol WorkWaiter: Sendable {
     /// Returns when a job may be waiting, or after `timeout`.
     func wait(timeout: Duration) async throws(QueueError)
     /// Releases the waiter's connection; a blocked `wait` returns at once.
-    func close()
-}
-
-/// Reads one job's token stream, waiting for new entries: one per reader, since each may hold a connection.
-public protocol TokenReader: Sendable {
-    /// The entries after `cursor` (from the start when nil), waiting up to `timeout` for the first.
-    /// Returns an empty array when none came in time.
-    func next(after cursor: String?, timeout: Duration) async throws(QueueError) -> [TokenEntry]
-    /// Releases the reader's connection; a blocked `next` returns at once.
     func close()
 }
 
@@ -125,11 +119,18 @@ extension JobStore {
         return record
     }
 
-    /// The entries of the job's token stream after `cursor`, without waiting.
-    public func tokens(of id: JobID, after cursor: String? = nil) async throws(QueueError) -> [TokenEntry] {
-        let reader = makeTokenReader(for: id)
-        defer { reader.close() }
-        return try await reader.next(after: cursor, timeout: .zero)
+    /// The entries of the job's token stream from its start.
+    public func tokens(of id: JobID) async throws(QueueError) -> [TokenEntry] {
+        try await tokens(of: id, after: nil)
+    }
+
+    /// A stream of `id`'s events from now on (`observeEvents`, the newest 64 kept for a slow
+    /// reader); it ends when the task reading it is cancelled or the store closes.
+    public func events(for id: JobID) -> AsyncStream<JobEvent> {
+        let (stream, continuation) = AsyncStream<JobEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let observation = observeEvents(of: id, EventSink(deliver: { continuation.yield($0) }, finish: { continuation.finish() }))
+        continuation.onTermination = { _ in observation.cancel() }
+        return stream
     }
 
     private static func firstEnd(of stream: AsyncStream<JobEvent>, timeout: Duration) async -> Bool {

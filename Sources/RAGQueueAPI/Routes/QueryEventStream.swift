@@ -9,17 +9,27 @@ import RAGQueue
 /// Events: `status` (`{"id","status"}`), `cancel_requested`; from the token stream (`id:` = the
 /// entry's id, see `docs/streaming.md`) `reset` (`{"attempt"}`), `token` (`{"text"}`), `done`
 /// (`{"finish_reason"}`), `error` (`{"code","message","final"}`); last `end` (the v1 view).
-/// A `: keep-alive` comment goes out every 15 s of silence.
+/// A `: keep-alive` comment goes out about every 15 s (`StreamTimers`).
 ///
 /// Only token-stream events carry an `id:`, so the id a reconnecting client sends back
 /// (`Last-Event-ID`) is always an entry of the job's token stream; the stream then resumes with the
 /// entries after it (`resumeAfter`) instead of replaying the answer from its start.
+///
+/// An open stream costs no task, thread or Valkey connection of its own: it waits in its
+/// connection's task on one `AsyncStream`, fed by the store's event registry (the process's one
+/// events subscription) and by the process's stream timers; tokens are read (`XRANGE`) when the
+/// job's `tokens` event says there are new ones.
 struct QueryEventStream: Sendable {
     private enum Item: Sendable {
         case event(JobEvent)
-        case tokens([TokenEntry])
         case keepAlive
-        case timeout
+        case expired
+    }
+
+    /// Where the stream stands: the job as last read, and the last token entry sent.
+    private struct Progress {
+        var record: JobRecord
+        var lastToken: String?
     }
 
     let dependencies: APIDependencies
@@ -28,84 +38,72 @@ struct QueryEventStream: Sendable {
     /// The token-stream entry the client saw last (`Last-Event-ID`): only entries after it are sent.
     var resumeAfter: String?
 
-    /// How long one read of the token stream waits for new entries.
-    static let tokenWait: Duration = .seconds(5)
-    /// Silence after which a comment keeps proxies from closing the stream.
+    /// Time between keep-alive comments.
     static let keepAliveInterval: Duration = .seconds(15)
 
     /// Writes the stream until the job ends, the stream's maximum life passes or the client leaves.
     func run(writer: inout any ResponseBodyWriter) async throws {
         let store = dependencies.store
-        let events = store.events(for: id)
-        // Subscribed first, then read: a change in between is not missed.
-        guard var record = try await dependencies.store.job(id) else {
+        let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        // Observed first, then read: a change in between is not missed.
+        let observation = store.observeEvents(
+            of: id, EventSink(deliver: { continuation.yield(.event($0)) }, finish: { continuation.finish() })
+        )
+        defer { observation.cancel() }
+        guard let record = try await store.job(id) else {
             try await writer.write(Self.frame(event: "end", data: .object(["id": .string(id.rawValue), "status": .string("expired")])))
             try await writer.finish(nil)
             return
         }
+        var progress = Progress(record: record, lastToken: resumeAfter)
         try await writer.write(statusFrame(record.status))
-        var lastToken: String? = resumeAfter
-        if !record.status.isTerminal {
-            let (items, continuation) = AsyncStream<Item>.makeStream()
-            let reader = streamTokens ? store.makeTokenReader(for: id) : nil
-            let maximum = dependencies.configuration.limits.eventStreamMaximum
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in events { continuation.yield(.event(event)) }
-                }
-                if let reader {
-                    let after = lastToken
-                    group.addTask { await Self.readTokens(reader, after: after, into: continuation) }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: Self.keepAliveInterval)
-                        continuation.yield(.keepAlive)
-                    }
-                }
-                group.addTask {
-                    try await Task.sleep(for: maximum)
-                    continuation.yield(.timeout)
-                }
-                defer {
-                    reader?.close()
-                    continuation.finish()
-                    group.cancelAll()
-                }
-                loop: for await item in items {
-                    switch item {
-                    case .event(.tokens):
-                        continue  // the token reader reads them
-                    case .event(.cancelRequested):
-                        try await writer.write(Self.frame(event: "cancel_requested", data: .object(["id": .string(id.rawValue)])))
-                    case .event:
-                        guard let fresh = try await dependencies.store.job(id) else { break loop }
-                        if fresh.status != record.status { try await writer.write(statusFrame(fresh.status)) }
-                        record = fresh
-                        if record.status.isTerminal { break loop }
-                    case .tokens(let tokens):
-                        for token in tokens {
-                            try await writer.write(Self.frame(token))
-                            lastToken = token.id
-                        }
-                    case .keepAlive:
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    case .timeout:
-                        break loop
-                    }
-                }
+        if streamTokens { try await sendTokens(&progress, writer: &writer) }
+        if !progress.record.status.isTerminal {
+            let timers = dependencies.streamTimers.add(maximum: dependencies.configuration.limits.eventStreamMaximum) { signal in
+                continuation.yield(signal == .keepAlive ? .keepAlive : .expired)
+            }
+            defer { timers.cancel() }
+            for await item in items {
+                guard try await handle(item, &progress, writer: &writer) else { break }
             }
         }
-        if streamTokens && record.status.isTerminal {
-            // Tokens written just before the end may not have been read yet.
-            for token in (try? await store.tokens(of: id, after: lastToken)) ?? [] {
-                try await writer.write(Self.frame(token))
-            }
-        }
+        // Tokens written just before the end may not have been read yet.
+        if streamTokens && progress.record.status.isTerminal { try await sendTokens(&progress, writer: &writer) }
         // An ended job's record no longer changes: only a stream that timed out reads it again.
-        let final = record.status.isTerminal ? record : (try await dependencies.store.job(id) ?? record)
+        let final = progress.record.status.isTerminal ? progress.record : (try await store.job(id) ?? progress.record)
         try await writer.write(Self.frame(event: final.status.isTerminal ? "end" : "timeout", data: QueryView.v1(final)))
         try await writer.finish(nil)
+    }
+
+    /// Writes what `item` brings; false when the stream should end (the job ended or vanished, or
+    /// the stream's life is over).
+    private func handle(_ item: Item, _ progress: inout Progress, writer: inout any ResponseBodyWriter) async throws -> Bool {
+        switch item {
+        case .event(.tokens):
+            if streamTokens { try await sendTokens(&progress, writer: &writer) }
+        case .event(.cancelRequested):
+            try await writer.write(Self.frame(event: "cancel_requested", data: .object(["id": .string(id.rawValue)])))
+        case .event(.status), .event(.resync):
+            // After a resync, tokens may have been missed too.
+            if case .event(.resync) = item, streamTokens { try await sendTokens(&progress, writer: &writer) }
+            guard let fresh = try await dependencies.store.job(id) else { return false }
+            if fresh.status != progress.record.status { try await writer.write(statusFrame(fresh.status)) }
+            progress.record = fresh
+            return !fresh.status.isTerminal
+        case .keepAlive:
+            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+        case .expired:
+            return false
+        }
+        return true
+    }
+
+    /// Sends the token-stream entries after the last one sent.
+    private func sendTokens(_ progress: inout Progress, writer: inout any ResponseBodyWriter) async throws {
+        for token in try await dependencies.store.tokens(of: id, after: progress.lastToken) {
+            try await writer.write(Self.frame(token))
+            progress.lastToken = token.id
+        }
     }
 
     private func statusFrame(_ status: JobStatus) -> ByteBuffer {
@@ -131,24 +129,6 @@ struct QueryEventStream: Sendable {
         case .end(let reason): frame(event: "done", data: .object(["finish_reason": .string(reason)]), id: token.id)
         case .error(let code, let message, let final):
             frame(event: "error", data: .object(["code": .string(code), "message": .string(message), "final": .bool(final)]), id: token.id)
-        }
-    }
-
-    /// Reads the job's token stream after the entry `after`, waiting for entries as they come,
-    /// until its last entry, an error, or the reader's close.
-    private static func readTokens(_ reader: any TokenReader, after: String?, into continuation: AsyncStream<Item>.Continuation) async {
-        var last = after
-        while !Task.isCancelled {
-            let tokens: [TokenEntry]
-            do {
-                tokens = try await reader.next(after: last, timeout: tokenWait)
-            } catch {
-                return
-            }
-            guard let newest = tokens.last else { continue }
-            last = newest.id
-            continuation.yield(.tokens(tokens))
-            if tokens.contains(where: \.isLast) { return }
         }
     }
 }

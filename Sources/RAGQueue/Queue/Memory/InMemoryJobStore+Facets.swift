@@ -3,20 +3,8 @@ import Synchronization
 extension InMemoryJobStore {
     // MARK: Events
 
-    public func events(for id: JobID) -> AsyncStream<JobEvent> {
-        let (stream, continuation) = AsyncStream<JobEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        let token = state.withLock { state in
-            state.nextStream += 1
-            state.eventStreams[id, default: [:]][state.nextStream] = continuation
-            return state.nextStream
-        }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { state in
-                state.eventStreams[id]?[token] = nil
-                if state.eventStreams[id]?.isEmpty == true { state.eventStreams[id] = nil }
-            }
-        }
-        return stream
+    public func observeEvents(of id: JobID, _ sink: EventSink) -> EventObservation {
+        watchers.add(sink, for: id)
     }
 
     // MARK: Token streams
@@ -24,32 +12,18 @@ extension InMemoryJobStore {
     public func appendTokens(_ entries: [TokenEntry.Kind], to id: JobID) async throws(QueueError) {
         guard !entries.isEmpty else { return }
         let now = clock.nowMilliseconds()
-        let waiters = state.withLock { state in
+        state.withLock { state in
             var log = state.tokens[id] ?? TokenLog()
             for entry in entries {
                 log.entries.append(TokenEntry(id: log.nextID(now: now), kind: entry))
             }
             state.tokens[id] = log
-            let ready = state.tokenWaiters.filter { $0.value.id == id }
-            for key in ready.keys { state.tokenWaiters[key] = nil }
-            return ready.values.map(\.continuation)
         }
-        for waiter in waiters { waiter.resume() }
+        publish([(id, .tokens)])
     }
 
-    public func makeTokenReader(for id: JobID) -> any TokenReader {
-        InMemoryTokenReader(store: self, id: id)
-    }
-
-    /// Waits until an entry is appended to `id`'s stream, `timeout` passes, or the store closes.
-    func waitForTokens(of id: JobID, after cursor: String?, timeout: Duration) async {
-        await waitForSignal(timeout: timeout) { state, key, continuation in
-            guard (state.tokens[id]?.after(cursor) ?? []).isEmpty else { return false }
-            state.tokenWaiters[key] = (id, continuation)
-            return true
-        } cancel: { state, key in
-            state.tokenWaiters.removeValue(forKey: key)?.continuation
-        }
+    public func tokens(of id: JobID, after cursor: String?) async throws(QueueError) -> [TokenEntry] {
+        state.withLock { $0.tokens[id]?.after(cursor) ?? [] }
     }
 
     /// Waits until work is enqueued or due, `timeout` passes, or the store closes.
@@ -145,27 +119,6 @@ final class InMemoryWorkWaiter: WorkWaiter {
     func close() {
         for waiter in store.state.withLock({ $0.takeWorkWaiters() }) { waiter.resume() }
     }
-}
-
-/// Reads one job's in-memory token stream, woken by appends.
-final class InMemoryTokenReader: TokenReader {
-    private let store: InMemoryJobStore
-    private let id: JobID
-
-    init(store: InMemoryJobStore, id: JobID) {
-        self.store = store
-        self.id = id
-    }
-
-    func next(after cursor: String?, timeout: Duration) async throws(QueueError) -> [TokenEntry] {
-        let read = { self.store.state.withLock { $0.tokens[self.id]?.after(cursor) ?? [] } }
-        let entries = read()
-        guard entries.isEmpty, timeout > .zero else { return entries }
-        await store.waitForTokens(of: id, after: cursor, timeout: timeout)
-        return read()
-    }
-
-    func close() {}
 }
 
 extension InMemoryJobStore {

@@ -127,10 +127,7 @@ extension InMemoryJobStore {
         /// Jobs ended per second, exponentially weighted over 30 s, and when it was last updated.
         var throughput: (rate: Double, at: Int64) = (0, 0)
 
-        var eventStreams: [JobID: [Int: AsyncStream<JobEvent>.Continuation]] = [:]
-        var nextStream = 0
         var workWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var tokenWaiters: [Int: (id: JobID, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextWaiter = 0
         /// Events of the operation under way, published once the lock is released.
         var pendingEvents: [(JobID, JobEvent)] = []
@@ -234,12 +231,6 @@ extension InMemoryJobStore {
         mutating func takeWorkWaiters() -> [CheckedContinuation<Void, Never>] {
             defer { workWaiters = [:] }
             return Array(workWaiters.values)
-        }
-
-        mutating func takeAllWaiters() -> [CheckedContinuation<Void, Never>] {
-            let tokenWaiters = self.tokenWaiters.values.map(\.continuation)
-            self.tokenWaiters = [:]
-            return takeWorkWaiters() + tokenWaiters
         }
     }
 

@@ -12,6 +12,8 @@ public final class InMemoryJobStore: QueueStore {
     public let configuration: QueueConfiguration
     let clock: any WallClock
     let state = Mutex(State())
+    /// Who watches which job's events.
+    let watchers = JobEventRegistry()
 
     /// An empty queue behaving as `configuration` says, on `clock`.
     public init(configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock()) throws(QueueError) {
@@ -22,14 +24,8 @@ public final class InMemoryJobStore: QueueStore {
 
     /// Ends every open event stream and wakes every waiter; later calls keep working on the data.
     public func close() {
-        let (streams, waiters) = state.withLock { state in
-            let streams = state.eventStreams.values.flatMap(\.values)
-            state.eventStreams = [:]
-            let waiters = state.takeAllWaiters()
-            return (streams, waiters)
-        }
-        for stream in streams { stream.finish() }
-        for waiter in waiters { waiter.resume() }
+        watchers.finishAll()
+        for waiter in state.withLock({ $0.takeWorkWaiters() }) { waiter.resume() }
     }
 
     // MARK: Lifecycle
@@ -463,14 +459,8 @@ public final class InMemoryJobStore: QueueStore {
         return try result.get()
     }
 
-    /// Sends `events` to the streams watching their jobs.
+    /// Sends `events` to the watchers of their jobs.
     func publish(_ events: [(JobID, JobEvent)]) {
-        guard !events.isEmpty else { return }
-        let targets = state.withLock { state in
-            events.map { (state.eventStreams[$0.0].map { Array($0.values) } ?? [], $0.1) }
-        }
-        for (streams, event) in targets {
-            for stream in streams { stream.yield(event) }
-        }
+        watchers.deliver(events)
     }
 }

@@ -7,12 +7,7 @@ import Valkey
 /// published while the subscription was connecting or reconnecting are lost, so each time it is
 /// (again) in place every waiter is told to re-read (`.resync`).
 final class ValkeyJobEvents: Sendable {
-    private struct Registry: Sendable {
-        var next = 0
-        var streams: [JobID: [Int: AsyncStream<JobEvent>.Continuation]] = [:]
-    }
-
-    private let registry = Mutex(Registry())
+    private let registry = JobEventRegistry()
     private let subscriber = Mutex<ValkeySubscriber?>(nil)
     private let configuration: ValkeyConfiguration
     private let channel: String
@@ -32,7 +27,7 @@ final class ValkeyJobEvents: Sendable {
                 configuration: configuration,
                 channels: [channel],
                 onMessage: { [weak self] _, message in self?.deliver(message) },
-                onSubscribed: { [weak self] in self?.broadcastResync() }
+                onSubscribed: { [weak self] in self?.registry.broadcast(.resync) }
             )
             current = subscriber
             return subscriber
@@ -40,34 +35,17 @@ final class ValkeyJobEvents: Sendable {
         await fresh?.start()
     }
 
-    /// Ends the subscription and every open stream.
+    /// Ends the subscription and every observation.
     func close() {
         subscriber.withLock { $0 }?.close()
-        let all = registry.withLock { registry in
-            let all = registry.streams.values.flatMap(\.values)
-            registry.streams = [:]
-            return all
-        }
-        for continuation in all { continuation.finish() }
+        registry.finishAll()
     }
 
-    /// A stream of `id`'s events from now on; it ends when the task reading it is cancelled.
-    /// The first stream starts the subscription, in the background.
-    func events(for id: JobID) -> AsyncStream<JobEvent> {
+    /// Delivers `id`'s events to `sink` from now on. The first observation starts the
+    /// subscription, in the background.
+    func observe(_ id: JobID, _ sink: EventSink) -> EventObservation {
         if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
-        let (stream, continuation) = AsyncStream<JobEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        let token = registry.withLock { registry in
-            registry.next += 1
-            registry.streams[id, default: [:]][registry.next] = continuation
-            return registry.next
-        }
-        continuation.onTermination = { [weak self] _ in
-            self?.registry.withLock { registry in
-                registry.streams[id]?[token] = nil
-                if registry.streams[id]?.isEmpty == true { registry.streams[id] = nil }
-            }
-        }
-        return stream
+        return registry.add(sink, for: id)
     }
 
     private func deliver(_ message: [UInt8]) {
@@ -85,12 +63,6 @@ final class ValkeyJobEvents: Sendable {
         } else {
             return
         }
-        let targets = registry.withLock { registry in registry.streams[id].map { Array($0.values) } ?? [] }
-        for continuation in targets { continuation.yield(event) }
-    }
-
-    private func broadcastResync() {
-        let all = registry.withLock { registry in registry.streams.values.flatMap(\.values) }
-        for continuation in all { continuation.yield(.resync) }
+        registry.deliver([(id, event)])
     }
 }

@@ -22,9 +22,23 @@ extension ValkeyJobStore {
         try await pipeline(commands)
     }
 
-    public func makeTokenReader(for id: JobID) -> any TokenReader {
-        ValkeyTokenReader(store: self, id: id, key: keys.tokens(id))
+    /// `XRANGE` in batches of 256 until a batch comes back short; entries of another shape are
+    /// skipped (and read past).
+    public func tokens(of id: JobID, after cursor: String?) async throws(QueueError) -> [TokenEntry] {
+        var after = cursor ?? "0-0"
+        var tokens: [TokenEntry] = []
+        while true {
+            let reply = try await send(ValkeyCommand("XRANGE", keys.tokens(id), "(" + after, "+", "COUNT", Self.tokenBatch))
+            let entries = reply.array ?? []
+            let (batch, lastID) = Self.tokenEntries(entries)
+            tokens += batch
+            guard entries.count == Self.tokenBatch, let lastID else { return tokens }
+            after = lastID
+        }
     }
+
+    /// Entries one `XRANGE` reads.
+    private static let tokenBatch = 256
 
     /// Entries of an `XRANGE`/`XREAD` reply's entry list (entries of another shape are skipped),
     /// and the id of the list's last entry, whatever its shape.
@@ -42,56 +56,4 @@ extension ValkeyJobStore {
         }
         return (tokens, entries.last?.array?.first?.string)
     }
-}
-
-/// Reads one token stream with `XRANGE` on the store's shared connections. To wait, it listens
-/// for the stream's `tokens` messages on the process's one events subscription (`events(for:)`)
-/// and reads again when one comes: no connection, thread or blocked command per reader, so an API
-/// process holds thousands of open streams at the cost of their sockets.
-final class ValkeyTokenReader: TokenReader {
-    private let store: ValkeyJobStore
-    private let id: JobID
-    private let key: String
-
-    init(store: ValkeyJobStore, id: JobID, key: String) {
-        self.store = store
-        self.id = id
-        self.key = key
-    }
-
-    func next(after cursor: String?, timeout: Duration) async throws(QueueError) -> [TokenEntry] {
-        var after = cursor ?? "0-0"
-        if timeout <= .zero { return try await range(after: &after) }
-        let deadline = ContinuousClock.now + timeout
-        // Subscribed first, then read: entries appended in between wake the wait below.
-        let events = store.events(for: id)
-        while true {
-            let tokens = try await range(after: &after)
-            if !tokens.isEmpty { return tokens }
-            let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero, await Self.wake(events, within: remaining) else { return [] }
-        }
-    }
-
-    /// The entries after `after`; `after` moves past entries of another shape, which are skipped.
-    private func range(after: inout String) async throws(QueueError) -> [TokenEntry] {
-        let reply = try await store.send(ValkeyCommand("XRANGE", key, "(" + after, "+", "COUNT", 256))
-        let (tokens, lastID) = ValkeyJobStore.tokenEntries(reply.array ?? [])
-        if tokens.isEmpty, let lastID { after = lastID }
-        return tokens
-    }
-
-    /// Whether something that may have added entries arrived within `timeout`: new tokens, the
-    /// job's end, or a resync after the subscription reconnected.
-    private static func wake(_ events: AsyncStream<JobEvent>, within timeout: Duration) async -> Bool {
-        await JobEvent.first(in: events, within: timeout) { event in
-            switch event {
-            case .tokens, .resync: true
-            case .status(let status): status.isTerminal
-            case .cancelRequested: false
-            }
-        }
-    }
-
-    func close() {}
 }

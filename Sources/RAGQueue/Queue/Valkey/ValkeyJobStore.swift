@@ -309,8 +309,8 @@ public final class ValkeyJobStore: QueueStore {
         return try await send(ValkeyCommand("GET", keys.identity)).string
     }
 
-    public func events(for id: JobID) -> AsyncStream<JobEvent> {
-        eventHub.events(for: id)
+    public func observeEvents(of id: JobID, _ sink: EventSink) -> EventObservation {
+        eventHub.observe(id, sink)
     }
 
     /// A job record from an `HGETALL` reply; nil when the hash is empty.
