@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOHTTP1
 import RAGQueue
 
 /// An error as the API shows it: a status, a short stable code and a message, rendered as
@@ -65,6 +66,8 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
 
     /// 400: the request cannot be read.
     public static func badRequest(_ message: String) -> APIError { .init(.badRequest, .badRequest, message) }
+    /// A request the HTTP parser refused.
+    static let malformedHTTP = badRequest("the request is not valid HTTP/1.1 (request line, headers or framing)")
     /// 401: no valid API key.
     public static let unauthorized = APIError(.unauthorized, .unauthorized, "a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
     /// 403: the caller's tenant may not use what it named (a collection outside its walls).
@@ -147,6 +150,9 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
             if error.isBackendUnavailable { return .unavailable("the queue backend is unavailable") }
             if error.codeName == "invalid_payload" { return .validation(error.message) }
             return .init(.internalError, .internalServerError, "internal error")
+        case is HTTPParserError:
+            // A body whose framing breaks while a route reads it (a bad chunk size, say).
+            return .malformedHTTP
         case let error as QueryValidationError:
             return error.isMalformed ? .badRequest(error.message) : .validation(error.message)
         case let error as any HTTPResponseError:
@@ -175,15 +181,16 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         makeResponse()
     }
 
+    /// The JSON body.
+    var body: JSONValue {
+        switch style {
+        case .standard: .object(["error": .object(["code": .string(code.rawValue), "message": .string(message)])])
+        case .fastAPI: .object(["detail": fastAPIDetail ?? .string(message)])
+        }
+    }
+
     /// The JSON response, with `Retry-After` and `Allow` when set.
     func makeResponse() -> Response {
-        let body: JSONValue
-        switch style {
-        case .standard:
-            body = .object(["error": .object(["code": .string(code.rawValue), "message": .string(message)])])
-        case .fastAPI:
-            body = .object(["detail": fastAPIDetail ?? .string(message)])
-        }
         var response = Response.json(body, status: status)
         if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
         if let allowedMethods { response.headers[.allow] = allowedMethods.joined(separator: ", ") }

@@ -28,8 +28,14 @@ public func buildAPIApplication(
     let port = configuration.port
     return Application(
         router: buildAPIRouter(dependencies),
-        server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.limits.idleTimeout.milliseconds))),
-        configuration: .init(address: .hostname(configuration.host, port: port), serverName: "RAGQueue"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [ParserErrorBodyHandler()],
+            idleTimeout: .milliseconds(configuration.limits.idleTimeout.milliseconds)
+        )),
+        configuration: .init(
+            address: .hostname(configuration.host, port: port), serverName: "RAGQueue",
+            availableConnectionsDelegate: .maximum(configuration.limits.maxConnections, logger: logger)
+        ),
         services: webhooks.map { [$0] } ?? [],
         onServerRunning: { channel in
             // The marker the data-loss watch compares against, read (or written) before any request.

@@ -29,6 +29,9 @@ extension APIConfiguration {
             .init("API_IDLE_TIMEOUT_SECONDS", "\(Int(defaults.limits.idleTimeout.seconds))", "a connection without a complete request for this long (slow headers or body, idle keep-alive) is closed") {
                 $0.limits.idleTimeout = try Parse.duration($1, "API_IDLE_TIMEOUT_SECONDS", in: 0.1...3600)
             },
+            .init("API_MAX_CONNECTIONS", "\(defaults.limits.maxConnections)", "connections one API process holds open at once; beyond, new ones wait to be accepted until one closes") {
+                $0.limits.maxConnections = try Parse.integer($1, "API_MAX_CONNECTIONS", in: 1...10_000_000)
+            },
             .init("API_MAX_BODY_BYTES", "\(defaults.limits.maxBodyBytes)", "largest request body") {
                 $0.limits.maxBodyBytes = try Parse.integer($1, "API_MAX_BODY_BYTES", in: 1024...16_777_216)
             },

@@ -61,6 +61,10 @@ public struct APIConfiguration: Sendable {
         /// Event streams and long-polls one API key (or, without keys, one client address) may hold
         /// open at once in one API process; more are answered 429. Default 100.
         public var maxOpenWaitsPerCaller: Int = 100
+        /// Connections one API process holds open at once; beyond, new connections wait in the
+        /// kernel's accept queue until one closes. Bounds the process's sockets and memory whatever
+        /// the callers do (each open event stream is a connection). Default 16,384.
+        public var maxConnections: Int = 16_384
         /// Longest `Idempotency-Key`, in characters. Default 255.
         public var maxIdempotencyKeyLength: Int = 255
 

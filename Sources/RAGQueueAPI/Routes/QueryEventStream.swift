@@ -112,13 +112,10 @@ struct QueryEventStream: Sendable {
 
     /// One SSE frame; the data is one line of JSON.
     static func frame(event: String, data: JSONValue, id: String? = nil) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let text = (try? encoder.encode(data)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        var frame = "event: \(event)\n"
-        if let id { frame += "id: \(id)\n" }
-        frame += "data: \(text)\n\n"
-        return ByteBuffer(string: frame)
+        var frame = ByteBuffer(string: "event: \(event)\n" + (id.map { "id: \($0)\n" } ?? "") + "data: ")
+        frame.writeImmutableBuffer(.json(data))
+        frame.writeString("\n\n")
+        return frame
     }
 
     /// The SSE frame relaying a token-stream entry, with the entry's id as the event id.

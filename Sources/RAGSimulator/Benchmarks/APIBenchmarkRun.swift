@@ -134,6 +134,7 @@ struct APIBenchmarkRun: Sendable {
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "VALKEY_URL": valkeyURL, "RAGQ_PREFIX": prefix, "RAGQ_MAX_DEPTH": "0",
             "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning", "API_MAX_OPEN_WAITS_PER_KEY": String(max(streams, 100) + 100),
+            "API_MAX_CONNECTIONS": String(max(16_384, streams + 1_000)),
         ]
         let output = workDirectory.appendingPathComponent("api.log").path
         let child = ChildProcess(executable: ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])

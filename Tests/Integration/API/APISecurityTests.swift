@@ -1,4 +1,6 @@
 import Foundation
+import RAGQueueTestSupport
+import Synchronization
 import Testing
 @testable import RAGQueue
 @testable import RAGQueueAPI
@@ -153,6 +155,49 @@ struct APISecurityTests {
                 }
                 #expect(outcome.after >= .milliseconds(900), "not before the timeout: \(outcome.after)")
             }
+        }
+    }
+
+    @Test("A request the HTTP parser refuses gets a 400 with a JSON error body, then the connection closes", arguments: [
+        "GARBAGE\r\n\r\n",
+        "GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nA header without a colon\r\n\r\n",
+        "POST /v1/queries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ])
+    func parserErrorsHaveJSONBodies(request: String) async throws {
+        try await withAPI { api in
+            let port = try #require(URLComponents(string: api.baseURL)?.port)
+            let answer = try RawHTTP.parse(try await RawHTTP.hold(port: port, sending: Array(request.utf8)).received, arrivals: [])
+            #expect(answer.status == 400)
+            #expect(answer.header("Content-Type") == "application/json")
+            #expect(answer.header("Content-Length") == String(answer.body.count))
+            let body = try JSONDecoder().decode(JSONValue.self, from: Data(answer.body))
+            #expect(body["error"]?["code"] == .string("bad_request"))
+            #expect(body["error"]?["message"]?.stringValue?.contains("HTTP") == true)
+            // The API's own 400s keep their bodies: the rewrite touches only the parser's empty one.
+            let own = try await api.send(.post, "/v1/queries", body: "{")
+            #expect(own.status == 400)
+            #expect(own.json["error"]?["message"]?.stringValue?.contains("HTTP/1.1") == false)
+        }
+    }
+
+    @Test("Beyond API_MAX_CONNECTIONS a new connection waits, and is served once another closes")
+    func connectionLimit() async throws {
+        try await withAPI(configure: { $0.limits.maxConnections = 2 }) { api in
+            let port = try #require(URLComponents(string: api.baseURL)?.port)
+            let id = try await api.queue.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: RAGQuery(query: "held").json)).id
+            // Two event streams on a job no worker runs hold both connections.
+            let held = try await OpenStreams.open(port: port, paths: Array(repeating: "/v1/queries/\(id)/events", count: 2))
+            let answered = Mutex(false)
+            let third = Task {
+                defer { answered.withLock { $0 = true } }
+                return try await RawHTTP.send(port: port, "GET", "/healthz")
+            }
+            // An absence has no event to wait for: a while in which a server without the limit answers.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!answered.withLock { $0 }, "a third connection is not served while two are open")
+            held.close()
+            let answer = try await within(.seconds(10), "the waiting connection to be served") { try await third.value }
+            #expect(answer.status == 200)
         }
     }
 
