@@ -50,7 +50,8 @@ public struct OpenStreams: Sendable {
     }
 
     private static func connect(port: Int, path: String) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a child started later (wrk) must not inherit thousands of sockets.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket() failed (errno \(errno)): raise the open-file limit") }
         let connected = LoopbackAddress.with(port: port) { Foundation.connect(descriptor, $0, $1) }
         guard connected == 0 else {

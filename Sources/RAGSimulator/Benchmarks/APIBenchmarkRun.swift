@@ -18,6 +18,8 @@ struct APIBenchmarkRun: Sendable {
         var percentiles: [Int: Double]
         /// Answers other than 2xx/3xx, plus socket errors.
         var errors: Int
+        /// wrk's lines that counted errors, as it printed them.
+        var errorLines: [String] = []
     }
 
     /// The wrk executable.
@@ -87,12 +89,15 @@ struct APIBenchmarkRun: Sendable {
         try Self.postScript.write(toFile: script, atomically: true, encoding: .utf8)
         // Warm-up: connections, the scripts' SHA cache and the allocator, before anything is measured.
         _ = try await runWrk(script: script, url: apiURL + "/v1/queries", connections: connections[0], seconds: 2, name: "warmup")
+        var errorLines: [String] = []
         for count in connections {
             let row = try await runWrk(script: script, url: apiURL + "/v1/queries", connections: count, seconds: duration, name: "c\(count)")
             let columns = [50, 90, 99].map { Self.format(row.percentiles[$0] ?? .nan) }
             print(Self.pad(String(count), 11) + Self.pad(String(Int(row.requestsPerSecond.rounded())), 13)
                 + columns.map { Self.pad($0, 9) }.joined() + Self.pad(String(row.errors), 9))
+            errorLines += row.errorLines.map { "  \(count) connections, wrk: \($0)" }
         }
+        for line in errorLines { print(line) }
         let waiting = try await store.stats().waiting
         print("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
     }
@@ -257,9 +262,11 @@ struct APIBenchmarkRun: Sendable {
                 row.requestsPerSecond = rate
             } else if line.contains("Non-2xx or 3xx responses:"), let count = words.last.flatMap({ Int($0) }) {
                 row.errors += count
+                row.errorLines.append(line.trimmingCharacters(in: .whitespaces))
             } else if line.contains("Socket errors:") {
                 // "Socket errors: connect 0, read 0, write 0, timeout 0"
                 row.errors += words.compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }.reduce(0, +)
+                row.errorLines.append(line.trimmingCharacters(in: .whitespaces))
             }
         }
         return row.requestsPerSecond.isNaN ? nil : row
