@@ -65,7 +65,7 @@ struct SimulateCommand: AsyncParsableCommand {
         "Inject faults while traffic flows and end with a ledger of every accepted query: a preset (standard, full) or items "
             + "kill-worker=EVERY, stop-worker=AT[:LENGTH], restart-valkey=AT[:DOWN], restart-api=AT[:DOWN], backend-faults=EVERY[:LENGTH] "
             + "(seconds from the start of traffic). Runs one step at the largest --workers count; exits 1 if a job was lost, "
-            + "duplicated or left open, or a killed worker's jobs did not run again within 2 x the lease.",
+            + "duplicated or left open, or a killed worker's jobs did not run again within 2 x the heartbeat.",
         valueName: "plan"
     ))
     var chaos: String?

@@ -22,11 +22,17 @@ extension RAGQueueConfiguration {
             },
             .init("RAGQ_PREFIX", "ragq", "key prefix shared by a deployment's queues") { $0.queue.prefix = $1 },
             .init("RAGQ_QUEUE", "default", "queue name") { $0.queue.name = $1 },
-            .init("JOB_LEASE_SECONDS", "15", "how long a worker holds a job before another may take it over") {
+            .init("JOB_LEASE_SECONDS", "15", "how long a live worker holds a job without renewing it (renewed every quarter)") {
                 $0.queue.lease = try Parse.duration($1, "JOB_LEASE_SECONDS", in: 0.1...3600)
+            },
+            .init("JOB_HEARTBEAT_SECONDS", "2", "a worker silent this long is dead: its jobs go back to the queue at once, whatever their lease") {
+                $0.queue.heartbeat = try Parse.duration($1, "JOB_HEARTBEAT_SECONDS", in: 0.3...600)
             },
             .init("JOB_MAX_ATTEMPTS", "3", "attempts before a job fails for good") {
                 $0.queue.maxAttempts = try Parse.integer($1, "JOB_MAX_ATTEMPTS", in: 1...100)
+            },
+            .init("JOB_MAX_CRASHES", "3", "workers that may die holding one job before it fails (worker_crashed); these attempts do not count") {
+                $0.queue.maxCrashes = try Parse.integer($1, "JOB_MAX_CRASHES", in: 1...100)
             },
             .init("JOB_RESULT_TTL_SECONDS", "86400", "how long finished jobs and their token streams stay readable") {
                 $0.queue.resultTTL = try Parse.duration($1, "JOB_RESULT_TTL_SECONDS", in: 1...31_536_000)

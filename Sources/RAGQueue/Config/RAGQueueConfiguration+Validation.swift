@@ -55,6 +55,8 @@ extension RAGQueueConfiguration {
         if message.hasPrefix("queue name") { return "RAGQ_QUEUE" }
         if message.hasPrefix("lease") { return "JOB_LEASE_SECONDS" }
         if message.hasPrefix("max attempts") { return "JOB_MAX_ATTEMPTS" }
+        if message.hasPrefix("heartbeat") { return "JOB_HEARTBEAT_SECONDS" }
+        if message.hasPrefix("max crashes") { return "JOB_MAX_CRASHES" }
         if message.hasPrefix("result and failure") { return "JOB_RESULT_TTL_SECONDS" }
         if message.hasPrefix("max depth") { return "RAGQ_MAX_DEPTH" }
         return nil

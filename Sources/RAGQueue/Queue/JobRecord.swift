@@ -10,7 +10,7 @@ public struct JobRecord: Sendable, Hashable {
     public var payload: [UInt8]
     /// Where the job is in its life.
     public var status: JobStatus
-    /// Attempts started so far.
+    /// Attempts started so far (not counting those of workers that died holding the job).
     public var attempts: Int
     /// Attempts allowed.
     public var maxAttempts: Int
@@ -53,10 +53,14 @@ public struct JobRecord: Sendable, Hashable {
     public var usage = JobUsage()
     /// What it still holds reserved of its tenant's budget (0 once ended).
     public var reservedBudget: Int64 = 0
+    /// Workers that died (heartbeat lapsed) while holding it (`QueueConfiguration.maxCrashes`).
+    public var crashes: Int = 0
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
-        JobStateMachine(status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token)
+        JobStateMachine(
+            status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token, crashes: crashes
+        )
     }
 }
 
@@ -100,6 +104,7 @@ extension JobRecord {
         self.priority = number("priority").map { Int($0) } ?? EnqueueRequest.defaultPriority
         self.usage = JobUsage(fields["usage"].flatMap { try? JSONDecoder().decode([String: Int64].self, from: Data($0)) } ?? [:])
         self.reservedBudget = number("reserved") ?? 0
+        self.crashes = Int(number("crashes") ?? 0)
     }
 }
 

@@ -31,6 +31,8 @@ public struct JobStateMachine: Sendable, Hashable {
     public private(set) var cancelRequested: Bool
     /// Fencing token of the current or last attempt.
     public private(set) var token: Int64
+    /// Workers that died (heartbeat lapsed) while holding the job; their attempts do not count.
+    public private(set) var crashes: Int
 
     /// A new job, waiting for a worker.
     public init(maxAttempts: Int) {
@@ -38,12 +40,13 @@ public struct JobStateMachine: Sendable, Hashable {
     }
 
     /// A job in any state, for tests and for interpreting stored records.
-    public init(status: JobStatus, attempts: Int, maxAttempts: Int, cancelRequested: Bool, token: Int64) {
+    public init(status: JobStatus, attempts: Int, maxAttempts: Int, cancelRequested: Bool, token: Int64, crashes: Int = 0) {
         self.status = status
         self.attempts = attempts
         self.maxAttempts = maxAttempts
         self.cancelRequested = cancelRequested
         self.token = token
+        self.crashes = crashes
     }
 
     /// A worker claims the job, receiving a fresh fencing token (larger than every earlier one).
@@ -93,6 +96,21 @@ public struct JobStateMachine: Sendable, Hashable {
             status = .canceled
         } else {
             status = attempts < maxAttempts ? .queued : .failed
+        }
+        return .moved(to: status)
+    }
+
+    /// The worker holding the job died (its heartbeat lapsed): the attempt does not count, the
+    /// crash does. Back to the queue until `maxCrashes` workers have died holding it (a job that
+    /// kills its workers), then failed.
+    public mutating func workerDied(maxCrashes: Int) -> Outcome {
+        guard status == .started else { return .rejected(status.isTerminal ? .alreadyEnded : .invalidState) }
+        attempts -= 1
+        crashes += 1
+        if cancelRequested {
+            status = .canceled
+        } else {
+            status = crashes < maxCrashes ? .queued : .failed
         }
         return .moved(to: status)
     }

@@ -36,4 +36,9 @@ public struct ReclaimReport: Sendable, Hashable {
     public var canceled: Int
     /// Scheduled retries that came due.
     public var promoted: Int
+    /// Jobs taken from workers whose heartbeat lapsed (also counted as requeued, failed or canceled).
+    public var crashed: Int = 0
+    /// How long nobody had reclaimed before this call, when that was longer than a heartbeat (an
+    /// outage): every lease and heartbeat deadline moved on by it. Zero otherwise.
+    public var outage: Duration = .zero
 }

@@ -8,6 +8,13 @@ public struct QueueConfiguration: Sendable, Hashable {
     public var lease: Duration = .seconds(15)
     /// Attempts before a job fails for good (transient failures and lost leases both count). Default 3.
     public var maxAttempts: Int = 3
+    /// How long a worker's heartbeat lasts: a worker silent this long (killed, frozen, cut off) is
+    /// dead, and the jobs it holds go back to the queue at the next reclaim, whatever their lease.
+    /// Workers beat every third of it. Default 2 s.
+    public var heartbeat: Duration = .seconds(2)
+    /// Workers that may die holding one job before it fails with `worker_crashed` (a job that kills
+    /// its workers); such attempts do not count against `maxAttempts`. Default 3.
+    public var maxCrashes: Int = 3
     /// How long finished and canceled jobs stay readable. Default 24 h.
     public var resultTTL: Duration = .seconds(24 * 3600)
     /// How long failed jobs stay readable. Default 7 days.
@@ -35,6 +42,8 @@ public struct QueueConfiguration: Sendable, Hashable {
         _ = try keys()
         guard lease >= .milliseconds(100) else { throw .invalidConfiguration("lease must be at least 100 ms") }
         guard (1...100).contains(maxAttempts) else { throw .invalidConfiguration("max attempts must be 1-100") }
+        guard heartbeat >= .milliseconds(300) else { throw .invalidConfiguration("heartbeat must be at least 300 ms") }
+        guard (1...100).contains(maxCrashes) else { throw .invalidConfiguration("max crashes must be 1-100") }
         guard resultTTL >= .seconds(1), failureTTL >= .seconds(1) else {
             throw .invalidConfiguration("result and failure TTLs must be at least 1 s")
         }

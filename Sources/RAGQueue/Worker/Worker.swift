@@ -61,9 +61,16 @@ public final class Worker: Service {
     /// Runs until shutdown (graceful shutdown of the service group, or `stop()`).
     public func run() async throws {
         logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)", "kinds": "\(handlers.keys.sorted())"])
+        let info = WorkerInfo(
+            id: configuration.id, host: ProcessInfo.processInfo.hostName, pid: getpid(),
+            concurrency: configuration.concurrency, kinds: handlers.keys.sorted(),
+            startedAtMilliseconds: clock.nowMilliseconds()
+        )
+        // Announced before the first claim, so a crash is noticed by its heartbeat from the start.
+        try? await store.heartbeat(info, ttl: queue.heartbeat)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.maintain() }
+                group.addTask { await self.maintain(info) }
                 await self.claimLoop()
                 await self.drain()
                 group.cancelAll()
@@ -134,21 +141,28 @@ public final class Worker: Service {
         }
     }
 
-    private func maintain() async {
-        let period = min(queue.lease / 4, .seconds(5))
-        let info = WorkerInfo(
-            id: configuration.id, host: ProcessInfo.processInfo.hostName, pid: getpid(),
-            concurrency: configuration.concurrency, kinds: handlers.keys.sorted(),
-            startedAtMilliseconds: clock.nowMilliseconds()
-        )
+    /// Heartbeat, lease renewal and the queue's reclaim, every third of a heartbeat (at most a
+    /// quarter of the lease).
+    private func maintain(_ info: WorkerInfo) async {
+        let period = min(queue.lease / 4, queue.heartbeat / 3)
         while !Task.isCancelled {
+            do {
+                try await store.heartbeat(info, ttl: queue.heartbeat)
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
             await renewLeases()
             do {
-                try await store.heartbeat(info, ttl: queue.lease)
                 let report = try await store.reclaimExpired()
                 if report.requeued + report.failed + report.canceled > 0 {
-                    logger.info("reclaimed jobs with expired leases", metadata: [
+                    logger.info("reclaimed jobs of dead workers or with expired leases", metadata: [
                         "requeued": "\(report.requeued)", "failed": "\(report.failed)", "canceled": "\(report.canceled)",
+                        "of_dead_workers": "\(report.crashed)",
+                    ])
+                }
+                if report.outage > .zero {
+                    logger.warning("nobody reached the queue for a while (an outage?): leases and heartbeats moved on by the gap", metadata: [
+                        "gap_ms": "\(report.outage.milliseconds)",
                     ])
                 }
             } catch {

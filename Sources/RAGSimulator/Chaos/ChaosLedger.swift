@@ -19,7 +19,7 @@ struct ChaosLedger: Sendable, Codable, Hashable {
         /// again (or ended); for Valkey, until a job finished after the restart; for the API, until it
         /// answered again; for backend faults, until a job finished after the burst. Nil: never.
         var recoverySeconds: Double?
-        /// The promised bound of `recoverySeconds` (2 x the lease for worker faults), if any.
+        /// The promised bound of `recoverySeconds` (2 x the heartbeat for worker faults), if any.
         var limitSeconds: Double?
     }
 

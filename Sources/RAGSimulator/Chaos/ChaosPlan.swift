@@ -6,7 +6,7 @@ import RAGQueue
 /// Times are seconds from the start of traffic (`5`, `2.5`, `5s`):
 /// - `kill-worker=P`: SIGKILL a random worker process every P seconds; a new one replaces it.
 /// - `stop-worker=T[:L]`: at T, freeze a worker that holds jobs with SIGSTOP for L seconds
-///   (default 1.5 x the lease), then resume it with SIGCONT.
+///   (default 3 x the heartbeat), then resume it with SIGCONT.
 /// - `restart-valkey=T[:D]`: at T, SIGKILL Valkey (append-only file on) and restart it D seconds
 ///   later (default 1) on the same port.
 /// - `restart-api=T[:D]`: at T, SIGKILL the API process and restart it D seconds later (default 1).

@@ -30,6 +30,7 @@ struct ChaosRun: Sendable {
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
         var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
         environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
+        environment["JOB_HEARTBEAT_SECONDS"] = String(queue.heartbeat.seconds)
         // The embedded API gives the traffic a tenant with a budget too large to refuse anything:
         // every job reserves against it, and after the drain nothing may stay reserved.
         let budgetTenant: String? = services.apiURL == nil ? Self.tenant : nil
@@ -59,7 +60,7 @@ struct ChaosRun: Sendable {
         let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
         let drainBound = Self.drainBound(drain: plan.drain, lease: lease)
         let injector = FaultInjector(
-            store: store, services: services, pool: pool, api: api, lease: lease, start: start,
+            store: store, services: services, pool: pool, api: api, lease: lease, heartbeat: queue.heartbeat, start: start,
             giveUpAt: start + length + drainBound, seed: plan.seed, say: say
         )
         let progress = ProgressLine(enabled: plan.progress, label: "chaos")

@@ -12,6 +12,8 @@ struct FaultInjector: Sendable {
     let pool: WorkerPool
     let api: APIProcess
     let lease: Duration
+    /// The workers' heartbeat: a struck worker's jobs must run again within two of it.
+    let heartbeat: Duration
     let start: ContinuousClock.Instant
     /// Monitors stop waiting for a recovery here (traffic's end plus the drain bound).
     let giveUpAt: ContinuousClock.Instant
@@ -31,7 +33,7 @@ struct FaultInjector: Sendable {
                         return try await repeating(every: every, length: length) { try await killWorker(random: random) }
                     case .stopWorker(let at, let stopLength):
                         try await clock.sleep(until: start + at)
-                        return [try await stopWorker(for: stopLength ?? lease * 1.5)]
+                        return [try await stopWorker(for: stopLength ?? heartbeat * 3)]
                     case .restartValkey(let at, let down):
                         try await clock.sleep(until: start + at)
                         return [try await restartValkey(down: down)]
@@ -93,7 +95,7 @@ struct FaultInjector: Sendable {
         return .init(
             kind: "kill-worker", atSeconds: at,
             detail: "SIGKILL worker \(victim.number) holding \(held.count) job(s); worker \(replacement) started in its place",
-            heldJobs: held.count, recoverySeconds: recovery, limitSeconds: (lease * 2).seconds
+            heldJobs: held.count, recoverySeconds: recovery, limitSeconds: (heartbeat * 2).seconds
         )
     }
 
@@ -121,7 +123,7 @@ struct FaultInjector: Sendable {
             kind: "stop-worker", atSeconds: at,
             detail: "SIGSTOP worker \(victim.number) holding \(held.count) job(s) for \(Simulation.number(length.seconds)) s "
                 + "(lease \(Simulation.number(lease.seconds)) s), then SIGCONT",
-            heldJobs: held.count, recoverySeconds: await recovered, limitSeconds: (lease * 2).seconds
+            heldJobs: held.count, recoverySeconds: await recovered, limitSeconds: (heartbeat * 2).seconds
         )
     }
 

@@ -12,7 +12,7 @@ struct QueueContractTests {
     }
 
     enum Event: String, CaseIterable, Sendable {
-        case claim, complete, completeStale, failTransient, failPermanent, release, leaseExpired, cancel
+        case claim, complete, completeStale, failTransient, failPermanent, release, leaseExpired, workerDied, cancel
     }
 
     @Test("event on state, per store", arguments: StoreKind.allCases, Start.allCases.flatMap { start in Event.allCases.map { (start, $0) } })
@@ -21,7 +21,7 @@ struct QueueContractTests {
         try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
-            let (id, lease) = try await prepare(start, store: store, clock: clock)
+            let (id, lease) = try await prepare(start, harness: harness)
             let before = try #require(try await store.job(id))
             var machine = before.stateMachine
 
@@ -49,8 +49,11 @@ struct QueueContractTests {
                 refusal = await capture { try await store.release(JobLease(id: id, token: before.token)) }
             case .leaseExpired:
                 expected = machine.leaseExpired()
-                clock.advance(by: harness.configuration.lease + .seconds(1))
-                _ = try await store.reclaimExpired()
+                // The holder lives on (heartbeats) but does not renew.
+                try await harness.passTime(harness.configuration.lease + .seconds(1), live: ["setup"])
+            case .workerDied:
+                expected = machine.workerDied(maxCrashes: harness.configuration.maxCrashes)
+                try await harness.passTime(harness.configuration.heartbeat * 2)
             case .cancel:
                 expected = machine.cancel()
                 refusal = await capture { _ = try await store.cancel(id) }
@@ -61,6 +64,8 @@ struct QueueContractTests {
             case .moved(let status):
                 #expect(refusal == nil, "\(event) on \(start) should succeed")
                 #expect(after.status == status, "\(event) on \(start)")
+                #expect(after.attempts == machine.attempts, "attempts after \(event) on \(start)")
+                #expect(after.crashes == machine.crashes, "crashes after \(event) on \(start)")
             case .rejected(let reason):
                 #expect(after.status == before.status, "\(event) on \(start) must change nothing")
                 if let refusal {
@@ -68,14 +73,19 @@ struct QueueContractTests {
                 } else {
                     // Only claim and reclaim answer a refusal by doing nothing; a repeated
                     // completion by the same holder is accepted as a no-op.
-                    #expect(event == .claim || event == .leaseExpired || (event == .complete && start == .finished), "\(event) on \(start) should be refused")
+                    #expect(event == .claim || event == .leaseExpired || event == .workerDied || (event == .complete && start == .finished), "\(event) on \(start) should be refused")
                 }
             }
         }
     }
 
-    private func prepare(_ start: Start, store: any JobStore, clock: ManualClock) async throws -> (JobID, JobLease?) {
+    private func prepare(_ start: Start, harness: StoreHarness) async throws -> (JobID, JobLease?) {
+        let store = harness.store
+        let clock = try #require(harness.clock)
         let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+        try await store.heartbeat(
+            WorkerInfo(id: "setup", host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: harness.configuration.heartbeat
+        )
         if start == .queued { return (id, nil) }
         if start == .canceled {
             _ = try await store.cancel(id)

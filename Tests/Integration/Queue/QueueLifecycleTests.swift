@@ -141,14 +141,11 @@ struct QueueLifecycleTests {
     func leaseExpiryAndFencing(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
             let store = harness.store
-            let clock = try #require(harness.clock)
             let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
             let stale = try #require(try await store.claim(workerID: "frozen", count: 1).jobs.first)
 
-            clock.advance(by: .seconds(14))
-            #expect(try await store.reclaimExpired().requeued == 0, "a live lease is left alone")
-            clock.advance(by: .seconds(2))
-            #expect(try await store.reclaimExpired().requeued == 1)
+            #expect(try await harness.passTime(.seconds(14)).requeued == 0, "a live lease is left alone")
+            #expect(try await harness.passTime(.seconds(2)).requeued == 1)
             #expect(try await store.renew([stale.lease]) == [.lost])
             // Queued again under the same token until someone claims it: the late write is still refused.
             await #expect(throws: QueueError.invalidState(id, "queued")) {
@@ -172,13 +169,76 @@ struct QueueLifecycleTests {
             let doomed = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
             for _ in 0..<2 {
                 _ = try #require(try await store.claim(workerID: "crashy", count: 1).jobs.first)
-                clock.advance(by: .seconds(16))
-                _ = try await store.reclaimExpired()
+                try await harness.passTime(.seconds(16))
             }
             let record = try #require(try await store.job(doomed))
             #expect(record.status == .failed)
             #expect(record.error?.code == "lease_expired")
             #expect(record.error?.message.contains("2 attempts") == true)
+        }
+    }
+
+    @Test("a dead worker's jobs go back within a heartbeat whatever their lease, the attempt not counted; a job that kills its workers fails", arguments: StoreKind.allCases)
+    func deadWorkers(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.lease = .seconds(60); $0.maxCrashes = 2 }) { harness in
+            let store = harness.store
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let kept = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            for worker in ["dies", "lives"] {
+                try await store.heartbeat(WorkerInfo(id: worker, host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: harness.configuration.heartbeat)
+            }
+            let first = try #require(try await store.claim(workerID: "dies", count: 1).jobs.first)
+            let held = try #require(try await store.claim(workerID: "lives", count: 1).jobs.first)
+            #expect(first.id == id && held.id == kept)
+
+            // "dies" stops beating; "lives" beats on. Within a heartbeat and a step, not a lease.
+            let report = try await harness.passTime(harness.configuration.heartbeat + harness.configuration.heartbeat / 3, live: ["lives"])
+            #expect(report.crashed == 1 && report.requeued == 1)
+            let back = try #require(try await store.job(id))
+            #expect(back.status == .queued)
+            #expect(back.attempts == 0, "a dead worker's attempt does not count")
+            #expect(back.crashes == 1)
+            #expect(back.error?.code == "worker_crashed")
+            #expect(try await store.renew([first.lease]) == [.lost], "the dead worker's lease is gone; its writes are refused")
+            #expect(try await store.job(kept)?.status == .started, "a live worker keeps its job")
+            #expect(try await store.renew([held.lease]) == [.renewed])
+            #expect(try await store.workers().map(\.id) == ["lives"])
+
+            // The second worker to die holding it makes it fail.
+            try await store.heartbeat(WorkerInfo(id: "dies-too", host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: harness.configuration.heartbeat)
+            _ = try #require(try await store.claim(workerID: "dies-too", count: 1).jobs.first)
+            try await harness.passTime(harness.configuration.heartbeat * 2, live: ["lives"])
+            let failed = try #require(try await store.job(id))
+            #expect(failed.status == .failed)
+            #expect(failed.crashes == 2)
+            #expect(failed.error?.code == "worker_crashed")
+            #expect(failed.error?.transient == false)
+            #expect(failed.error?.message.contains("2 workers died") == true)
+        }
+    }
+
+    @Test("after an outage no live worker loses a job: deadlines move on by the time nobody reached the queue", arguments: StoreKind.allCases)
+    func outage(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.lease = .seconds(5) }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            try await harness.passTime(.seconds(1), live: ["w"])
+            let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            _ = try await store.reclaimExpired()
+
+            // Nobody reaches the queue for 4 leases; then the first reclaim sees the gap.
+            clock.advance(by: .seconds(20))
+            let report = try await store.reclaimExpired()
+            #expect(report.outage == .seconds(20))
+            #expect(report.requeued + report.failed + report.crashed == 0, "nothing is taken back after an outage")
+            try await store.heartbeat(WorkerInfo(id: "w", host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: harness.configuration.heartbeat)
+            #expect(try await store.renew([job.lease]) == [.renewed], "the live worker renews first")
+            #expect(try await harness.passTime(.seconds(4), live: ["w"]).requeued == 0)
+            #expect(try await store.job(id)?.status == .started)
+            // A worker that goes silent after the outage is dead like any other, lease or not.
+            #expect(try await store.renew([job.lease]) == [.renewed])
+            #expect(try await harness.passTime(harness.configuration.heartbeat * 2).crashed == 1)
         }
     }
 

@@ -79,6 +79,34 @@ struct StoreHarness: Sendable {
     let store: any QueueStore
     let clock: ManualClock?
     let configuration: QueueConfiguration
+
+    /// Moves the manual clock on by `duration` the way time passes for a running queue: in steps
+    /// of a third of a heartbeat, each followed by a reclaim as live workers make, so the time is not
+    /// taken for an outage. `live` workers heartbeat before each step. Returns the reclaims' reports
+    /// added up.
+    @discardableResult
+    func passTime(_ duration: Duration, live: [String] = []) async throws -> ReclaimReport {
+        let clock = try #require(clock, "passTime needs a manual clock")
+        var total = ReclaimReport(requeued: 0, failed: 0, canceled: 0, promoted: 0)
+        var left = duration
+        while left > .zero {
+            for worker in live {
+                try await store.heartbeat(
+                    WorkerInfo(id: worker, host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: configuration.heartbeat
+                )
+            }
+            let step = min(left, configuration.heartbeat / 3)
+            clock.advance(by: step)
+            left -= step
+            let report = try await store.reclaimExpired()
+            total.requeued += report.requeued
+            total.failed += report.failed
+            total.canceled += report.canceled
+            total.promoted += report.promoted
+            total.crashed += report.crashed
+        }
+        return total
+    }
 }
 
 /// Runs `body` against a fresh store of `kind`, as `withQueue` does for Valkey.

@@ -75,7 +75,7 @@ struct ChaosRunTests {
         #expect(kinds.filter { $0 == "kill-worker" }.count == 4, "kills at 3, 6, 9 and 12 s: \(kinds)")
         #expect(kinds.contains("stop-worker") && kinds.contains("restart-valkey"))
         #expect(ledger.faults.contains { $0.kind == "kill-worker" && $0.heldJobs > 0 }, "a killed worker held jobs:\n\(log)")
-        // Recovery times are figures (ragsim checks them against 2 x the lease in its exit code and the
+        // Recovery times are figures (ragsim checks them against 2 x the heartbeat in its exit code and the
         // README shows a full run); a test does not assert timings, so the exit code is not checked here.
         _ = exit
     }

@@ -53,6 +53,26 @@ struct JobStateMachineTests {
         #expect(job.leaseExpired() == .moved(to: .failed))
     }
 
+    @Test("a dead worker's attempt does not count; the crash does, up to the crash limit; a cancel request wins")
+    func workerDied() {
+        var job = JobStateMachine(maxAttempts: 1)
+        _ = job.claim(token: 1)
+        #expect(job.workerDied(maxCrashes: 2) == .moved(to: .queued))
+        #expect(job.attempts == 0 && job.crashes == 1, "one attempt of one allowed is still left")
+        _ = job.claim(token: 2)
+        #expect(job.workerDied(maxCrashes: 2) == .moved(to: .failed))
+        #expect(job.crashes == 2)
+        #expect(job.workerDied(maxCrashes: 2) == .rejected(.alreadyEnded))
+
+        var queued = JobStateMachine(maxAttempts: 3)
+        #expect(queued.workerDied(maxCrashes: 3) == .rejected(.invalidState))
+
+        var canceled = JobStateMachine(maxAttempts: 3)
+        _ = canceled.claim(token: 1)
+        _ = canceled.cancel()
+        #expect(canceled.workerDied(maxCrashes: 3) == .moved(to: .canceled))
+    }
+
     @Test("cancel ends a waiting or scheduled job at once and flags a running one")
     func cancel() {
         var waiting = JobStateMachine(maxAttempts: 3)

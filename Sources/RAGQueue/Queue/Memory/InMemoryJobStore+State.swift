@@ -33,6 +33,8 @@ extension InMemoryJobStore {
         var ends = 0
         /// Attempts given back after outage failures (`CircuitPolicy.maximumRefunds`).
         var refunds = 0
+        /// Workers that died holding it.
+        var crashes = 0
         /// When the record disappears (set when the job ends).
         var expiresAt: Int64?
         /// What its attempts used, added up.
@@ -65,15 +67,18 @@ extension InMemoryJobStore {
         }
 
         var stateMachine: JobStateMachine {
-            JobStateMachine(status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token)
+            JobStateMachine(
+                status: status, attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancelRequested, token: token, crashes: crashes
+            )
         }
 
-        /// Takes status, attempts, token and the cancel flag from `machine`.
+        /// Takes status, attempts, token, crashes and the cancel flag from `machine`.
         mutating func apply(_ machine: JobStateMachine) {
             status = machine.status
             attempts = machine.attempts
             token = machine.token
             cancelRequested = machine.cancelRequested
+            crashes = machine.crashes
         }
 
         var record: JobRecord {
@@ -84,7 +89,7 @@ extension InMemoryJobStore {
                 firstStartedAt: date(firstStartedAt), endedAt: date(endedAt), workerID: workerID, token: token,
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
-                priority: priority, usage: usage, reservedBudget: reserved
+                priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes
             )
         }
     }
@@ -113,6 +118,9 @@ extension InMemoryJobStore {
         var circuit = CircuitState(openUntilMilliseconds: 0, trips: 0)
         var counters: [String: Int] = [:]
         var workers: [String: (info: WorkerInfo, deadline: Int64)] = [:]
+        /// When the last reclaim ran (`reclaimExpired`): a longer gap is an outage, and moves
+        /// every lease and heartbeat deadline on by its length.
+        var lastReclaim: Int64?
         var idempotency: [String: (id: JobID, expiresAt: Int64)] = [:]
         var tokens: [JobID: TokenLog] = [:]
         var pendingDeliveries: Set<JobID> = []

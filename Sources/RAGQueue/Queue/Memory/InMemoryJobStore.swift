@@ -259,59 +259,31 @@ public final class InMemoryJobStore: QueueStore {
         return canceled
     }
 
+    /// As the `reclaim` script: an outage gap first moves every deadline on, then the jobs of
+    /// dead workers, then those with expired leases.
     public func reclaimExpired() async throws(QueueError) -> ReclaimReport {
         let now = clock.nowMilliseconds()
         let (report, events, wake) = state.withLock { state in
             state.expire(now: now)
             var report = ReclaimReport(requeued: 0, failed: 0, canceled: 0, promoted: 0)
+            if let last = state.lastReclaim, now - last > configuration.heartbeat.milliseconds {
+                let gap = now - last
+                report.outage = .milliseconds(gap)
+                state.active = state.active.mapValues { $0 + gap }
+                state.workers = state.workers.mapValues { ($0.info, $0.deadline + gap) }
+            }
+            state.lastReclaim = now
+            let dead = Set(state.workers.filter { $0.value.deadline <= now }.keys)
+            let held = state.active.keys.filter { id in state.jobs[id]?.workerID.map(dead.contains) ?? false }
+            for id in held { takeBack(id, crash: true, now: now, state: &state, report: &report) }
+            for worker in dead { state.workers[worker] = nil }
             for (id, deadline) in state.active.sorted(by: { $0.value < $1.value }) where deadline <= now {
-                guard var job = state.jobs[id] else {
-                    state.active[id] = nil
-                    continue
-                }
-                state.leaveActive(job)
-                guard job.status == .started else { continue }
-                var machine = job.stateMachine
-                _ = machine.leaseExpired()
-                let worker = job.workerID ?? "unknown"
-                job.error = JobFailure(
-                    code: "lease_expired",
-                    message: "worker \(worker) stopped renewing its lease on attempt \(job.attempts) of \(job.maxAttempts)",
-                    transient: true, attempt: job.attempts
-                )
-                switch machine.status {
-                case .canceled:
-                    state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
-                    state.jobs[id] = job
-                    state.count("canceled")
-                    report.canceled += 1
-                case .queued:
-                    job.apply(machine)
-                    job.enqueuedAt = now
-                    job.leaseUntil = nil
-                    state.jobs[id] = job
-                    state.pushReady(job, now: now)
-                    state.count("reclaimed")
-                    state.pendingEvents.append((id, .status(.queued)))
-                    report.requeued += 1
-                default:
-                    job.error = JobFailure(
-                        code: "lease_expired",
-                        message: "gave up after \(job.attempts) attempts: the last worker (\(worker)) stopped renewing its lease",
-                        transient: false, attempt: job.attempts
-                    )
-                    state.failed[id] = now
-                    state.finish(&job, machine: machine, now: now, ttl: configuration.failureTTL)
-                    state.jobs[id] = job
-                    state.count("failed")
-                    report.failed += 1
-                }
+                takeBack(id, crash: false, now: now, state: &state, report: &report)
             }
             let promoted = state.promoteDue(now: now)
             report.promoted = promoted.count
             state.pendingEvents += promoted
             state.failed = state.failed.filter { $0.value > now - configuration.failureTTL.milliseconds }
-            state.workers = state.workers.filter { $0.value.deadline > now }
             let wake = report.requeued + report.promoted > 0 || state.pendingWake ? state.takeWorkWaiters() : []
             state.pendingWake = false
             return (report, state.takeEvents(), wake)
@@ -319,6 +291,57 @@ public final class InMemoryJobStore: QueueStore {
         publish(events)
         for waiter in wake { waiter.resume() }
         return report
+    }
+
+    /// Takes job `id` off its holder, who died (`crash`) or let its lease run out.
+    private func takeBack(_ id: JobID, crash: Bool, now: Int64, state: inout State, report: inout ReclaimReport) {
+        guard var job = state.jobs[id] else {
+            state.active[id] = nil
+            return
+        }
+        state.leaveActive(job)
+        guard job.status == .started else { return }
+        var machine = job.stateMachine
+        let worker = job.workerID ?? "unknown"
+        let code: String
+        let lost: String
+        let final: String
+        if crash {
+            _ = machine.workerDied(maxCrashes: configuration.maxCrashes)
+            report.crashed += 1
+            code = "worker_crashed"
+            lost = "worker \(worker) died holding it (crash \(machine.crashes) of \(configuration.maxCrashes))"
+            final = "gave up after \(machine.crashes) workers died holding it; the last was \(worker)"
+        } else {
+            _ = machine.leaseExpired()
+            code = "lease_expired"
+            lost = "worker \(worker) stopped renewing its lease on attempt \(job.attempts) of \(job.maxAttempts)"
+            final = "gave up after \(job.attempts) attempts: the last worker (\(worker)) stopped renewing its lease"
+        }
+        job.error = JobFailure(code: code, message: lost, transient: true, attempt: machine.attempts)
+        switch machine.status {
+        case .canceled:
+            state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
+            state.jobs[id] = job
+            state.count("canceled")
+            report.canceled += 1
+        case .queued:
+            job.apply(machine)
+            job.enqueuedAt = now
+            job.leaseUntil = nil
+            state.jobs[id] = job
+            state.pushReady(job, now: now)
+            state.count("reclaimed")
+            state.pendingEvents.append((id, .status(.queued)))
+            report.requeued += 1
+        default:
+            job.error = JobFailure(code: code, message: final, transient: false, attempt: machine.attempts)
+            state.failed[id] = now
+            state.finish(&job, machine: machine, now: now, ttl: configuration.failureTTL)
+            state.jobs[id] = job
+            state.count("failed")
+            report.failed += 1
+        }
     }
 
     // MARK: Reading

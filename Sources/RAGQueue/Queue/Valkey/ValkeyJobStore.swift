@@ -257,13 +257,16 @@ public final class ValkeyJobStore: QueueStore {
             keys: [keys.active],
             arguments: [
                 keys.base, clock.nowMilliseconds(), keys.events, configuration.failureTTL.milliseconds,
-                configuration.resultTTL.milliseconds, 1000,
+                configuration.resultTTL.milliseconds, 1000, configuration.heartbeat.milliseconds, configuration.maxCrashes,
             ]
         )
-        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 4 else {
+        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 6 else {
             throw .corruptRecord("unexpected reclaim reply")
         }
-        return ReclaimReport(requeued: Int(numbers[0]), failed: Int(numbers[1]), canceled: Int(numbers[2]), promoted: Int(numbers[3]))
+        return ReclaimReport(
+            requeued: Int(numbers[0]), failed: Int(numbers[1]), canceled: Int(numbers[2]), promoted: Int(numbers[3]),
+            crashed: Int(numbers[4]), outage: .milliseconds(numbers[5])
+        )
     }
 
     public func job(_ id: JobID) async throws(QueueError) -> JobRecord? {

@@ -47,6 +47,7 @@ extension QueueScripts {
                 'worker', ARGV[4], 'started_at', now, 'lease_until', deadline)
               if attempts == 1 then redis.call('HSET', key, 'first_started_at', now) end
               redis.call('ZADD', B .. 'active', deadline, id)
+              redis.call('SADD', B .. 'held:' .. ARGV[4], id)
               local tkey = B .. 'tenant:' .. tenant
               redis.call('HINCRBY', tkey, 'running', 1)
               local weight = tonumber(redis.call('HGET', tkey, 'weight')) or 1

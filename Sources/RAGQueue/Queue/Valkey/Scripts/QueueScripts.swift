@@ -60,9 +60,11 @@ enum QueueScripts {
           activate(B, tenant)
         end
 
-        -- A job leaves `active`: its tenant runs one fewer, which may unblock it (and then wakes an
-        -- idle worker).
+        -- A job leaves `active`: its worker no longer holds it, its tenant runs one fewer, which may
+        -- unblock it (and then wakes an idle worker).
         local function leave_active(B, id, tenant)
+          local worker = redis.call('HGET', B .. 'job:' .. id, 'worker')
+          if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
           if redis.call('ZREM', B .. 'active', id) == 1 then
             redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -1)
             if redis.call('SISMEMBER', B .. 'blocked', tenant) == 1 then
