@@ -127,6 +127,7 @@ enum OpenAPISpec {
                 stream: {type: boolean}
                 attempts: {type: integer}
                 max_attempts: {type: integer}
+                crashes: {type: integer, description: workers that died holding the query (their attempts do not count)}
                 cancel_requested: {type: boolean}
                 created_at: {type: string, format: date-time}
                 started_at: {type: string, format: date-time}

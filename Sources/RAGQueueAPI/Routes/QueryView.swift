@@ -19,6 +19,7 @@ enum QueryView {
             "status": .string(record.status.rawValue),
             "attempts": .integer(record.attempts),
             "max_attempts": .integer(record.maxAttempts),
+            "crashes": .integer(record.crashes),
             "created_at": .string(iso(record.createdAt)),
             "cancel_requested": .bool(record.cancelRequested),
             "timings": .object(record.timings.mapValues { .number($0.isFinite ? $0 : 0) }),
