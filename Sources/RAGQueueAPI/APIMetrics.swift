@@ -1,5 +1,6 @@
 import Prometheus
 import RAGQueue
+import Synchronization
 
 /// The API's Prometheus metrics, from one place: names are constants here, labels are the route
 /// template, method, status and small fixed sets; never ids or raw paths.
@@ -62,6 +63,11 @@ public final class APIMetrics: Sendable {
         public static var tenantCost: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_tenant_cost", unitName: "usd", helpText: "Each tenant's model cost in US dollars since the counters began.")
         }
+        /// `ragqueue_queue_up`: 1 when this scrape read the queue's figures, 0 when Valkey did not
+        /// answer (the queue and tenant figures are then NaN, never the last values seen).
+        public static var queueUp: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_queue_up", unitName: "", helpText: "1 when the queue figures were read on this scrape; 0 when Valkey did not answer (they are NaN).")
+        }
         /// `ragqueue_queue_events`: the queue's lifetime counters by `event`, read on every scrape.
         public static var queueEvents: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_queue_events", unitName: "", helpText: "Queue lifetime counters by event.")
@@ -80,6 +86,10 @@ public final class APIMetrics: Sendable {
     let budgetRefusals: Counter
     /// See `Name.dataLost`.
     private let dataLost: Gauge
+    /// See `Name.queueUp`.
+    private let queueUp: Gauge
+    /// The label sets of the figures read from the queue so far, to blank when it does not answer.
+    private let queueLabels = Mutex<(events: Set<String>, tenants: Set<String>, usage: Set<String>)>(([], [], []))
 
     /// Metrics in `registry` (a fresh one by default, so tests do not share counts).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -89,6 +99,7 @@ public final class APIMetrics: Sendable {
         rateLimited = registry.makeCounter(descriptor: Name.rateLimited)
         budgetRefusals = registry.makeCounter(descriptor: Name.budgetRefusals)
         dataLost = registry.makeGauge(descriptor: Name.dataLost)
+        queueUp = registry.makeGauge(descriptor: Name.queueUp)
     }
 
     /// Counts one request.
@@ -119,6 +130,32 @@ public final class APIMetrics: Sendable {
         for (event, count) in stats.counters {
             registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double(count))
         }
+        queueLabels.withLock { $0.events.formUnion(stats.counters.keys) }
+        queueUp.set(1.0)
+    }
+
+    /// Marks the queue's figures unavailable: `ragqueue_queue_up` 0 and every queue and tenant
+    /// figure NaN, so no dashboard shows a stale value as current.
+    func markQueueUnavailable() {
+        queueUp.set(0.0)
+        for state in ["waiting", "active", "scheduled", "failed"] {
+            registry.makeGauge(descriptor: Name.queueJobs, labels: [("state", state)]).set(Double.nan)
+        }
+        registry.makeGauge(descriptor: Name.oldestWaiting).set(Double.nan)
+        registry.makeGauge(descriptor: Name.liveWorkers).set(Double.nan)
+        let labels = queueLabels.withLock { $0 }
+        for event in labels.events {
+            registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double.nan)
+        }
+        for tenant in labels.tenants {
+            for state in ["waiting", "running"] {
+                registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant), ("state", state)]).set(Double.nan)
+            }
+            for counter in labels.usage {
+                registry.makeGauge(descriptor: Name.tenantUsage, labels: [("tenant", tenant), ("counter", counter)]).set(Double.nan)
+            }
+            registry.makeGauge(descriptor: Name.tenantCost, labels: [("tenant", tenant)]).set(Double.nan)
+        }
     }
 
     /// Sets the tenant gauges from a fresh snapshot (labels: the configured tenants' names).
@@ -131,6 +168,10 @@ public final class APIMetrics: Sendable {
             }
             registry.makeGauge(descriptor: Name.tenantCost, labels: [("tenant", tenant.tenant)])
                 .set(Double(tenant.usage[JobUsage.costMicroUSD]) / 1_000_000)
+            queueLabels.withLock {
+                $0.tenants.insert(tenant.tenant)
+                $0.usage.formUnion(tenant.usage.counters.keys)
+            }
         }
     }
 

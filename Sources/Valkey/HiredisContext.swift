@@ -18,7 +18,8 @@ final class HiredisContext {
         redisFree(context)
     }
 
-    /// Connects, authenticates and selects the database. Blocks for up to the connect timeout.
+    /// Connects, authenticates, selects the database and checks that the server is ready (not
+    /// loading its data). Blocks for up to the connect timeout.
     static func connect(_ configuration: ValkeyConfiguration, socketTimeout: Duration) throws(ValkeyError) -> HiredisContext {
         let connectTimeout = timeval(configuration.connectTimeout)
         let raw: UnsafeMutablePointer<redisContext>?
@@ -47,6 +48,9 @@ final class HiredisContext {
         if configuration.database != 0 {
             setup.append([Array("SELECT".utf8), Array(String(configuration.database).utf8)])
         }
+        // Last: a server still loading its data answers `-LOADING` to it, and the connection is
+        // not ready (the caller retries within its reconnect budget).
+        setup.append([Array("PING".utf8)])
         for reply in connection.pipeline(setup) {
             switch reply {
             case .success(.error(let message)):

@@ -32,6 +32,9 @@ extension APIConfiguration {
             .init("API_MAX_CONNECTIONS", "\(defaults.limits.maxConnections)", "connections one API process holds open at once; beyond, new ones wait to be accepted until one closes") {
                 $0.limits.maxConnections = try Parse.integer($1, "API_MAX_CONNECTIONS", in: 1...10_000_000)
             },
+            .init("API_VALKEY_WAIT_SECONDS", "\(defaults.limits.valkeyWait.seconds)", "how long a request waits for an unreachable Valkey before its 503 with Retry-After") {
+                $0.limits.valkeyWait = try Parse.duration($1, "API_VALKEY_WAIT_SECONDS", in: 0.05...30)
+            },
             .init("API_MAX_BODY_BYTES", "\(defaults.limits.maxBodyBytes)", "largest request body") {
                 $0.limits.maxBodyBytes = try Parse.integer($1, "API_MAX_BODY_BYTES", in: 1024...16_777_216)
             },

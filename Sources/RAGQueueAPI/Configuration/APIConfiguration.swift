@@ -65,6 +65,9 @@ public struct APIConfiguration: Sendable {
         /// kernel's accept queue until one closes. Bounds the process's sockets and memory whatever
         /// the callers do (each open event stream is a connection). Default 16,384.
         public var maxConnections: Int = 16_384
+        /// How long a request waits for an unreachable Valkey before it is answered 503 with
+        /// `Retry-After` (a connection attempt included). Default 0.5 s.
+        public var valkeyWait: Duration = .milliseconds(500)
         /// Longest `Idempotency-Key`, in characters. Default 255.
         public var maxIdempotencyKeyLength: Int = 255
 

@@ -56,9 +56,13 @@ struct OperationsController: Sendable {
 
     /// The Prometheus text exposition, with the queue gauges read now.
     private func metrics(logger: Logger) async -> Response {
-        if let stats = try? await dependencies.store.stats() { dependencies.metrics.update(from: stats) }
-        dependencies.metrics.record(dataLost: await dependencies.dataLoss.check(logger: logger))
-        if let tenants = try? await dependencies.store.tenantStats() { dependencies.metrics.update(from: tenants) }
+        if let stats = try? await dependencies.store.stats() {
+            dependencies.metrics.update(from: stats)
+            dependencies.metrics.record(dataLost: await dependencies.dataLoss.check(logger: logger))
+            if let tenants = try? await dependencies.store.tenantStats() { dependencies.metrics.update(from: tenants) }
+        } else {
+            dependencies.metrics.markQueueUnavailable()
+        }
         return Response.text(dependencies.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 }

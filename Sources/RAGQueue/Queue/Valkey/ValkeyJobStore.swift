@@ -21,15 +21,23 @@ public final class ValkeyJobStore: QueueStore {
 
     /// A store for the queue that `configuration` names, on the Valkey server at `url`
     /// (`valkey://[user:password@]host:port[/db]`, `redis://`, `unix:///path`). Connections open on
-    /// first use; `close()` releases them.
-    public convenience init(url: String, configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock()) throws(QueueError) {
-        let client: ValkeyClient
+    /// first use; `close()` releases them. With `serverWait`, a call made while the server cannot be
+    /// reached fails as `backendUnavailable` after that long (a connection attempt included)
+    /// instead of waiting up to 10 s for it to come back: what a server answering people wants.
+    public convenience init(
+        url: String, configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock(), serverWait: Duration? = nil
+    ) throws(QueueError) {
+        var valkey: ValkeyConfiguration
         do {
-            client = try ValkeyClient(url: url)
+            valkey = try ValkeyConfiguration(url: url)
         } catch {
             throw .invalidConfiguration(error.message)
         }
-        try self.init(client: client, configuration: configuration, clock: clock)
+        if let serverWait {
+            valkey.reconnect.maximumWait = serverWait
+            valkey.connectTimeout = min(valkey.connectTimeout, serverWait)
+        }
+        try self.init(client: ValkeyClient(configuration: valkey), configuration: configuration, clock: clock)
     }
 
     /// A store for the queue that `configuration` names, on `client`.
