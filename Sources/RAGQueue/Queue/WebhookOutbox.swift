@@ -9,7 +9,8 @@ public protocol WebhookOutbox: Sendable {
     /// Every job whose delivery is not over yet.
     func pendingDeliveries() async throws(QueueError) -> [JobID]
     /// Takes the delivery lease of `id` for `owner`, or extends it when `owner` holds it already,
-    /// for `lease` from now; false when another owner holds it.
+    /// for `lease` from now; false when another owner holds it, or when `id` is no longer in the
+    /// outbox (its delivery is over: nobody may deliver it again).
     func holdDelivery(_ id: JobID, owner: String, lease: Duration) async throws(QueueError) -> Bool
     /// The delivery of `id` is over (delivered, abandoned, or its job is gone): it leaves the outbox,
     /// and the lease is released if `owner` holds it.

@@ -94,8 +94,8 @@ struct APIWebhookTests {
                 _ = await survivorRun.result
                 #expect(attempts.value == 2, "one failed attempt, one delivery")
                 #expect(
-                    try await queue.store.holdDelivery(id, owner: "another process", lease: .seconds(1)),
-                    "the survivor released its delivery lease"
+                    try await !queue.store.holdDelivery(id, owner: "another process", lease: .seconds(1)),
+                    "a delivered job cannot be held for delivery again"
                 )
                 await http.shutdown()
             }

@@ -45,8 +45,11 @@ struct QueueFacetContractTests {
             #expect(try await !store.holdDelivery(id, owner: "b", lease: .seconds(30)), "another owner is refused")
             try await store.finishDelivery(id, owner: "b")
             #expect(try await store.pendingDeliveries().isEmpty, "any owner may end a delivery")
-            #expect(try await !store.holdDelivery(id, owner: "b", lease: .seconds(30)), "but only the holder frees the lease")
+            #expect(try await !store.holdDelivery(id, owner: "a", lease: .seconds(30)), "an ended delivery cannot be held again")
+            try await store.addPendingDelivery(id)
+            #expect(try await !store.holdDelivery(id, owner: "b", lease: .seconds(30)), "only the holder frees the lease")
             try await store.finishDelivery(id, owner: "a")
+            try await store.addPendingDelivery(id)
             #expect(try await store.holdDelivery(id, owner: "b", lease: .seconds(30)))
         }
     }
@@ -55,6 +58,7 @@ struct QueueFacetContractTests {
     func expiredDeliveryLease(kind: StoreKind) async throws {
         try await withStore(kind) { harness in
             let id = JobID()
+            try await harness.store.addPendingDelivery(id)
             #expect(try await harness.store.holdDelivery(id, owner: "dead", lease: .milliseconds(50)))
             try await eventually("the lease to run out") {
                 try await harness.store.holdDelivery(id, owner: "alive", lease: .seconds(30))

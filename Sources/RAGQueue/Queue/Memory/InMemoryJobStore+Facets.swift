@@ -77,6 +77,7 @@ extension InMemoryJobStore {
     public func holdDelivery(_ id: JobID, owner: String, lease: Duration) async throws(QueueError) -> Bool {
         let now = clock.nowMilliseconds()
         return state.withLock { state in
+            guard state.pendingDeliveries.contains(id) else { return false }
             if let holder = state.deliveryLeases[id], holder.until > now, holder.owner != owner { return false }
             state.deliveryLeases[id] = (owner, now + lease.milliseconds)
             return true

@@ -10,7 +10,9 @@ extension ValkeyJobStore {
     }
 
     public func holdDelivery(_ id: JobID, owner: String, lease: Duration) async throws(QueueError) -> Bool {
-        try await run(QueueScripts.holdDelivery, keys: [keys.webhookLease(id)], arguments: [owner, max(1, lease.milliseconds)]).int == 1
+        try await run(
+            QueueScripts.holdDelivery, keys: [keys.webhookLease(id), keys.webhookPending], arguments: [owner, max(1, lease.milliseconds), id.rawValue]
+        ).int == 1
     }
 
     public func finishDelivery(_ id: JobID, owner: String) async throws(QueueError) {
