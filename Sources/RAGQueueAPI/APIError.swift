@@ -147,6 +147,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
             }
             if error.isNotFound { return .notFound() }
             if error.isAlreadyEnded { return .conflict(error.message) }
+            if error.isOutOfMemory { return .unavailable("the queue's Valkey is full (maxmemory); nothing was written, retry later", retryAfterSeconds: 5) }
             if error.isBackendUnavailable { return .unavailable("the queue backend is unavailable") }
             if error.codeName == "invalid_payload" { return .validation(error.message) }
             return .init(.internalError, .internalServerError, "internal error")

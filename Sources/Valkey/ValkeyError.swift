@@ -36,6 +36,8 @@ public struct ValkeyError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the error came from the network rather than the server: retrying may succeed.
     public var isConnectionError: Bool { code == .connectionFailed || code == .connectionLost }
+    /// Whether the server refused a write because it reached `maxmemory` (with `noeviction`).
+    public var isOutOfMemory: Bool { code == .server && message.hasPrefix("OOM") }
     /// Whether the server said the script is not in its cache.
     public var isNoScript: Bool { code == .server && message.hasPrefix("NOSCRIPT") }
 
