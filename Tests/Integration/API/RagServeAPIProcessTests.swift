@@ -93,6 +93,33 @@ struct RagServeAPIProcessTests {
         }
     }
 
+    @Test("while Valkey is frozen (SIGSTOP: connections hang rather than fail) ragserve api still answers 503 within its command timeout, and 200 once it wakes")
+    func valkeyFrozen() async throws {
+        try await withQueue { queue in
+            let (api, base, apiLog) = try await Self.startAPI(queue: queue)
+            defer { try? FileManager.default.removeItem(atPath: apiLog) }
+            let http = try CurlHTTPClient()
+            let pid = try #require(queue.server.pid)
+            let stats = HTTPClientRequest(url: base + "/v1/stats", timeout: .seconds(30))
+            do {
+                #expect(try await http.execute(stats).status == 200)
+                kill(pid, SIGSTOP)
+                // Bounded well below the 10 s a request used to wait for an answer.
+                let refused = try await within(.seconds(5), "a read to be refused while Valkey is frozen") { try await http.execute(stats) }
+                kill(pid, SIGCONT)
+                #expect(refused.status == 503 && refused.headers["Retry-After"] != nil)
+                try await eventually("the API to answer again once Valkey wakes") { try await http.execute(stats).status == 200 }
+                await http.shutdown()
+                #expect(await api.stop() == 0)
+            } catch {
+                kill(pid, SIGCONT)
+                await http.shutdown()
+                await api.stop(with: SIGKILL)
+                throw error
+            }
+        }
+    }
+
     /// The environment of a `ragserve` child on `queue`: none of the caller's settings.
     private static func environment(queue: QueueHarness) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment

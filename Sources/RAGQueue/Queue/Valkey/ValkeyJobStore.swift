@@ -22,8 +22,9 @@ public final class ValkeyJobStore: QueueStore {
     /// A store for the queue that `configuration` names, on the Valkey server at `url`
     /// (`valkey://[user:password@]host:port[/db]`, `redis://`, `unix:///path`). Connections open on
     /// first use; `close()` releases them. With `serverWait`, a call made while the server cannot be
-    /// reached fails as `backendUnavailable` after that long (a connection attempt included)
-    /// instead of waiting up to 10 s for it to come back: what a server answering people wants.
+    /// reached fails as `backendUnavailable` after that long (a connection attempt included), and
+    /// one that gets no answer (a frozen or cut-off server) after twice that, at least 1 s, instead
+    /// of waiting up to 10 s each: what a server answering people wants.
     public convenience init(
         url: String, configuration: QueueConfiguration = .init(), clock: any WallClock = SystemWallClock(), serverWait: Duration? = nil
     ) throws(QueueError) {
@@ -36,6 +37,7 @@ public final class ValkeyJobStore: QueueStore {
         if let serverWait {
             valkey.reconnect.maximumWait = serverWait
             valkey.connectTimeout = min(valkey.connectTimeout, serverWait)
+            valkey.commandTimeout = max(.seconds(1), serverWait * 2)
         }
         try self.init(client: ValkeyClient(configuration: valkey), configuration: configuration, clock: clock)
     }
