@@ -19,7 +19,7 @@ public struct WorkerApplication: Sendable {
         try await Self.waitForValkey(url: configuration.valkeyURL, logger: logger)
         let store: ValkeyJobStore
         do throws(QueueError) {
-            store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue)
+            store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: Worker.storeWait)
         } catch {
             throw ConfigurationError(setting: nil, error.message)
         }

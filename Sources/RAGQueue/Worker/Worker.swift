@@ -27,6 +27,11 @@ public final class Worker: Service {
         }
     }
 
+    /// How long a worker process's store calls wait for an unreachable Valkey (`ValkeyJobStore`'s
+    /// `serverWait`): its loops retry anyway, results are written again until their lease ends,
+    /// and a short wait lets the worker stop on SIGTERM within its grace while Valkey is down.
+    public static let storeWait: Duration = .seconds(1)
+
     /// The worker's settings.
     public let configuration: Configuration
     // Internal, not private: `Worker+Execution.swift` runs the jobs with them.

@@ -47,7 +47,7 @@ public struct QueueWorkerProcess: Sendable {
         queueConfiguration.prefix = options.prefix
         queueConfiguration.name = options.queue
         queueConfiguration.lease = options.lease
-        let store = try ValkeyJobStore(url: options.valkeyURL, configuration: queueConfiguration)
+        let store = try ValkeyJobStore(url: options.valkeyURL, configuration: queueConfiguration, serverWait: Worker.storeWait)
         var workerConfiguration = Worker.Configuration()
         workerConfiguration.concurrency = options.concurrency
         let worker = Worker(

@@ -81,6 +81,29 @@ struct WorkerCrashTests {
         #expect(counters["refused"] == 1, "the late write is counted as refused")
     }
 
+    @Test("SIGTERM while Valkey is down: the worker process stops well within its grace instead of waiting on Valkey")
+    func sigtermWhileValkeyIsDown() async throws {
+        try await withQueue { harness in
+            let worker = ChildProcess(executable: builtProduct("ragsim"), arguments: [
+                "queue-worker", "--valkey-url", harness.server.url, "--prefix", harness.configuration.prefix, "--concurrency", "2",
+            ])
+            try worker.start()
+            do {
+                try await eventually("the worker to register") { try await harness.store.stats().liveWorkers == 1 }
+                await harness.server.kill()
+                worker.send(SIGTERM)
+                // Its calls to the missing Valkey give up after a second each (`Worker.storeWait`);
+                // before, each waited 10 s (its last, removing its announcement, alone beyond this
+                // bound) and the worker took up to 30 s to stop.
+                let status = try await within(.seconds(8), "the worker to exit on SIGTERM") { await worker.waitForExit() }
+                #expect(status == 0)
+            } catch {
+                await worker.stop(with: SIGKILL)
+                throw error
+            }
+        }
+    }
+
     @Test("SIGTERM hands unfinished jobs back; none is lost")
     func gracefulShutdown() async throws {
         try await withQueue(configure: { $0.lease = .seconds(5) }) { harness in
