@@ -5,9 +5,11 @@ import Valkey
 @testable import RAGQueue
 @testable import RAGQueueAPI
 
-/// A Valkey that reached `maxmemory` (with `noeviction`, as the README asks) refuses writes.
-@Suite("API on a full Valkey", .timeLimit(.minutes(2)))
-struct APIValkeyFullTests {
+/// A Valkey that reached `maxmemory` (with `noeviction`, as the README asks) refuses writes: what
+/// the queue makes of that, seen through the API. Here, with the queue's tests, since it sets
+/// Valkey's memory limit itself.
+@Suite("Queue on a full Valkey, through the API", .timeLimit(.minutes(2)))
+struct ValkeyFullTests {
     @Test("A Valkey at maxmemory refuses submits with 503 and Retry-After; every query accepted before is kept, and submits work again once there is room")
     func maxmemory() async throws {
         try await withAPI(configure: { $0.rateLimit.requestsPerMinute = 0 }) { api in
