@@ -9,6 +9,8 @@ import RAGQueue
 ///   (default 3 x the heartbeat), then resume it with SIGCONT.
 /// - `restart-valkey=T[:D]`: at T, SIGKILL Valkey (append-only file on) and restart it D seconds
 ///   later (default 1) on the same port.
+/// - `valkey-down=T[:L]`: at T, freeze Valkey with SIGSTOP for L seconds (default 30), so that
+///   connections hang rather than fail, probing the API meanwhile; then SIGCONT.
 /// - `restart-api=T[:D]`: at T, SIGKILL the API process and restart it D seconds later (default 1).
 /// - `backend-faults=P[:L]`: every P seconds, L seconds (default 3) of backend faults: 429 with
 ///   Retry-After, 500, 503, held-then-dropped requests and reset connections from the fakes.
@@ -18,6 +20,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
         case killWorker(every: Duration)
         case stopWorker(at: Duration, length: Duration?)
         case restartValkey(at: Duration, down: Duration)
+        case valkeyDown(at: Duration, length: Duration)
         case restartAPI(at: Duration, down: Duration)
         case backendFaults(every: Duration, length: Duration)
 
@@ -27,6 +30,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
             case .killWorker: "kill-worker"
             case .stopWorker: "stop-worker"
             case .restartValkey: "restart-valkey"
+            case .valkeyDown: "valkey-down"
             case .restartAPI: "restart-api"
             case .backendFaults: "backend-faults"
             }
@@ -73,11 +77,12 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
                 if let second { length = try Self.positive(second, item: item) }
                 fault = .stopWorker(at: first, length: length)
             case "restart-valkey": fault = .restartValkey(at: first, down: second ?? .seconds(1))
+            case "valkey-down": fault = .valkeyDown(at: first, length: try Self.positive(second ?? .seconds(30), item: item))
             case "restart-api": fault = .restartAPI(at: first, down: second ?? .seconds(1))
             case "backend-faults":
                 fault = .backendFaults(every: try Self.positive(first, item: item), length: try Self.positive(second ?? .seconds(3), item: item))
             default:
-                throw ParseError(description: "unknown chaos item '\(name)': use kill-worker, stop-worker, restart-valkey, restart-api, "
+                throw ParseError(description: "unknown chaos item '\(name)': use kill-worker, stop-worker, restart-valkey, valkey-down, restart-api, "
                     + "backend-faults or a preset (\(Self.presetNames))")
             }
             faults.append(fault)
@@ -89,14 +94,21 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     public func outside(_ length: Duration) -> [String] {
         faults.compactMap { fault in
             switch fault {
-            case .stopWorker(let at, _), .restartValkey(let at, _), .restartAPI(let at, _): at >= length ? fault.name : nil
+            case .stopWorker(let at, _), .restartValkey(let at, _), .valkeyDown(let at, _), .restartAPI(let at, _): at >= length ? fault.name : nil
             case .killWorker, .backendFaults: nil
             }
         }
     }
 
-    /// Whether Valkey must be embedded (and keep an append-only file).
-    public var restartsValkey: Bool { faults.contains { if case .restartValkey = $0 { true } else { false } } }
+    /// Whether Valkey must be embedded (and keep an append-only file): restarted or frozen.
+    public var restartsValkey: Bool {
+        faults.contains { fault in
+            switch fault {
+            case .restartValkey, .valkeyDown: true
+            default: false
+            }
+        }
+    }
     /// Whether the API must be embedded.
     public var restartsAPI: Bool { faults.contains { if case .restartAPI = $0 { true } else { false } } }
     /// Whether the fakes must be embedded.
@@ -109,6 +121,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
             case .killWorker(let every): "kill-worker=\(Self.text(every))"
             case .stopWorker(let at, let length): "stop-worker=\(Self.text(at))" + (length.map { ":\(Self.text($0))" } ?? "")
             case .restartValkey(let at, let down): "restart-valkey=\(Self.text(at)):\(Self.text(down))"
+            case .valkeyDown(let at, let length): "valkey-down=\(Self.text(at)):\(Self.text(length))"
             case .restartAPI(let at, let down): "restart-api=\(Self.text(at)):\(Self.text(down))"
             case .backendFaults(let every, let length): "backend-faults=\(Self.text(every)):\(Self.text(length))"
             }

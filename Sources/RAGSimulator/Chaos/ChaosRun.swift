@@ -52,7 +52,8 @@ struct ChaosRun: Sendable {
             try await store.stats().liveWorkers >= workers
         }
 
-        let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: budgetTenant == nil ? plan.apiKey : Self.apiKey, httpClient: services.httpClient)
+        let apiKey = budgetTenant == nil ? plan.apiKey : Self.apiKey
+        let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: apiKey, httpClient: services.httpClient)
         let length = plan.warmup + plan.duration
         let schedule = ArrivalSchedule(qps: plan.qps, length: length, process: plan.arrivals, seed: plan.seed)
         let clock = ContinuousClock()
@@ -60,7 +61,7 @@ struct ChaosRun: Sendable {
         let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
         let drainBound = Self.drainBound(drain: plan.drain, lease: lease)
         let injector = FaultInjector(
-            store: store, services: services, pool: pool, api: api, lease: lease, heartbeat: queue.heartbeat, start: start,
+            store: store, services: services, pool: pool, api: api, apiURL: apiURL, apiKey: apiKey, lease: lease, heartbeat: queue.heartbeat, start: start,
             giveUpAt: start + length + drainBound, seed: plan.seed, say: say
         )
         let progress = ProgressLine(enabled: plan.progress, label: "chaos")

@@ -11,6 +11,9 @@ struct FaultInjector: Sendable {
     let services: SimulationServices
     let pool: WorkerPool
     let api: APIProcess
+    /// The API's root and the key its traffic uses, probed while Valkey is down.
+    let apiURL: String
+    let apiKey: String?
     let lease: Duration
     /// The workers' heartbeat: a struck worker's jobs must run again within two of it.
     let heartbeat: Duration
@@ -37,6 +40,9 @@ struct FaultInjector: Sendable {
                     case .restartValkey(let at, let down):
                         try await clock.sleep(until: start + at)
                         return [try await restartValkey(down: down)]
+                    case .valkeyDown(let at, let downFor):
+                        try await clock.sleep(until: start + at)
+                        return [try await valkeyDown(for: downFor)]
                     case .restartAPI(let at, let down):
                         try await clock.sleep(until: start + at)
                         return [try await restartAPI(down: down)]
@@ -183,6 +189,43 @@ struct FaultInjector: Sendable {
     }
 
     /// SIGKILLs the API, restarts it after `down` on the same port, and waits until it answers.
+    /// Freezes Valkey (SIGSTOP: connections hang rather than fail) for `length`, probing the API's
+    /// `/v1/stats` every 250 ms meanwhile, then resumes it; reports the slowest probe and the jobs
+    /// taken back from workers from the freeze until two heartbeats after it (none, when no worker
+    /// fault overlaps: the outage moves every deadline on).
+    private func valkeyDown(for length: Duration) async throws -> ChaosLedger.FaultRecord {
+        let at = now
+        guard let server = services.valkeyServer, let pid = server.pid else {
+            return .init(kind: "valkey-down", atSeconds: at, detail: "skipped: Valkey is not embedded", heldJobs: 0)
+        }
+        let counters = try await reading { try await store.stats().counters }
+        let stoppedAt = clock.now
+        Foundation.kill(pid, SIGSTOP)
+        var slowest: Duration = .zero
+        var statuses: [Int: Int] = [:]
+        while clock.now - stoppedAt < length {
+            let asked = clock.now
+            let probe = HTTPClientRequest(url: apiURL + "/v1/stats", headers: apiKey.map { ["X-API-Key": $0] } ?? [:], timeout: .seconds(30))
+            let status = (try? await services.httpClient.execute(probe).status) ?? 0
+            slowest = max(slowest, clock.now - asked)
+            statuses[status, default: 0] += 1
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        Foundation.kill(pid, SIGCONT)
+        let healed = await firstFinish(after: counters["finished"] ?? 0, since: stoppedAt)
+        try? await Task.sleep(for: heartbeat * 2)
+        let after = try await reading { try await store.stats().counters }
+        let reclaimed = (after["reclaimed"] ?? 0) - (counters["reclaimed"] ?? 0)
+        let answers = statuses.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key == 0 ? "no answer" : String($0.key))" }
+        return .init(
+            kind: "valkey-down", atSeconds: at,
+            detail: "SIGSTOP valkey-server for \(Simulation.number(length.seconds)) s (lease \(Simulation.number(lease.seconds)) s); "
+                + "the API answered \(answers.joined(separator: ", ")), the slowest in \(ChaosLedger.seconds(slowest.seconds)); "
+                + "\(reclaimed) job(s) taken back from workers; next job finished",
+            heldJobs: 0, recoverySeconds: healed
+        )
+    }
+
     private func restartAPI(down: Duration) async throws -> ChaosLedger.FaultRecord {
         let at = now
         let killedAt = clock.now

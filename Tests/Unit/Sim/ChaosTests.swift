@@ -18,6 +18,11 @@ struct ChaosPlanTests {
         #expect(standard.faults.count == 3)
         #expect(!standard.restartsAPI && standard.restartsValkey)
         #expect(try ChaosPlan(standard.description) == standard, "the printed plan parses back to itself")
+        let frozen = try ChaosPlan("valkey-down=10,valkey-down=50:120")
+        #expect(frozen.faults == [.valkeyDown(at: .seconds(10), length: .seconds(30)), .valkeyDown(at: .seconds(50), length: .seconds(120))])
+        #expect(frozen.restartsValkey, "a frozen Valkey must be the embedded one")
+        #expect(try ChaosPlan(frozen.description) == frozen)
+        #expect(throws: ChaosPlan.ParseError.self) { try ChaosPlan("valkey-down=10:0") }
     }
 
     @Test("bad plans are refused with a message that names the item", arguments: [
