@@ -118,11 +118,12 @@ public final class APIMetrics: Sendable {
     }
 
     /// Sets the queue gauges from a fresh snapshot.
+    /// The `state` labels of `ragqueue_queue_jobs` and of `ragqueue_tenant_jobs`.
+    private static let queueStates = ["waiting", "active", "scheduled", "failed"]
+    private static let tenantStates = ["waiting", "running"]
+
     func update(from stats: QueueStats) {
-        let states: [(String, Int)] = [
-            ("waiting", stats.waiting), ("active", stats.active), ("scheduled", stats.scheduled), ("failed", stats.failed),
-        ]
-        for (state, count) in states {
+        for (state, count) in zip(Self.queueStates, [stats.waiting, stats.active, stats.scheduled, stats.failed]) {
             registry.makeGauge(descriptor: Name.queueJobs, labels: [("state", state)]).set(Double(count))
         }
         registry.makeGauge(descriptor: Name.oldestWaiting).set(stats.oldestWaitingSeconds)
@@ -138,7 +139,7 @@ public final class APIMetrics: Sendable {
     /// figure NaN, so no dashboard shows a stale value as current.
     func markQueueUnavailable() {
         queueUp.set(0.0)
-        for state in ["waiting", "active", "scheduled", "failed"] {
+        for state in Self.queueStates {
             registry.makeGauge(descriptor: Name.queueJobs, labels: [("state", state)]).set(Double.nan)
         }
         registry.makeGauge(descriptor: Name.oldestWaiting).set(Double.nan)
@@ -148,7 +149,7 @@ public final class APIMetrics: Sendable {
             registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double.nan)
         }
         for tenant in labels.tenants {
-            for state in ["waiting", "running"] {
+            for state in Self.tenantStates {
                 registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant), ("state", state)]).set(Double.nan)
             }
             for counter in labels.usage {
@@ -161,8 +162,9 @@ public final class APIMetrics: Sendable {
     /// Sets the tenant gauges from a fresh snapshot (labels: the configured tenants' names).
     func update(from tenants: [TenantStats]) {
         for tenant in tenants {
-            registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", "waiting")]).set(Double(tenant.waiting))
-            registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", "running")]).set(Double(tenant.running))
+            for (state, count) in zip(Self.tenantStates, [tenant.waiting, tenant.running]) {
+                registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", state)]).set(Double(count))
+            }
             for (counter, value) in tenant.usage.counters {
                 registry.makeGauge(descriptor: Name.tenantUsage, labels: [("tenant", tenant.tenant), ("counter", counter)]).set(Double(value))
             }
