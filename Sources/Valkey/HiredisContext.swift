@@ -114,6 +114,14 @@ final class HiredisContext {
     /// The socket, so another thread can `shutdown(2)` it to wake a blocked read.
     var fileDescriptor: Int32 { context.pointee.fd }
 
+    /// Whether the server has closed the connection, as far as the socket already knows: an
+    /// end-of-file (or an error) waiting to be read while no reply is expected. Does not block.
+    var isClosedByPeer: Bool {
+        var byte: UInt8 = 0
+        let read = recv(fileDescriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return read == 0 || (read < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     private func append(_ arguments: [[UInt8]]) -> Bool {
         // One contiguous buffer keeps every argument alive for the call; hiredis copies them.
         var storage: [UInt8] = []

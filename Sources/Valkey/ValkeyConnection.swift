@@ -104,6 +104,9 @@ public final class ValkeyConnection: Sendable {
     }
 
     private func execute(_ commands: [[[UInt8]]]) -> [Result<ValkeyReply, ValkeyError>] {
+        // A connection the server closed while it sat idle (a restart) is replaced before anything
+        // is sent on it: sent, the commands' outcome would be unknown and could not be retried.
+        if context.withLock({ $0?.isClosedByPeer ?? false }) { dropContext() }
         let connected: Result<Void, ValkeyError> = connectIfNeeded()
         if case .failure(let error) = connected {
             return commands.map { _ in .failure(error) }

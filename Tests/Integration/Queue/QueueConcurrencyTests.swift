@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import Valkey
 @testable import RAGQueue
 import RAGQueueTestSupport
 
@@ -49,6 +50,22 @@ struct QueueConcurrencyTests {
             let stats = try await harness.store.stats()
             #expect(stats.counters["finished"] == 1000)
             #expect(stats.waiting == 0 && stats.active == 0)
+        }
+    }
+
+    @Test("a connection the server closed while it sat idle is replaced before a command goes out on it")
+    func idleConnectionClosedByServer() async throws {
+        try await withQueue { harness in
+            // The pooled connections open, then idle.
+            for _ in 0..<4 { _ = try await harness.client.send("PING") }
+            let killer = try ValkeyClient(url: harness.server.url)
+            defer { killer.close() }
+            let killed = try await killer.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").int ?? 0
+            #expect(killed >= 1, "the harness's idle connections were closed by the server")
+            // Sent on a closed connection, a write's outcome would be unknown and it would fail.
+            for number in 0..<4 {
+                #expect(try await harness.client.send("SET", "idle-\(number)", "v").string == "OK")
+            }
         }
     }
 
