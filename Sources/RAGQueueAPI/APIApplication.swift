@@ -19,7 +19,7 @@ public struct APIApplication: Sendable {
         configuration: RAGQueueConfiguration, api: APIConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
-        let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: api.limits.valkeyWait)
+        let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: api.limits.valkeyWait, failFast: true)
         let httpClient: CurlHTTPClient
         let app: any Service
         do {

@@ -5,19 +5,28 @@ import Synchronization
 /// Commands from many tasks share the pool's connections; each connection sends whatever
 /// accumulates during a round trip as one pipeline. Blocking commands (`BZPOPMIN`, ...) must not
 /// share them: take a `dedicatedConnection(blockingFor:)` for those.
+///
+/// With `configuration.failFast`, a connection error marks the server down: the pool's commands
+/// then fail at once with `connectionFailed` (nothing sent) until a background probe gets an answer.
 public final class ValkeyClient: Sendable {
     /// Where the server is and how to talk to it.
     public let configuration: ValkeyConfiguration
     private let connections: [ValkeyConnection]
     private let next = Atomic<UInt>(0)
+    private let health: ServerHealth?
 
     /// A client for the server at `configuration`; connections open on first use.
     public init(configuration: ValkeyConfiguration) {
         self.configuration = configuration
+        let health = configuration.failFast.map { ServerHealth(configuration: configuration, interval: $0) }
+        self.health = health
         self.connections = (0..<max(1, configuration.poolSize)).map { index in
-            ValkeyConnection(configuration: configuration, label: "valkey.pool.\(index)")
+            ValkeyConnection(configuration: configuration, label: "valkey.pool.\(index)", health: health)
         }
     }
+
+    /// Whether a fail-fast client knows its server to be unreachable right now.
+    public var isKnownDown: Bool { health?.isDown ?? false }
 
     /// A client for the server at `url` (`valkey://`, `redis://` or `unix://`).
     public convenience init(url: String) throws(ValkeyError) {
@@ -59,6 +68,7 @@ public final class ValkeyClient: Sendable {
 
     /// Closes every pooled connection; commands after this fail with `ValkeyError.closed`.
     public func close() {
+        health?.close()
         for connection in connections { connection.close() }
     }
 

@@ -28,6 +28,10 @@ public struct ValkeyConfiguration: Sendable, Hashable {
     /// Connections in the pool for ordinary (non-blocking) commands. Default 2: every connection
     /// pipelines whatever its callers send while a round trip is in flight.
     public var poolSize: Int = 2
+    /// When set, a client that met an unreachable server fails its commands at once instead of
+    /// waiting on it again, while one probe asks it every `failFast` until it answers. For callers
+    /// that answer people (the API); nil (the default) waits within `reconnect.maximumWait` each time.
+    public var failFast: Duration?
 
     /// Reconnect policy: exponential backoff between attempts, bounded in total.
     public struct Reconnect: Sendable, Hashable {

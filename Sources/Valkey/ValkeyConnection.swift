@@ -28,13 +28,20 @@ public final class ValkeyConnection: Sendable {
     private let state = Mutex(State())
     /// Touched only on `queue`; the lock makes that provable to the compiler and costs nothing uncontended.
     private let context = Mutex<HiredisContext?>(nil)
+    private let health: ServerHealth?
 
     /// A connection that connects lazily, on its first command.
     /// - Parameter socketTimeout: read/write timeout; blocking commands need one longer than their own.
-    public init(configuration: ValkeyConfiguration, socketTimeout: Duration? = nil, label: String = "valkey") {
+    public convenience init(configuration: ValkeyConfiguration, socketTimeout: Duration? = nil, label: String = "valkey") {
+        self.init(configuration: configuration, socketTimeout: socketTimeout, label: label, health: nil)
+    }
+
+    /// A pooled connection whose commands `health` may refuse while the server is known down.
+    init(configuration: ValkeyConfiguration, socketTimeout: Duration? = nil, label: String, health: ServerHealth?) {
         self.configuration = configuration
         self.socketTimeout = socketTimeout ?? configuration.commandTimeout
         self.queue = DispatchQueue(label: "ragqueue.\(label)")
+        self.health = health
     }
 
     /// Sends commands as one pipeline and returns a result for each, in order.
@@ -104,17 +111,22 @@ public final class ValkeyConnection: Sendable {
     }
 
     private func execute(_ commands: [[[UInt8]]]) -> [Result<ValkeyReply, ValkeyError>] {
+        if let refusal = health?.refusal() { return commands.map { _ in .failure(refusal) } }
         // A connection the server closed while it sat idle (a restart) is replaced before anything
         // is sent on it: sent, the commands' outcome would be unknown and could not be retried.
         if context.withLock({ $0?.isClosedByPeer ?? false }) { dropContext() }
         let connected: Result<Void, ValkeyError> = connectIfNeeded()
         if case .failure(let error) = connected {
+            if error.isConnectionError { health?.markDown(error) }
             return commands.map { _ in .failure(error) }
         }
         let results = context.withLock { context in
             context?.pipeline(commands) ?? commands.map { _ in .failure(.connectionLost("not connected")) }
         }
-        if context.withLock({ $0?.isBroken ?? true }) { dropContext() }
+        if context.withLock({ $0?.isBroken ?? true }) {
+            dropContext()
+            if case .failure(let error)? = results.last { health?.markDown(error) }
+        }
         return results
     }
 
