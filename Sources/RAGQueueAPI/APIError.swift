@@ -23,6 +23,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         case budgetExhausted = "budget_exhausted"
         case unavailable = "backend_unavailable"
         case dataLost = "valkey_data_lost"
+        case durabilityUnconfirmed = "durability_unconfirmed"
         case internalError = "internal_error"
     }
 
@@ -147,6 +148,13 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
             }
             if error.isNotFound { return .notFound() }
             if error.isAlreadyEnded { return .conflict(error.message) }
+            if error.isDurabilityUnconfirmed, let id = error.jobID {
+                return .init(
+                    .durabilityUnconfirmed, .serviceUnavailable,
+                    "\(error.message); the job may still run: read GET /v1/queries/\(id), or submit again with the same Idempotency-Key",
+                    retryAfter: 1
+                )
+            }
             if error.isOutOfMemory { return .unavailable("the queue's Valkey is full (maxmemory); nothing was written, retry later", retryAfterSeconds: 5) }
             if error.isBackendUnavailable { return .unavailable("the queue backend is unavailable") }
             if error.codeName == "invalid_payload" { return .validation(error.message) }

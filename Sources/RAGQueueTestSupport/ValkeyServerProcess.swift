@@ -23,16 +23,32 @@ public final class ValkeyServerProcess: Sendable {
     public let directory: URL
     /// Whether the append-only file is on (`appendfsync always`), so a restart loses no write.
     public let appendOnly: Bool
+    /// More `valkey-server` options (`--replicaof host port`, ...), after the defaults.
+    public let arguments: [String]
+    /// For a sentinel: the primary it monitors (on loopback) and the name it knows it by.
+    public let monitoring: (port: Int, name: String)?
     private let state: Mutex<State>
 
     /// A server that `start()` will launch. Finds the binary in `$VALKEY_SERVER`, `.deps/bin`
     /// below the working directory, or `PATH`.
-    public init(appendOnly: Bool = false, executable: String? = nil) throws(LaunchError) {
+    public convenience init(appendOnly: Bool = false, arguments: [String] = [], executable: String? = nil) throws(LaunchError) {
+        try self.init(appendOnly: appendOnly, arguments: arguments, executable: executable, monitoring: nil)
+    }
+
+    /// A Valkey Sentinel (the same binary, in sentinel mode) watching the primary on loopback `port`
+    /// as `name`, with a quorum of 2: it calls the primary down after 1 s of silence.
+    public static func sentinel(monitoring port: Int, name: String = "mymaster") throws(LaunchError) -> ValkeyServerProcess {
+        try ValkeyServerProcess(appendOnly: false, arguments: [], executable: nil, monitoring: (port, name))
+    }
+
+    private init(appendOnly: Bool, arguments: [String], executable: String?, monitoring: (port: Int, name: String)?) throws(LaunchError) {
         guard let binary = executable ?? Self.locate() else {
             throw LaunchError(description: "valkey-server not found: run `make deps` or set VALKEY_SERVER")
         }
         self.executable = binary
         self.appendOnly = appendOnly
+        self.arguments = arguments
+        self.monitoring = monitoring
         self.state = Mutex(State(port: try Self.freePort()))
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("ragqueue-valkey-\(UUID().uuidString)")
     }
@@ -53,11 +69,10 @@ public final class ValkeyServerProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         for _ in 0..<5 {
             let port = self.port
-            let child = ChildProcess(executable: executable, arguments: [
-                "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--daemonize", "no",
-                "--dir", directory.path, "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
+            let child = ChildProcess(executable: executable, arguments: try modeArguments() + [
+                "--bind", "127.0.0.1", "--port", String(port), "--daemonize", "no", "--dir", directory.path,
                 "--loglevel", "warning", "--logfile", directory.appendingPathComponent("valkey.log").path,
-            ])
+            ] + arguments)
             try child.start()
             state.withLock { $0.process = child }
             if try await waitUntilReady(child, port: port, deadline: deadline) {
@@ -86,6 +101,25 @@ public final class ValkeyServerProcess: Sendable {
     /// Removes the data folder. Call after `stop()`.
     public func cleanUp() {
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A server's persistence options, or a sentinel's configuration file (written on its first
+    /// start; the sentinel rewrites it with what it learns, and a restart keeps that).
+    private func modeArguments() throws -> [String] {
+        guard let monitoring else {
+            // A replica that connects is sent its first copy at once, not after Valkey's 5 s wait for others.
+            return ["--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always", "--repl-diskless-sync-delay", "0"]
+        }
+        let file = directory.appendingPathComponent("sentinel.conf")
+        if !FileManager.default.fileExists(atPath: file.path) {
+            let name = monitoring.name
+            let lines = [
+                "sentinel monitor \(name) 127.0.0.1 \(monitoring.port) 2", "sentinel down-after-milliseconds \(name) 1000",
+                "sentinel failover-timeout \(name) 5000", "sentinel parallel-syncs \(name) 1",
+            ]
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        }
+        return [file.path, "--sentinel"]
     }
 
     /// Asks the port until our own child answers (true) or exits (false); throws past the deadline.

@@ -21,21 +21,16 @@ final class HiredisContext {
     /// Connects, authenticates, selects the database and checks that the server is ready (not
     /// loading its data). Blocks for up to the connect timeout.
     static func connect(_ configuration: ValkeyConfiguration, socketTimeout: Duration) throws(ValkeyError) -> HiredisContext {
-        let connectTimeout = timeval(configuration.connectTimeout)
-        let raw: UnsafeMutablePointer<redisContext>?
+        let connection: HiredisContext
         switch configuration.endpoint {
         case .tcp(let host, let port):
-            raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
-        case .unix(let path):
-            raw = redisConnectUnixWithTimeout(path, connectTimeout)
+            connection = try open(.tcp(host: host, port: port), configuration, socketTimeout: socketTimeout)
+        case .unix:
+            connection = try open(configuration.endpoint, configuration, socketTimeout: socketTimeout)
+        case .sentinel(let sentinels, let primary):
+            let address = try primaryAddress(primary, sentinels: sentinels, configuration)
+            connection = try open(.tcp(host: address.host, port: address.port), configuration, socketTimeout: socketTimeout)
         }
-        guard let raw else { throw .connectionFailed("cannot allocate a hiredis context") }
-        let connection = HiredisContext(context: raw)
-        if raw.pointee.err != 0 {
-            throw .connectionFailed("\(configuration.redactedDescription): \(connection.errorString)")
-        }
-        _ = redisEnableKeepAlive(raw)
-        _ = redisSetTimeout(raw, timeval(socketTimeout))
 
         var setup: [[[UInt8]]] = []
         if let password = configuration.password {
@@ -48,6 +43,9 @@ final class HiredisContext {
         if configuration.database != 0 {
             setup.append([Array("SELECT".utf8), Array(String(configuration.database).utf8)])
         }
+        // Through Sentinel, the server named may have been demoted since (a failover under way):
+        // only a primary will do, or the caller retries and asks the sentinels again.
+        if case .sentinel = configuration.endpoint { setup.append([Array("ROLE".utf8)]) }
         // Last: a server still loading its data answers `-LOADING` to it, and the connection is
         // not ready (the caller retries within its reconnect budget).
         setup.append([Array("PING".utf8)])
@@ -58,11 +56,65 @@ final class HiredisContext {
                 throw .connectionFailed("\(configuration.redactedDescription): \(message)")
             case .failure(let error):
                 throw error
+            case .success(.array(let role)):
+                if let name = role.first?.string, name != "master" {
+                    throw .connectionFailed("\(configuration.redactedDescription): the server the sentinels named is a \(name) now")
+                }
             case .success:
                 continue
             }
         }
         return connection
+    }
+
+    /// A connected context, with keep-alive and `socketTimeout`, to `endpoint` (TCP or Unix).
+    private static func open(
+        _ endpoint: ValkeyConfiguration.Endpoint, _ configuration: ValkeyConfiguration, socketTimeout: Duration
+    ) throws(ValkeyError) -> HiredisContext {
+        let connectTimeout = timeval(configuration.connectTimeout)
+        let raw: UnsafeMutablePointer<redisContext>?
+        let name: String
+        switch endpoint {
+        case .tcp(let host, let port):
+            raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+            name = ValkeyConfiguration.Address(host: host, port: port).description
+        case .unix(let path):
+            raw = redisConnectUnixWithTimeout(path, connectTimeout)
+            name = path
+        case .sentinel:
+            throw .connectionFailed("a sentinel endpoint is resolved before it is opened")
+        }
+        guard let raw else { throw .connectionFailed("cannot allocate a hiredis context") }
+        let connection = HiredisContext(context: raw)
+        if raw.pointee.err != 0 {
+            throw .connectionFailed("\(name): \(connection.errorString)")
+        }
+        _ = redisEnableKeepAlive(raw)
+        _ = redisSetTimeout(raw, timeval(socketTimeout))
+        return connection
+    }
+
+    /// The address of `primary` according to the first of `sentinels` that knows it.
+    private static func primaryAddress(
+        _ primary: String, sentinels: [ValkeyConfiguration.Address], _ configuration: ValkeyConfiguration
+    ) throws(ValkeyError) -> ValkeyConfiguration.Address {
+        var failures: [String] = []
+        for sentinel in sentinels {
+            let asked: HiredisContext
+            do {
+                asked = try open(.tcp(host: sentinel.host, port: sentinel.port), configuration, socketTimeout: configuration.connectTimeout)
+            } catch {
+                failures.append(error.message)
+                continue
+            }
+            let reply = asked.pipeline([["SENTINEL", "get-master-addr-by-name", primary].map { Array($0.utf8) }])[0]
+            if case .success(.array(let parts)) = reply, parts.count == 2, let host = parts[0].string,
+               let port = parts[1].string.flatMap({ Int($0) }) {
+                return .init(host: host, port: port)
+            }
+            failures.append("\(sentinel): \((try? reply.get()).map { "\($0)" } ?? "no answer") for '\(primary)'")
+        }
+        throw .connectionFailed("no sentinel named a primary for '\(primary)' (\(failures.joined(separator: "; ")))")
     }
 
     /// Sends every command, then reads every reply: one round trip for the lot.

@@ -60,6 +60,20 @@ public final class ValkeyClient: Sendable {
         return try reply.throwingServerError()
     }
 
+    /// Runs a Lua script as `run` does, followed on the same connection by `confirmation` (`WAIT`,
+    /// `WAITAOF`: commands that wait for the connection's own writes); returns both replies, the
+    /// confirmation's server error as a reply.
+    public func run(
+        _ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument], confirmedBy confirmation: ValkeyCommand
+    ) async throws(ValkeyError) -> (reply: ValkeyReply, confirmation: ValkeyReply) {
+        let connection = connection()
+        var results = await connection.send([script.evalSHA(keys: keys, arguments: arguments), confirmation])
+        if case .success(.error(let message)) = results[0], message.hasPrefix("NOSCRIPT") {
+            results = await connection.send([script.eval(keys: keys, arguments: arguments), confirmation])
+        }
+        return (try results[0].get().throwingServerError(), try results[1].get())
+    }
+
     /// A connection of its own, for blocking commands that wait up to `blockingFor` on the server.
     /// Its socket timeout is longer than that wait. Close it when done.
     public func dedicatedConnection(blockingFor wait: Duration, label: String = "valkey.blocking") -> ValkeyConnection {

@@ -8,6 +8,38 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         case tcp(host: String, port: Int)
         /// A Unix domain socket path.
         case unix(path: String)
+        /// Whichever server the sentinels at `sentinels` name as the primary of `primary`, asked
+        /// again on every connection: a failover is followed without operator action.
+        case sentinel(sentinels: [Address], primary: String)
+    }
+
+    /// A TCP host and port.
+    public struct Address: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// `host:port`, or `[v6]:port`; the port defaults to `defaultPort`.
+        public init(parsing text: Substring, defaultPort: Int) throws(ValkeyError) {
+            var host = text
+            var port = defaultPort
+            if let colon = text.lastIndex(of: ":"), !text[colon...].contains("]") {
+                guard let number = Int(text[text.index(after: colon)...]), (1...65535).contains(number) else {
+                    throw .invalidURL("'\(text)' needs a port from 1 to 65535")
+                }
+                host = text[..<colon]
+                port = number
+            }
+            let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            guard !bare.isEmpty else { throw .invalidURL("'\(text)' has no host") }
+            self.init(host: bare, port: port)
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     /// Address of the server. Default: `127.0.0.1:6379`.
@@ -47,9 +79,15 @@ public struct ValkeyConfiguration: Sendable, Hashable {
 
     public init() {}
 
-    /// Parses `valkey://[[user]:password@]host[:port][/db]`, `redis://` (same form) and
-    /// `unix:///path/to.sock[?db=N]`. TLS schemes are refused with a clear error.
+    /// Parses `valkey://[[user]:password@]host[:port][/db]`, `redis://` (same form),
+    /// `unix:///path/to.sock[?db=N]` and `valkey-sentinel://[[user]:password@]host:port,host:port/primary[/db]`
+    /// (the sentinels' addresses, port 26379 by default; the credentials are the primary's).
+    /// TLS schemes are refused with a clear error.
     public init(url: String) throws(ValkeyError) {
+        if url.lowercased().hasPrefix("valkey-sentinel://") {
+            self = try Self.parse(sentinelURL: url)
+            return
+        }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw .invalidURL("cannot parse Valkey URL (expected valkey://host:port/db)")
         }
@@ -82,11 +120,47 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         if let password = components.password { self.password = password.removingPercentEncoding ?? password }
     }
 
+    /// `valkey-sentinel://[credentials@]sentinel,sentinel/primary[/db]`: parsed by hand, since a
+    /// URL has one host.
+    private static func parse(sentinelURL url: String) throws(ValkeyError) -> ValkeyConfiguration {
+        var configuration = ValkeyConfiguration()
+        var rest = url.dropFirst("valkey-sentinel://".count)
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = credentials.firstIndex(of: ":") {
+                let user = String(credentials[..<colon])
+                let password = String(credentials[credentials.index(after: colon)...])
+                if !user.isEmpty { configuration.username = user.removingPercentEncoding ?? user }
+                configuration.password = password.removingPercentEncoding ?? password
+            } else if !credentials.isEmpty {
+                configuration.password = String(credentials).removingPercentEncoding ?? String(credentials)
+            }
+        }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw .invalidURL("a sentinel URL names sentinels and a primary: valkey-sentinel://host:26379,host:26379/mymaster[/db]")
+        }
+        var sentinels: [Address] = []
+        for item in parts[0].split(separator: ",") {
+            sentinels.append(try Address(parsing: item, defaultPort: 26379))
+        }
+        guard !sentinels.isEmpty else { throw .invalidURL("a sentinel URL needs at least one sentinel address") }
+        configuration.endpoint = .sentinel(sentinels: sentinels, primary: String(parts[1]))
+        if parts.count > 2, !parts[2].isEmpty {
+            guard let db = Int(parts[2]), db >= 0 else { throw .invalidURL("database must be a non-negative number, got '\(parts[2])'") }
+            configuration.database = db
+        }
+        return configuration
+    }
+
     /// The address without credentials, safe to log.
     public var redactedDescription: String {
         switch endpoint {
         case .tcp(let host, let port): "valkey://\(host):\(port)/\(database)"
         case .unix(let path): "unix://\(path)?db=\(database)"
+        case .sentinel(let sentinels, let primary):
+            "valkey-sentinel://\(sentinels.map(\.description).joined(separator: ","))/\(primary)/\(database)"
         }
     }
 }

@@ -120,8 +120,19 @@ public final class ValkeyConnection: Sendable {
             if error.isConnectionError { health?.markDown(error) }
             return commands.map { _ in .failure(error) }
         }
-        let results = context.withLock { context in
+        var results = context.withLock { context in
             context?.pipeline(commands) ?? commands.map { _ in .failure(.connectionLost("not connected")) }
+        }
+        // A primary demoted under us (a failover) refuses writes with READONLY, having run none:
+        // the connection is dropped so that the next one asks the sentinels again, and the refused
+        // commands fail as never sent, safe to retry.
+        if results.contains(where: \.isReadOnlyRefusal) {
+            dropContext()
+            results = results.map { result in
+                guard result.isReadOnlyRefusal, case .success(.error(let message)) = result else { return result }
+                return .failure(.connectionFailed("the server is no longer the primary: \(message)"))
+            }
+            return results
         }
         if context.withLock({ $0?.isBroken ?? true }) {
             dropContext()
@@ -171,6 +182,14 @@ public final class ValkeyConnection: Sendable {
     private func dropContext() {
         state.withLock { $0.fileDescriptor = -1 }
         context.withLock { $0 = nil }
+    }
+}
+
+extension Result<ValkeyReply, ValkeyError> {
+    /// A replica's refusal of a write (`READONLY`, also when a script's write call met it).
+    fileprivate var isReadOnlyRefusal: Bool {
+        guard case .success(.error(let message)) = self else { return false }
+        return message.hasPrefix("READONLY") || message.contains("READONLY You can't write")
     }
 }
 

@@ -43,6 +43,14 @@ struct APICommand: AsyncParsableCommand {
         } catch {
             throw CommandSupport.fail(error)
         }
+        do {
+            if let warning = try await application.store.checkDurability() { logger.warning("\(warning)") }
+        } catch where error.isBackendUnavailable {
+            logger.warning("durability not checked: Valkey does not answer yet", metadata: ["error": "\(error.message)"])
+        } catch {
+            application.close()
+            throw CommandSupport.fail(error)
+        }
         logger.info("api starting", metadata: ["valkey": "\(application.store.redactedURL)", "api.keys": "\(api.apiKeys.count)"])
         try await CommandSupport.run(application.services, logger: logger, maximumShutdown: Self.shutdownGrace) { application.close() }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 extension RAGQueueConfiguration {
@@ -15,10 +16,29 @@ extension RAGQueueConfiguration {
         try validate()
     }
 
+    /// `valkey-sentinel://[credentials@]sentinels/primary[/db]`, keeping `url`'s credentials and database.
+    private static func sentinelURL(sentinels: String, primary: String, from url: String) -> String {
+        let components = URLComponents(string: url)
+        var sentinelURL = "valkey-sentinel://"
+        if let password = components?.percentEncodedPassword {
+            sentinelURL += "\(components?.percentEncodedUser ?? ""):\(password)@"
+        }
+        sentinelURL += sentinels.filter { !$0.isWhitespace } + "/" + primary
+        let database = (components?.path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        return database.isEmpty ? sentinelURL : sentinelURL + "/" + database
+    }
+
     private static var queueVariables: [EnvironmentVariable<Self>] {
         [
             .init("VALKEY_URL", "valkey://127.0.0.1:6379", "Valkey holding the queue (valkey://[user:password@]host:port[/db])", secret: true) {
                 $0.valkeyURL = $1
+            },
+            .init("VALKEY_SENTINEL_MASTER", "mymaster", "the primary's name at the sentinels of VALKEY_SENTINELS") {
+                $0.valkeySentinelMaster = $1
+            },
+            // After VALKEY_URL and VALKEY_SENTINEL_MASTER: it turns them into a sentinel URL.
+            .init("VALKEY_SENTINELS", "(none)", "host:port,... of Valkey sentinels: the queue's Valkey is the primary they name, followed through failovers (VALKEY_URL then gives only credentials and db)") {
+                $0.valkeyURL = sentinelURL(sentinels: $1, primary: $0.valkeySentinelMaster, from: $0.valkeyURL)
             },
             .init("RAGQ_PREFIX", "ragq", "key prefix shared by a deployment's queues") { $0.queue.prefix = $1 },
             .init("RAGQ_QUEUE", "default", "queue name") { $0.queue.name = $1 },
@@ -63,6 +83,15 @@ extension RAGQueueConfiguration {
             },
             .init("RAGQ_MAX_DEPTH", "10000", "most jobs waiting; enqueue beyond is refused (0 = no limit)") {
                 $0.queue.maxDepth = try Parse.integer($1, "RAGQ_MAX_DEPTH", in: 0...100_000_000)
+            },
+            .init("RAGQ_DURABILITY", "none", "what an accepted job survived before the 202: none (Valkey's memory), local (its AOF fsynced: WAITAOF) or replica (a replica has it: WAIT)") {
+                guard let durability = Durability(rawValue: $1.lowercased()) else {
+                    throw ConfigurationError(setting: "RAGQ_DURABILITY", "must be none, local or replica, got \"\($1)\"")
+                }
+                $0.queue.durability = durability
+            },
+            .init("RAGQ_DURABILITY_TIMEOUT_SECONDS", "0.5", "how long a submit waits for that; past it the job is kept but the submit answers 503 durability_unconfirmed") {
+                $0.queue.durabilityTimeout = try Parse.duration($1, "RAGQ_DURABILITY_TIMEOUT_SECONDS", in: 0.01...10)
             },
             .init("LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical") {
                 guard let level = Logger.Level(rawValue: $1.lowercased()) else {

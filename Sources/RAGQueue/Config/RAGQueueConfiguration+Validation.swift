@@ -59,6 +59,7 @@ extension RAGQueueConfiguration {
         if message.hasPrefix("max crashes") { return "JOB_MAX_CRASHES" }
         if message.hasPrefix("result and failure") { return "JOB_RESULT_TTL_SECONDS" }
         if message.hasPrefix("max depth") { return "RAGQ_MAX_DEPTH" }
+        if message.hasPrefix("durability timeout") { return "RAGQ_DURABILITY_TIMEOUT_SECONDS" }
         return nil
     }
 }

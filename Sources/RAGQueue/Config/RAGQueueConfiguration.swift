@@ -10,7 +10,10 @@ import Logging
 /// README mirror.
 public struct RAGQueueConfiguration: Sendable {
     /// Valkey holding the job queue: `valkey://[user:password@]host:port[/db]`. Default `valkey://127.0.0.1:6379`.
+    /// Or `valkey-sentinel://[user:password@]host:port,host:port/primary[/db]`.
     public var valkeyURL: String = "valkey://127.0.0.1:6379"
+    /// The primary's name at the sentinels, when `VALKEY_SENTINELS` is set. Default `mymaster`.
+    public var valkeySentinelMaster = "mymaster"
     /// The job queue: prefix, name, lease, attempts, TTLs, depth, retry backoff.
     public var queue = QueueConfiguration()
     /// Where the OpenAI-compatible API is, and its key. Without a key, embeddings are local.

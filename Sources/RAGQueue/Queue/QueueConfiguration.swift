@@ -29,6 +29,10 @@ public struct QueueConfiguration: Sendable, Hashable {
     public var priorityStep: Duration = .seconds(60)
     /// When a burst of backend failures stops every worker of the queue (`CircuitPolicy`).
     public var circuit = CircuitPolicy()
+    /// What an accepted job has survived when `enqueue` returns (`Durability`; Valkey only). Default `.none`.
+    public var durability: Durability = .none
+    /// How long `enqueue` waits for `durability`'s confirmation before it reports the job unconfirmed. Default 0.5 s.
+    public var durabilityTimeout: Duration = .milliseconds(500)
 
     public init() {}
 
@@ -48,6 +52,9 @@ public struct QueueConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("result and failure TTLs must be at least 1 s")
         }
         guard maxDepth >= 0 else { throw .invalidConfiguration("max depth must not be negative") }
+        guard durabilityTimeout >= .milliseconds(10), durabilityTimeout <= .seconds(10) else {
+            throw .invalidConfiguration("durability timeout must be 10 ms to 10 s")
+        }
         guard priorityStep >= .zero else { throw .invalidConfiguration("priority step must not be negative") }
         guard circuit.threshold >= 1, circuit.window >= .milliseconds(100), circuit.openFor >= .milliseconds(100),
               circuit.maximumOpen >= circuit.openFor

@@ -11,6 +11,7 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidPayload = "invalid_payload"
         case backend = "backend_unavailable"
         case corruptRecord = "corrupt_record"
+        case durabilityUnconfirmed = "durability_unconfirmed"
     }
 
     private let code: Code
@@ -77,6 +78,12 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     static func backend(_ error: any Error & Sendable, detail: String) -> QueueError {
         .init(.backend, "queue backend: \(detail)", underlying: error)
     }
+    /// Job `id` was stored, but Valkey did not confirm the durability the queue asks for
+    /// (`QueueConfiguration.durability`) in time; `detail` says what it did confirm. The job may
+    /// still run: it is not lost, only not acknowledged.
+    public static func durabilityUnconfirmed(_ id: JobID, _ detail: String) -> QueueError {
+        .init(.durabilityUnconfirmed, "job \(id) was stored but not confirmed durable: \(detail)", jobID: id)
+    }
     /// A stored record or script reply does not have the expected shape.
     public static func corruptRecord(_ message: String, jobID: JobID? = nil) -> QueueError {
         .init(.corruptRecord, message, jobID: jobID)
@@ -94,6 +101,8 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isAlreadyEnded: Bool { code == .alreadyEnded }
     /// Whether this is `invalidState`.
     public var isInvalidState: Bool { code == .invalidState }
+    /// Whether this is `durabilityUnconfirmed`.
+    public var isDurabilityUnconfirmed: Bool { code == .durabilityUnconfirmed }
     /// Whether Valkey was unreachable: the operation may succeed when retried.
     public var isBackendUnavailable: Bool { code == .backend }
 

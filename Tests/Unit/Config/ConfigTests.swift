@@ -38,7 +38,10 @@ struct ConfigTests {
             "QDRANT_URL": "http://vector-db:6333", "QDRANT_API_KEY": "", "RAG_COLLECTION": "books", "RAG_TOP_K": "6",
             "WORKER_CONCURRENCY": "8", "JOB_LEASE_SECONDS": "2.5", "JOB_MAX_ATTEMPTS": "5", "RAG_PAGE_NUMBERS": "index",
             "INGEST_CHUNK_SIZE": "500", "INGEST_CHUNK_OVERLAP": "50", "LOG_LEVEL": "DEBUG",
+            "RAGQ_DURABILITY": "Replica", "RAGQ_DURABILITY_TIMEOUT_SECONDS": "0.25",
         ])
+        #expect(configuration.queue.durability == .replica)
+        #expect(configuration.queue.durabilityTimeout == .milliseconds(250))
         #expect(configuration.valkeyURL == "valkey://10.0.0.5:6380/2")
         #expect(configuration.queue.prefix == "prod")
         #expect(configuration.queue.name == "rag_queries")
@@ -66,7 +69,7 @@ struct ConfigTests {
             ("JOB_LEASE_SECONDS", "soon"), ("JOB_MAX_ATTEMPTS", "0"), ("OPENAI_BASE_URL", "api.openai.com"),
             ("QDRANT_URL", "ftp://x"), ("VALKEY_URL", "http://x"), ("RAGQ_QUEUE", "has space"), ("RAGQ_PREFIX", "a{b}"),
             ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"), ("RAG_COLLECTION", "a/b"),
-            ("API_MAX_QUERY_LENGTH", "0"),
+            ("API_MAX_QUERY_LENGTH", "0"), ("RAGQ_DURABILITY", "fsync"), ("RAGQ_DURABILITY_TIMEOUT_SECONDS", "60"),
         ]
     )
     func badValues(name: String, value: String) {
@@ -76,6 +79,17 @@ struct ConfigTests {
             guard let error = error as? ConfigurationError else { return false }
             return error.setting == name && error.description.hasPrefix(name + ": ")
         }
+    }
+
+    @Test("VALKEY_SENTINELS turns VALKEY_URL into the primary that the sentinels name, keeping its credentials and database")
+    func sentinels() throws {
+        let configuration = try RAGQueueConfiguration(environment: [
+            "VALKEY_URL": "valkey://:s3cret@ignored:6379/3", "VALKEY_SENTINELS": "10.0.0.1:26379, 10.0.0.2:26379", "VALKEY_SENTINEL_MASTER": "queue",
+        ])
+        #expect(configuration.valkeyURL == "valkey-sentinel://:s3cret@10.0.0.1:26379,10.0.0.2:26379/queue/3")
+        let plain = try RAGQueueConfiguration(environment: ["VALKEY_SENTINELS": "sentinel"])
+        #expect(plain.valkeyURL == "valkey-sentinel://sentinel/mymaster")
+        #expect(throws: ConfigurationError.self) { try RAGQueueConfiguration(environment: ["VALKEY_SENTINELS": "host:notaport"]) }
     }
 
     @Test("secrets are never echoed in errors")

@@ -29,7 +29,26 @@ struct ValkeyConfigurationTests {
         #expect(configuration.database == 3)
     }
 
-    @Test("bad URLs get a clear error", arguments: ["http://localhost", "valkey://host:99999", "valkey://host/abc", "rediss://host", "not a url", "unix://"])
+    @Test("a sentinel URL lists the sentinels (port 26379 by default), then the primary's name and db; credentials are the primary's")
+    func sentinel() throws {
+        let configuration = try ValkeyConfiguration(url: "valkey-sentinel://app:pw%40x@10.0.0.1:26380,sentinel-b,[::1]:26381/orders/2")
+        #expect(configuration.endpoint == .sentinel(
+            sentinels: [.init(host: "10.0.0.1", port: 26380), .init(host: "sentinel-b", port: 26379), .init(host: "::1", port: 26381)],
+            primary: "orders"
+        ))
+        #expect(configuration.username == "app")
+        #expect(configuration.password == "pw@x")
+        #expect(configuration.database == 2)
+        #expect(configuration.redactedDescription == "valkey-sentinel://10.0.0.1:26380,sentinel-b:26379,[::1]:26381/orders/2")
+    }
+
+    @Test(
+        "bad URLs get a clear error",
+        arguments: [
+            "http://localhost", "valkey://host:99999", "valkey://host/abc", "rediss://host", "not a url", "unix://",
+            "valkey-sentinel://host:26379", "valkey-sentinel:///mymaster", "valkey-sentinel://host:0/mymaster", "valkey-sentinel://h/m/x",
+        ]
+    )
     func bad(url: String) {
         #expect(throws: ValkeyError.self) { try ValkeyConfiguration(url: url) }
     }

@@ -31,3 +31,23 @@ extension ValkeyJobStore {
         return Self.infoField("connected_clients", in: info).flatMap { Int($0) } ?? 0
     }
 }
+
+extension ValkeyJobStore {
+    /// The port of the primary that the sentinel at `sentinel` (`valkey://host:port`) names for
+    /// `name`, or nil when it does not answer within `timeout`: how a launcher follows a failover.
+    public static func sentinelPrimaryPort(sentinel: String, name: String, timeout: Duration = .milliseconds(500)) async -> Int? {
+        let reply = try? await probe(url: sentinel, timeout: timeout, ValkeyCommand("SENTINEL", "get-master-addr-by-name", name))
+        return reply?.array.flatMap { $0.count == 2 ? $0[1].string.flatMap { Int($0) } : nil }
+    }
+
+    /// How many replicas of `name` the sentinel at `sentinel` sees with a working link to their
+    /// primary (`SENTINEL REPLICAS`): a failover has somewhere to go once this is at least 1.
+    public static func sentinelReplicasInSync(sentinel: String, name: String, timeout: Duration = .milliseconds(500)) async -> Int {
+        guard let replicas = try? await probe(url: sentinel, timeout: timeout, ValkeyCommand("SENTINEL", "REPLICAS", name)).array else { return 0 }
+        return replicas.count { replica in
+            let fields = replica.array?.compactMap(\.string) ?? []
+            let pairs = Dictionary(stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0], fields[$0 + 1]) }) { first, _ in first }
+            return pairs["master-link-status"] == "ok" && !(pairs["flags"] ?? "").contains("down")
+        }
+    }
+}

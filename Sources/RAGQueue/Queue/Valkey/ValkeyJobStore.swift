@@ -43,6 +43,10 @@ public final class ValkeyJobStore: QueueStore {
             valkey.commandTimeout = max(.milliseconds(750), serverWait * 1.5)
             if failFast { valkey.failFast = .milliseconds(100) }
         }
+        // A durability wait holds its connection on the server: the socket must outlast it.
+        if configuration.durability != .none {
+            valkey.commandTimeout = max(valkey.commandTimeout, configuration.durabilityTimeout + .milliseconds(250))
+        }
         try self.init(client: ValkeyClient(configuration: valkey), configuration: configuration, clock: clock)
     }
 
@@ -88,7 +92,7 @@ public final class ValkeyJobStore: QueueStore {
 
     /// `command`'s reply from the Valkey server at `url`, on a client of its own that waits at most
     /// `timeout` for the connection and the answer.
-    private static func probe(url: String, timeout: Duration, _ command: ValkeyCommand) async throws(QueueError) -> ValkeyReply {
+    static func probe(url: String, timeout: Duration, _ command: ValkeyCommand) async throws(QueueError) -> ValkeyReply {
         var configuration: ValkeyConfiguration
         do {
             configuration = try ValkeyConfiguration(url: url)
@@ -124,7 +128,7 @@ public final class ValkeyJobStore: QueueStore {
         let idempotencyKey = request.idempotencyKey.map { keys.idempotency($0, tenant: request.tenant) }
         let budget = request.budget
         let budgetKey = budget.map { keys.budget(tenant, period: $0.period.id(at: now), unit: $0.unit.rawValue) }
-        let reply = try await run(
+        let (reply, confirmation) = try await runConfirmed(
             QueueScripts.enqueue,
             keys: [keys.job(id), idempotencyKey ?? keys.idempotencyPrefix, budgetKey ?? keys.base + "budget"],
             arguments: [
@@ -138,7 +142,69 @@ public final class ValkeyJobStore: QueueStore {
         guard let detail, let returned = JobID(detail) else {
             throw .corruptRecord("enqueue returned no job id")
         }
+        if let confirmation { try checkDurability(confirmation, of: returned) }
         return EnqueueResult(id: returned, existing: code == .okExisting)
+    }
+
+    /// The command that waits for `configuration.durability` on the connection that wrote.
+    private var durabilityCommand: ValkeyCommand? {
+        let timeout = configuration.durabilityTimeout.milliseconds
+        return switch configuration.durability {
+        case .none: nil
+        case .local: ValkeyCommand("WAITAOF", 1, 0, timeout)
+        case .replica: ValkeyCommand("WAIT", 1, timeout)
+        }
+    }
+
+    /// `script`, followed on its connection by the durability wait when the queue asks for one.
+    private func runConfirmed(_ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument]) async throws(QueueError) -> (ValkeyReply, ValkeyReply?) {
+        guard let durabilityCommand else { return (try await run(script, keys: keys, arguments: arguments), nil) }
+        do {
+            let (reply, confirmation) = try await client.run(script, keys: keys, arguments: arguments, confirmedBy: durabilityCommand)
+            return (reply, confirmation)
+        } catch {
+            throw .backend(error)
+        }
+    }
+
+    /// Throws `durabilityUnconfirmed` unless `confirmation` (`WAITAOF`'s or `WAIT`'s reply) shows
+    /// the durability the queue asks for.
+    private func checkDurability(_ confirmation: ValkeyReply, of id: JobID) throws(QueueError) {
+        let timeout = "\(configuration.durabilityTimeout.milliseconds) ms"
+        switch (configuration.durability, confirmation) {
+        case (_, .error(let message)):
+            throw .durabilityUnconfirmed(id, "Valkey refused the wait: \(message)")
+        case (.local, .array(let counts)) where (counts.first?.int ?? 0) >= 1:
+            return
+        case (.local, _):
+            throw .durabilityUnconfirmed(id, "not in the append-only file within \(timeout)")
+        case (.replica, .integer(let replicas)) where replicas >= 1:
+            return
+        case (.replica, _):
+            throw .durabilityUnconfirmed(id, "no replica acknowledged it within \(timeout)")
+        case (.none, _):
+            return
+        }
+    }
+
+    /// Checks that Valkey can give the queue's durability: `local` needs the append-only file on
+    /// (thrown otherwise). Returns a warning for `replica` while no replica is connected (submits
+    /// are refused as unconfirmed until one is).
+    public func checkDurability() async throws(QueueError) -> String? {
+        switch configuration.durability {
+        case .none:
+            return nil
+        case .local:
+            if case .error(let message) = try await sendReply(ValkeyCommand("WAITAOF", 1, 0, 1)) {
+                throw .invalidConfiguration("durability local needs Valkey's append-only file (appendonly yes): \(message)")
+            }
+            return nil
+        case .replica:
+            // `slaveN:ip=...,state=online,...`: only a replica past its initial sync acknowledges writes.
+            let info = try await send(ValkeyCommand("INFO", "replication")).string ?? ""
+            let online = info.split(whereSeparator: \.isNewline).count { $0.hasPrefix("slave") && $0.contains("state=online") }
+            return online == 0 ? "durability replica: Valkey has no replica online; submits are refused until one is" : nil
+        }
     }
 
     public func claim(workerID: String, count: Int) async throws(QueueError) -> ClaimBatch {
@@ -365,6 +431,15 @@ public final class ValkeyJobStore: QueueStore {
     func run(_ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument]) async throws(QueueError) -> ValkeyReply {
         do {
             return try await client.run(script, keys: keys, arguments: arguments)
+        } catch {
+            throw .backend(error)
+        }
+    }
+
+    /// One command's reply, a server error as a reply; unreachable Valkey becomes `QueueError.backend`.
+    func sendReply(_ command: ValkeyCommand) async throws(QueueError) -> ValkeyReply {
+        do {
+            return try await client.pipeline([command])[0].get()
         } catch {
             throw .backend(error)
         }

@@ -1,0 +1,67 @@
+import Foundation
+import RAGQueue
+
+/// A primary, its replicas and three sentinels, all private `valkey-server` children on loopback:
+/// the smallest Sentinel deployment that fails over by itself (quorum 2 of 3). With two replicas,
+/// the promoted one still has a replica after a failover, which replica durability needs to go on
+/// acknowledging. For tests and the simulator; every process is started and stopped by pid.
+public final class ValkeySentinelGroup: Sendable {
+    /// The primary's name at the sentinels.
+    public let name: String
+    /// The data servers, first the one started as primary.
+    public let servers: [ValkeyServerProcess]
+    /// The sentinels watching them.
+    public let sentinels: [ValkeyServerProcess]
+
+    /// A group of a primary and `replicas` replicas, which keep an append-only file when `appendOnly`.
+    public init(name: String = "mymaster", replicas: Int = 2, appendOnly: Bool = false, executable: String? = nil) throws {
+        self.name = name
+        let primary = try ValkeyServerProcess(appendOnly: appendOnly, executable: executable)
+        servers = try [primary] + (0..<max(1, replicas)).map { _ in
+            try ValkeyServerProcess(appendOnly: appendOnly, arguments: ["--replicaof", "127.0.0.1", String(primary.port)], executable: executable)
+        }
+        sentinels = try (0..<3).map { _ in try ValkeyServerProcess.sentinel(monitoring: primary.port, name: name) }
+    }
+
+    /// `valkey-sentinel://` naming the three sentinels and the primary.
+    public var url: String {
+        "valkey-sentinel://" + sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") + "/" + name
+    }
+
+    /// Starts the primary, the replicas and the sentinels; returns once every sentinel sees every
+    /// replica in sync (so that a failover has somewhere to go).
+    public func start(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for server in servers { try await server.start(timeout: timeout) }
+        for sentinel in sentinels { try await sentinel.start(timeout: timeout) }
+        while ContinuousClock.now < deadline {
+            var ready = true
+            for sentinel in sentinels {
+                let inSync = await ValkeyJobStore.sentinelReplicasInSync(sentinel: "valkey://127.0.0.1:\(sentinel.port)", name: name)
+                ready = ready && inSync == servers.count - 1
+            }
+            if ready { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ChildProcess.LaunchError(description: "the sentinels did not see the replica in sync within \(timeout)")
+    }
+
+    /// The data server the sentinels name as primary now, if one answers.
+    public func primary() async -> ValkeyServerProcess? {
+        for sentinel in sentinels {
+            if let port = await ValkeyJobStore.sentinelPrimaryPort(sentinel: "valkey://127.0.0.1:\(sentinel.port)", name: name) {
+                return servers.first { $0.port == port }
+            }
+        }
+        return nil
+    }
+
+    /// Stops every process (SIGTERM) and removes their folders.
+    public func stop() async {
+        for process in sentinels + servers {
+            if let pid = process.pid { kill(pid, SIGCONT) }
+            await process.stop()
+            process.cleanUp()
+        }
+    }
+}
