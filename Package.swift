@@ -128,6 +128,7 @@ let package = Package(
             name: "ragsim",
             dependencies: [
                 "RAGSimulator",
+                "RAGQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

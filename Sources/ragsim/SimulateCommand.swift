@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RAGQueue
 import RAGSimulator
 
 /// `ragsim` (the default) or `ragsim simulate`: open-loop RAG query traffic against the real API and
@@ -63,7 +64,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var tolerance = 15.0
     @Option(help: ArgumentHelp(
         "Inject faults while traffic flows and end with a ledger of every accepted query: a preset (standard, full) or items "
-            + "kill-worker=EVERY, stop-worker=AT[:LENGTH], restart-valkey=AT[:DOWN], restart-api=AT[:DOWN], backend-faults=EVERY[:LENGTH] "
+            + "kill-worker=EVERY, stop-worker=AT[:LENGTH], restart-valkey=AT[:DOWN], valkey-down=AT[:LENGTH], "
+            + "failover-valkey=AT (with --valkey sentinel), restart-api=AT[:DOWN], backend-faults=EVERY[:LENGTH] "
             + "(seconds from the start of traffic). Runs one step at the largest --workers count; exits 1 if a job was lost, "
             + "duplicated or left open, or a killed worker's jobs did not run again within 2 x the heartbeat.",
         valueName: "plan"
@@ -84,6 +86,10 @@ struct SimulateCommand: AsyncParsableCommand {
     var providerTpm: Int?
     @Option(help: "Whether the workers pace their model calls to the provider's limits: on or off.")
     var pacing = "on"
+    @Option(help: "The private Valkey's shape: single, or sentinel (a primary, 2 replicas and 3 sentinels, found through them).")
+    var valkey = "single"
+    @Option(help: "What an accepted query has survived before the API's 202 (RAGQ_DURABILITY): none, local or replica.")
+    var durability = "none"
 
     func validate() throws {
         _ = try workerCounts()
@@ -102,8 +108,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be an http:// or https:// URL, got '\(value)'")
             }
         }
-        if let valkeyURL, !(valkeyURL.hasPrefix("valkey://") || valkeyURL.hasPrefix("redis://")) {
-            throw ValidationError("--valkey-url must be a valkey:// or redis:// URL, got '\(valkeyURL)'")
+        if let valkeyURL, !["valkey://", "redis://", "valkey-sentinel://"].contains(where: valkeyURL.hasPrefix) {
+            throw ValidationError("--valkey-url must be a valkey://, redis:// or valkey-sentinel:// URL, got '\(valkeyURL)'")
         }
         if apiURL != nil, valkeyURL == nil {
             throw ValidationError("--api-url needs --valkey-url: the workers and the records must be on the API's Valkey")
@@ -129,13 +135,22 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--provider-rpm and --provider-tpm limit the embedded fake; they do not apply with --openai-url")
         }
         guard pacing == "on" || pacing == "off" else { throw ValidationError("--pacing must be on or off") }
+        let topology = try valkeyTopology()
+        if topology != .single, valkeyURL != nil { throw ValidationError("--valkey \(valkey) starts its own Valkey; it does not take --valkey-url") }
+        guard let durability = Durability(rawValue: durability) else { throw ValidationError("--durability must be none, local or replica") }
+        if durability == .replica, topology == .single, valkeyURL == nil {
+            throw ValidationError("--durability replica needs replicas: add --valkey sentinel (or a --valkey-url with replicas)")
+        }
         if let plan = try chaosPlan() {
             if trace != nil { throw ValidationError("--chaos runs on generated arrivals (--qps); it does not take --trace") }
             let outside = plan.outside(.milliseconds(Int64((warmup + (duration ?? 20)) * 1000)))
             if !outside.isEmpty {
                 throw ValidationError("--chaos: \(outside.joined(separator: ", ")) would strike after the traffic ends; lengthen --duration")
             }
-            if plan.restartsValkey, valkeyURL != nil { throw ValidationError("--chaos restart-valkey needs the embedded Valkey (no --valkey-url)") }
+            if plan.restartsValkey, valkeyURL != nil || topology != .single {
+                throw ValidationError("--chaos restart-valkey and valkey-down need the embedded single Valkey (no --valkey-url, --valkey single)")
+            }
+            if plan.failsOverValkey, topology != .sentinel { throw ValidationError("--chaos failover-valkey needs --valkey sentinel") }
             if plan.restartsAPI, apiURL != nil { throw ValidationError("--chaos restart-api needs the embedded API (no --api-url)") }
             if plan.injectsBackendFaults, openaiURL != nil || qdrantURL != nil {
                 throw ValidationError("--chaos backend-faults needs the embedded fakes (no --openai-url or --qdrant-url)")
@@ -163,7 +178,15 @@ struct SimulateCommand: AsyncParsableCommand {
             providerLimits: providerRpm == nil && providerTpm == nil
                 ? nil : Simulation.ProviderLimitOption(requestsPerMinute: providerRpm, tokensPerMinute: providerTpm),
             pacing: pacing == "on"
-        )
+        ).with(valkey: try valkeyTopology(), durability: Durability(rawValue: durability) ?? .none)
+    }
+
+    /// `--valkey` parsed.
+    private func valkeyTopology() throws -> ValkeyTopology {
+        guard let topology = ValkeyTopology(rawValue: valkey) else {
+            throw ValidationError("--valkey must be single or sentinel (a Valkey Cluster is not supported yet), got '\(valkey)'")
+        }
+        return topology
     }
 
     /// `--tenant` parsed.

@@ -11,6 +11,8 @@ import RAGQueue
 ///   later (default 1) on the same port.
 /// - `valkey-down=T[:L]`: at T, freeze Valkey with SIGSTOP for L seconds (default 30), so that
 ///   connections hang rather than fail, probing the API meanwhile; then SIGCONT.
+/// - `failover-valkey=T`: at T, SIGKILL the Sentinel group's primary (`--valkey sentinel`); the
+///   sentinels promote a replica, and clients follow.
 /// - `restart-api=T[:D]`: at T, SIGKILL the API process and restart it D seconds later (default 1).
 /// - `backend-faults=P[:L]`: every P seconds, L seconds (default 3) of backend faults: 429 with
 ///   Retry-After, 500, 503, held-then-dropped requests and reset connections from the fakes.
@@ -21,6 +23,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
         case stopWorker(at: Duration, length: Duration?)
         case restartValkey(at: Duration, down: Duration)
         case valkeyDown(at: Duration, length: Duration)
+        case failoverValkey(at: Duration)
         case restartAPI(at: Duration, down: Duration)
         case backendFaults(every: Duration, length: Duration)
 
@@ -31,6 +34,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
             case .stopWorker: "stop-worker"
             case .restartValkey: "restart-valkey"
             case .valkeyDown: "valkey-down"
+            case .failoverValkey: "failover-valkey"
             case .restartAPI: "restart-api"
             case .backendFaults: "backend-faults"
             }
@@ -78,11 +82,14 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
                 fault = .stopWorker(at: first, length: length)
             case "restart-valkey": fault = .restartValkey(at: first, down: second ?? .seconds(1))
             case "valkey-down": fault = .valkeyDown(at: first, length: try Self.positive(second ?? .seconds(30), item: item))
+            case "failover-valkey":
+                guard second == nil else { throw ParseError(description: "chaos item '\(item)': failover-valkey takes one time") }
+                fault = .failoverValkey(at: first)
             case "restart-api": fault = .restartAPI(at: first, down: second ?? .seconds(1))
             case "backend-faults":
                 fault = .backendFaults(every: try Self.positive(first, item: item), length: try Self.positive(second ?? .seconds(3), item: item))
             default:
-                throw ParseError(description: "unknown chaos item '\(name)': use kill-worker, stop-worker, restart-valkey, valkey-down, restart-api, "
+                throw ParseError(description: "unknown chaos item '\(name)': use kill-worker, stop-worker, restart-valkey, valkey-down, failover-valkey, restart-api, "
                     + "backend-faults or a preset (\(Self.presetNames))")
             }
             faults.append(fault)
@@ -94,7 +101,8 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
     public func outside(_ length: Duration) -> [String] {
         faults.compactMap { fault in
             switch fault {
-            case .stopWorker(let at, _), .restartValkey(let at, _), .valkeyDown(let at, _), .restartAPI(let at, _): at >= length ? fault.name : nil
+            case .stopWorker(let at, _), .restartValkey(let at, _), .valkeyDown(let at, _), .restartAPI(let at, _), .failoverValkey(let at):
+                at >= length ? fault.name : nil
             case .killWorker, .backendFaults: nil
             }
         }
@@ -109,6 +117,8 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
             }
         }
     }
+    /// Whether the Valkey must be an embedded Sentinel group: its primary is killed.
+    public var failsOverValkey: Bool { faults.contains { if case .failoverValkey = $0 { true } else { false } } }
     /// Whether the API must be embedded.
     public var restartsAPI: Bool { faults.contains { if case .restartAPI = $0 { true } else { false } } }
     /// Whether the fakes must be embedded.
@@ -122,6 +132,7 @@ public struct ChaosPlan: Sendable, Hashable, CustomStringConvertible {
             case .stopWorker(let at, let length): "stop-worker=\(Self.text(at))" + (length.map { ":\(Self.text($0))" } ?? "")
             case .restartValkey(let at, let down): "restart-valkey=\(Self.text(at)):\(Self.text(down))"
             case .valkeyDown(let at, let length): "valkey-down=\(Self.text(at)):\(Self.text(length))"
+            case .failoverValkey(let at): "failover-valkey=\(Self.text(at))"
             case .restartAPI(let at, let down): "restart-api=\(Self.text(at)):\(Self.text(down))"
             case .backendFaults(let every, let length): "backend-faults=\(Self.text(every)):\(Self.text(length))"
             }

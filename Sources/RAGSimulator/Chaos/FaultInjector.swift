@@ -43,6 +43,9 @@ struct FaultInjector: Sendable {
                     case .valkeyDown(let at, let downFor):
                         try await clock.sleep(until: start + at)
                         return [try await valkeyDown(for: downFor)]
+                    case .failoverValkey(let at):
+                        try await clock.sleep(until: start + at)
+                        return [try await failoverValkey()]
                     case .restartAPI(let at, let down):
                         try await clock.sleep(until: start + at)
                         return [try await restartAPI(down: down)]
@@ -222,6 +225,31 @@ struct FaultInjector: Sendable {
             detail: "SIGSTOP valkey-server for \(Simulation.number(length.seconds)) s (lease \(Simulation.number(lease.seconds)) s); "
                 + "the API answered \(answers.joined(separator: ", ")), the slowest in \(ChaosLedger.seconds(slowest.seconds)); "
                 + "\(reclaimed) job(s) taken back from workers; next job finished",
+            heldJobs: 0, recoverySeconds: healed
+        )
+    }
+
+    /// SIGKILLs the Sentinel group's primary; reports when the sentinels named another and when
+    /// the next job finished. What the dead primary had not passed on is lost: the ledger counts it.
+    private func failoverValkey() async throws -> ChaosLedger.FaultRecord {
+        let at = now
+        guard let group = services.valkeyGroup, let primary = await group.primary() else {
+            return .init(kind: "failover-valkey", atSeconds: at, detail: "skipped: no embedded Sentinel group (--valkey sentinel)", heldJobs: 0)
+        }
+        let counters = try await reading { try await store.stats().counters }
+        let killedAt = clock.now
+        await primary.kill()
+        var promoted: ValkeyServerProcess?
+        while promoted == nil, clock.now < giveUpAt {
+            if let named = await group.primary(), named.port != primary.port { promoted = named } else { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        let promotedAfter = clock.now - killedAt
+        let healed = await firstFinish(after: counters["finished"] ?? 0, since: killedAt)
+        return .init(
+            kind: "failover-valkey", atSeconds: at,
+            detail: "SIGKILL the primary (port \(primary.port)); "
+                + (promoted.map { "the sentinels promoted port \($0.port) after \(ChaosLedger.seconds(promotedAfter.seconds))" } ?? "no replica was promoted")
+                + "; next job finished",
             heldJobs: 0, recoverySeconds: healed
         )
     }

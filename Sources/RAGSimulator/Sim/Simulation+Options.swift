@@ -1,4 +1,5 @@
 import Foundation
+import RAGQueue
 
 extension Simulation {
     /// What `ragsim simulate` was asked to do: the scenario, where the services are, and what to
@@ -58,6 +59,10 @@ extension Simulation {
         var providerLimits: ProviderLimitOption? = nil
         /// Whether the workers pace their model calls to the provider's limits.
         var pacing: Bool = true
+        /// The embedded Valkey's shape.
+        var valkeyTopology: ValkeyTopology = .single
+        /// What an accepted job has survived before the API's 202.
+        var durability: Durability = .none
 
         /// Options with every value given.
         public init(
@@ -91,6 +96,14 @@ extension Simulation {
             self.svgPath = svgPath
             self.baselinePath = baselinePath
             self.tolerance = tolerance
+        }
+
+        /// These options with the embedded Valkey's `topology` and the queue's `durability`.
+        public func with(valkey topology: ValkeyTopology, durability: Durability) -> Options {
+            var options = self
+            options.valkeyTopology = topology
+            options.durability = durability
+            return options
         }
 
         /// These options with `tenants`, the fake provider's chat limits and pacing on or off.
@@ -133,9 +146,13 @@ extension Simulation.Settings {
             workers: options.workers, concurrency: options.concurrency, qps: trace?.rate ?? options.qps, arrivals: options.arrivals,
             warmup: options.warmup, duration: duration, drain: options.drain, profile: options.profile, seed: options.seed,
             collection: options.collection,
-            endpoints: .init(valkeyURL: options.valkeyURL, apiURL: options.apiURL, openAIURL: options.openAIURL, qdrantURL: options.qdrantURL),
+            endpoints: .init(
+                valkeyURL: options.valkeyURL, apiURL: options.apiURL, openAIURL: options.openAIURL, qdrantURL: options.qdrantURL,
+                valkeyTopology: options.valkeyTopology
+            ),
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
-            lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing
+            lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing,
+            durability: options.durability
         )
         if let trace, !options.tenants.isEmpty {
             let names = Set(options.tenants.map(\.name))

@@ -33,6 +33,8 @@ public struct Simulation: Sendable {
         var providerLimits: ProviderLimitOption? = nil
         /// Whether workers pace their model calls.
         var pacing: Bool = true
+        /// What an accepted job has survived before the 202.
+        var durability: Durability = .none
     }
 
     let settings: Settings
@@ -47,8 +49,8 @@ public struct Simulation: Sendable {
         let corpus = SimCorpus(seed: settings.seed, questions: settings.questions)
         let services = try await SimulationServices.start(
             endpoints: settings.endpoints, profile: settings.profile, seed: settings.seed, corpus: corpus,
-            collection: settings.collection, appendOnly: settings.chaos?.restartsValkey ?? false, providerLimits: settings.providerLimits,
-            pacing: settings.pacing, workDirectory: workDirectory, reaper: reaper, logger: logger, say: say
+            collection: settings.collection, appendOnly: (settings.chaos?.restartsValkey ?? false) || settings.durability == .local,
+            providerLimits: settings.providerLimits, pacing: settings.pacing, durability: settings.durability, workDirectory: workDirectory, reaper: reaper, logger: logger, say: say
         )
         let embedded = services.embedded + (settings.endpoints.apiURL == nil ? ["api"] : [])
         say(

@@ -13,6 +13,8 @@ struct SimulationServices: Sendable {
         var apiURL: String?
         var openAIURL: String?
         var qdrantURL: String?
+        /// The embedded Valkey's shape, without `valkeyURL`.
+        var valkeyTopology: ValkeyTopology = .single
     }
 
     /// The Valkey URL the queue lives on.
@@ -31,6 +33,8 @@ struct SimulationServices: Sendable {
     let embedded: [String]
     /// The embedded servers, for fault injection; nil when a URL pointed elsewhere.
     let valkeyServer: ValkeyServerProcess?
+    /// The embedded Sentinel group (`--valkey sentinel`), for `failover-valkey`.
+    let valkeyGroup: ValkeySentinelGroup?
     let fakeOpenAI: FakeOpenAIServer?
     let fakeQdrant: FakeQdrantServer?
 
@@ -39,20 +43,31 @@ struct SimulationServices: Sendable {
     let openAIKey: String
     /// Whether the workers pace their model calls to the provider's limits.
     var pacing: Bool = true
+    /// What an accepted job has survived before the API's 202 (`RAGQ_DURABILITY` of the children).
+    var durability: Durability = .none
 
     /// Starts what is missing, checks what is given, ingests the corpus; registers every stop with `reaper`.
-    /// With `appendOnly`, an embedded Valkey keeps an append-only file, so it can be killed and restarted.
+    /// With `appendOnly`, an embedded Valkey keeps an append-only file, so it can be killed and
+    /// restarted; `durability` goes to the children.
     static func start(
         endpoints: Endpoints, profile: BackendProfile, seed: UInt64, corpus: SimCorpus, collection: String,
-        appendOnly: Bool = false, providerLimits: Simulation.ProviderLimitOption? = nil, pacing: Bool = true, workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
+        appendOnly: Bool = false, providerLimits: Simulation.ProviderLimitOption? = nil, pacing: Bool = true, durability: Durability = .none, workDirectory: URL, reaper: ProcessReaper, logger: Logger, say: @Sendable (String) -> Void
     ) async throws -> SimulationServices {
         var embedded: [String] = []
         let valkeyURL: String
         var valkeyServer: ValkeyServerProcess?
+        var valkeyGroup: ValkeySentinelGroup?
         var fakeOpenAI: FakeOpenAIServer?
         var fakeQdrant: FakeQdrantServer?
         if let given = endpoints.valkeyURL {
             valkeyURL = given
+        } else if endpoints.valkeyTopology == .sentinel {
+            let group = try ValkeySentinelGroup(appendOnly: appendOnly, executable: Self.locateValkeyServer())
+            valkeyGroup = group
+            reaper.add("valkey-sentinel-group") { await group.stop() }
+            try await group.start()
+            valkeyURL = group.url
+            embedded.append("valkey (primary, 2 replicas, 3 sentinels)")
         } else {
             let server = try ValkeyServerProcess(appendOnly: appendOnly, executable: Self.locateValkeyServer())
             valkeyServer = server
@@ -139,8 +154,8 @@ struct SimulationServices: Sendable {
         )
         return SimulationServices(
             valkeyURL: valkeyURL, openAIURL: openAIURL, qdrantURL: qdrantURL, apiURL: endpoints.apiURL, collection: collection,
-            httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, fakeOpenAI: fakeOpenAI,
-            fakeQdrant: fakeQdrant, openAIKey: openAIKey, pacing: pacing
+            httpClient: httpClient, embedded: embedded, valkeyServer: valkeyServer, valkeyGroup: valkeyGroup,
+            fakeOpenAI: fakeOpenAI, fakeQdrant: fakeQdrant, openAIKey: openAIKey, pacing: pacing, durability: durability
         )
     }
 
@@ -201,6 +216,7 @@ struct SimulationServices: Sendable {
         environment["API_RATE_LIMIT_PER_MINUTE"] = "0"
         environment["LOG_LEVEL"] = "warning"
         environment["RAG_PROVIDER_PACING"] = pacing ? "on" : "off"
+        environment["RAGQ_DURABILITY"] = durability.rawValue
         return environment
     }
 }

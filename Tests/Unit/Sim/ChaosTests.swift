@@ -23,12 +23,16 @@ struct ChaosPlanTests {
         #expect(frozen.restartsValkey, "a frozen Valkey must be the embedded one")
         #expect(try ChaosPlan(frozen.description) == frozen)
         #expect(throws: ChaosPlan.ParseError.self) { try ChaosPlan("valkey-down=10:0") }
+        let failover = try ChaosPlan("kill-worker=5,failover-valkey=12")
+        #expect(failover.faults == [.killWorker(every: .seconds(5)), .failoverValkey(at: .seconds(12))])
+        #expect(failover.failsOverValkey && !failover.restartsValkey, "a failover needs the Sentinel group, not the single Valkey")
+        #expect(try ChaosPlan(failover.description) == failover)
     }
 
     @Test("bad plans are refused with a message that names the item", arguments: [
         ("kill-worker", "name=seconds"), ("explode=3", "unknown chaos item 'explode'"), ("kill-worker=0", "above 0"),
         ("kill-worker=5:2", "one period"), ("restart-valkey=abc", "'abc' is not a number"), ("stop-worker=1:2:3", "more than two"),
-        ("restart-api=-4", "is not a number of seconds"), ("", "name=seconds"),
+        ("restart-api=-4", "is not a number of seconds"), ("", "name=seconds"), ("failover-valkey=5:3", "takes one time"),
     ])
     func refusals(text: String, message: String) {
         #expect {
@@ -40,9 +44,10 @@ struct ChaosPlanTests {
 
     @Test("one-shot faults at or after the end of traffic are reported; periodic ones are not")
     func outside() throws {
-        let plan = try ChaosPlan("kill-worker=500,stop-worker=10,restart-valkey=30,restart-api=29.9")
-        #expect(plan.outside(.seconds(30)) == ["restart-valkey"])
-        #expect(plan.outside(.seconds(31)).isEmpty)
+        let plan = try ChaosPlan("kill-worker=500,stop-worker=10,restart-valkey=30,restart-api=29.9,failover-valkey=40")
+        #expect(plan.outside(.seconds(30)) == ["restart-valkey", "failover-valkey"])
+        #expect(plan.outside(.seconds(31)) == ["failover-valkey"])
+        #expect(plan.outside(.seconds(41)).isEmpty)
     }
 }
 
