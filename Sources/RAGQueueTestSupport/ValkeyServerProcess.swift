@@ -56,6 +56,24 @@ public final class ValkeyServerProcess: Sendable {
     /// The loopback port it listens on.
     public var port: Int { state.withLock { $0.port } }
 
+    /// A server that also listens for TLS on a port of its own (`tlsPort`), with `certificates`;
+    /// clients need no certificate of their own. Needs a valkey-server built with TLS
+    /// (`$VALKEY_SERVER_TLS`, or `.deps/bin/valkey-server-tls` that `make deps` installs).
+    public static func tls(certificates: TestCertificates) throws(LaunchError) -> (server: ValkeyServerProcess, tlsPort: Int) {
+        let environment = ProcessInfo.processInfo.environment
+        let binary = environment["VALKEY_SERVER_TLS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.currentDirectoryPath + "/.deps/bin/valkey-server-tls"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw LaunchError(description: "no valkey-server with TLS at \(binary): run `make deps` or set VALKEY_SERVER_TLS")
+        }
+        let tlsPort = try freePort()
+        let server = try ValkeyServerProcess(arguments: [
+            "--tls-port", String(tlsPort), "--tls-cert-file", certificates.certificateFile, "--tls-key-file", certificates.keyFile,
+            "--tls-ca-cert-file", certificates.caFile, "--tls-auth-clients", "no",
+        ], executable: binary)
+        return (server, tlsPort)
+    }
+
     /// `valkey://127.0.0.1:<port>`.
     public var url: String { "valkey://127.0.0.1:\(port)" }
 

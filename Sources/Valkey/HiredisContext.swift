@@ -1,4 +1,5 @@
 import CHiredis
+import CTLSPump
 import Glibc
 
 /// Owns one hiredis `redisContext`: the only type that touches the C pointer.
@@ -76,8 +77,12 @@ final class HiredisContext {
         let name: String
         switch endpoint {
         case .tcp(let host, let port):
-            raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
             name = ValkeyConfiguration.Address(host: host, port: port).description
+            if let tls = configuration.tls {
+                raw = redisConnectFd(try tlsSocket(host: host, port: port, tls, timeout: configuration.connectTimeout, name: name))
+            } else {
+                raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+            }
         case .unix(let path):
             raw = redisConnectUnixWithTimeout(path, connectTimeout)
             name = path
@@ -89,9 +94,28 @@ final class HiredisContext {
         if raw.pointee.err != 0 {
             throw .connectionFailed("\(name): \(connection.errorString)")
         }
-        _ = redisEnableKeepAlive(raw)
+        // Over TLS the socket is one end of a pair (keep-alive is the pump's, on its TCP socket):
+        // hiredis would fail to set TCP options on it, and mark the context broken.
+        if configuration.tls == nil { _ = redisEnableKeepAlive(raw) }
         _ = redisSetTimeout(raw, timeval(socketTimeout))
         return connection
+    }
+
+    /// A plain socket whose bytes go to `host`:`port` over TLS, verified as `tls` says: the
+    /// connection and handshake happen here, the encryption on a thread of the pump's own.
+    private static func tlsSocket(
+        host: String, port: Int, _ tls: ValkeyConfiguration.TLS, timeout: Duration, name: String
+    ) throws(ValkeyError) -> Int32 {
+        var message = [CChar](repeating: 0, count: 512)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let descriptor = message.withUnsafeMutableBufferPointer { buffer in
+            ragq_tls_pump_open(host, Int32(port), tls.serverName, tls.caFile, milliseconds, buffer.baseAddress, buffer.count)
+        }
+        guard descriptor >= 0 else {
+            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw .connectionFailed("\(name) (TLS): \(text)")
+        }
+        return descriptor
     }
 
     /// The address of `primary` according to the first of `sentinels` that knows it.

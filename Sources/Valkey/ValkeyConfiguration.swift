@@ -13,6 +13,20 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         case sentinel(sentinels: [Address], primary: String)
     }
 
+    /// How a TLS connection checks the server: its certificate must chain to a trusted CA and name
+    /// the host connected to (or `serverName`).
+    public struct TLS: Sendable, Hashable {
+        /// PEM file of the CAs to trust; nil: the system's trust store.
+        public var caFile: String?
+        /// The name the certificate must carry, when not the host connected to.
+        public var serverName: String?
+
+        public init(caFile: String? = nil, serverName: String? = nil) {
+            self.caFile = caFile
+            self.serverName = serverName
+        }
+    }
+
     /// A TCP host and port.
     public struct Address: Sendable, Hashable, CustomStringConvertible {
         public var host: String
@@ -44,6 +58,8 @@ public struct ValkeyConfiguration: Sendable, Hashable {
 
     /// Address of the server. Default: `127.0.0.1:6379`.
     public var endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)
+    /// TLS to the server (`rediss://`, `valkeys://`); nil: plain TCP.
+    public var tls: TLS?
     /// ACL user name for `AUTH`; nil means the default user.
     public var username: String?
     /// Password for `AUTH`; nil means no authentication. Never logged.
@@ -82,7 +98,8 @@ public struct ValkeyConfiguration: Sendable, Hashable {
     /// Parses `valkey://[[user]:password@]host[:port][/db]`, `redis://` (same form),
     /// `unix:///path/to.sock[?db=N]` and `valkey-sentinel://[[user]:password@]host:port,host:port/primary[/db]`
     /// (the sentinels' addresses, port 26379 by default; the credentials are the primary's).
-    /// TLS schemes are refused with a clear error.
+    /// `rediss://` and `valkeys://` are the TCP form over TLS, verified against the system's CAs or
+    /// `?tls_ca_file=/path/ca.pem`, and `?tls_server_name=` when the certificate names another host.
     public init(url: String) throws(ValkeyError) {
         if url.lowercased().hasPrefix("valkey-sentinel://") {
             self = try Self.parse(sentinelURL: url)
@@ -92,7 +109,7 @@ public struct ValkeyConfiguration: Sendable, Hashable {
             throw .invalidURL("cannot parse Valkey URL (expected valkey://host:port/db)")
         }
         switch scheme {
-        case "valkey", "redis":
+        case "valkey", "redis", "valkeys", "rediss":
             let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
             let port = components.port ?? 6379
             guard (1...65535).contains(port) else { throw .invalidURL("port \(port) is out of range") }
@@ -111,10 +128,15 @@ public struct ValkeyConfiguration: Sendable, Hashable {
                 guard let number = Int(db), number >= 0 else { throw .invalidURL("db must be a non-negative number") }
                 database = number
             }
-        case "valkeys", "rediss":
-            throw .invalidURL("TLS (\(scheme)://) is not supported by this build; use a TLS proxy or valkey://")
         default:
             throw .invalidURL("unsupported scheme '\(scheme)' (use valkey:// or redis://)")
+        }
+        if scheme == "valkeys" || scheme == "rediss" {
+            let query = components.queryItems ?? []
+            tls = TLS(
+                caFile: query.first { $0.name == "tls_ca_file" }?.value.flatMap { $0.isEmpty ? nil : $0 },
+                serverName: query.first { $0.name == "tls_server_name" }?.value.flatMap { $0.isEmpty ? nil : $0 }
+            )
         }
         if let user = components.user, !user.isEmpty { username = user.removingPercentEncoding ?? user }
         if let password = components.password { self.password = password.removingPercentEncoding ?? password }
@@ -157,7 +179,7 @@ public struct ValkeyConfiguration: Sendable, Hashable {
     /// The address without credentials, safe to log.
     public var redactedDescription: String {
         switch endpoint {
-        case .tcp(let host, let port): "valkey://\(host):\(port)/\(database)"
+        case .tcp(let host, let port): "\(tls == nil ? "valkey" : "valkeys")://\(host):\(port)/\(database)"
         case .unix(let path): "unix://\(path)?db=\(database)"
         case .sentinel(let sentinels, let primary):
             "valkey-sentinel://\(sentinels.map(\.description).joined(separator: ","))/\(primary)/\(database)"

@@ -21,6 +21,8 @@ final class ManualClock: WallClock {
 /// reads what the queue keeps behind its types (expiries, raw keys): for the queue's own tests only.
 struct QueueHarness: Sendable {
     let server: ValkeyServerProcess
+    /// The URL the store uses: the server's, or its TLS port's (`rediss://`).
+    let url: String
     let client: ValkeyClient
     let store: ValkeyJobStore
     let clock: ManualClock?
@@ -28,27 +30,40 @@ struct QueueHarness: Sendable {
 
     /// Another store on the same queue with connections of its own; close it when done.
     func secondStore(clock: (any WallClock)? = nil) throws -> ValkeyJobStore {
-        try ValkeyJobStore(url: server.url, configuration: configuration, clock: clock ?? self.clock ?? SystemWallClock())
+        try ValkeyJobStore(url: url, configuration: configuration, clock: clock ?? self.clock ?? SystemWallClock())
     }
 }
 
 /// Runs `body` against a Valkey server of its own (started on a free loopback port and stopped by pid).
+/// With `tls`, the store and `client` reach it over TLS (`rediss://`, certificates made for the test).
 /// A missing or broken `valkey-server` fails the test; it never skips.
 func withQueue<T>(
     manualClock: Bool = false,
     appendOnly: Bool = false,
+    tls: Bool = false,
     configure: (inout QueueConfiguration) -> Void = { _ in },
     _ body: (QueueHarness) async throws -> T
 ) async throws -> T {
-    let server = try ValkeyServerProcess(appendOnly: appendOnly)
+    let certificates = tls ? try await TestCertificates.make() : nil
+    defer { certificates?.cleanUp() }
+    let server: ValkeyServerProcess
+    let url: String
+    if let certificates {
+        let (tlsServer, tlsPort) = try ValkeyServerProcess.tls(certificates: certificates)
+        server = tlsServer
+        url = "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)"
+    } else {
+        server = try ValkeyServerProcess(appendOnly: appendOnly)
+        url = server.url
+    }
     try await server.start()
     var configuration = QueueConfiguration()
     configuration.prefix = "test-\(JobID().rawValue.prefix(8))"
     configure(&configuration)
     let clock = manualClock ? ManualClock() : nil
-    let client = try ValkeyClient(url: server.url)
+    let client = try ValkeyClient(url: url)
     let harness = QueueHarness(
-        server: server, client: client,
+        server: server, url: url, client: client,
         store: try ValkeyJobStore(client: client, configuration: configuration, clock: clock ?? SystemWallClock()),
         clock: clock, configuration: configuration
     )
@@ -72,6 +87,8 @@ enum StoreKind: String, CaseIterable, Sendable {
     case valkey
     /// `InMemoryJobStore`.
     case memory
+    /// `ValkeyJobStore` on a private Valkey reached over TLS (`rediss://`).
+    case valkeyTLS
 }
 
 /// A store of either kind with its clock and configuration.
@@ -117,8 +134,8 @@ func withStore<T>(
     _ body: (StoreHarness) async throws -> T
 ) async throws -> T {
     switch kind {
-    case .valkey:
-        return try await withQueue(manualClock: manualClock, configure: configure) { harness in
+    case .valkey, .valkeyTLS:
+        return try await withQueue(manualClock: manualClock, tls: kind == .valkeyTLS, configure: configure) { harness in
             try await body(StoreHarness(store: harness.store, clock: harness.clock, configuration: harness.configuration))
         }
     case .memory:
