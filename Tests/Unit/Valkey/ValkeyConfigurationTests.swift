@@ -29,6 +29,18 @@ struct ValkeyConfigurationTests {
         #expect(configuration.database == 3)
     }
 
+    @Test("rediss:// and valkeys:// are TCP over TLS, verified against a CA file and server name when given")
+    func tls() throws {
+        let plain = try ValkeyConfiguration(url: "valkey://cache:6380")
+        #expect(plain.tls == nil)
+        let system = try ValkeyConfiguration(url: "rediss://:pw@cache.internal:6380/1")
+        #expect(system.tls == .init(caFile: nil, serverName: nil), "the system's trust store")
+        #expect(system.endpoint == .tcp(host: "cache.internal", port: 6380) && system.database == 1)
+        #expect(system.redactedDescription == "valkeys://cache.internal:6380/1")
+        let own = try ValkeyConfiguration(url: "valkeys://10.0.0.7?tls_ca_file=/etc/ragqueue/ca.pem&tls_server_name=valkey.internal")
+        #expect(own.tls == .init(caFile: "/etc/ragqueue/ca.pem", serverName: "valkey.internal"))
+    }
+
     @Test("a sentinel URL lists the sentinels (port 26379 by default), then the primary's name and db; credentials are the primary's")
     func sentinel() throws {
         let configuration = try ValkeyConfiguration(url: "valkey-sentinel://app:pw%40x@10.0.0.1:26380,sentinel-b,[::1]:26381/orders/2")
@@ -45,7 +57,7 @@ struct ValkeyConfigurationTests {
     @Test(
         "bad URLs get a clear error",
         arguments: [
-            "http://localhost", "valkey://host:99999", "valkey://host/abc", "rediss://host", "not a url", "unix://",
+            "http://localhost", "valkey://host:99999", "valkey://host/abc", "rediss://host:0", "not a url", "unix://",
             "valkey-sentinel://host:26379", "valkey-sentinel:///mymaster", "valkey-sentinel://host:0/mymaster", "valkey-sentinel://h/m/x",
         ]
     )
