@@ -31,6 +31,9 @@ final class HiredisContext {
         case .sentinel(let sentinels, let primary):
             let address = try primaryAddress(primary, sentinels: sentinels, configuration)
             connection = try open(.tcp(host: address.host, port: address.port), configuration, socketTimeout: socketTimeout)
+        case .cluster(let seeds):
+            let address = try slotOwner(ValkeySlot.of(configuration.routingKey), seeds: seeds, configuration)
+            connection = try open(.tcp(host: address.host, port: address.port), configuration, socketTimeout: socketTimeout)
         }
 
         var setup: [[[UInt8]]] = []
@@ -86,8 +89,8 @@ final class HiredisContext {
         case .unix(let path):
             raw = redisConnectUnixWithTimeout(path, connectTimeout)
             name = path
-        case .sentinel:
-            throw .connectionFailed("a sentinel endpoint is resolved before it is opened")
+        case .sentinel, .cluster:
+            throw .connectionFailed("a sentinel or cluster endpoint is resolved before it is opened")
         }
         guard let raw else { throw .connectionFailed("cannot allocate a hiredis context") }
         let connection = HiredisContext(context: raw)
@@ -116,6 +119,41 @@ final class HiredisContext {
             throw .connectionFailed("\(name) (TLS): \(text)")
         }
         return descriptor
+    }
+
+    /// The primary serving `slot`, according to the first of `seeds` that answers `CLUSTER SLOTS`.
+    private static func slotOwner(
+        _ slot: Int, seeds: [ValkeyConfiguration.Address], _ configuration: ValkeyConfiguration
+    ) throws(ValkeyError) -> ValkeyConfiguration.Address {
+        var failures: [String] = []
+        var ask: [[[UInt8]]] = []
+        if let password = configuration.password {
+            ask.append((["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password]).map { Array($0.utf8) })
+        }
+        ask.append(["CLUSTER", "SLOTS"].map { Array($0.utf8) })
+        for seed in seeds {
+            let node: HiredisContext
+            do {
+                node = try open(.tcp(host: seed.host, port: seed.port), configuration, socketTimeout: configuration.connectTimeout)
+            } catch {
+                failures.append(error.message)
+                continue
+            }
+            guard case .success(.array(let ranges))? = node.pipeline(ask).last else {
+                failures.append("\(seed): no slot map")
+                continue
+            }
+            for range in ranges {
+                guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
+                      (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2,
+                      let port = owner[1].int
+                else { continue }
+                let host = owner[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? seed.host
+                return .init(host: host, port: Int(port))
+            }
+            failures.append("\(seed): no node serves slot \(slot)")
+        }
+        throw .connectionFailed("no cluster node named the owner of slot \(slot) (\(failures.joined(separator: "; ")))")
     }
 
     /// The address of `primary` according to the first of `sentinels` that knows it.

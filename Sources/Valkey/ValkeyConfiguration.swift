@@ -11,6 +11,9 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         /// Whichever server the sentinels at `sentinels` name as the primary of `primary`, asked
         /// again on every connection: a failover is followed without operator action.
         case sentinel(sentinels: [Address], primary: String)
+        /// A Valkey Cluster, found through any of `seeds`: every connection goes to the primary
+        /// that serves the slot of `routingKey`, asked again on every connection.
+        case cluster(seeds: [Address])
     }
 
     /// How a TLS connection checks the server: its certificate must chain to a trusted CA and name
@@ -58,6 +61,9 @@ public struct ValkeyConfiguration: Sendable, Hashable {
 
     /// Address of the server. Default: `127.0.0.1:6379`.
     public var endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)
+    /// In a cluster, the key whose slot this client serves: every key it sends must hash to the
+    /// same slot (share its hash tag), as every key of one queue does. Ignored elsewhere.
+    public var routingKey = ""
     /// TLS to the server (`rediss://`, `valkeys://`); nil: plain TCP.
     public var tls: TLS?
     /// ACL user name for `AUTH`; nil means the default user.
@@ -97,12 +103,13 @@ public struct ValkeyConfiguration: Sendable, Hashable {
 
     /// Parses `valkey://[[user]:password@]host[:port][/db]`, `redis://` (same form),
     /// `unix:///path/to.sock[?db=N]` and `valkey-sentinel://[[user]:password@]host:port,host:port/primary[/db]`
-    /// (the sentinels' addresses, port 26379 by default; the credentials are the primary's).
+    /// (the sentinels' addresses, port 26379 by default; the credentials are the primary's) and
+    /// `valkey-cluster://[[user]:password@]host:port,host:port` (any nodes of a cluster, port 6379 by default).
     /// `rediss://` and `valkeys://` are the TCP form over TLS, verified against the system's CAs or
     /// `?tls_ca_file=/path/ca.pem`, and `?tls_server_name=` when the certificate names another host.
     public init(url: String) throws(ValkeyError) {
-        if url.lowercased().hasPrefix("valkey-sentinel://") {
-            self = try Self.parse(sentinelURL: url)
+        if url.lowercased().hasPrefix("valkey-sentinel://") || url.lowercased().hasPrefix("valkey-cluster://") {
+            self = try Self.parse(multiHostURL: url)
             return
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
@@ -142,11 +149,12 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         if let password = components.password { self.password = password.removingPercentEncoding ?? password }
     }
 
-    /// `valkey-sentinel://[credentials@]sentinel,sentinel/primary[/db]`: parsed by hand, since a
-    /// URL has one host.
-    private static func parse(sentinelURL url: String) throws(ValkeyError) -> ValkeyConfiguration {
+    /// `valkey-sentinel://[credentials@]sentinel,sentinel/primary[/db]` and
+    /// `valkey-cluster://[credentials@]node,node`: parsed by hand, since a URL has one host.
+    private static func parse(multiHostURL url: String) throws(ValkeyError) -> ValkeyConfiguration {
         var configuration = ValkeyConfiguration()
-        var rest = url.dropFirst("valkey-sentinel://".count)
+        let isCluster = url.lowercased().hasPrefix("valkey-cluster://")
+        var rest = url.dropFirst(isCluster ? "valkey-cluster://".count : "valkey-sentinel://".count)
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
@@ -158,6 +166,17 @@ public struct ValkeyConfiguration: Sendable, Hashable {
             } else if !credentials.isEmpty {
                 configuration.password = String(credentials).removingPercentEncoding ?? String(credentials)
             }
+        }
+        if isCluster {
+            let parts = rest.split(separator: "/")
+            guard parts.count <= 1 else { throw .invalidURL("a cluster has database 0 only: no /db in a cluster URL") }
+            var seeds: [Address] = []
+            for item in parts.first?.split(separator: ",") ?? [] {
+                seeds.append(try Address(parsing: item, defaultPort: 6379))
+            }
+            guard !seeds.isEmpty else { throw .invalidURL("a cluster URL names nodes: valkey-cluster://host:6379,host:6379") }
+            configuration.endpoint = .cluster(seeds: seeds)
+            return configuration
         }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -183,6 +202,7 @@ public struct ValkeyConfiguration: Sendable, Hashable {
         case .unix(let path): "unix://\(path)?db=\(database)"
         case .sentinel(let sentinels, let primary):
             "valkey-sentinel://\(sentinels.map(\.description).joined(separator: ","))/\(primary)/\(database)"
+        case .cluster(let seeds): "valkey-cluster://\(seeds.map(\.description).joined(separator: ","))"
         }
     }
 }

@@ -123,14 +123,21 @@ public final class ValkeyConnection: Sendable {
         var results = context.withLock { context in
             context?.pipeline(commands) ?? commands.map { _ in .failure(.connectionLost("not connected")) }
         }
-        // A primary demoted under us (a failover) refuses writes with READONLY, having run none:
-        // the connection is dropped so that the next one asks the sentinels again, and the refused
+        // A cluster slot being migrated: the command goes to the importing node once, after ASKING.
+        for index in results.indices {
+            if case .success(.error(let message)) = results[index], message.hasPrefix("ASK ") {
+                results[index] = redirect(commands[index], asked: message)
+            }
+        }
+        // A primary demoted under us (a failover) refuses writes with READONLY, and a cluster node
+        // that no longer serves the slot answers MOVED, having run nothing: the connection is
+        // dropped so that the next one asks the sentinels or the cluster again, and the refused
         // commands fail as never sent, safe to retry.
-        if results.contains(where: \.isReadOnlyRefusal) {
+        if results.contains(where: \.isMovedAway) {
             dropContext()
             results = results.map { result in
-                guard result.isReadOnlyRefusal, case .success(.error(let message)) = result else { return result }
-                return .failure(.connectionFailed("the server is no longer the primary: \(message)"))
+                guard result.isMovedAway, case .success(.error(let message)) = result else { return result }
+                return .failure(.connectionFailed("the server no longer serves this: \(message); not run"))
             }
             return results
         }
@@ -139,6 +146,22 @@ public final class ValkeyConnection: Sendable {
             if case .failure(let error)? = results.last { health?.markDown(error) }
         }
         return results
+    }
+
+    /// `command` sent once to the node an `ASK <slot> <host:port>` reply names, after `ASKING`.
+    private func redirect(_ command: [[UInt8]], asked message: String) -> Result<ValkeyReply, ValkeyError> {
+        let parts = message.split(separator: " ")
+        guard parts.count == 3, let address = try? ValkeyConfiguration.Address(parsing: parts[2], defaultPort: 6379) else {
+            return .success(.error(message))
+        }
+        var target = configuration
+        target.endpoint = .tcp(host: address.host, port: address.port)
+        do {
+            let node = try HiredisContext.connect(target, socketTimeout: socketTimeout)
+            return node.pipeline([[Array("ASKING".utf8)], command])[1]
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func connectIfNeeded() -> Result<Void, ValkeyError> {
@@ -186,10 +209,11 @@ public final class ValkeyConnection: Sendable {
 }
 
 extension Result<ValkeyReply, ValkeyError> {
-    /// A replica's refusal of a write (`READONLY`, also when a script's write call met it).
-    fileprivate var isReadOnlyRefusal: Bool {
+    /// A refusal that means "not here any more", nothing run: a replica's `READONLY` (also when a
+    /// script's write call met it) or a cluster node's `MOVED`.
+    fileprivate var isMovedAway: Bool {
         guard case .success(.error(let message)) = self else { return false }
-        return message.hasPrefix("READONLY") || message.contains("READONLY You can't write")
+        return message.hasPrefix("READONLY") || message.contains("READONLY You can't write") || message.hasPrefix("MOVED ")
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 /// Holds both stores to the state machine: each event, applied to a job in each state (by the Lua
 /// scripts on a real Valkey, and by the in-memory store), must end where `JobStateMachine` says,
 /// and be refused where it refuses.
-@Suite("Queue stores follow the state machine")
+@Suite("Queue stores follow the state machine", .sharedValkeyServers)
 struct QueueContractTests {
     enum Start: String, CaseIterable, Sendable {
         case queued, started, scheduled, finished, failed, canceled, startedCancelRequested

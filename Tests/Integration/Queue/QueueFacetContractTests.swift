@@ -5,7 +5,7 @@ import Valkey
 
 /// What both stores keep besides job records, held to one contract: token streams, the webhook
 /// outbox with its delivery leases, and rate-limit buckets.
-@Suite("Queue stores keep streams, the outbox and buckets alike")
+@Suite("Queue stores keep streams, the outbox and buckets alike", .sharedValkeyServers)
 struct QueueFacetContractTests {
     @Test("a token stream hands out its entries in order after a cursor, and its appends are announced", arguments: StoreKind.allCases)
     func tokenStreams(kind: StoreKind) async throws {

@@ -3,7 +3,7 @@ import Testing
 import Valkey
 @testable import RAGQueue
 
-@Suite("Queue lifecycle on Valkey")
+@Suite("Queue lifecycle on Valkey", .sharedValkeyServers)
 struct QueueLifecycleTests {
     @Test("a job is enqueued, claimed under a lease, completed, and readable with its result", arguments: StoreKind.allCases)
     func happyPath(kind: StoreKind) async throws {

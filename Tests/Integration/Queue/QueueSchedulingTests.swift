@@ -5,7 +5,7 @@ import Testing
 /// Who runs next, on both stores: fair share across tenants by weight, a concurrency limit per
 /// tenant, priorities with aging within a tenant, budgets reserved at enqueue and settled at the
 /// end, and the queue-full wait from the measured rate.
-@Suite("Queue scheduling: fair share, limits, priorities, budgets")
+@Suite("Queue scheduling: fair share, limits, priorities, budgets", .sharedValkeyServers)
 struct QueueSchedulingTests {
     static func enqueue(_ store: any JobStore, tenant: String, count: Int, priority: Int = EnqueueRequest.defaultPriority, policy: TenantPolicy? = nil) async throws -> [JobID] {
         var ids: [JobID] = []

@@ -41,9 +41,21 @@ func withQueue<T>(
     manualClock: Bool = false,
     appendOnly: Bool = false,
     tls: Bool = false,
+    cluster: Bool = false,
     configure: (inout QueueConfiguration) -> Void = { _ in },
     _ body: (QueueHarness) async throws -> T
 ) async throws -> T {
+    if cluster {
+        let nodes = try await ValkeyClusterNodes.start()
+        do {
+            let result = try await withStore(url: nodes.url, server: nodes.nodes[0], manualClock: manualClock, configure: configure, body)
+            await nodes.stop()
+            return result
+        } catch {
+            await nodes.stop()
+            throw error
+        }
+    }
     let certificates = tls ? try await TestCertificates.make() : nil
     defer { certificates?.cleanUp() }
     let server: ValkeyServerProcess
@@ -57,28 +69,99 @@ func withQueue<T>(
         url = server.url
     }
     try await server.start()
+    do {
+        let result = try await withStore(url: url, server: server, manualClock: manualClock, configure: configure, body)
+        await server.stop()
+        server.cleanUp()
+        return result
+    } catch {
+        await server.stop()
+        server.cleanUp()
+        throw error
+    }
+}
+
+/// One plain Valkey, one reached over TLS and one 3-node cluster for a whole suite, stopped by
+/// pid after it: the suites that run the queue's contract on every `StoreKind` give each case a
+/// prefix of its own on them, as a deployment's queues share a server, instead of starting
+/// servers (and forming clusters) by the hundred at once.
+struct SharedValkeyServers: SuiteTrait, TestScoping {
+    /// The servers of the suite running now, if it asked for them.
+    @TaskLocal static var current: Servers?
+
+    struct Servers: Sendable {
+        let plain: ValkeyServerProcess
+        let tls: ValkeyServerProcess
+        let tlsURL: String
+        let cluster: ValkeyClusterNodes
+
+        /// The URL and the (first) server of `kind`.
+        func server(for kind: StoreKind) -> (String, ValkeyServerProcess) {
+            switch kind {
+            case .valkeyTLS: (tlsURL, tls)
+            case .valkeyCluster: (cluster.url, cluster.nodes[0])
+            case .valkey, .memory: (plain.url, plain)
+            }
+        }
+    }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.cleanUp() }
+        let plain = try ValkeyServerProcess()
+        let (tls, tlsPort) = try ValkeyServerProcess.tls(certificates: certificates)
+        var started: [ValkeyServerProcess] = []
+        var cluster: ValkeyClusterNodes?
+        do {
+            for server in [plain, tls] {
+                try await server.start()
+                started.append(server)
+            }
+            cluster = try await ValkeyClusterNodes.start()
+            let servers = Servers(
+                plain: plain, tls: tls, tlsURL: "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)", cluster: try #require(cluster)
+            )
+            try await Self.$current.withValue(servers) { try await function() }
+        } catch {
+            await Self.stop(started, cluster)
+            throw error
+        }
+        await Self.stop(started, cluster)
+    }
+
+    private static func stop(_ servers: [ValkeyServerProcess], _ cluster: ValkeyClusterNodes?) async {
+        for server in servers {
+            await server.stop()
+            server.cleanUp()
+        }
+        await cluster?.stop()
+    }
+}
+
+extension Trait where Self == SharedValkeyServers {
+    /// Valkey servers of every kind, shared by the suite's cases (`SharedValkeyServers`).
+    static var sharedValkeyServers: Self { .init() }
+}
+
+/// Runs `body` with a store (prefix of its own) on the running Valkey at `url`.
+private func withStore<T>(
+    url: String, server: ValkeyServerProcess, manualClock: Bool, configure: (inout QueueConfiguration) -> Void,
+    _ body: (QueueHarness) async throws -> T
+) async throws -> T {
     var configuration = QueueConfiguration()
     configuration.prefix = "test-\(JobID().rawValue.prefix(8))"
     configure(&configuration)
     let clock = manualClock ? ManualClock() : nil
-    let client = try ValkeyClient(url: url)
+    var valkey = try ValkeyConfiguration(url: url)
+    valkey.routingKey = try configuration.keys().base
+    let client = ValkeyClient(configuration: valkey)
     let harness = QueueHarness(
         server: server, url: url, client: client,
         store: try ValkeyJobStore(client: client, configuration: configuration, clock: clock ?? SystemWallClock()),
         clock: clock, configuration: configuration
     )
-    do {
-        let result = try await body(harness)
-        harness.store.close()
-        await server.stop()
-        server.cleanUp()
-        return result
-    } catch {
-        harness.store.close()
-        await server.stop()
-        server.cleanUp()
-        throw error
-    }
+    defer { harness.store.close() }
+    return try await body(harness)
 }
 
 /// The stores that implement the queue's contract: suites that take it as an argument run against each.
@@ -89,6 +172,8 @@ enum StoreKind: String, CaseIterable, Sendable {
     case memory
     /// `ValkeyJobStore` on a private Valkey reached over TLS (`rediss://`).
     case valkeyTLS
+    /// `ValkeyJobStore` on a private 3-primary Valkey Cluster (`valkey-cluster://`).
+    case valkeyCluster
 }
 
 /// A store of either kind with its clock and configuration.
@@ -134,8 +219,14 @@ func withStore<T>(
     _ body: (StoreHarness) async throws -> T
 ) async throws -> T {
     switch kind {
-    case .valkey, .valkeyTLS:
-        return try await withQueue(manualClock: manualClock, tls: kind == .valkeyTLS, configure: configure) { harness in
+    case .valkey, .valkeyTLS, .valkeyCluster:
+        if let shared = SharedValkeyServers.current {
+            let (url, server) = shared.server(for: kind)
+            return try await withStore(url: url, server: server, manualClock: manualClock, configure: configure) { harness in
+                try await body(StoreHarness(store: harness.store, clock: harness.clock, configuration: harness.configuration))
+            }
+        }
+        return try await withQueue(manualClock: manualClock, tls: kind == .valkeyTLS, cluster: kind == .valkeyCluster, configure: configure) { harness in
             try await body(StoreHarness(store: harness.store, clock: harness.clock, configuration: harness.configuration))
         }
     case .memory:

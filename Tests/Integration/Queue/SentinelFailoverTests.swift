@@ -61,7 +61,7 @@ struct SentinelFailoverTests {
             }
             let refused = await #expect(throws: ValkeyError.self) { try await demoted.send("SET", "written-to-a-replica", "1") }
             #expect(refused?.codeName == "connection_failed", "safe to retry elsewhere: nothing was written")
-            #expect(refused?.message.contains("no longer the primary") == true)
+            #expect(refused?.message.contains("no longer serves this") == true)
         }
     }
 }

@@ -37,6 +37,8 @@ public final class ValkeyJobStore: QueueStore {
         } catch {
             throw .invalidConfiguration(error.message)
         }
+        // In a cluster, the connections go to the node serving the queue's hash tag.
+        valkey.routingKey = try configuration.keys().base
         if let serverWait {
             valkey.reconnect.maximumWait = serverWait
             valkey.connectTimeout = min(valkey.connectTimeout, serverWait)
