@@ -86,7 +86,7 @@ struct SimulateCommand: AsyncParsableCommand {
     var providerTpm: Int?
     @Option(help: "Whether the workers pace their model calls to the provider's limits: on or off.")
     var pacing = "on"
-    @Option(help: "The private Valkey's shape: single, or sentinel (a primary, 2 replicas and 3 sentinels, found through them).")
+    @Option(help: "The private Valkey's shape: single, sentinel (a primary, 2 replicas and 3 sentinels, found through them) or cluster (3 primaries).")
     var valkey = "single"
     @Option(help: "What an accepted query has survived before the API's 202 (RAGQ_DURABILITY): none, local or replica.")
     var durability = "none"
@@ -108,8 +108,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be an http:// or https:// URL, got '\(value)'")
             }
         }
-        if let valkeyURL, !["valkey://", "redis://", "valkey-sentinel://"].contains(where: valkeyURL.hasPrefix) {
-            throw ValidationError("--valkey-url must be a valkey://, redis:// or valkey-sentinel:// URL, got '\(valkeyURL)'")
+        if let valkeyURL, !["valkey://", "redis://", "valkeys://", "rediss://", "valkey-sentinel://", "valkey-cluster://"].contains(where: valkeyURL.hasPrefix) {
+            throw ValidationError("--valkey-url must be a valkey://, rediss://, valkey-sentinel:// or valkey-cluster:// URL, got '\(valkeyURL)'")
         }
         if apiURL != nil, valkeyURL == nil {
             throw ValidationError("--api-url needs --valkey-url: the workers and the records must be on the API's Valkey")
@@ -138,7 +138,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let topology = try valkeyTopology()
         if topology != .single, valkeyURL != nil { throw ValidationError("--valkey \(valkey) starts its own Valkey; it does not take --valkey-url") }
         guard let durability = Durability(rawValue: durability) else { throw ValidationError("--durability must be none, local or replica") }
-        if durability == .replica, topology == .single, valkeyURL == nil {
+        if durability == .replica, topology != .sentinel, valkeyURL == nil {
             throw ValidationError("--durability replica needs replicas: add --valkey sentinel (or a --valkey-url with replicas)")
         }
         if let plan = try chaosPlan() {
@@ -184,7 +184,7 @@ struct SimulateCommand: AsyncParsableCommand {
     /// `--valkey` parsed.
     private func valkeyTopology() throws -> ValkeyTopology {
         guard let topology = ValkeyTopology(rawValue: valkey) else {
-            throw ValidationError("--valkey must be single or sentinel (a Valkey Cluster is not supported yet), got '\(valkey)'")
+            throw ValidationError("--valkey must be single, sentinel or cluster, got '\(valkey)'")
         }
         return topology
     }

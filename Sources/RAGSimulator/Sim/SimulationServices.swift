@@ -68,6 +68,12 @@ struct SimulationServices: Sendable {
             try await group.start()
             valkeyURL = group.url
             embedded.append("valkey (primary, 2 replicas, 3 sentinels)")
+        } else if endpoints.valkeyTopology == .cluster {
+            let cluster = try ValkeyClusterGroup(appendOnly: appendOnly, executable: Self.locateValkeyServer())
+            reaper.add("valkey-cluster") { await cluster.stop() }
+            try await cluster.start()
+            valkeyURL = cluster.url
+            embedded.append("valkey (3-primary cluster)")
         } else {
             let server = try ValkeyServerProcess(appendOnly: appendOnly, executable: Self.locateValkeyServer())
             valkeyServer = server

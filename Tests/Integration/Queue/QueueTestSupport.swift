@@ -46,7 +46,7 @@ func withQueue<T>(
     _ body: (QueueHarness) async throws -> T
 ) async throws -> T {
     if cluster {
-        let nodes = try await ValkeyClusterNodes.start()
+        let nodes = try await ValkeyClusterGroup.started()
         do {
             let result = try await withStore(url: nodes.url, server: nodes.nodes[0], manualClock: manualClock, configure: configure, body)
             await nodes.stop()
@@ -93,7 +93,7 @@ struct SharedValkeyServers: SuiteTrait, TestScoping {
         let plain: ValkeyServerProcess
         let tls: ValkeyServerProcess
         let tlsURL: String
-        let cluster: ValkeyClusterNodes
+        let cluster: ValkeyClusterGroup
 
         /// The URL and the (first) server of `kind`.
         func server(for kind: StoreKind) -> (String, ValkeyServerProcess) {
@@ -111,13 +111,13 @@ struct SharedValkeyServers: SuiteTrait, TestScoping {
         let plain = try ValkeyServerProcess()
         let (tls, tlsPort) = try ValkeyServerProcess.tls(certificates: certificates)
         var started: [ValkeyServerProcess] = []
-        var cluster: ValkeyClusterNodes?
+        var cluster: ValkeyClusterGroup?
         do {
             for server in [plain, tls] {
                 try await server.start()
                 started.append(server)
             }
-            cluster = try await ValkeyClusterNodes.start()
+            cluster = try await ValkeyClusterGroup.started()
             let servers = Servers(
                 plain: plain, tls: tls, tlsURL: "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)", cluster: try #require(cluster)
             )
@@ -129,7 +129,7 @@ struct SharedValkeyServers: SuiteTrait, TestScoping {
         await Self.stop(started, cluster)
     }
 
-    private static func stop(_ servers: [ValkeyServerProcess], _ cluster: ValkeyClusterNodes?) async {
+    private static func stop(_ servers: [ValkeyServerProcess], _ cluster: ValkeyClusterGroup?) async {
         for server in servers {
             await server.stop()
             server.cleanUp()

@@ -20,7 +20,7 @@ struct ValkeyClusterTests {
                 configuration.prefix = "spread"
                 configuration.name = "queue-\(number)"
                 number += 1
-                let node = try await cluster.owner(of: ValkeySlot.of(try configuration.keys().base))
+                let node = try await cluster.owner(of: ValkeyJobStore.slot(of: configuration))
                 if byNode[node] == nil { byNode[node] = configuration }
             }
             for configuration in byNode.values {
@@ -121,8 +121,8 @@ struct ValkeyClusterTests {
 }
 
 /// Runs `body` on a fresh 3-node cluster, stopped by pid afterwards.
-private func withCluster(_ body: (ValkeyClusterNodes) async throws -> Void) async throws {
-    let cluster = try await ValkeyClusterNodes.start()
+private func withCluster(_ body: (ValkeyClusterGroup) async throws -> Void) async throws {
+    let cluster = try await ValkeyClusterGroup.started()
     do {
         try await body(cluster)
         await cluster.stop()

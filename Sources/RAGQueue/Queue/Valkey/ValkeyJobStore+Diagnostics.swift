@@ -51,3 +51,59 @@ extension ValkeyJobStore {
         }
     }
 }
+
+extension ValkeyJobStore {
+    /// Makes one Valkey Cluster of the empty cluster-mode servers at `nodes` (loopback ports and
+    /// their cluster bus ports) without `valkey-cli`: each takes an equal share of the slots, the
+    /// first meets the others, and it returns once every node says `cluster_state:ok` and knows
+    /// them all, or throws after `timeout`. For launchers of private clusters (tests, ragsim).
+    public static func formCluster(nodes: [(port: Int, busPort: Int)], timeout: Duration = .seconds(30)) async throws(QueueError) {
+        guard !nodes.isEmpty else { throw .invalidConfiguration("a cluster needs at least one node") }
+        let share = ValkeySlot.count / nodes.count
+        for (index, node) in nodes.enumerated() {
+            let last = index == nodes.count - 1 ? ValkeySlot.count - 1 : (index + 1) * share - 1
+            _ = try await probe(url: "valkey://127.0.0.1:\(node.port)", timeout: .seconds(2), ValkeyCommand("CLUSTER", "ADDSLOTSRANGE", index * share, last))
+        }
+        for node in nodes.dropFirst() {
+            _ = try await probe(
+                url: "valkey://127.0.0.1:\(nodes[0].port)", timeout: .seconds(2), ValkeyCommand("CLUSTER", "MEET", "127.0.0.1", node.port, node.busPort)
+            )
+        }
+        let deadline = ContinuousClock.now + timeout
+        for node in nodes {
+            while true {
+                let info = (try? await probe(url: "valkey://127.0.0.1:\(node.port)", timeout: .seconds(2), ValkeyCommand("CLUSTER", "INFO")).string) ?? ""
+                if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:\(nodes.count)") { break }
+                guard ContinuousClock.now < deadline else {
+                    throw .backendUnavailable("the cluster on port \(node.port) was not whole within \(timeout)")
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// The port of the node serving `slot`, as the cluster node at `url` sees it (`CLUSTER SLOTS`).
+    public static func clusterSlotOwnerPort(url: String, slot: Int) async throws(QueueError) -> Int? {
+        let ranges = try await probe(url: url, timeout: .seconds(2), ValkeyCommand("CLUSTER", "SLOTS")).array ?? []
+        for range in ranges {
+            guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
+                  (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2, let port = owner[1].int
+            else { continue }
+            return Int(port)
+        }
+        return nil
+    }
+
+    /// The cluster node id of the node at `url` (`CLUSTER MYID`).
+    public static func clusterNodeID(url: String) async throws(QueueError) -> String {
+        guard let id = try await probe(url: url, timeout: .seconds(2), ValkeyCommand("CLUSTER", "MYID")).string else {
+            throw .corruptRecord("CLUSTER MYID gave no id")
+        }
+        return id
+    }
+
+    /// The slot of the queue that `configuration` names: every key of the queue is in it.
+    public static func slot(of configuration: QueueConfiguration) throws(QueueError) -> Int {
+        ValkeySlot.of(try configuration.keys().base)
+    }
+}
