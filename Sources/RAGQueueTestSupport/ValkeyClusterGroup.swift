@@ -40,6 +40,23 @@ public struct ValkeyClusterGroup: Sendable {
         }
     }
 
+    /// A group started and joined; when a node cannot start (a port, its cluster bus port
+    /// included, taken by another process in the meantime), a fresh group on fresh ports is tried,
+    /// up to three in all.
+    public static func started(appendOnly: Bool = false, executable: String? = nil) async throws -> ValkeyClusterGroup {
+        var failure: (any Error)?
+        for _ in 0..<3 {
+            let group = try ValkeyClusterGroup(appendOnly: appendOnly, executable: executable)
+            do {
+                try await group.start()
+                return group
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? ChildProcess.LaunchError(description: "the cluster did not start")
+    }
+
     /// The index of the node serving `slot`, as the first node sees it.
     public func owner(of slot: Int) async throws -> Int {
         let port = try await ValkeyJobStore.clusterSlotOwnerPort(url: nodes[0].url, slot: slot)

@@ -103,7 +103,10 @@ public final class ValkeyServerProcess: Sendable {
             let fresh = try Self.freePort()
             state.withLock { $0.port = fresh }
         }
-        throw LaunchError(description: "valkey-server did not start; see \(directory.path)/valkey.log")
+        // The log's last lines: the folder may be gone by the time someone reads the message.
+        let log = (try? String(contentsOf: directory.appendingPathComponent("valkey.log"), encoding: .utf8)) ?? ""
+        let tail = log.split(separator: "\n").suffix(3).joined(separator: " | ")
+        throw LaunchError(description: "valkey-server did not start (\(directory.path)/valkey.log: \(tail))")
     }
 
     /// Stops the server with SIGTERM (it writes its append-only file) and waits for it to exit.

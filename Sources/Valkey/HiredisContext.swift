@@ -125,25 +125,13 @@ final class HiredisContext {
     private static func slotOwner(
         _ slot: Int, seeds: [ValkeyConfiguration.Address], _ configuration: ValkeyConfiguration
     ) throws(ValkeyError) -> ValkeyConfiguration.Address {
-        var failures: [String] = []
-        var ask: [[[UInt8]]] = []
+        var commands: [[String]] = []
         if let password = configuration.password {
-            ask.append((["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password]).map { Array($0.utf8) })
+            commands.append(["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password])
         }
-        ask.append(["CLUSTER", "SLOTS"].map { Array($0.utf8) })
-        for seed in seeds {
-            let node: HiredisContext
-            do {
-                node = try open(.tcp(host: seed.host, port: seed.port), configuration, socketTimeout: configuration.connectTimeout)
-            } catch {
-                failures.append(error.message)
-                continue
-            }
-            guard case .success(.array(let ranges))? = node.pipeline(ask).last else {
-                failures.append("\(seed): no slot map")
-                continue
-            }
-            for range in ranges {
+        commands.append(["CLUSTER", "SLOTS"])
+        return try firstAnswer(from: seeds, commands, configuration, naming: "the owner of slot \(slot)") { seed, reply in
+            for range in reply.array ?? [] {
                 guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
                       (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2,
                       let port = owner[1].int
@@ -151,32 +139,48 @@ final class HiredisContext {
                 let host = owner[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? seed.host
                 return .init(host: host, port: Int(port))
             }
-            failures.append("\(seed): no node serves slot \(slot)")
+            return nil
         }
-        throw .connectionFailed("no cluster node named the owner of slot \(slot) (\(failures.joined(separator: "; ")))")
     }
 
     /// The address of `primary` according to the first of `sentinels` that knows it.
     private static func primaryAddress(
         _ primary: String, sentinels: [ValkeyConfiguration.Address], _ configuration: ValkeyConfiguration
     ) throws(ValkeyError) -> ValkeyConfiguration.Address {
+        try firstAnswer(from: sentinels, [["SENTINEL", "get-master-addr-by-name", primary]], configuration, naming: "a primary for '\(primary)'") { _, reply in
+            guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
+                return nil
+            }
+            return .init(host: host, port: port)
+        }
+    }
+
+    /// The address that `read` finds in the last reply to `commands` of the first of `servers` that
+    /// gives one; the error says what each server answered instead.
+    private static func firstAnswer(
+        from servers: [ValkeyConfiguration.Address], _ commands: [[String]], _ configuration: ValkeyConfiguration, naming what: String,
+        read: (ValkeyConfiguration.Address, ValkeyReply) -> ValkeyConfiguration.Address?
+    ) throws(ValkeyError) -> ValkeyConfiguration.Address {
         var failures: [String] = []
-        for sentinel in sentinels {
+        for server in servers {
             let asked: HiredisContext
             do {
-                asked = try open(.tcp(host: sentinel.host, port: sentinel.port), configuration, socketTimeout: configuration.connectTimeout)
+                asked = try open(.tcp(host: server.host, port: server.port), configuration, socketTimeout: configuration.connectTimeout)
             } catch {
                 failures.append(error.message)
                 continue
             }
-            let reply = asked.pipeline([["SENTINEL", "get-master-addr-by-name", primary].map { Array($0.utf8) }])[0]
-            if case .success(.array(let parts)) = reply, parts.count == 2, let host = parts[0].string,
-               let port = parts[1].string.flatMap({ Int($0) }) {
-                return .init(host: host, port: port)
+            switch asked.pipeline(commands.map { $0.map { Array($0.utf8) } }).last {
+            case .success(let reply)?:
+                if let address = read(server, reply) { return address }
+                failures.append("\(server): \(reply)")
+            case .failure(let error)?:
+                failures.append("\(server): \(error.message)")
+            case nil:
+                failures.append("\(server): no answer")
             }
-            failures.append("\(sentinel): \((try? reply.get()).map { "\($0)" } ?? "no answer") for '\(primary)'")
         }
-        throw .connectionFailed("no sentinel named a primary for '\(primary)' (\(failures.joined(separator: "; ")))")
+        throw .connectionFailed("no server named \(what) (\(failures.joined(separator: "; ")))")
     }
 
     /// Sends every command, then reads every reply: one round trip for the lot.

@@ -69,9 +69,8 @@ struct SimulationServices: Sendable {
             valkeyURL = group.url
             embedded.append("valkey (primary, 2 replicas, 3 sentinels)")
         } else if endpoints.valkeyTopology == .cluster {
-            let cluster = try ValkeyClusterGroup(appendOnly: appendOnly, executable: Self.locateValkeyServer())
+            let cluster = try await ValkeyClusterGroup.started(appendOnly: appendOnly, executable: Self.locateValkeyServer())
             reaper.add("valkey-cluster") { await cluster.stop() }
-            try await cluster.start()
             valkeyURL = cluster.url
             embedded.append("valkey (3-primary cluster)")
         } else {

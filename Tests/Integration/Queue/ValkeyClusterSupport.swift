@@ -2,12 +2,6 @@ import RAGQueueTestSupport
 import Valkey
 
 extension ValkeyClusterGroup {
-    /// A fresh group, started and joined.
-    static func started() async throws -> ValkeyClusterGroup {
-        let group = try ValkeyClusterGroup()
-        try await group.start()
-        return group
-    }
 
     /// A client of node `index` alone (not cluster-aware): for arranging slots and reading what a node holds.
     func client(_ index: Int) throws -> ValkeyClient {

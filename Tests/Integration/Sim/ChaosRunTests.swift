@@ -37,13 +37,8 @@ struct ChaosRunTests {
             "--qps", "4", "--warmup", "0", "--duration", "14", "--drain", "30", "--lease", "3", "--questions", "16",
         ]) else { return }
 
-        #expect(ledger.accepted > 30, "traffic flowed: \(ledger.accepted) accepted")
-        #expect(ledger.lost == 0, "lost jobs:\n\(log)")
-        #expect(ledger.duplicated == 0, "duplicated results:\n\(log)")
-        #expect(ledger.open == 0, "jobs left open after the drain:\n\(log)")
-        #expect(ledger.unnamedFailures == 0)
+        Self.expectEveryQueryEndedOnce(ledger, atLeast: 30, log: log)
         #expect(ledger.budgetReserved == 0, "every job, reclaimed ones too, gave back its budget reservation:\n\(log)")
-        #expect(ledger.finished + ledger.failedByReason.values.reduce(0, +) == ledger.accepted)
         let kinds = ledger.faults.map(\.kind)
         #expect(kinds.filter { $0 == "kill-worker" }.count == 4, "kills at 3, 6, 9 and 12 s: \(kinds)")
         #expect(kinds.contains("stop-worker") && kinds.contains("restart-valkey"))
@@ -57,13 +52,20 @@ struct ChaosRunTests {
             "--qps", "4", "--warmup", "0", "--duration", "10", "--drain", "30", "--lease", "3", "--questions", "16",
         ]) else { return }
 
-        #expect(ledger.accepted > 20, "traffic flowed: \(ledger.accepted) accepted")
-        #expect(ledger.lost == 0, "an acknowledged query was lost in the failover:\n\(log)")
-        #expect(ledger.duplicated == 0, "duplicated results:\n\(log)")
-        #expect(ledger.open == 0, "jobs left open after the drain:\n\(log)")
-        #expect(ledger.finished + ledger.failedByReason.values.reduce(0, +) == ledger.accepted)
+        Self.expectEveryQueryEndedOnce(ledger, atLeast: 20, log: log)
         let failover = try #require(ledger.faults.first { $0.kind == "failover-valkey" })
         #expect(failover.detail.contains("the sentinels promoted port"), "\(failover.detail)")
+    }
+
+    /// Traffic flowed (more than `atLeast` accepted), and every accepted query ended exactly once:
+    /// none lost, duplicated, left open or failed without a reason.
+    private static func expectEveryQueryEndedOnce(_ ledger: Report.Ledger, atLeast: Int, log: String) {
+        #expect(ledger.accepted > atLeast, "traffic flowed: \(ledger.accepted) accepted")
+        #expect(ledger.lost == 0, "lost jobs:\n\(log)")
+        #expect(ledger.duplicated == 0, "duplicated results:\n\(log)")
+        #expect(ledger.open == 0, "jobs left open after the drain:\n\(log)")
+        #expect(ledger.unnamedFailures == 0)
+        #expect(ledger.finished + ledger.failedByReason.values.reduce(0, +) == ledger.accepted)
     }
 
     /// Runs `ragsim` with `arguments` and returns its chaos ledger and output, or nil (with an issue
