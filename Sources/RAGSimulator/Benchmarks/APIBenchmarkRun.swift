@@ -61,10 +61,10 @@ struct APIBenchmarkRun: Sendable {
         reaper.add("valkey-client") { store.close() }
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("ragserve api at \(apiURL), Valkey at \(server.url); wrk, the API, Valkey and this process share \(cores) cores")
-        print("")
-        print("end of a job to a waiting client's answer (\(samples) jobs per client, \(waiters) waiting at once)")
-        print("client       jobs   p50 ms   p90 ms   p99 ms   max ms")
+        Console.line("ragserve api at \(apiURL), Valkey at \(server.url); wrk, the API, Valkey and this process share \(cores) cores")
+        Console.line("")
+        Console.line("end of a job to a waiting client's answer (\(samples) jobs per client, \(waiters) waiting at once)")
+        Console.line("client       jobs   p50 ms   p90 ms   p99 ms   max ms")
         for waiter in Waiter.allCases {
             var delays: [Double] = []
             while delays.count < samples {
@@ -72,19 +72,19 @@ struct APIBenchmarkRun: Sendable {
             }
             delays.sort()
             let columns = [0.5, 0.9, 0.99].map { Self.format(Self.percentile(delays, $0)) } + [Self.format(delays.last ?? 0)]
-            print(waiter.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + Self.pad(String(delays.count), 7)
+            Console.line(waiter.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + Self.pad(String(delays.count), 7)
                 + columns.map { Self.pad($0, 9) }.joined())
         }
-        print("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
+        Console.line("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
 
         var open: OpenStreams?
         if streams > 0 { open = try await openStreams(apiURL: apiURL, pid: apiPID, store: store) }
         defer { open?.close() }
 
-        print("")
-        print("POST /v1/queries under wrk (\(threads) threads, \(duration) s per row, keep-alive, one JSON body"
+        Console.line("")
+        Console.line("POST /v1/queries under wrk (\(threads) threads, \(duration) s per row, keep-alive, one JSON body"
             + (streams > 0 ? ", \(streams) event streams open)" : ")"))
-        print("connections   requests/s   p50 ms   p90 ms   p99 ms   errors")
+        Console.line("connections   requests/s   p50 ms   p90 ms   p99 ms   errors")
         let script = workDirectory.appendingPathComponent("post-query.lua").path
         try Self.postScript.write(toFile: script, atomically: true, encoding: .utf8)
         // Warm-up: connections, the scripts' SHA cache and the allocator, before anything is measured.
@@ -93,13 +93,13 @@ struct APIBenchmarkRun: Sendable {
         for count in connections {
             let row = try await runWrk(script: script, url: apiURL + "/v1/queries", connections: count, seconds: duration, name: "c\(count)")
             let columns = [50, 90, 99].map { Self.format(row.percentiles[$0] ?? .nan) }
-            print(Self.pad(String(count), 11) + Self.pad(String(Int(row.requestsPerSecond.rounded())), 13)
+            Console.line(Self.pad(String(count), 11) + Self.pad(String(Int(row.requestsPerSecond.rounded())), 13)
                 + columns.map { Self.pad($0, 9) }.joined() + Self.pad(String(row.errors), 9))
             errorLines += row.errorLines.map { "  \(count) connections, wrk: \($0)" }
         }
-        for line in errorLines { print(line) }
+        for line in errorLines { Console.line(line) }
         let waiting = try await store.stats().waiting
-        print("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
+        Console.line("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
     }
 
     /// Opens `streams` event streams on 100 streamed queries that no worker runs (they stay open),
@@ -121,14 +121,14 @@ struct APIBenchmarkRun: Sendable {
         try await Task.sleep(for: .seconds(1))  // let the API settle after the last one before reading its memory
         let after = OpenStreams.usage(of: pid)
         let clientsAfter = try await store.connectedClients()
-        print("")
-        print("\(open.count) event streams opened in \(String(format: "%.1f", opening.seconds)) s and held open (100 streamed queries no worker runs)")
+        Console.line("")
+        Console.line("\(open.count) event streams opened in \(String(format: "%.1f", opening.seconds)) s and held open (100 streamed queries no worker runs)")
         if let before, let after {
             let perStream = Double(after.residentKB - before.residentKB) * 1024 / Double(max(open.count, 1))
-            print("  API process: resident \(before.residentKB / 1024) -> \(after.residentKB / 1024) MB (\(Int(perStream.rounded())) bytes per stream), "
+            Console.line("  API process: resident \(before.residentKB / 1024) -> \(after.residentKB / 1024) MB (\(Int(perStream.rounded())) bytes per stream), "
                 + "threads \(before.threads) -> \(after.threads)")
         }
-        print("  Valkey client connections: \(clientsBefore) -> \(clientsAfter)")
+        Console.line("  Valkey client connections: \(clientsBefore) -> \(clientsAfter)")
         return open
     }
 

@@ -44,7 +44,7 @@ public struct FakesBenchmark: Sendable {
         try await qdrant.start()
         do {
             if options.only.map({ "query".hasPrefix($0) }) ?? true {
-                print("Loading \(options.points) points of \(options.dimensions) dimensions…")
+                Console.line("Loading \(options.points) points of \(options.dimensions) dimensions…")
                 try await loadPoints(port: qdrant.port)
             }
             let chunk = Array(repeating: "The router keeps its settings until the reset button is held for ten seconds.", count: 4)
@@ -66,12 +66,12 @@ public struct FakesBenchmark: Sendable {
                 ("chat, RAG prompt, streamed", openAI.port, "/v1/chat/completions", [String(streamBody)]),
                 ("query, top 4 of \(options.points)", qdrant.port, "/collections/bench/points/query", queries),
             ]
-            print("Each scenario: \(options.connections) connections for \(options.duration.seconds) s, client in the same process.\n")
-            print("scenario                              requests     req/s   p50 ms   p99 ms  errors")
+            Console.line("Each scenario: \(options.connections) connections for \(options.duration.seconds) s, client in the same process.\n")
+            Console.line("scenario                              requests     req/s   p50 ms   p99 ms  errors")
             for (name, port, path, bodies) in scenarios where options.only.map({ name.hasPrefix($0) }) ?? true {
                 let result = try await LoadRun.run(
                     port: port, path: path, bodies: bodies, connections: options.connections, duration: options.duration)
-                print(result.line(name))
+                Console.line(result.line(name))
             }
         } catch {
             await qdrant.stop()

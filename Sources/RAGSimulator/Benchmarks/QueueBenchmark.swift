@@ -50,13 +50,13 @@ public struct QueueBenchmark: Sendable {
         }
         defer { server?.cleanUp() }
 
-        print("no-op jobs end to end (enqueue, claim, complete); \(options.jobs) jobs per row; Valkey at \(url)")
-        print("processes  concurrency      jobs/s   commands/job   calls/job")
+        Console.line("no-op jobs end to end (enqueue, claim, complete); \(options.jobs) jobs per row; Valkey at \(url)")
+        Console.line("processes  concurrency      jobs/s   commands/job   calls/job")
         do {
             for count in options.processes {
                 for perProcess in options.concurrencies {
                     let row = try await measure(url: url, processes: count, concurrency: perProcess)
-                    print(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
+                    Console.line(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
                 }
             }
         } catch {

@@ -86,8 +86,8 @@ public struct FakeServers: Sendable {
             await openAI.stop()
             throw error
         }
-        print("OPENAI_BASE_URL=\(openAI.baseURL)")
-        print("QDRANT_URL=\(qdrant.baseURL)")
+        Console.line("OPENAI_BASE_URL=\(openAI.baseURL)")
+        Console.line("QDRANT_URL=\(qdrant.baseURL)")
         fflush(nil)  // stdout is a pipe or file when run in the background: flush so readers see the URLs now
         for await _ in signals { break }
         await qdrant.stop()

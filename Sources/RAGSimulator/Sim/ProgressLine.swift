@@ -24,12 +24,12 @@ final class ProgressLine: Sendable {
             return true
         }
         guard draw else { return }
-        FileHandle.standardOutput.write(Data("\r\u{1B}[K  \(label): \(text)".utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data("\r\u{1B}[K  \(label): \(text)".utf8))
     }
 
     /// Clears the line.
     func finish() {
         guard enabled else { return }
-        FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data("\r\u{1B}[K".utf8))
     }
 }

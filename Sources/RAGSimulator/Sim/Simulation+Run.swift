@@ -17,7 +17,7 @@ extension Simulation {
         let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let reaper = ProcessReaper()
-        let say: @Sendable (String) -> Void = { line in print(line) }
+        let say: @Sendable (String) -> Void = { line in Console.line(line) }
         let simulation = Simulation(settings: settings, reaper: reaper, logger: logger, say: say)
 
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
@@ -47,33 +47,33 @@ extension Simulation {
         }
         try? FileManager.default.removeItem(at: workDirectory)
 
-        print("")
-        for line in SimulationReport.tableHeader { print(line) }
-        for step in report.steps { print(SimulationReport.row(step)) }
-        print("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
+        Console.line("")
+        for line in SimulationReport.tableHeader { Console.line(line) }
+        for step in report.steps { Console.line(SimulationReport.row(step)) }
+        Console.line("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
             + "done/s: jobs ended in the window; eff: done/s over min(offered, ceiling)")
         for step in report.steps {
-            for line in SimulationReport.tenantLines(step) { print(line) }
+            for line in SimulationReport.tenantLines(step) { Console.line(line) }
         }
         if let json = options.jsonPath {
             try RunFailure.failing { try report.write(to: json) }
-            print("wrote \(json)")
+            Console.line("wrote \(json)")
         }
         if let svg = options.svgPath {
             try RunFailure.failing { try SimulationChart(report: report).write(to: svg) }
-            print("wrote \(svg)")
+            Console.line("wrote \(svg)")
         }
         if let ledger = report.chaos {
-            print("")
-            for line in ledger.lines { print(line) }
+            Console.line("")
+            for line in ledger.lines { Console.line(line) }
             let problems = ledger.problems
             guard problems.isEmpty else { throw RunFailure("chaos broke a promise: \(problems.joined(separator: "; "))") }
-            print("every accepted query ended exactly once; no job lost")
+            Console.line("every accepted query ended exactly once; no job lost")
         }
         if let baselineReport {
             let check = BaselineCheck(baseline: baselineReport, tolerance: options.tolerance)
             let (lines, passed) = try RunFailure.failing { try check.compare(report) }
-            for line in lines { print(line) }
+            for line in lines { Console.line(line) }
             guard passed else { throw RunFailure("below the baseline beyond \(Self.number(options.tolerance))%") }
         }
     }

@@ -197,7 +197,7 @@ public struct SimulationChart: Sendable {
     /// Draws the report written by `ragsim --json` at `reportPath` to the SVG file `svgPath`, and says so.
     public static func draw(reportAt reportPath: String, to svgPath: String) throws(RunFailure) {
         try RunFailure.failing { try SimulationChart(report: SimulationReport.read(from: reportPath)).write(to: svgPath) }
-        print("wrote \(svgPath)")
+        Console.line("wrote \(svgPath)")
     }
 
     /// A value axis from 0 to a round maximum, with 4 to 6 ticks.

@@ -27,6 +27,24 @@ struct RagSimProcessTests {
         #expect(output == "ragsim: \(trace) line 2: \"offset\" must be a number of seconds from 0 to 86400\n")
     }
 
+    @Test("with its output to a file, ragsim writes each line as it goes: a long run shows its progress in a CI log")
+    func lineByLine() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(JobID().rawValue.prefix(6)).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = ChildProcess(executable: builtProduct("ragsim"), arguments: ["--workers", "1", "--duration", "600", "--profile", "zero"])
+        try child.start(outputPath: log)
+        do {
+            try await eventually(timeout: .seconds(45), "the scenario line in the file while ragsim still runs") {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                return text.contains("scenario:") && child.isRunning
+            }
+        } catch {
+            await child.stop(with: SIGTERM)
+            throw error
+        }
+        _ = await child.stop(with: SIGTERM)  // ragsim stops everything it started on SIGTERM
+    }
+
     @Test("a missing trace and an unwritable chart are refused before anything starts")
     func badPaths() async throws {
         let missing = try await ragsim(["--trace", "/nonexistent/trace.jsonl"])
