@@ -90,6 +90,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var valkey = "single"
     @Option(help: "What an accepted query has survived before the API's 202 (RAGQ_DURABILITY): none, local or replica.")
     var durability = "none"
+    @Flag(help: "Draw each step's arrivals and questions apart; by default every step replays the same ones, so steps differ by their workers alone.")
+    var arrivalsPerStep = false
 
     func validate() throws {
         _ = try workerCounts()
@@ -178,7 +180,7 @@ struct SimulateCommand: AsyncParsableCommand {
             providerLimits: providerRpm == nil && providerTpm == nil
                 ? nil : Simulation.ProviderLimitOption(requestsPerMinute: providerRpm, tokensPerMinute: providerTpm),
             pacing: pacing == "on"
-        ).with(valkey: try valkeyTopology(), durability: Durability(rawValue: durability) ?? .none)
+        ).with(valkey: try valkeyTopology(), durability: Durability(rawValue: durability) ?? .none).with(drawPerStep: arrivalsPerStep)
     }
 
     /// `--valkey` parsed.

@@ -63,6 +63,8 @@ extension Simulation {
         var valkeyTopology: ValkeyTopology = .single
         /// What an accepted job has survived before the API's 202.
         var durability: Durability = .none
+        /// Whether each step draws its own arrivals instead of replaying the first step's.
+        var drawPerStep = false
 
         /// Options with every value given.
         public init(
@@ -103,6 +105,13 @@ extension Simulation {
             var options = self
             options.valkeyTopology = topology
             options.durability = durability
+            return options
+        }
+
+        /// These options with each step drawing its own arrivals when `drawPerStep`.
+        public func with(drawPerStep: Bool) -> Options {
+            var options = self
+            options.drawPerStep = drawPerStep
             return options
         }
 
@@ -152,7 +161,7 @@ extension Simulation.Settings {
             ),
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
             lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing,
-            durability: options.durability
+            durability: options.durability, drawPerStep: options.drawPerStep
         )
         if let trace, !options.tenants.isEmpty {
             let names = Set(options.tenants.map(\.name))

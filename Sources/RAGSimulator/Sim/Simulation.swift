@@ -35,6 +35,8 @@ public struct Simulation: Sendable {
         var pacing: Bool = true
         /// What an accepted job has survived before the 202.
         var durability: Durability = .none
+        /// Whether each step draws its own arrivals.
+        var drawPerStep = false
     }
 
     let settings: Settings
@@ -68,7 +70,7 @@ public struct Simulation: Sendable {
             duration: settings.duration, drain: settings.drain, seed: settings.seed, questions: corpus.questions, runPrefix: runPrefix,
             fixedPrefix: settings.endpoints.apiURL == nil ? nil : (settings.prefix ?? "ragq"),
             apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1, trace: settings.trace,
-            tenants: settings.tenants
+            tenants: settings.tenants, drawPerStep: settings.drawPerStep
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)
         var results: [StepResult] = []
@@ -102,7 +104,7 @@ public struct Simulation: Sendable {
             seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount,
             trace: settings.trace?.source, tenants: settings.tenants.isEmpty ? nil : settings.tenants,
             providerRequestsPerMinute: settings.providerLimits?.requestsPerMinute, providerTokensPerMinute: settings.providerLimits?.tokensPerMinute,
-            pacing: settings.pacing
+            pacing: settings.pacing, arrivalsPerStep: settings.drawPerStep
         )
         return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger)
     }

@@ -29,6 +29,8 @@ struct SimulationReport: Sendable, Codable {
         var providerTokensPerMinute: Int? = nil
         /// Whether the workers paced their model calls.
         var pacing: Bool? = nil
+        /// Whether each step drew its own arrivals (nil or false: every step replayed the same ones).
+        var arrivalsPerStep: Bool? = nil
     }
 
     /// Format version of this file.

@@ -11,9 +11,12 @@ struct Arrival: Sendable, Hashable {
 
 extension SimulationStep.Plan {
     /// What step `index` sends through warm-up and the window: the trace's queries up to the
-    /// window's end, or arrivals at `qps` over the corpus's questions, seeded per step.
-    func traffic(step index: Int, collection: String) -> [Arrival] {
+    /// window's end, or arrivals at `qps` over the corpus's questions. Every step sends the same
+    /// arrivals and questions (common random numbers: the steps' figures differ by their workers
+    /// alone), unless `drawPerStep` seeds each step apart.
+    func traffic(step: Int, collection: String) -> [Arrival] {
         let end = warmup + duration
+        let index = drawPerStep ? step : 0
         if let trace {
             return trace.entries(before: end).map {
                 Arrival(offset: $0.offset, query: $0.query(defaultCollection: collection), tenant: $0.tenant ?? tenants.first?.name)

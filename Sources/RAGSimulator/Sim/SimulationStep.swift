@@ -28,6 +28,8 @@ struct SimulationStep: Sendable {
         var trace: QueryTrace? = nil
         /// The tenants sending the traffic, each with its key; none: one anonymous tenant.
         var tenants: [TenantSpec] = []
+        /// Whether each step draws arrivals and questions of its own instead of replaying the first step's.
+        var drawPerStep = false
     }
 
     let plan: Plan

@@ -21,6 +21,23 @@ struct StepTrafficTests {
         #expect(traffic.allSatisfy { $0.query.collection == "corpus" && $0.offset < .seconds(5) })
     }
 
+    @Test("every step of a run sends the same arrivals and questions for one seed; drawn per step, they differ")
+    func commonRandomNumbers() throws {
+        var poisson = Self.plan()
+        poisson.arrivals = .poisson
+        poisson.questions = (0..<50).map { "question \($0)" }
+        let steps = (0..<4).map { poisson.traffic(step: $0, collection: "corpus") }
+        #expect(steps.count == 4 && !steps[0].isEmpty)
+        #expect(steps.allSatisfy { $0 == steps[0] }, "one arrival sequence and question order for every step")
+        var apart = poisson
+        apart.drawPerStep = true
+        #expect(apart.traffic(step: 0, collection: "corpus") == steps[0], "the first step is the same either way")
+        #expect(apart.traffic(step: 1, collection: "corpus") != steps[0], "a step of its own draws other arrivals")
+        var tenants = poisson
+        tenants.tenants = [try TenantSpec(parsing: "alpha:qps=3"), try TenantSpec(parsing: "beta:qps=5:burst=4")]
+        #expect(tenants.traffic(step: 3, collection: "corpus") == tenants.traffic(step: 0, collection: "corpus"), "tenants' arrivals too")
+    }
+
     @Test("a trace replaces the generated traffic, cut at the window's end")
     func traced() throws {
         let lines = (0..<8).map { #"{"offset": \#($0), "question": "q\#($0)", "collection": "other"}"# }
