@@ -59,16 +59,17 @@ func withQueue<T>(
     let certificates = tls ? try await TestCertificates.make() : nil
     defer { certificates?.cleanUp() }
     let server: ValkeyServerProcess
-    let url: String
+    var tlsURL: String?
     if let certificates {
         let (tlsServer, tlsPort) = try ValkeyServerProcess.tls(certificates: certificates)
         server = tlsServer
-        url = "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)"
+        tlsURL = "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)"
     } else {
         server = try ValkeyServerProcess(appendOnly: appendOnly)
-        url = server.url
     }
     try await server.start()
+    // Read after the start: a port another process took in the meantime is replaced then.
+    let url = tlsURL ?? server.url
     do {
         let result = try await withStore(url: url, server: server, manualClock: manualClock, configure: configure, body)
         await server.stop()

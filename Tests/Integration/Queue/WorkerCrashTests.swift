@@ -29,7 +29,7 @@ struct WorkerCrashTests {
     /// The body of `sigkillMidJob`, with both worker processes running.
     private func killHolderAndRecover(workers: [ChildProcess], harness: QueueHarness) async throws {
         let store = harness.store
-        try await eventually("both workers to register") { try await store.stats().liveWorkers == 2 }
+        try await eventually(timeout: .seconds(30), "both worker processes to start and register") { try await store.stats().liveWorkers == 2 }
 
         let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("1500".utf8))).id
         let statusChanges = store.events(for: id)
@@ -89,7 +89,7 @@ struct WorkerCrashTests {
             ])
             try worker.start()
             do {
-                try await eventually("the worker to register") { try await harness.store.stats().liveWorkers == 1 }
+                try await eventually(timeout: .seconds(30), "the worker process to start and register") { try await harness.store.stats().liveWorkers == 1 }
                 await harness.server.kill()
                 worker.send(SIGTERM)
                 // Its calls to the missing Valkey give up after a second each (`Worker.storeWait`);
