@@ -38,6 +38,11 @@ public struct TestCertificates: Sendable {
         return certificates
     }
 
+    /// `rediss://` to the TLS port `port` on loopback, trusting this CA.
+    public func url(tlsPort port: Int) -> String {
+        "rediss://127.0.0.1:\(port)?tls_ca_file=\(caFile)"
+    }
+
     /// Removes the folder.
     public func cleanUp() {
         try? FileManager.default.removeItem(at: directory)

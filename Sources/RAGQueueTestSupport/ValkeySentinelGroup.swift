@@ -37,7 +37,7 @@ public final class ValkeySentinelGroup: Sendable {
         while ContinuousClock.now < deadline {
             var ready = true
             for sentinel in sentinels {
-                let inSync = await ValkeyJobStore.sentinelReplicasInSync(sentinel: "valkey://127.0.0.1:\(sentinel.port)", name: name)
+                let inSync = await ValkeyJobStore.sentinelReplicasInSync(sentinel: sentinel.url, name: name)
                 ready = ready && inSync == servers.count - 1
             }
             if ready { return }
@@ -49,7 +49,7 @@ public final class ValkeySentinelGroup: Sendable {
     /// The data server the sentinels name as primary now, if one answers.
     public func primary() async -> ValkeyServerProcess? {
         for sentinel in sentinels {
-            if let port = await ValkeyJobStore.sentinelPrimaryPort(sentinel: "valkey://127.0.0.1:\(sentinel.port)", name: name) {
+            if let port = await ValkeyJobStore.sentinelPrimaryPort(sentinel: sentinel.url, name: name) {
                 return servers.first { $0.port == port }
             }
         }

@@ -58,13 +58,10 @@ public final class ValkeyServerProcess: Sendable {
 
     /// A server that also listens for TLS on a port of its own (`tlsPort`), with `certificates`;
     /// clients need no certificate of their own. Needs a valkey-server built with TLS
-    /// (`$VALKEY_SERVER_TLS`, or `.deps/bin/valkey-server-tls` that `make deps` installs).
+    /// (`$VALKEY_SERVER_TLS`, or `valkey-server-tls` in `.deps/bin`, where `make deps` installs it, or `PATH`).
     public static func tls(certificates: TestCertificates) throws(LaunchError) -> (server: ValkeyServerProcess, tlsPort: Int) {
-        let environment = ProcessInfo.processInfo.environment
-        let binary = environment["VALKEY_SERVER_TLS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.currentDirectoryPath + "/.deps/bin/valkey-server-tls"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw LaunchError(description: "no valkey-server with TLS at \(binary): run `make deps` or set VALKEY_SERVER_TLS")
+        guard let binary = locate("valkey-server-tls", variable: "VALKEY_SERVER_TLS") else {
+            throw LaunchError(description: "no valkey-server with TLS (valkey-server-tls): run `make deps` or set VALKEY_SERVER_TLS")
         }
         let tlsPort = try freePort()
         let server = try ValkeyServerProcess(arguments: [
@@ -158,13 +155,15 @@ public final class ValkeyServerProcess: Sendable {
         }
     }
 
-    private static func locate() -> String? {
+    /// The binary `name`: from the environment variable `variable`, `.deps/bin` below the working
+    /// directory, or `PATH`.
+    private static func locate(_ name: String = "valkey-server", variable: String = "VALKEY_SERVER") -> String? {
         let environment = ProcessInfo.processInfo.environment
         var candidates: [String] = []
-        if let explicit = environment["VALKEY_SERVER"], !explicit.isEmpty { candidates.append(explicit) }
-        candidates.append(FileManager.default.currentDirectoryPath + "/.deps/bin/valkey-server")
+        if let explicit = environment[variable], !explicit.isEmpty { candidates.append(explicit) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/.deps/bin/" + name)
         for folder in (environment["PATH"] ?? "").split(separator: ":") {
-            candidates.append("\(folder)/valkey-server")
+            candidates.append("\(folder)/\(name)")
         }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }

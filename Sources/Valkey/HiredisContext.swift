@@ -24,9 +24,7 @@ final class HiredisContext {
     static func connect(_ configuration: ValkeyConfiguration, socketTimeout: Duration) throws(ValkeyError) -> HiredisContext {
         let connection: HiredisContext
         switch configuration.endpoint {
-        case .tcp(let host, let port):
-            connection = try open(.tcp(host: host, port: port), configuration, socketTimeout: socketTimeout)
-        case .unix:
+        case .tcp, .unix:
             connection = try open(configuration.endpoint, configuration, socketTimeout: socketTimeout)
         case .sentinel(let sentinels, let primary):
             let address = try primaryAddress(primary, sentinels: sentinels, configuration)
@@ -131,15 +129,7 @@ final class HiredisContext {
         }
         commands.append(["CLUSTER", "SLOTS"])
         return try firstAnswer(from: seeds, commands, configuration, naming: "the owner of slot \(slot)") { seed, reply in
-            for range in reply.array ?? [] {
-                guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
-                      (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2,
-                      let port = owner[1].int
-                else { continue }
-                let host = owner[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? seed.host
-                return .init(host: host, port: Int(port))
-            }
-            return nil
+            ValkeySlot.owner(of: slot, in: reply).map { .init(host: $0.host ?? seed.host, port: $0.port) }
         }
     }
 
@@ -148,10 +138,7 @@ final class HiredisContext {
         _ primary: String, sentinels: [ValkeyConfiguration.Address], _ configuration: ValkeyConfiguration
     ) throws(ValkeyError) -> ValkeyConfiguration.Address {
         try firstAnswer(from: sentinels, [["SENTINEL", "get-master-addr-by-name", primary]], configuration, naming: "a primary for '\(primary)'") { _, reply in
-            guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
-                return nil
-            }
-            return .init(host: host, port: port)
+            ValkeyConfiguration.Address(sentinelReply: reply)
         }
     }
 

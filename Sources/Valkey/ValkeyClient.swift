@@ -52,12 +52,7 @@ public final class ValkeyClient: Sendable {
 
     /// Runs a Lua script by `EVALSHA`, loading it with `EVAL` when the server lacks it.
     public func run(_ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument]) async throws(ValkeyError) -> ValkeyReply {
-        let connection = connection()
-        let reply = try await connection.send([script.evalSHA(keys: keys, arguments: arguments)])[0].get()
-        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            return try await connection.send(script.eval(keys: keys, arguments: arguments))
-        }
-        return try reply.throwingServerError()
+        try await run(script, keys: keys, arguments: arguments, then: [])[0].get().throwingServerError()
     }
 
     /// Runs a Lua script as `run` does, followed on the same connection by `confirmation` (`WAIT`,
@@ -66,12 +61,21 @@ public final class ValkeyClient: Sendable {
     public func run(
         _ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument], confirmedBy confirmation: ValkeyCommand
     ) async throws(ValkeyError) -> (reply: ValkeyReply, confirmation: ValkeyReply) {
-        let connection = connection()
-        var results = await connection.send([script.evalSHA(keys: keys, arguments: arguments), confirmation])
-        if case .success(.error(let message)) = results[0], message.hasPrefix("NOSCRIPT") {
-            results = await connection.send([script.eval(keys: keys, arguments: arguments), confirmation])
-        }
+        let results = await run(script, keys: keys, arguments: arguments, then: [confirmation])
         return (try results[0].get().throwingServerError(), try results[1].get())
+    }
+
+    /// The script by `EVALSHA` (by `EVAL` again when the server lacks it), then `following`, on
+    /// one connection: the script's result first.
+    private func run(
+        _ script: ValkeyScript, keys: [String], arguments: [any ValkeyArgument], then following: [ValkeyCommand]
+    ) async -> [Result<ValkeyReply, ValkeyError>] {
+        let connection = connection()
+        let results = await connection.send([script.evalSHA(keys: keys, arguments: arguments)] + following)
+        if case .success(.error(let message)) = results[0], message.hasPrefix("NOSCRIPT") {
+            return await connection.send([script.eval(keys: keys, arguments: arguments)] + following)
+        }
+        return results
     }
 
     /// A connection of its own, for blocking commands that wait up to `blockingFor` on the server.

@@ -56,6 +56,15 @@ public struct ValkeyConfiguration: Sendable, Hashable {
             self.init(host: bare, port: port)
         }
 
+        /// The address in a sentinel's `SENTINEL get-master-addr-by-name` reply (`[host, port]`);
+        /// nil when the sentinel does not know the primary.
+        public init?(sentinelReply reply: ValkeyReply) {
+            guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
+                return nil
+            }
+            self.init(host: host, port: port)
+        }
+
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 

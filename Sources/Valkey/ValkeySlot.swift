@@ -14,6 +14,18 @@ public enum ValkeySlot {
         return Int(crc16(bytes)) % count
     }
 
+    /// The primary serving `slot` in a `CLUSTER SLOTS` reply: its host (nil when the node left it
+    /// out, meaning the node asked) and port; nil when no range holds the slot.
+    public static func owner(of slot: Int, in reply: ValkeyReply) -> (host: String?, port: Int)? {
+        for range in reply.array ?? [] {
+            guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
+                  (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2, let port = owner[1].int
+            else { continue }
+            return (owner[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 }, Int(port))
+        }
+        return nil
+    }
+
     private static func crc16(_ bytes: [UInt8]) -> UInt16 {
         var crc: UInt16 = 0
         for byte in bytes {

@@ -63,7 +63,7 @@ func withQueue<T>(
     if let certificates {
         let (tlsServer, tlsPort) = try ValkeyServerProcess.tls(certificates: certificates)
         server = tlsServer
-        tlsURL = "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)"
+        tlsURL = certificates.url(tlsPort: tlsPort)
     } else {
         server = try ValkeyServerProcess(appendOnly: appendOnly)
     }
@@ -120,7 +120,7 @@ struct SharedValkeyServers: SuiteTrait, TestScoping {
             }
             cluster = try await ValkeyClusterGroup.started()
             let servers = Servers(
-                plain: plain, tls: tls, tlsURL: "rediss://127.0.0.1:\(tlsPort)?tls_ca_file=\(certificates.caFile)", cluster: try #require(cluster)
+                plain: plain, tls: tls, tlsURL: certificates.url(tlsPort: tlsPort), cluster: try #require(cluster)
             )
             try await Self.$current.withValue(servers) { try await function() }
         } catch {

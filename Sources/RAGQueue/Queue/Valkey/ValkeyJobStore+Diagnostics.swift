@@ -37,7 +37,7 @@ extension ValkeyJobStore {
     /// `name`, or nil when it does not answer within `timeout`: how a launcher follows a failover.
     public static func sentinelPrimaryPort(sentinel: String, name: String, timeout: Duration = .milliseconds(500)) async -> Int? {
         let reply = try? await probe(url: sentinel, timeout: timeout, ValkeyCommand("SENTINEL", "get-master-addr-by-name", name))
-        return reply?.array.flatMap { $0.count == 2 ? $0[1].string.flatMap { Int($0) } : nil }
+        return reply.flatMap { ValkeyConfiguration.Address(sentinelReply: $0)?.port }
     }
 
     /// How many replicas of `name` the sentinel at `sentinel` sees with a working link to their
@@ -84,14 +84,7 @@ extension ValkeyJobStore {
 
     /// The port of the node serving `slot`, as the cluster node at `url` sees it (`CLUSTER SLOTS`).
     public static func clusterSlotOwnerPort(url: String, slot: Int) async throws(QueueError) -> Int? {
-        let ranges = try await probe(url: url, timeout: .seconds(2), ValkeyCommand("CLUSTER", "SLOTS")).array ?? []
-        for range in ranges {
-            guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
-                  (first...last).contains(Int64(slot)), let owner = parts[2].array, owner.count >= 2, let port = owner[1].int
-            else { continue }
-            return Int(port)
-        }
-        return nil
+        ValkeySlot.owner(of: slot, in: try await probe(url: url, timeout: .seconds(2), ValkeyCommand("CLUSTER", "SLOTS")))?.port
     }
 
     /// The cluster node id of the node at `url` (`CLUSTER MYID`).
