@@ -26,7 +26,7 @@ extension QueryController {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
             body: ResponseBody { writer in
                 defer { slot.release() }
-                try await stream.run(writer: &writer)
+                try await stream.run(request: request, writer: &writer)
             }
         )
     }

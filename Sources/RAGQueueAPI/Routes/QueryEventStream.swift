@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RAGQueue
+import Synchronization
 
 /// One `GET /v1/queries/{id}/events` stream: Server-Sent Events of the job's status changes and,
 /// for streamed queries, of the answer's tokens as the worker appends them to the job's Valkey
@@ -14,6 +15,10 @@ import RAGQueue
 /// Only token-stream events carry an `id:`, so the id a reconnecting client sends back
 /// (`Last-Event-ID`) is always an entry of the job's token stream; the stream then resumes with the
 /// entries after it (`resumeAfter`) instead of replaying the answer from its start.
+///
+/// A client that leaves (closes its connection or resets it) ends the stream at once, which frees
+/// its connection and its open-wait slot: the stream does not wait for its next keep-alive write
+/// to fail.
 ///
 /// An open stream costs no task, thread or Valkey connection of its own: it waits in its
 /// connection's task on one `AsyncStream`, fed by the store's event registry (the process's one
@@ -41,10 +46,24 @@ struct QueryEventStream: Sendable {
     /// Time between keep-alive comments.
     static let keepAliveInterval: Duration = .seconds(15)
 
-    /// Writes the stream until the job ends, the stream's maximum life passes or the client leaves.
-    func run(writer: inout any ResponseBodyWriter) async throws {
-        let store = dependencies.store
+    /// Writes the stream until the job ends, the stream's maximum life passes or the client leaves;
+    /// `request` is watched for the client's leaving (its inbound side closing).
+    func run(request: Request, writer: inout any ResponseBodyWriter) async throws {
         let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let left = Mutex(false)
+        try await request.body.consumeWithInboundCloseHandler({ _ in
+            try await run(items: items, continuation: continuation, left: left, writer: &writer)
+        }, onInboundClosed: {
+            left.withLock { $0 = true }
+            continuation.finish()
+        })
+    }
+
+    private func run(
+        items: AsyncStream<Item>, continuation: AsyncStream<Item>.Continuation, left: borrowing Mutex<Bool>,
+        writer: inout any ResponseBodyWriter
+    ) async throws {
+        let store = dependencies.store
         // Observed first, then read: a change in between is not missed.
         let observation = store.observeEvents(
             of: id, EventSink(deliver: { continuation.yield(.event($0)) }, finish: { continuation.finish() })
@@ -67,6 +86,8 @@ struct QueryEventStream: Sendable {
                 guard try await handle(item, &progress, writer: &writer) else { break }
             }
         }
+        // Nobody reads what would follow.
+        if left.withLock({ $0 }) { return }
         // Tokens written just before the end may not have been read yet.
         if streamTokens && progress.record.status.isTerminal { try await sendTokens(&progress, writer: &writer) }
         // An ended job's record no longer changes: only a stream that timed out reads it again.

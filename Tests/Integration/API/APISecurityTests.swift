@@ -195,9 +195,25 @@ struct APISecurityTests {
             // An absence has no event to wait for: a while in which a server without the limit answers.
             try await Task.sleep(for: .milliseconds(500))
             #expect(!answered.withLock { $0 }, "a third connection is not served while two are open")
+            // Their clients leave. Keep-alives go out every 15 s: only the server noticing the
+            // departures ends the streams within the 10 s allowed.
             held.close()
             let answer = try await within(.seconds(10), "the waiting connection to be served") { try await third.value }
             #expect(answer.status == 200)
+        }
+    }
+
+    @Test("A client that leaves its event stream gives its open-wait slot back at once, not at the stream's next keep-alive")
+    func departedStreamFreesSlot() async throws {
+        try await withAPI(configure: { $0.limits.maxOpenWaitsPerCaller = 1 }) { api in
+            let port = try #require(URLComponents(string: api.baseURL)?.port)
+            let id = try await api.queue.store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: RAGQuery(query: "held").json)).id
+            let stream = try await OpenStreams.open(port: port, paths: ["/v1/queries/\(id)/events"])
+            #expect(try await api.send(.get, "/v1/queries/\(id)?wait=0.05").status == 429, "the stream holds the one slot")
+            stream.close()
+            try await eventually("the slot of the stream whose client left to be given back") {
+                try await api.send(.get, "/v1/queries/\(id)?wait=0.05").status == 200
+            }
         }
     }
 
