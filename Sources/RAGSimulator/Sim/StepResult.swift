@@ -58,7 +58,8 @@ struct StepResult: Sendable, Codable, Hashable {
     var windowSeconds: Double
     /// Queries sent per second inside the window (what was offered, as sent).
     var offeredPerSecond: Double
-    /// Jobs that finished inside the window, per second (warm-up jobs included: throughput).
+    /// Jobs that finished inside the window, per second, whenever they were sent (warm-up jobs
+    /// included): the departure rate, what a dashboard of the queue would show as throughput.
     var completedPerSecond: Double
     /// Queries sent inside the window.
     var submitted: Int
@@ -84,7 +85,13 @@ struct StepResult: Sendable, Codable, Hashable {
     var utilisation: Double
     /// `workers x concurrency / meanServiceSeconds`: the most jobs per second these workers can finish.
     var ceilingPerSecond: Double
-    /// `completedPerSecond / min(offeredPerSecond, ceilingPerSecond)`.
+    /// How much of what the workers could have done in the window they did, 0...1 (see
+    /// `docs/simulation.md`): the larger of two shares, each 1 for a perfectly run queue in its own
+    /// regime. Busy: the window's slot-seconds spent on jobs that finished, over `workers x
+    /// concurrency x window` (1 whenever work is always waiting). Served: the measured queries
+    /// that finished by the cut-off, over those sent (1 whenever there is capacity to finish what
+    /// is sent). Neither can pass 1, as jobs ending in the window over `min(offered, ceiling)`
+    /// could: jobs of the warm-up end in the window too.
     var efficiency: Double
     /// Submission round trip by ragsim's clock, p50 and p95, seconds.
     var submitP50Seconds: Double
@@ -171,8 +178,12 @@ struct StepResult: Sendable, Codable, Hashable {
         let slots = Double(workers * concurrency)
         utilisation = meanInFlight / slots
         ceilingPerSecond = meanServiceSeconds > 0 ? slots / meanServiceSeconds : 0
-        let reachable = ceilingPerSecond > 0 ? Swift.min(offeredPerSecond, ceilingPerSecond) : offeredPerSecond
-        efficiency = reachable > 0 ? completedPerSecond / reachable : 0
+        let usefulSlotSeconds = records.reduce(0) { total, record in
+            record.status == .finished && ended(record) != nil ? total + overlap(record.startedAt, ended(record)) : total
+        }
+        let busy = slots > 0 ? usefulSlotSeconds / (slots * window) : 0
+        let served = submitted > 0 ? Double(finished) / Double(submitted) : 0
+        efficiency = Swift.max(busy, served)
 
         let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
         submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]

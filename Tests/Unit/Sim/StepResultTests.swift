@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import RAGQueue
 @testable import RAGSimulator
+import FakeBackends
 
 @Suite("ragsim step figures")
 struct StepResultTests {
@@ -127,7 +128,7 @@ struct StepResultTests {
         #expect(close(result.offeredPerSecond, 0.4))
     }
 
-    @Test("the ceiling is slots over mean service time; efficiency is done/s over the lower of offered and ceiling")
+    @Test("the ceiling is slots over mean service time; efficiency is the larger of busy slots and finished over sent")
     func ceilingAndEfficiency() throws {
         // 2 workers x 2 slots; ten 2-second jobs inside the window, 30 sent: offered 3/s, ceiling 2/s, done 1/s.
         var jobs = try (0..<10).map { index in
@@ -144,11 +145,79 @@ struct StepResultTests {
         #expect(close(saturated.meanInFlight, 2))
         #expect(close(saturated.utilisation, 0.5))
 
-        // Offered below the ceiling: efficiency compares with the offered rate.
+        // Offered below the ceiling: every query sent finished.
         let light = Timeline.result(Array(jobs.prefix(5)), workers: 2, concurrency: 2)
         #expect(close(light.offeredPerSecond, 0.5))
         #expect(close(light.completedPerSecond, 0.5))
         #expect(close(light.efficiency, 1))
+    }
+
+    /// The jobs of a queue run perfectly: `slots` slots take jobs first come, first served, with
+    /// Poisson arrivals at `rate` from 0 until the window ends and service times of 1.0-2.2 s.
+    static func perfectQueue(seed: UInt64, rate: Double, slots: Int) throws -> [Submission] {
+        var random = SeededRandom(seed: seed)
+        var free = Array(repeating: 0.0, count: slots)
+        var jobs: [Submission] = []
+        var arrival = 0.0
+        while true {
+            arrival += -log(1 - random.nextUnit()) / rate
+            guard arrival < 13 else { break }
+            let created = (arrival * 1000).rounded() / 1000
+            let slot = free.indices.min { free[$0] < free[$1] } ?? 0
+            let start = max(created, free[slot])
+            let end = start + 1.0 + 1.2 * random.nextUnit()
+            free[slot] = end
+            if end <= 18 {
+                jobs.append(try Timeline.job(.finished, created: created, started: start, ended: end))
+            } else if start <= 18 {
+                jobs.append(try Timeline.job(.started, created: created, started: start))
+            } else {
+                jobs.append(try Timeline.job(.queued, created: created))
+            }
+        }
+        return jobs
+    }
+
+    @Test("efficiency never passes 1, though jobs of the warm-up end in the window; a perfectly run queue scores about 1")
+    func efficiencyAtMostOne() throws {
+        var aboveOneByOldRatio = 0
+        var withWarmupInWindow = 0
+        for seed in UInt64(1)...20 {
+            for (rate, slots) in [(20.0, 8), (2.0, 8), (9.0, 16)] {
+                let jobs = try Self.perfectQueue(seed: seed, rate: rate, slots: slots)
+                let warmupEndingInWindow = jobs.filter { job in
+                    !job.measured && job.record?.endedAt.map { $0 >= Timeline.windowStart && $0 <= Timeline.windowEnd } == true
+                }
+                if !warmupEndingInWindow.isEmpty { withWarmupInWindow += 1 }
+                let result = Timeline.result(jobs, workers: 1, concurrency: slots)
+                #expect(result.efficiency <= 1, "seed \(seed), \(rate)/s on \(slots) slots")
+                #expect(result.efficiency >= 0.95, "nothing was lost or left idle: seed \(seed), \(rate)/s on \(slots) slots")
+                let oldRatio = result.completedPerSecond / min(result.offeredPerSecond, result.ceilingPerSecond)
+                if oldRatio > 1 { aboveOneByOldRatio += 1 }
+            }
+        }
+        // The schedules do hold the artefact: jobs of the warm-up end in the window, and jobs ending
+        // in the window over min(offered, ceiling) passes 1.
+        #expect(withWarmupInWindow >= 50)
+        #expect(aboveOneByOldRatio > 0)
+    }
+
+    @Test("a saturated step whose slots are half idle, or whose jobs fail, scores accordingly")
+    func efficiencyFallsWithIdleOrFailure() throws {
+        // 4 slots, 20/s offered: two slots run 2-second jobs back to back, two run nothing.
+        var busy = try (0..<20).map { index in
+            try Timeline.job(.finished, created: 0, started: Double(index / 2) * 2, ended: Double(index / 2) * 2 + 2)
+        }
+        busy += try (0..<200).map { index in try Timeline.job(.queued, created: 3 + Double(index) * 0.05) }
+        let halfIdle = Timeline.result(busy, workers: 1, concurrency: 4)
+        #expect(close(halfIdle.efficiency, 0.5))
+        // The same jobs failing: their slot-seconds did no useful work.
+        let failing = busy.map { submission in
+            var submission = submission
+            if submission.record?.status == .finished { submission.record?.status = .failed }
+            return submission
+        }
+        #expect(Timeline.result(failing, workers: 1, concurrency: 4).efficiency == 0)
     }
 
     @Test("a step with no submissions has zero figures, not a division by zero")
