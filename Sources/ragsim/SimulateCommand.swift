@@ -58,6 +58,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var json: String?
     @Option(help: "Write a chart of throughput and p95 latency against worker count to this SVG file.")
     var svg: String?
+    @Option(help: "Write each step second by second (completed/s, failed/s, in flight, waiting, p95; a chaos run's faults) to this SVG file.")
+    var timeline: String?
     @Option(help: "Compare with this --json report; exit 1 when throughput or efficiency fell beyond --tolerance.")
     var baseline: String?
     @Option(help: "Allowed drop against --baseline, in percent.")
@@ -119,7 +121,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if prefix != nil, apiURL == nil {
             throw ValidationError("--prefix only applies with --api-url: embedded runs use a fresh prefix per step")
         }
-        for case let (flag, path?) in [("--json", json), ("--svg", svg)] {
+        for case let (flag, path?) in [("--json", json), ("--svg", svg), ("--timeline", timeline)] {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
             guard FileManager.default.isWritableFile(atPath: folder) else { throw ValidationError("\(flag) \(path): cannot write in \(folder)") }
         }
@@ -174,7 +176,7 @@ struct SimulateCommand: AsyncParsableCommand {
             drain: CommandSupport.duration(seconds: drain), tracePath: trace, profile: BackendProfile(rawValue: profile) ?? .openaiTypical,
             seed: seed, questions: questions, collection: collection, valkeyURL: valkeyURL, apiURL: apiURL, apiKey: apiKey, prefix: prefix,
             openAIURL: openaiURL, qdrantURL: qdrantURL, chaos: try chaosPlan(), lease: CommandSupport.duration(seconds: lease),
-            jsonPath: json, svgPath: svg, baselinePath: baseline, tolerance: tolerance
+            jsonPath: json, svgPath: svg, timelinePath: timeline, baselinePath: baseline, tolerance: tolerance
         ).with(
             tenants: try tenantSpecs(),
             providerLimits: providerRpm == nil && providerTpm == nil

@@ -113,10 +113,11 @@ struct ChaosRun: Sendable {
             )
         }
         let windowStart = wallStart.addingTimeInterval(plan.warmup.seconds)
-        let result = StepResult(
-            workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart,
-            windowEnd: windowStart.addingTimeInterval(plan.duration.seconds), cutoff: cutoff
+        let windowEnd = windowStart.addingTimeInterval(plan.duration.seconds)
+        var result = StepResult(
+            workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart, windowEnd: windowEnd, cutoff: cutoff
         )
+        result.timeline = StepTimeline(submissions: submissions, start: wallStart, windowStart: windowStart, windowEnd: windowEnd, cutoff: cutoff)
         return (result, ledger)
     }
 

@@ -49,6 +49,8 @@ extension Simulation {
         var jsonPath: String?
         /// Where to write the SVG chart.
         var svgPath: String?
+        /// Where to write the SVG timelines.
+        var timelinePath: String?
         /// A report to compare with; the run fails when it fell more than `tolerance` below it.
         var baselinePath: String?
         /// Allowed drop against the baseline, in percent.
@@ -71,8 +73,8 @@ extension Simulation {
             workers: WorkerCounts, concurrency: Int, qps: Double, arrivals: ArrivalSchedule.Process, duration: Duration?,
             warmup: Duration, drain: Duration, tracePath: String?, profile: BackendProfile, seed: UInt64, questions: Int,
             collection: String, valkeyURL: String?, apiURL: String?, apiKey: String?, prefix: String?, openAIURL: String?,
-            qdrantURL: String?, chaos: ChaosPlan?, lease: Duration, jsonPath: String?, svgPath: String?, baselinePath: String?,
-            tolerance: Double
+            qdrantURL: String?, chaos: ChaosPlan?, lease: Duration, jsonPath: String?, svgPath: String?, timelinePath: String?,
+            baselinePath: String?, tolerance: Double
         ) {
             self.workers = workers
             self.concurrency = concurrency
@@ -96,6 +98,7 @@ extension Simulation {
             self.lease = lease
             self.jsonPath = jsonPath
             self.svgPath = svgPath
+            self.timelinePath = timelinePath
             self.baselinePath = baselinePath
             self.tolerance = tolerance
         }

@@ -51,7 +51,8 @@ extension Simulation {
         for line in SimulationReport.tableHeader { Console.line(line) }
         for step in report.steps { Console.line(SimulationReport.row(step)) }
         Console.line("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
-            + "done/s: jobs ended in the window; eff: done/s over min(offered, ceiling)")
+            + "done/s: jobs ended in the window; eff: the larger of the slot time spent on jobs that finished and the share "
+            + "of measured queries that finished (docs/simulation.md)")
         for step in report.steps {
             for line in SimulationReport.tenantLines(step) { Console.line(line) }
         }
@@ -59,9 +60,9 @@ extension Simulation {
             try RunFailure.failing { try report.write(to: json) }
             Console.line("wrote \(json)")
         }
-        if let svg = options.svgPath {
-            try RunFailure.failing { try SimulationChart(report: report).write(to: svg) }
-            Console.line("wrote \(svg)")
+        for case let (path?, chart) in [(options.svgPath, SimulationChart(report: report) as any ReportChart), (options.timelinePath, TimelineChart(report: report))] {
+            try RunFailure.failing { try chart.write(to: path) }
+            Console.line("wrote \(path)")
         }
         if let ledger = report.chaos {
             Console.line("")

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Every point carries `data-workers` and `data-value` attributes, and each panel's plot area is a
 /// `rect` with `class="plot"`, so the chart's figures can be read back by a program as well as a person.
-public struct SimulationChart: Sendable {
+public struct SimulationChart: ReportChart {
     /// The report drawn.
     let report: SimulationReport
 
@@ -65,8 +65,8 @@ public struct SimulationChart: Sendable {
         ("ceiling/s", Stroke(colour: "#ff7f0e", width: 8, opacity: 0.35), { $0.ceilingPerSecond }),
     ]
     private static let latencyColour = "#d62728"
-    private static let axisColour = "#333"
-    private static let gridColour = "#ddd"
+    static let axisColour = "#333"
+    static let gridColour = "#ddd"
 
     /// The SVG document.
     func render() -> String {
@@ -185,19 +185,9 @@ public struct SimulationChart: Sendable {
         return svg
     }
 
-    /// Writes the chart to `path`.
-    func write(to path: String) throws(SimulationError) {
-        do {
-            try Data(render().utf8).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw SimulationError("cannot write \(path): \(error.localizedDescription)")
-        }
-    }
-
     /// Draws the report written by `ragsim --json` at `reportPath` to the SVG file `svgPath`, and says so.
     public static func draw(reportAt reportPath: String, to svgPath: String) throws(RunFailure) {
-        try RunFailure.failing { try SimulationChart(report: SimulationReport.read(from: reportPath)).write(to: svgPath) }
-        Console.line("wrote \(svgPath)")
+        try drawing(reportAt: reportPath, to: svgPath)
     }
 
     /// A value axis from 0 to a round maximum, with 4 to 6 ticks.
@@ -240,6 +230,15 @@ public struct SimulationChart: Sendable {
 
     /// A panel's plot area, grid, y ticks with labels, x ticks at each worker count, and its y-axis label.
     private static func frame(_ panel: Panel, axis: Axis, workers: [Int], x: (Int) -> Double, label: String) -> [String] {
+        var lines = plotArea(panel, axis: axis, label: label)
+        for count in Set(workers).sorted() {
+            lines += xTick(String(count), at: x(count), panel: panel)
+        }
+        return lines
+    }
+
+    /// A panel's plot area, its grid and y ticks with labels, and its y-axis label.
+    static func plotArea(_ panel: Panel, axis: Axis, label: String) -> [String] {
         var lines = [
             #"<rect class="plot" data-panel="\#(panel.name)" x="\#(format(left))" y="\#(format(panel.top))" "#
                 + #"width="\#(format(right - left))" height="\#(format(panel.bottom - panel.top))" fill="none" stroke="\#(axisColour)"/>"#,
@@ -249,11 +248,6 @@ public struct SimulationChart: Sendable {
             lines.append(#"<line x1="\#(format(left))" y1="\#(y)" x2="\#(format(right))" y2="\#(y)" stroke="\#(gridColour)"/>"#)
             lines.append(text(format(tick), x: left - 8, y: axis.position(tick, in: panel) + 4, anchor: "end"))
         }
-        for count in Set(workers).sorted() {
-            let cx = format(x(count))
-            lines.append(#"<line x1="\#(cx)" y1="\#(format(panel.bottom))" x2="\#(cx)" y2="\#(format(panel.bottom + 5))" stroke="\#(axisColour)"/>"#)
-            lines.append(text(String(count), x: x(count), y: panel.bottom + 19, anchor: "middle"))
-        }
         let middle = format((panel.top + panel.bottom) / 2)
         lines.append(
             #"<text x="20" y="\#(middle)" text-anchor="middle" transform="rotate(-90 20 \#(middle))">\#(escape(label))</text>"#
@@ -261,14 +255,23 @@ public struct SimulationChart: Sendable {
         return lines
     }
 
+    /// A tick below `panel` at `x`, labelled.
+    static func xTick(_ label: String, at x: Double, panel: Panel) -> [String] {
+        let cx = format(x)
+        return [
+            #"<line x1="\#(cx)" y1="\#(format(panel.bottom))" x2="\#(cx)" y2="\#(format(panel.bottom + 5))" stroke="\#(axisColour)"/>"#,
+            text(label, x: x, y: panel.bottom + 19, anchor: "middle"),
+        ]
+    }
+
     /// How a legend entry is drawn.
-    private enum Mark {
+    enum Mark {
         case line(Stroke)
         case triangle
     }
 
     /// A legend right of the plot area, from `top` down.
-    private static func legend(_ entries: [(name: String, mark: Mark)], top: Double) -> [String] {
+    static func legend(_ entries: [(name: String, mark: Mark)], top: Double) -> [String] {
         let x = right + 16
         return entries.enumerated().flatMap { index, entry -> [String] in
             let row = top + 8 + Double(index) * 20
@@ -287,12 +290,12 @@ public struct SimulationChart: Sendable {
         #"d="M \#(format(x)) \#(format(y - 5)) l -6 10 h 12 z" fill="none" stroke="\#(latencyColour)" stroke-width="1.5""#
     }
 
-    private static func polyline(_ points: [(Double, Double)], stroke: Stroke) -> String {
+    static func polyline(_ points: [(Double, Double)], stroke: Stroke) -> String {
         let list = points.map { "\(format($0.0)),\(format($0.1))" }.joined(separator: " ")
         return #"<polyline points="\#(list)" fill="none" \#(stroke.attributes)/>"#
     }
 
-    private static func text(
+    static func text(
         _ content: String, x: Double, y: Double, anchor: String = "start", fill: String = "#222", size: Int = 12, weight: String = "normal"
     ) -> String {
         #"<text x="\#(format(x))" y="\#(format(y))" text-anchor="\#(anchor)" fill="\#(fill)" font-size="\#(size)" font-weight="\#(weight)">"#
@@ -302,7 +305,7 @@ public struct SimulationChart: Sendable {
     static let title = "ragsim: throughput and p95 latency by worker count"
 
     /// The scenario in two lines: the load, then the windows and the machine.
-    private static func scenarioLines(_ report: SimulationReport) -> [String] {
+    static func scenarioLines(_ report: SimulationReport) -> [String] {
         let scenario = report.scenario
         let traffic = scenario.trace.map { "trace \($0) (\(Simulation.number(scenario.qps)) qps)" }
             ?? "\(Simulation.number(scenario.qps)) qps \(scenario.arrivals)"

@@ -143,10 +143,12 @@ struct SimulationStep: Sendable {
         if let first = failures.first {
             say("  note: \(failures.count) job(s) failed, first: \(first.code): \(first.message)")
         }
-        return StepResult(
+        var result = StepResult(
             workers: workers, concurrency: plan.concurrency, submissions: submissions, windowStart: windowStart, windowEnd: windowEnd,
             cutoff: cutoff, tenants: plan.tenants
         )
+        result.timeline = StepTimeline(submissions: submissions, start: wallStart, windowStart: windowStart, windowEnd: windowEnd, cutoff: cutoff)
+        return result
     }
 
     /// The records of `ids`, 16 reads at a time.

@@ -106,6 +106,8 @@ struct StepResult: Sendable, Codable, Hashable {
     var provider429s: Int? = nil
     /// Calls the (fake) model provider answered during the step; nil when not known.
     var providerCalls: Int? = nil
+    /// The step second by second; nil in reports written before timelines.
+    var timeline: StepTimeline? = nil
 
     /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at
     /// `cutoff` are unfinished. With `tenants`, each tenant's figures too.
