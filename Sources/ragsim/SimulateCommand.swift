@@ -18,8 +18,8 @@ struct SimulateCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Worker process counts, one step each: N, A...B, A..<B or A,B,C.")
-    var workers = "1...4"
+    @Option(help: "Worker process counts, one step each: N, A...B, A..<B or A,B,C (default 1...4; for plan, the counts to confirm).")
+    var workers: String?
     @Option(help: "Jobs each worker process runs at once.")
     var concurrency = 8
     @Option(help: "Queries offered per second (open loop).")
@@ -169,7 +169,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     /// The simulation's options from the command line.
-    private func options() throws -> Simulation.Options {
+    func options() throws -> Simulation.Options {
         Simulation.Options(
             workers: try workerCounts(), concurrency: concurrency, qps: qps, arrivals: ArrivalSchedule.Process(rawValue: arrivals) ?? .poisson,
             duration: duration.map(CommandSupport.duration(seconds:)), warmup: CommandSupport.duration(seconds: warmup),
@@ -202,10 +202,12 @@ struct SimulateCommand: AsyncParsableCommand {
         }
     }
 
+    static let defaultWorkers = "1...4"
+
     /// `--workers` parsed.
     private func workerCounts() throws -> WorkerCounts {
         do {
-            return try WorkerCounts(workers)
+            return try WorkerCounts(workers ?? Self.defaultWorkers)
         } catch {
             throw ValidationError(error.description)
         }

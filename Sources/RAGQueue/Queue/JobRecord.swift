@@ -108,6 +108,36 @@ extension JobRecord {
     }
 }
 
+extension JobRecord {
+    /// A record of one attempt with these times and nothing else (no payload, result or tenant): for
+    /// programs that model jobs rather than read them, such as ragsim's queue model, whose modelled
+    /// jobs go through the same arithmetic as measured ones.
+    public init(id: JobID = JobID(), kind: String, status: JobStatus, createdAt: Date, startedAt: Date? = nil, endedAt: Date? = nil) {
+        self.id = id
+        self.kind = kind
+        self.payload = []
+        self.status = status
+        self.attempts = startedAt == nil ? 0 : 1
+        self.maxAttempts = 1
+        self.createdAt = createdAt
+        self.enqueuedAt = createdAt
+        self.startedAt = startedAt
+        self.firstStartedAt = startedAt
+        self.endedAt = endedAt
+        self.workerID = nil
+        self.token = 0
+        self.leaseExpiresAt = nil
+        self.retryAt = nil
+        self.result = nil
+        self.error = nil
+        self.timings = [:]
+        self.requestID = nil
+        self.tenant = nil
+        self.cancelRequested = false
+        self.endCount = endedAt == nil ? 0 : 1
+    }
+}
+
 extension Date {
     /// A date from milliseconds since the Unix epoch.
     init(epochMilliseconds: Int64) {

@@ -67,6 +67,8 @@ extension Simulation {
         var durability: Durability = .none
         /// Whether each step draws its own arrivals instead of replaying the first step's.
         var drawPerStep = false
+        /// `ragsim plan`'s target; nil for a run over `workers`.
+        var plan: PlanTarget? = nil
 
         /// Options with every value given.
         public init(
@@ -108,6 +110,13 @@ extension Simulation {
             var options = self
             options.valkeyTopology = topology
             options.durability = durability
+            return options
+        }
+
+        /// These options as `ragsim plan` runs them: steps chosen to meet `target`.
+        public func with(plan target: PlanTarget) -> Options {
+            var options = self
+            options.plan = target
             return options
         }
 
@@ -164,7 +173,7 @@ extension Simulation.Settings {
             ),
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
             lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing,
-            durability: options.durability, drawPerStep: options.drawPerStep
+            durability: options.durability, drawPerStep: options.drawPerStep, plan: options.plan
         )
         if let trace, !options.tenants.isEmpty {
             let names = Set(options.tenants.map(\.name))

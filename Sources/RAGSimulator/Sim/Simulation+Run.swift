@@ -53,9 +53,11 @@ extension Simulation {
         Console.line("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
             + "done/s: jobs ended in the window; eff: the larger of the slot time spent on jobs that finished and the share "
             + "of measured queries that finished (docs/simulation.md)")
+        if report.steps.contains(where: { !SimulationReport.tenantLines($0).isEmpty }) { Console.line("") }
         for step in report.steps {
             for line in SimulationReport.tenantLines(step) { Console.line(line) }
         }
+        for line in report.plan?.lines ?? [] { Console.line(line) }
         if let json = options.jsonPath {
             try RunFailure.failing { try report.write(to: json) }
             Console.line("wrote \(json)")

@@ -37,6 +37,8 @@ public struct Simulation: Sendable {
         var durability: Durability = .none
         /// Whether each step draws its own arrivals.
         var drawPerStep = false
+        /// `ragsim plan`: the latency target; the plan then chooses the steps.
+        var plan: PlanTarget? = nil
     }
 
     let settings: Settings
@@ -86,9 +88,13 @@ public struct Simulation: Sendable {
             results.append(result)
             ledger = account
         }
-        for (index, workers) in settings.workers.values.enumerated() where settings.chaos == nil {
+        var capacityPlan: CapacityPlanReport?
+        if let target = settings.plan {
+            (results, capacityPlan) = try await planCapacity(target, step: step)
+        }
+        for (index, workers) in settings.workers.values.enumerated() where settings.chaos == nil && settings.plan == nil {
             say("step \(index + 1)/\(settings.workers.values.count): \(workers) worker(s) x \(settings.concurrency)")
-            let result = try await step.run(workers: workers, index: index)
+            let result = try await step.run(workers: workers, index: index).result
             results.append(result)
             say(
                 "  done: offered \(Self.number(result.offeredPerSecond))/s, completed \(Self.number(result.completedPerSecond))/s, "
@@ -106,7 +112,7 @@ public struct Simulation: Sendable {
             providerRequestsPerMinute: settings.providerLimits?.requestsPerMinute, providerTokensPerMinute: settings.providerLimits?.tokensPerMinute,
             pacing: settings.pacing, arrivalsPerStep: settings.drawPerStep
         )
-        return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger)
+        return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger, plan: capacityPlan)
     }
 
     /// `ragserve` next to this executable.

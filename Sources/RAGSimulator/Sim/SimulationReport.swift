@@ -41,6 +41,8 @@ struct SimulationReport: Sendable, Codable {
     var steps: [StepResult]
     /// The ledger of a `--chaos` run (one step); nil otherwise.
     var chaos: ChaosLedger?
+    /// What `ragsim plan` found; nil for other runs.
+    var plan: CapacityPlanReport? = nil
 
     /// The encoder and decoder of the file format: snake_case keys, sorted, readable.
     static let encoder: JSONEncoder = {
@@ -130,9 +132,9 @@ struct SimulationReport: Sendable, Codable {
             }
         }
         if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {
-            if lines.isEmpty { lines.append("") }
             lines.append(String(
-                format: "provider: %d model calls during the step, %d answered 429 (%.2f%%)", calls, refusals, Double(refusals) / Double(calls) * 100
+                format: "provider at %d worker(s): %d model calls during the step, %d answered 429 (%.2f%%)", step.workers, calls, refusals,
+                Double(refusals) / Double(calls) * 100
             ))
         }
         return lines

@@ -38,7 +38,8 @@ struct SimulationStep: Sendable {
     let say: @Sendable (String) -> Void
 
     /// Runs the step with `workers` worker processes; `index` keeps prefixes and seeds apart.
-    func run(workers: Int, index: Int) async throws -> StepResult {
+    /// Returns the figures and the submissions they came from.
+    func run(workers: Int, index: Int) async throws -> (result: StepResult, submissions: [Submission]) {
         let prefix = plan.fixedPrefix ?? "\(plan.runPrefix)-s\(index)-w\(workers)"
         var queue = QueueConfiguration()
         queue.prefix = prefix
@@ -69,7 +70,7 @@ struct SimulationStep: Sendable {
                 return try await store.stats().liveWorkers >= workers
             }
             let before = services.fakeOpenAI?.counters.snapshot()
-            var result = try await measure(workers: workers, index: index, store: store, submitter: submitter)
+            var (result, submissions) = try await measure(workers: workers, index: index, store: store, submitter: submitter)
             if let before, let after = services.fakeOpenAI?.counters.snapshot() {
                 result.provider429s = after.rateLimited.values.reduce(0, +) - before.rateLimited.values.reduce(0, +)
                 result.providerCalls = after.totalRequests - before.totalRequests
@@ -78,7 +79,7 @@ struct SimulationStep: Sendable {
             // A shared queue (--api-url) must not hand this step's leftovers to the next step's workers.
             _ = try? await store.cancelWaiting()
             store.close()
-            return result
+            return (result, submissions)
         } catch {
             await reaper.stop(tokens)
             store.close()
@@ -86,7 +87,9 @@ struct SimulationStep: Sendable {
         }
     }
 
-    private func measure(workers: Int, index: Int, store: ValkeyJobStore, submitter: APIJobSubmitter) async throws -> StepResult {
+    private func measure(
+        workers: Int, index: Int, store: ValkeyJobStore, submitter: APIJobSubmitter
+    ) async throws -> (StepResult, [Submission]) {
         let traffic = plan.traffic(step: index, collection: services.collection)
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(100)
@@ -148,7 +151,7 @@ struct SimulationStep: Sendable {
             cutoff: cutoff, tenants: plan.tenants
         )
         result.timeline = StepTimeline(submissions: submissions, start: wallStart, windowStart: windowStart, windowEnd: windowEnd, cutoff: cutoff)
-        return result
+        return (result, submissions)
     }
 
     /// The records of `ids`, 16 reads at a time.

@@ -3,7 +3,7 @@ import Foundation
 /// The worker counts a simulation steps through, parsed from `N`, `A...B`, `A..<B` or `A,B,C`.
 public struct WorkerCounts: Sendable, Hashable, CustomStringConvertible {
     /// The counts in the order given, each positive.
-    let values: [Int]
+    public let values: [Int]
     /// The text they were parsed from, for the scenario record.
     public let description: String
 
