@@ -69,3 +69,12 @@ enum CommandSupport {
         return ExitCode.failure
     }
 }
+
+/// A command's failure, said in one line (`CommandSupport.fail` prints it).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -61,18 +61,9 @@ struct QueryCommand: AsyncParsableCommand {
             return view["result"]?["answer"]?.stringValue ?? view["result"]?.displayText ?? ""
         case "failed", "canceled":
             let message = view["error"]?["message"]?.stringValue ?? view["status"]?.stringValue ?? "failed"
-            throw QueryEnded("query \(id) ended without an answer: \(message)")
+            throw CommandFailure("query \(id) ended without an answer: \(message)")
         default:
-            throw QueryEnded("no answer within \(timeout) s; the query is \(id)")
+            throw CommandFailure("no answer within \(timeout) s; the query is \(id)")
         }
-    }
-}
-
-/// The query ended, or the wait did, without an answer.
-private struct QueryEnded: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }

@@ -16,6 +16,7 @@ struct RagServe: AsyncParsableCommand {
             IngestCommand.self,
             APICommand.self,
             QueryCommand.self,
+            ExportTraceCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// The job queue's storage: the seam between workers, the API and the store behind them.
 ///
 /// Implementations: `ValkeyJobStore` (production: every state change one Lua script) and
@@ -39,6 +40,9 @@ public protocol JobStore: Sendable {
     func job(_ id: JobID) async throws(QueueError) -> JobRecord?
     /// The jobs held by workers now, with their leases, at most `limit`.
     func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord]
+    /// The records still kept of jobs created in `[start, end)`, oldest first (same millisecond: by
+    /// id). Records expire after `QueueConfiguration.resultTTL`; older jobs are gone.
+    func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord]
     /// A snapshot of the queue's sizes and counters.
     func stats() async throws(QueueError) -> QueueStats
     /// Every tenant the queue has seen: its line, what runs, its share and its usage.

@@ -66,6 +66,25 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("the records kept of jobs created in a range come oldest first; the range's end is excluded", arguments: StoreKind.allCases)
+    func jobsCreatedInRange(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let clock = try #require(harness.clock)
+            let start = Date(epochMilliseconds: clock.nowMilliseconds())
+            var ids: [JobID] = []
+            for kind in ["first", "second", "third"] {
+                ids.append(try await harness.store.enqueue(EnqueueRequest(kind: kind, payload: [])).id)
+                clock.advance(by: .seconds(1))
+            }
+            let all = try await harness.store.jobs(createdFrom: start, until: start.addingTimeInterval(3))
+            #expect(all.map(\.id) == ids)
+            #expect(all.map(\.kind) == ["first", "second", "third"])
+            let middle = try await harness.store.jobs(createdFrom: start.addingTimeInterval(0.5), until: start.addingTimeInterval(2))
+            #expect(middle.map(\.id) == [ids[1]])
+            #expect(try await harness.store.jobs(createdFrom: start.addingTimeInterval(3), until: start.addingTimeInterval(9)).isEmpty)
+        }
+    }
+
     @Test("a bucket allows its burst, then refuses with the wait until a token is back", arguments: StoreKind.allCases)
     func buckets(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in

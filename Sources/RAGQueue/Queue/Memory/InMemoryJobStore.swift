@@ -360,6 +360,14 @@ public final class InMemoryJobStore: QueueStore {
         }
     }
 
+    public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
+        let now = clock.nowMilliseconds()
+        return state.withLock { state in
+            state.expire(now: now)
+            return state.jobs.values.map(\.record).filter { $0.createdAt >= start && $0.createdAt < end }
+        }.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+    }
+
     public func stats() async throws(QueueError) -> QueueStats {
         let now = clock.nowMilliseconds()
         return state.withLock { state in

@@ -358,6 +358,11 @@ public final class ValkeyJobStore: QueueStore {
     public func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord] {
         let ids = (try await send(ValkeyCommand("ZRANGE", keys.active, 0, max(0, limit - 1))).array ?? [])
             .compactMap { $0.string.flatMap(JobID.init) }
+        return try await records(of: ids).filter { $0.status == .started }
+    }
+
+    /// The records of `ids` that still exist, in one pipeline.
+    private func records(of ids: [JobID]) async throws(QueueError) -> [JobRecord] {
         guard !ids.isEmpty else { return [] }
         let replies = await client.pipeline(ids.map { ValkeyCommand("HGETALL", keys.job($0)) })
         var records: [JobRecord] = []
@@ -368,9 +373,35 @@ public final class ValkeyJobStore: QueueStore {
             } catch {
                 throw .backend(error)
             }
-            if let record = try Self.record(id, from: reply), record.status == .started { records.append(record) }
+            if let record = try Self.record(id, from: reply) { records.append(record) }
         }
         return records
+    }
+
+    public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
+        // Job records have no index by time: a cursor walks the keys (on the one node that holds
+        // the queue's hash tag), a thousand at a time, and keeps the records created in range.
+        let pattern = Self.globEscaped(keys.jobPrefix) + "*"
+        var cursor = "0"
+        var found: [JobRecord] = []
+        repeat {
+            let reply = try await send(ValkeyCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { throw .corruptRecord("unexpected SCAN reply") }
+            let ids = (parts[1].array ?? []).compactMap { $0.string.flatMap { JobID(String($0.dropFirst(keys.jobPrefix.count))) } }
+            found += try await records(of: ids).filter { $0.createdAt >= start && $0.createdAt < end }
+            cursor = next
+        } while cursor != "0"
+        return found.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+    }
+
+    /// `text` with the characters special in a key pattern escaped.
+    static func globEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if "*?[]\\^".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     public func ping() async throws(QueueError) {
