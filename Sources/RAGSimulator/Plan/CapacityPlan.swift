@@ -180,7 +180,10 @@ extension Simulation {
             serviceSamples: service.samples.count, serviceMeanSeconds: service.mean, serviceP95Seconds: service.quantile(0.95),
             serviceSquaredVariation: service.squaredVariation, chosenWorkers: chosen, model: rows, checks: [], costPerHourUSD: nil
         )
-        for line in report.lines.dropFirst() { say(line) }
+        say(
+            "model: service mean \(String(format: "%.2f", service.mean)) s over \(service.samples.count) jobs; smallest meeting p95 <= "
+                + "\(Self.number(target.p95Seconds)) s: " + (chosen.map { "\($0) worker(s)" } ?? "none up to \(target.maxWorkers)")
+        )
 
         let counts = target.confirm ?? (chosen.map { [$0 - 1, $0] } ?? [target.maxWorkers]).filter { $0 >= 1 }
         let modelRun = ModelRun(
