@@ -125,7 +125,7 @@ struct CapacityPlanReport: Sendable, Codable, Hashable {
     /// The model's rows from 1 worker up to `maxWorkers`, stopping two past the first that meets
     /// `target` (the rest would only repeat it).
     static func model(
-        arrivalRate: Double, arrivalVariation: Double, service: ServiceTimes, concurrency: Int, target: PlanTarget
+        arrivalRate: Double, arrivalVariation: Double, service: MeasuredTimes, concurrency: Int, target: PlanTarget
     ) -> (rows: [ModelRow], chosen: Int?) {
         var rows: [ModelRow] = []
         var chosen: Int?
@@ -147,11 +147,7 @@ struct CapacityPlanReport: Sendable, Codable, Hashable {
     /// Squared coefficient of variation of the gaps between `offsets` (seconds, ascending); 1 with too few.
     static func arrivalVariation(_ offsets: [Double]) -> Double {
         let gaps = zip(offsets.dropFirst(), offsets).map { $0 - $1 }
-        guard gaps.count > 1 else { return 1 }
-        let mean = gaps.reduce(0, +) / Double(gaps.count)
-        guard mean > 0 else { return 1 }
-        let variance = gaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(gaps.count - 1)
-        return variance / (mean * mean)
+        return gaps.count > 1 ? MeasuredTimes(gaps).squaredVariation : 1
     }
 }
 
@@ -164,7 +160,7 @@ extension Simulation {
         let arrivals = step.plan.traffic(step: 0, collection: step.services.collection).map(\.offset.seconds)
         say("calibration: 1 worker x \(concurrency) under the traffic, to measure service times")
         let calibration = try await step.run(workers: 1, index: 0)
-        let service = ServiceTimes(calibration.submissions.compactMap { submission in
+        let service = MeasuredTimes(calibration.submissions.compactMap { submission in
             guard let record = submission.record, record.status == .finished, let start = record.startedAt, let end = record.endedAt else { return nil }
             return end.timeIntervalSince(start)
         })

@@ -13,7 +13,7 @@ struct ModelRun: Sendable {
     var warmup: Double
     var duration: Double
     var drain: Double
-    var service: ServiceTimes
+    var service: MeasuredTimes
     var seed: UInt64
 
     /// The step's figures for `workers` x `concurrency` slots.

@@ -25,8 +25,9 @@ enum Erlang {
     }
 }
 
-/// Service times as measured: the model's calibration.
-struct ServiceTimes: Sendable, Hashable, Codable {
+/// Durations as measured, in seconds: the model's service times (its calibration), or the gaps
+/// between arrivals.
+struct MeasuredTimes: Sendable, Hashable, Codable {
     /// Seconds, ascending.
     let samples: [Double]
     let mean: Double
@@ -56,7 +57,7 @@ struct ServiceTimes: Sendable, Hashable, Codable {
 struct QueueModel: Sendable, Hashable {
     var slots: Int
     var arrivalRate: Double
-    var service: ServiceTimes
+    var service: MeasuredTimes
     /// Squared coefficient of variation of the gaps between arrivals: 1 for Poisson arrivals.
     var arrivalVariation = 1.0
 

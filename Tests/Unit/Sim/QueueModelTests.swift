@@ -5,8 +5,8 @@ import Testing
 @Suite("ragsim plan: the queue model")
 struct QueueModelTests {
     /// `count` service times with exactly the quantiles of an exponential distribution of `mean`.
-    static func exponential(mean: Double, count: Int = 4000) -> ServiceTimes {
-        ServiceTimes((0..<count).map { -log(1 - (Double($0) + 0.5) / Double(count)) * mean })
+    static func exponential(mean: Double, count: Int = 4000) -> MeasuredTimes {
+        MeasuredTimes((0..<count).map { -log(1 - (Double($0) + 0.5) / Double(count)) * mean })
     }
 
     /// B(10, 10) = 0.2146 and B(5, 3) = 0.1101 are Erlang B table entries; B(3, 2) = 4/19 in closed form.
@@ -43,7 +43,7 @@ struct QueueModelTests {
 
     @Test("M/D/c: constant service times halve the wait of M/M/c (Allen-Cunneen) and the model is unstable at capacity")
     func deterministicService() throws {
-        let constant = ServiceTimes(Array(repeating: 1.6, count: 100))
+        let constant = MeasuredTimes(Array(repeating: 1.6, count: 100))
         #expect(constant.squaredVariation < 1e-12)
         let deterministic = QueueModel(slots: 40, arrivalRate: 20, service: constant)
         let markovian = QueueModel(slots: 40, arrivalRate: 20, service: Self.exponential(mean: 1.6))
@@ -57,7 +57,7 @@ struct QueueModelTests {
 
     @Test("the plan chooses the fewest workers whose steady-state p95 meets the target, and looks two further")
     func choosesSmallest() throws {
-        let service = ServiceTimes((0..<200).map { 1.0 + 1.2 * Double($0) / 199 })
+        let service = MeasuredTimes((0..<200).map { 1.0 + 1.2 * Double($0) / 199 })
         let target = PlanTarget(p95Seconds: 2.5, maxWorkers: 64, confirm: nil)
         let (rows, chosen) = CapacityPlanReport.model(arrivalRate: 20, arrivalVariation: 1, service: service, concurrency: 8, target: target)
         let workers = try #require(chosen)
@@ -73,7 +73,7 @@ struct QueueModelTests {
     @Test("the model run through a step: below capacity every job takes its service time; above it done/s is the capacity")
     func modelRun() throws {
         let arrivals = (0..<460).map { Double($0) * 0.05 }  // 20/s for 23 s
-        let run = ModelRun(arrivals: arrivals, warmup: 3, duration: 20, drain: 15, service: ServiceTimes([1.6]), seed: 1)
+        let run = ModelRun(arrivals: arrivals, warmup: 3, duration: 20, drain: 15, service: MeasuredTimes([1.6]), seed: 1)
         let light = run.step(workers: 5, concurrency: 8)  // 40 slots, 25/s capacity
         #expect(abs(light.completedPerSecond - 20) < 0.11)
         #expect(abs((light.latency.p95 ?? 0) - 1.6) < 1e-6)
