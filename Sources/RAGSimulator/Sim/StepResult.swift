@@ -86,12 +86,12 @@ struct StepResult: Sendable, Codable, Hashable {
     /// `workers x concurrency / meanServiceSeconds`: the most jobs per second these workers can finish.
     var ceilingPerSecond: Double
     /// How much of what the workers could have done in the window they did, 0...1 (see
-    /// `docs/simulation.md`): the larger of two shares, each 1 for a perfectly run queue in its own
-    /// regime. Busy: the window's slot-seconds spent on jobs that finished, over `workers x
-    /// concurrency x window` (1 whenever work is always waiting). Served: the measured queries
-    /// that finished by the cut-off, over those sent (1 whenever there is capacity to finish what
-    /// is sent). Neither can pass 1, as jobs ending in the window over `min(offered, ceiling)`
-    /// could: jobs of the warm-up end in the window too.
+    /// `docs/simulation.md`): the slot-seconds of the window spent on jobs that finished, over the
+    /// slot-seconds that had work, the integral of `min(slots, jobs in the system)`. A queue that
+    /// wastes nothing runs that many jobs at every instant and scores 1 at any load; idle slots
+    /// while jobs waited, attempts that failed or died with their worker score less. It cannot
+    /// pass 1 (each running job is in the system), as jobs ending in the window over
+    /// `min(offered, ceiling)` could: jobs of the warm-up end in the window too.
     var efficiency: Double
     /// Submission round trip by ragsim's clock, p50 and p95, seconds.
     var submitP50Seconds: Double
@@ -183,9 +183,25 @@ struct StepResult: Sendable, Codable, Hashable {
         let usefulSlotSeconds = records.reduce(0) { total, record in
             record.status == .finished && ended(record) != nil ? total + overlap(record.startedAt, ended(record)) : total
         }
-        let busy = slots > 0 ? usefulSlotSeconds / (slots * window) : 0
-        let served = submitted > 0 ? Double(finished) / Double(submitted) : 0
-        efficiency = Swift.max(busy, served)
+        // Jobs in the system over the window, as +1/-1 steps; the slot-seconds that had work.
+        var steps: [(at: Double, change: Int)] = []
+        for record in records {
+            let from = Swift.max(record.createdAt, windowStart).timeIntervalSince(windowStart)
+            let left = record.endedAt.flatMap { $0 <= cutoff ? $0 : nil } ?? cutoff
+            let to = Swift.min(left, windowEnd).timeIntervalSince(windowStart)
+            guard to > from else { continue }
+            steps += [(from, 1), (to, -1)]
+        }
+        steps.sort { ($0.at, $0.change) < ($1.at, $1.change) }
+        var inSystem = 0
+        var last = 0.0
+        var withWork = 0.0
+        for step in steps {
+            withWork += Swift.min(slots, Double(inSystem)) * (step.at - last)
+            inSystem += step.change
+            last = step.at
+        }
+        efficiency = withWork > 0 ? usefulSlotSeconds / withWork : 0
 
         let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
         submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]

@@ -140,7 +140,7 @@ public struct TimelineChart: ReportChart {
             }
             svg += SimulationChart.legend(
                 kinds.enumerated().map { ($1, .line(Stroke(colour: Self.faultColours[$0 % Self.faultColours.count], width: 1.5))) },
-                top: panels[2].0.top
+                top: panels[2].0.top + 24
             )
         }
         return svg

@@ -128,7 +128,7 @@ struct StepResultTests {
         #expect(close(result.offeredPerSecond, 0.4))
     }
 
-    @Test("the ceiling is slots over mean service time; efficiency is the larger of busy slots and finished over sent")
+    @Test("the ceiling is slots over mean service time; efficiency is the slot time on finished jobs over the slot time that had work")
     func ceilingAndEfficiency() throws {
         // 2 workers x 2 slots; ten 2-second jobs inside the window, 30 sent: offered 3/s, ceiling 2/s, done 1/s.
         var jobs = try (0..<10).map { index in
@@ -140,16 +140,26 @@ struct StepResultTests {
         #expect(close(saturated.ceilingPerSecond, 2))
         #expect(close(saturated.offeredPerSecond, 3))
         #expect(close(saturated.completedPerSecond, 1))
-        #expect(close(saturated.efficiency, 0.5))
         // 20 busy seconds over a 10-second window: 2 jobs in flight on average, half of 4 slots.
         #expect(close(saturated.meanInFlight, 2))
         #expect(close(saturated.utilisation, 0.5))
+        // Jobs in the system: 10, 8, 6, 4, 2 for 2 s each, so 4 + 4 + 4 + 4 + 2 slots had work:
+        // 36 slot-seconds, of which the two running slots used 20.
+        #expect(close(saturated.efficiency, 20.0 / 36))
 
-        // Offered below the ceiling: every query sent finished.
-        let light = Timeline.result(Array(jobs.prefix(5)), workers: 2, concurrency: 2)
-        #expect(close(light.offeredPerSecond, 0.5))
-        #expect(close(light.completedPerSecond, 0.5))
-        #expect(close(light.efficiency, 1))
+        // Offered below the ceiling, each job starting as it arrives: nothing waited, nothing was wasted.
+        let light = try (0..<5).map { index in
+            try Timeline.job(.finished, created: 3 + Double(index) * 2, started: 3 + Double(index) * 2, ended: 5 + Double(index) * 2)
+        }
+        let spare = Timeline.result(light, workers: 2, concurrency: 2)
+        #expect(close(spare.offeredPerSecond, 0.5))
+        #expect(close(spare.completedPerSecond, 0.5))
+        #expect(close(spare.efficiency, 1))
+        // The same jobs each waiting a second with every slot free: half the time that had work was not used.
+        let idle = try (0..<5).map { index in
+            try Timeline.job(.finished, created: 3 + Double(index) * 2, started: 4 + Double(index) * 2, ended: 5 + Double(index) * 2)
+        }
+        #expect(close(Timeline.result(idle, workers: 2, concurrency: 2).efficiency, 0.5))
     }
 
     /// The jobs of a queue run perfectly: `slots` slots take jobs first come, first served, with
@@ -178,7 +188,7 @@ struct StepResultTests {
         return jobs
     }
 
-    @Test("efficiency never passes 1, though jobs of the warm-up end in the window; a perfectly run queue scores about 1")
+    @Test("efficiency never passes 1, though jobs of the warm-up end in the window; a perfectly run queue scores 1 at any load")
     func efficiencyAtMostOne() throws {
         var aboveOneByOldRatio = 0
         var withWarmupInWindow = 0
@@ -191,7 +201,7 @@ struct StepResultTests {
                 if !warmupEndingInWindow.isEmpty { withWarmupInWindow += 1 }
                 let result = Timeline.result(jobs, workers: 1, concurrency: slots)
                 #expect(result.efficiency <= 1, "seed \(seed), \(rate)/s on \(slots) slots")
-                #expect(result.efficiency >= 0.95, "nothing was lost or left idle: seed \(seed), \(rate)/s on \(slots) slots")
+                #expect(result.efficiency >= 0.99, "nothing was lost or left idle: seed \(seed), \(rate)/s on \(slots) slots")
                 let oldRatio = result.completedPerSecond / min(result.offeredPerSecond, result.ceilingPerSecond)
                 if oldRatio > 1 { aboveOneByOldRatio += 1 }
             }
