@@ -51,8 +51,7 @@ extension Simulation {
         for line in SimulationReport.tableHeader { Console.line(line) }
         for step in report.steps { Console.line(SimulationReport.row(step)) }
         Console.line("latency: end to end (created_at to ended_at) of jobs sent in the window; wait: to first start; "
-            + "done/s: jobs ended in the window; eff: the larger of the slot time spent on jobs that finished and the share "
-            + "of measured queries that finished (docs/simulation.md)")
+            + "done/s: jobs ended in the window; eff: slot time on jobs that finished over slot time that had work (docs/simulation.md)")
         if report.steps.contains(where: { !SimulationReport.tenantLines($0).isEmpty }) { Console.line("") }
         for step in report.steps {
             for line in SimulationReport.tenantLines(step) { Console.line(line) }
