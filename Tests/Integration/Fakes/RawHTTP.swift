@@ -47,18 +47,18 @@ enum RawHTTP {
     /// Writes `bytes` to 127.0.0.1:`port` and nothing more, and returns what the server sent before it
     /// closed the connection, with how long that took from the connection attempt: a client that
     /// never finishes its request. A server that closed before the write (this client was slow to
-    /// write) counts as closed too.
+    /// write), or reset the connection, counts as closed too.
     static func hold(port: Int, sending bytes: [UInt8]) async throws -> (received: [UInt8], after: Duration) {
-        let exchange = try await exchange(port: port, sending: bytes, closedBeforeWriteIsClose: true)
+        let exchange = try await exchange(port: port, sending: bytes, abruptCloseIsClose: true)
         return (exchange.received, exchange.after)
     }
 
     /// Writes `bytes` to 127.0.0.1:`port`, then reads until the server closes: what came, when each
     /// chunk arrived (seconds after the write began), and how long from the connection attempt
-    /// until the close. A write refused because the server had already closed is an error, unless
-    /// `closedBeforeWriteIsClose`.
+    /// until the close. A write refused because the server had already closed, or a reset, is an
+    /// error, unless `abruptCloseIsClose`.
     private static func exchange(
-        port: Int, sending bytes: [UInt8], closedBeforeWriteIsClose: Bool = false
+        port: Int, sending bytes: [UInt8], abruptCloseIsClose: Bool = false
     ) async throws -> (received: [UInt8], arrivals: [Double], after: Duration) {
         let connecting = ContinuousClock.now
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -73,13 +73,17 @@ enum RawHTTP {
         try await channel.executeThenClose { inbound, outbound in
             do {
                 try await outbound.write(ByteBuffer(bytes: bytes))
-            } catch ChannelError.ioOnClosedChannel where closedBeforeWriteIsClose {
+            } catch ChannelError.ioOnClosedChannel where abruptCloseIsClose {
                 return
             }
-            for try await chunk in inbound {
-                received += Array(chunk.readableBytesView)
-                let elapsed = ContinuousClock.now - started
-                arrivals.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            do {
+                for try await chunk in inbound {
+                    received += Array(chunk.readableBytesView)
+                    let elapsed = ContinuousClock.now - started
+                    arrivals.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                }
+            } catch let error as IOError where error.errnoCode == ECONNRESET && abruptCloseIsClose {
+                // A server that closes with bytes of ours still unread resets the connection: a close all the same.
             }
         }
         return (received, arrivals, ContinuousClock.now - connecting)
