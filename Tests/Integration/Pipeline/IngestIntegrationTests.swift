@@ -71,15 +71,10 @@ struct IngestIntegrationTests {
             try Data([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00] + Array(repeating: 0xFF, count: 4096))
                 .write(to: corpus.appendingPathComponent("program.md"))
             try Data("just words".utf8).write(to: corpus.appendingPathComponent("fake.pdf"))
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(JobID().rawValue.prefix(6)).log").path
-            defer { try? FileManager.default.removeItem(atPath: log) }
             var environment = ProcessInfo.processInfo.environment
             for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
             environment["QDRANT_URL"] = qdrant.baseURL
-            let child = ChildProcess(executable: builtProduct("ragserve"), arguments: ["ingest", corpus.path, "--collection", "local_docs"])
-            try child.start(outputPath: log, environment: environment)
-            let code = await child.waitForExit()
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let (code, output) = try await runProduct("ragserve", ["ingest", corpus.path, "--collection", "local_docs"], environment: environment)
             #expect(code == 0, "\(output)")
             #expect(output.contains("(local: OPENAI_API_KEY is not set)"), "\(output)")
             #expect(output.contains("read guide.pdf: 3 page(s)"), "\(output)")

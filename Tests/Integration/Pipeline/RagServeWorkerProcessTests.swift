@@ -66,21 +66,15 @@ struct RagServeWorkerProcessTests {
 
     @Test("a bad setting or a malformed Valkey URL exits non-zero with one line")
     func startupFailures() async throws {
-        let binary = builtProduct("ragserve")
         let cases: [([String: String], String)] = [
             (["VALKEY_URL": "valkey://127.0.0.1:notaport"], "VALKEY_URL:"),
             (["RAG_TOP_K": "many"], "RAG_TOP_K: must be a whole number"),
         ]
         for (overrides, expected) in cases {
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
-            defer { try? FileManager.default.removeItem(atPath: log) }
             var environment = ProcessInfo.processInfo.environment
             for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
             environment.merge(overrides) { $1 }
-            let child = ChildProcess(executable: binary, arguments: ["worker"])
-            try child.start(outputPath: log, environment: environment)
-            let code = await child.waitForExit()
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let (code, output) = try await runProduct("ragserve", ["worker"], environment: environment)
             #expect(code == 1)
             let lines = output.split(whereSeparator: \.isNewline)
             #expect(lines.count == 1, "\(output)")

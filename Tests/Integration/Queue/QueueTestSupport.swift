@@ -294,6 +294,17 @@ func testLogger(_ label: String) -> Logger {
     return logger
 }
 
+/// Runs the built product `name` with `arguments` to its end: its exit code and everything it
+/// printed (standard output and error, through a log file removed afterwards).
+func runProduct(_ name: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (code: Int32, output: String) {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(JobID().rawValue.prefix(6)).log").path
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let child = ChildProcess(executable: builtProduct(name), arguments: arguments)
+    try child.start(outputPath: log, environment: environment)
+    let code = await child.waitForExit()
+    return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
 /// Path of a product built next to the test bundle (`ragsim`, `ragserve`).
 func builtProduct(_ name: String) -> String {
     if let directory = ProcessInfo.processInfo.environment["RAGQUEUE_BIN_DIR"] {

@@ -6,16 +6,6 @@ import RAGQueueTestSupport
 /// `ragserve export-trace` on a real Valkey, and ragsim replaying what it wrote.
 @Suite("ragserve export-trace", .timeLimit(.minutes(2)))
 struct ExportTraceTests {
-    /// Runs `executable arguments` to its end; its exit code and everything it printed.
-    private func run(_ product: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (code: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(JobID().rawValue.prefix(6)).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let child = ChildProcess(executable: builtProduct(product), arguments: arguments)
-        try child.start(outputPath: log, environment: environment)
-        let code = await child.waitForExit()
-        return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
     private func temporaryPath(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(JobID().rawValue.prefix(6))").path
     }
@@ -45,7 +35,7 @@ struct ExportTraceTests {
             let trace = temporaryPath("trace") + ".jsonl"
             defer { try? FileManager.default.removeItem(atPath: trace) }
             let since = ISO8601DateFormatter().string(from: before.addingTimeInterval(-1))
-            let export = try await run("ragserve", ["export-trace", "--since", since, "--output", trace], environment: environment)
+            let export = try await runProduct("ragserve", ["export-trace", "--since", since, "--output", trace], environment: environment)
             #expect(export.code == 0, "\(export.output)")
             #expect(export.output.hasPrefix("exported 24 queries created from \(since)"))
 
@@ -71,7 +61,7 @@ struct ExportTraceTests {
             // ragsim replays the trace whole: every line sent, in one measured window.
             let report = temporaryPath("report") + ".json"
             defer { try? FileManager.default.removeItem(atPath: report) }
-            let replay = try await run(
+            let replay = try await runProduct(
                 "ragsim",
                 ["--trace", trace, "--workers", "1", "--profile", "zero", "--warmup", "0", "--drain", "20", "--tenant", "acme", "--tenant", "globex", "--json", report]
             )
@@ -86,7 +76,7 @@ struct ExportTraceTests {
     func badTime() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["VALKEY_URL"] = "valkey://127.0.0.1:1"
-        let result = try await run("ragserve", ["export-trace", "--since", "yesterday"], environment: environment)
+        let result = try await runProduct("ragserve", ["export-trace", "--since", "yesterday"], environment: environment)
         #expect(result.code != 0)
         #expect(result.output.contains("--since must be an ISO 8601 time such as 2026-12-01T09:00:00Z or an age such as 30m, 2h or 1d, got 'yesterday'"))
     }

@@ -8,12 +8,7 @@ import RAGQueueTestSupport
 struct RagSimProcessTests {
     /// Runs `ragsim arguments` and returns its exit code and everything it printed.
     private func ragsim(_ arguments: [String]) async throws -> (code: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(JobID().rawValue.prefix(6)).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let child = ChildProcess(executable: builtProduct("ragsim"), arguments: arguments)
-        try child.start(outputPath: log)
-        let code = await child.waitForExit()
-        return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        try await runProduct("ragsim", arguments)
     }
 
     @Test("a bad trace line gives one line naming the file and line, exit 1, and nothing started")
