@@ -25,7 +25,8 @@ public struct APIApplication: Sendable {
         do {
             httpClient = try CurlHTTPClient(logger: logger)
             app = try buildAPIApplication(
-                store: store, rules: configuration.pipeline.rules, estimator: configuration.costEstimator, configuration: api,
+                store: store, rules: configuration.pipeline.rules, estimator: configuration.costEstimator, answerCache: configuration.answerCache,
+                configuration: api,
                 logger: logger, httpClient: httpClient,
                 onServerRunning: onServerRunning
             )

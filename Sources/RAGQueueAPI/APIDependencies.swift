@@ -10,6 +10,8 @@ public struct APIDependencies: Sendable {
     public var rules: QueryRules
     /// What a query will likely cost: reserved against its tenant's budget at submit.
     public var estimator: CostEstimator
+    /// When a stored answer answers a query again.
+    public var answerCache: AnswerCachePolicy
     /// The API's behaviour.
     public var configuration: APIConfiguration
     /// Metrics rendered by `/metrics`.
@@ -25,9 +27,10 @@ public struct APIDependencies: Sendable {
 
     /// Dependencies from their parts.
     public init(
-        store: any QueueStore, rules: QueryRules, estimator: CostEstimator = CostEstimator(), configuration: APIConfiguration,
-        metrics: APIMetrics, webhooks: WebhookDispatcher?
+        store: any QueueStore, rules: QueryRules, estimator: CostEstimator = CostEstimator(), answerCache: AnswerCachePolicy = AnswerCachePolicy(),
+        configuration: APIConfiguration, metrics: APIMetrics, webhooks: WebhookDispatcher?
     ) {
+        self.answerCache = answerCache
         self.store = store
         self.rules = rules
         self.estimator = estimator

@@ -12,6 +12,7 @@ public func buildAPIApplication(
     store: any QueueStore,
     rules: QueryRules,
     estimator: CostEstimator = CostEstimator(),
+    answerCache: AnswerCachePolicy = AnswerCachePolicy(),
     configuration: APIConfiguration,
     logger: Logger,
     httpClient: CurlHTTPClient? = nil,
@@ -23,7 +24,8 @@ public func buildAPIApplication(
         WebhookDispatcher(store: store, configuration: configuration.webhooks, httpClient: client, metrics: metrics, logger: logger)
     }
     let dependencies = APIDependencies(
-        store: store, rules: rules, estimator: estimator, configuration: configuration, metrics: metrics, webhooks: webhooks
+        store: store, rules: rules, estimator: estimator, answerCache: answerCache, configuration: configuration, metrics: metrics,
+        webhooks: webhooks
     )
     let port = configuration.port
     return Application(

@@ -108,6 +108,7 @@ enum OpenAPISpec {
                 stream: {type: boolean, default: false}
                 priority: {type: integer, minimum: 0, maximum: 9, default: 5, description: Higher runs first among the tenant's queries.}
                 callback_url: {type: string, format: uri}
+                cache: {type: boolean, default: true, description: 'false: not answered from the answer cache (its fresh answer is cached in turn).'}
             Accepted:
               type: object
               required: [id, status, links]
@@ -134,6 +135,8 @@ enum OpenAPISpec {
                 ended_at: {type: string, format: date-time}
                 retry_at: {type: string, format: date-time}
                 request_id: {type: string}
+                cached: {type: boolean, description: 'true: answered at submit from the answer cache, without a model call.'}
+                cached_from: {type: string, description: The id of the job whose answer this is.}
                 timings: {type: object, additionalProperties: {type: number}}
                 result: {description: The RAG answer (answer, sources, model, embedding_model, collection, usage).}
                 error:

@@ -9,7 +9,8 @@ struct IngestCommand: AsyncParsableCommand {
         abstract: "Index .txt, .md and .pdf files (directories walked) into a Qdrant collection.",
         discussion: "PDFs are read with pdftotext -layout (poppler-utils), page by page. Points use langchain-qdrant's "
             + "payload layout; ingesting a file again replaces its points. Embeddings are OpenAI's with OPENAI_API_KEY, "
-            + "local otherwise: query with the same model you index with."
+            + "local otherwise: query with the same model you index with. With the answer cache on "
+            + "(RAGQ_ANSWER_CACHE_TTL_SECONDS), answers cached from the collection are retired afterwards (VALKEY_URL)."
     )
 
     @Argument(help: "Files or directories to ingest.")
@@ -47,6 +48,13 @@ struct IngestCommand: AsyncParsableCommand {
             let summary = try await backends.ingester(configuration.ingest).ingest(paths: paths, into: collection) { printer.report($0) }
             printer.finish()
             printer.line(summary.description(elapsed: ContinuousClock.now - start))
+            if configuration.answerCache.isEnabled {
+                // Answers retrieved from the collection as it was must not answer again.
+                let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
+                defer { store.close() }
+                let version = try await store.retireAnswers(of: collection)
+                printer.line("cached answers from `\(collection)` retired (collection version \(version))")
+            }
         } catch {
             printer.finish()
             await backends.httpClient.shutdown()

@@ -57,3 +57,16 @@ extension RAGQueueConfiguration {
         )
     }
 }
+
+extension RAGQueueConfiguration {
+    /// The answer cache's policy: its time to live and what besides the query shapes an answer.
+    public var answerCache: AnswerCachePolicy {
+        let pipeline = self.pipeline
+        let options = pipeline.chatOptions
+        let prompt = [
+            PromptBuilder.version, pipeline.prompt.pageNumbering.rawValue, String(pipeline.excerptLength),
+            options.maxCompletionTokens.map(String.init) ?? chat.maxCompletionTokens.map(String.init) ?? "", options.temperature.map { "\($0)" } ?? "",
+        ]
+        return AnswerCachePolicy(ttl: answerCacheTTL, chatModel: chat.model, promptVersion: prompt.joined(separator: "/"))
+    }
+}

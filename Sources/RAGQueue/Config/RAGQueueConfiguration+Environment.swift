@@ -84,6 +84,9 @@ extension RAGQueueConfiguration {
             .init("RAGQ_MAX_DEPTH", "10000", "most jobs waiting; enqueue beyond is refused (0 = no limit)") {
                 $0.queue.maxDepth = try Parse.integer($1, "RAGQ_MAX_DEPTH", in: 0...100_000_000)
             },
+            .init("RAGQ_ANSWER_CACHE_TTL_SECONDS", "0", "how long an answer answers the same question again (same tenant, collection version, top_k, filter, model, prompt); 0 turns the cache off") {
+                $0.answerCacheTTL = try Parse.duration($1, "RAGQ_ANSWER_CACHE_TTL_SECONDS", in: 0...31_536_000)
+            },
             .init("RAGQ_DURABILITY", "none", "what an accepted job survived before the 202: none (Valkey's memory), local (its AOF fsynced: WAITAOF) or replica (a replica has it: WAIT)") {
                 guard let durability = Durability(rawValue: $1.lowercased()) else {
                     throw ConfigurationError(setting: "RAGQ_DURABILITY", "must be none, local or replica, got \"\($1)\"")

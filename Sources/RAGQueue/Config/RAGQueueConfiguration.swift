@@ -36,6 +36,9 @@ public struct RAGQueueConfiguration: Sendable {
     public var worker = Worker.Configuration()
     /// Document ingestion (`ragserve ingest`).
     public var ingest = DocumentIngester.Configuration()
+    /// How long an answer may answer the same question again (`AnswerCachePolicy`); zero, the
+    /// default, turns the answer cache off.
+    public var answerCacheTTL: Duration = .zero
     /// Least severe level logged. Default `info`.
     public var logLevel: Logger.Level = .info
 

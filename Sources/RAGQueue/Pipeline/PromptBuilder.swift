@@ -18,6 +18,10 @@ public struct PromptBuilder: Sendable, Hashable {
         case index
     }
 
+    /// The prompt's version: change it with the prompt's text, and cached answers written from the
+    /// old text stop answering (`AnswerCachePolicy`).
+    public static let version = "1"
+
     /// The separator between context blocks.
     public static let blockSeparator = "\n\n---\n\n"
     /// The sentence the model is told to say when the context lacks the answer.

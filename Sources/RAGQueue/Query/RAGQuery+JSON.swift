@@ -2,7 +2,7 @@ import Foundation
 
 extension RAGQuery {
     /// The fields of the wire shape, in the order they are written.
-    public static let fieldNames = ["query", "collection", "top_k", "filter", "stream", "priority", "callback_url"]
+    public static let fieldNames = ["query", "collection", "top_k", "filter", "stream", "priority", "callback_url", "cache"]
 
     /// Reads the wire shape from JSON text. Checks types and refuses unknown fields; ranges and
     /// defaults are `validated(by:)`'s.
@@ -39,7 +39,8 @@ extension RAGQuery {
             filter: try field("filter", "an object of conditions", \.objectValue),
             stream: try field("stream", "true or false", \.boolValue) ?? false,
             callbackURL: try field("callback_url", "a string", \.stringValue),
-            priority: try field("priority", "a whole number", \.intValue)
+            priority: try field("priority", "a whole number", \.intValue),
+            cache: try field("cache", "true or false", \.boolValue)
         )
     }
 
@@ -85,6 +86,7 @@ extension RAGQuery {
         if let filter { object["filter"] = .object(filter) }
         if let callbackURL { object["callback_url"] = .string(callbackURL) }
         if let priority { object["priority"] = .integer(priority) }
+        if let cache { object["cache"] = .bool(cache) }
         return .object(object)
     }
 

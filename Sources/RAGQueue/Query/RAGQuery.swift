@@ -3,7 +3,7 @@
 ///
 /// On the wire (the body of `POST /v1/queries`, and the `rag.query` job's payload) it is one JSON
 /// object with the fields `query` (required), `collection`, `top_k`, `filter`, `stream`,
-/// `priority` and `callback_url`; any other field is refused. `init(json:)` reads that shape, `validated(by:)`
+/// `priority`, `callback_url` and `cache`; any other field is refused. `init(json:)` reads that shape, `validated(by:)`
 /// checks it against the deployment's `QueryRules` and fills the defaults, `json` writes it. The API,
 /// the CLI and the worker all go through these three; nothing else builds or reads a query.
 public struct RAGQuery: Sendable, Hashable {
@@ -25,11 +25,14 @@ public struct RAGQuery: Sendable, Hashable {
     public var callbackURL: String?
     /// 0...9, higher runs first among the tenant's queries; nil means the default, 5.
     public var priority: Int?
+    /// Whether an answer cached for the same question may answer it (`RAGQ_ANSWER_CACHE_TTL_SECONDS`);
+    /// nil means yes. False asks for a fresh answer, which is cached in turn.
+    public var cache: Bool?
 
     /// A query; nil fields take the deployment's defaults when validated.
     public init(
         query: String, collection: String? = nil, topK: Int? = nil, filter: [String: JSONValue]? = nil, stream: Bool = false,
-        callbackURL: String? = nil, priority: Int? = nil
+        callbackURL: String? = nil, priority: Int? = nil, cache: Bool? = nil
     ) {
         self.query = query
         self.collection = collection
@@ -38,5 +41,6 @@ public struct RAGQuery: Sendable, Hashable {
         self.stream = stream
         self.callbackURL = callbackURL
         self.priority = priority
+        self.cache = cache
     }
 }

@@ -24,6 +24,8 @@ public struct EnqueueRequest: Sendable, Hashable {
     public var tenantPolicy: TenantPolicy?
     /// The budget this job reserves an amount of until it ends; nil for none.
     public var budget: BudgetReservation?
+    /// Where the job's answer is cached and whether a cached one may answer it; nil for no cache.
+    public var answerCache: AnswerCacheEntry?
 
     /// A request for `kind` with `payload`.
     public init(
@@ -77,6 +79,34 @@ public struct EnqueueResult: Sendable, Hashable {
     public var id: JobID
     /// True when the idempotency key named an existing job, which is returned instead.
     public var existing: Bool
+    /// True when a cached answer answered it: the job was created already `finished`.
+    public var cached = false
+
+    public init(id: JobID, existing: Bool, cached: Bool = false) {
+        self.id = id
+        self.existing = existing
+        self.cached = cached
+    }
+}
+
+/// A job's place in the answer cache: the key of its answer (without the collection's version,
+/// which the queue adds as it enqueues), the collection, and how long an answer stays.
+public struct AnswerCacheEntry: Sendable, Hashable {
+    /// The answer's key: a digest of everything the answer depends on but the index version.
+    public var key: String
+    /// The collection searched, whose version the queue reads and bumps.
+    public var collection: String
+    /// How long a stored answer may answer again.
+    public var ttl: Duration
+    /// Whether a cached answer may answer this job; false still stores this job's answer.
+    public var lookup: Bool
+
+    public init(key: String, collection: String, ttl: Duration, lookup: Bool = true) {
+        self.key = key
+        self.collection = collection
+        self.ttl = ttl
+        self.lookup = lookup
+    }
 }
 
 /// How the queue shares its workers with one tenant: its weight against the other tenants with

@@ -55,6 +55,8 @@ public struct JobRecord: Sendable, Hashable {
     public var reservedBudget: Int64 = 0
     /// Workers that died (heartbeat lapsed) while holding it (`QueueConfiguration.maxCrashes`).
     public var crashes: Int = 0
+    /// The job whose cached answer answered this one; nil when it ran itself.
+    public var cachedFrom: JobID? = nil
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -105,6 +107,7 @@ extension JobRecord {
         self.usage = JobUsage(fields["usage"].flatMap { try? JSONDecoder().decode([String: Int64].self, from: Data($0)) } ?? [:])
         self.reservedBudget = number("reserved") ?? 0
         self.crashes = Int(number("crashes") ?? 0)
+        self.cachedFrom = nonEmpty("cached_from").flatMap(JobID.init)
     }
 }
 

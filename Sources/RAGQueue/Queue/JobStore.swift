@@ -40,6 +40,10 @@ public protocol JobStore: Sendable {
     func job(_ id: JobID) async throws(QueueError) -> JobRecord?
     /// The jobs held by workers now, with their leases, at most `limit`.
     func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord]
+    /// Retires every cached answer retrieved from `collection` by bumping its version, which every
+    /// answer-cache key carries; returns the new version. Whatever changes a collection's documents
+    /// (ingest) calls it afterwards.
+    func retireAnswers(of collection: String) async throws(QueueError) -> Int64
     /// The records still kept of jobs created in `[start, end)`, oldest first (same millisecond: by
     /// id). Records expire after `QueueConfiguration.resultTTL`; older jobs are gone.
     func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord]

@@ -46,7 +46,7 @@ struct QueryController: Sendable {
             try CallbackURLPolicy(allowedHosts: allowedHosts).check(callbackURL)
         }
         let result = try await Self.enqueue(query, idempotencyKey: idempotencyKey, context: context, dependencies: dependencies)
-        var status = JobStatus.queued
+        var status = result.cached ? JobStatus.finished : JobStatus.queued
         if result.existing, let record = try await dependencies.store.job(result.id) { status = record.status }
         var response = Response.json(
             .object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)]),
@@ -72,11 +72,12 @@ struct QueryController: Sendable {
             let amount = budget.unit == .microUSD ? Int64((estimate.costUSD * 1_000_000).rounded(.up)) : Int64(estimate.totalTokens)
             return BudgetReservation(unit: budget.unit, period: budget.period, limit: budget.limit, amount: amount)
         }
-        let request = EnqueueRequest(
+        var request = EnqueueRequest(
             kind: RAGQuery.kind, payload: query.json, idempotencyKey: idempotencyKey, requestID: context.requestID,
             tenant: context.tenant, priority: query.priority ?? QueryRules.defaultPriority,
             tenantPolicy: context.tenant == nil ? nil : settings.policy, budget: budget
         )
+        request.answerCache = dependencies.answerCache.entry(for: query, tenant: context.tenant)
         let outcome: Result<EnqueueResult, QueueError>
         do throws(QueueError) {
             outcome = .success(try await dependencies.store.enqueue(request))

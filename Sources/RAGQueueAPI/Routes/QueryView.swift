@@ -35,6 +35,10 @@ enum QueryView {
         if let date = record.endedAt { object["ended_at"] = .string(iso(date)) }
         if let date = record.retryAt, record.status == .scheduled { object["retry_at"] = .string(iso(date)) }
         if let requestID = record.requestID { object["request_id"] = .string(requestID) }
+        if let source = record.cachedFrom {
+            object["cached"] = .bool(true)
+            object["cached_from"] = .string(source.rawValue)
+        }
         if record.status == .finished, let result = record.result {
             object["result"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(result)))
                 ?? .string(String(decoding: result, as: UTF8.self))

@@ -80,6 +80,7 @@ func withAPI<T: Sendable>(
     worker: Bool = false,
     appendOnly: Bool = false,
     holdMilliseconds: Int = 0,
+    answerCache: AnswerCachePolicy = AnswerCachePolicy(),
     configureQueue: (inout QueueConfiguration) -> Void = { _ in },
     configure: (inout APIConfiguration) -> Void = { _ in },
     _ body: (APIHarness) async throws -> T
@@ -93,7 +94,7 @@ func withAPI<T: Sendable>(
         let metrics = APIMetrics()
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildAPIApplication(
-            store: queue.store, rules: QueryRules(), configuration: configuration, logger: testLogger("api"), httpClient: http,
+            store: queue.store, rules: QueryRules(), answerCache: answerCache, configuration: configuration, logger: testLogger("api"), httpClient: http,
             metrics: metrics, onServerRunning: { portContinuation.yield($0) }
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]

@@ -42,6 +42,31 @@ struct APIv1QueryTests {
         }
     }
 
+    @Test("With the answer cache on, the same question again is 202 finished at once and reads as cached, naming the job that answered")
+    func cachedAnswer() async throws {
+        let policy = AnswerCachePolicy(ttl: .seconds(60), chatModel: "test-model", promptVersion: "1")
+        try await withAPI(worker: true, answerCache: policy) { api in
+            let first = try await api.submit("What is a lease?")
+            #expect(try await api.send(.get, "/v1/queries/\(first)?wait=20").json["status"] == .string("finished"))
+
+            let again = try await api.send(.post, "/v1/queries", body: #"{"query":"what is  a LEASE?"}"#)
+            #expect(again.status == 202)
+            #expect(again.json["status"] == .string("finished"))
+            let id = try #require(again.json["id"]?.stringValue)
+            #expect(id != first)
+            let read = try await api.send(.get, "/v1/queries/\(id)").json
+            #expect(read["cached"] == .bool(true))
+            #expect(read["cached_from"] == .string(first))
+            #expect(read["result"]?["answer"] == .string(CannedRAGHandler.answer(to: "What is a lease?")))
+            #expect(read["attempts"] == .integer(0))
+
+            let fresh = try await api.send(.post, "/v1/queries", body: #"{"query":"What is a lease?","cache":false}"#)
+            #expect(fresh.json["status"] == .string("queued"), "cache: false runs the query again")
+            let stats = try await api.send(.get, "/v1/stats").json
+            #expect(stats["counters"]?["cache_hits"] == .integer(1))
+        }
+    }
+
     @Test("A long poll on a job nobody runs holds for the wait, then returns it still queued")
     func longPollTimesOut() async throws {
         try await withAPI { api in

@@ -66,6 +66,38 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("a finished job's answer answers its key again, at submit, until the collection's version moves; lookup off still stores", arguments: StoreKind.allCases)
+    func answerCache(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let store = harness.store
+            var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array("q".utf8))
+            request.answerCache = AnswerCacheEntry(key: "k1", collection: "docs", ttl: .seconds(60))
+            let first = try await store.enqueue(request)
+            #expect(!first.cached)
+            let lease = try #require(try await store.claim(workerID: "w", count: 1).jobs.first).lease
+            try await store.complete(lease, result: Array("answer".utf8), timings: [:], usage: [JobUsage.costMicroUSD: 250])
+
+            let hit = try await store.enqueue(request)
+            #expect(hit.cached && !hit.existing)
+            let record = try #require(try await store.job(hit.id))
+            #expect(record.status == .finished)
+            #expect(record.result == Array("answer".utf8))
+            #expect(record.cachedFrom == first.id)
+            #expect(record.endCount == 1)
+            #expect(try await store.claim(workerID: "w", count: 1).jobs.isEmpty, "a cached job never waits for a worker")
+            let counters = try await store.stats().counters
+            #expect(counters["cache_hits"] == 1 && counters["cache_saved_micro_usd"] == 250)
+
+            var fresh = request
+            fresh.answerCache?.lookup = false
+            #expect(!(try await store.enqueue(fresh)).cached, "lookup off runs the job")
+            #expect(try await store.retireAnswers(of: "other") == 1)
+            #expect(try await store.enqueue(request).cached, "another collection's change leaves the answer")
+            #expect(try await store.retireAnswers(of: "docs") == 1)
+            #expect(!(try await store.enqueue(request)).cached, "the collection changed under the answer")
+        }
+    }
+
     @Test("the records kept of jobs created in a range come oldest first; the range's end is excluded", arguments: StoreKind.allCases)
     func jobsCreatedInRange(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in

@@ -44,11 +44,19 @@ extension InMemoryJobStore {
         let budgetUnit: BudgetReservation.Unit?
         /// What it holds reserved until it ends.
         var reserved: Int64
+        /// Its answer's place in the answer cache (the key with the collection's version) and how
+        /// long the answer stays there; nil without a cache.
+        let cacheKey: String?
+        let cacheTTL: Int64
+        /// The job whose cached answer answered this one.
+        var cachedFrom: JobID?
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
-            budgetKey: String?
+            budgetKey: String?, cacheKey: String? = nil
         ) {
+            self.cacheKey = cacheKey
+            self.cacheTTL = request.answerCache?.ttl.milliseconds ?? 0
             self.id = id
             self.kind = request.kind
             self.payload = request.payload
@@ -89,7 +97,7 @@ extension InMemoryJobStore {
                 firstStartedAt: date(firstStartedAt), endedAt: date(endedAt), workerID: workerID, token: token,
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
-                priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes
+                priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom
             )
         }
     }
@@ -132,6 +140,10 @@ extension InMemoryJobStore {
         var ledgers: [String: JobUsage] = [:]
         /// Budget periods by key (tenant, unit, period).
         var budgets: [String: BudgetStatus] = [:]
+        /// Each collection's version, bumped when its documents change (`retireAnswers(of:)`).
+        var collectionVersions: [String: Int64] = [:]
+        /// Cached answers by key (answer key and collection version).
+        var answers: [String: CachedAnswer] = [:]
         /// Jobs ended per second, exponentially weighted over 30 s, and when it was last updated.
         var throughput: (rate: Double, at: Int64) = (0, 0)
 
@@ -229,6 +241,7 @@ extension InMemoryJobStore {
                 tokens[id] = nil
             }
             idempotency = idempotency.filter { $0.value.expiresAt > now }
+            answers = answers.filter { $0.value.expiresAt > now }
         }
 
         mutating func takeEvents() -> [(JobID, JobEvent)] {
@@ -270,5 +283,15 @@ extension InMemoryJobStore {
             guard parts.count == 2, let milliseconds = Int64(parts[0]), let sequence = Int(parts[1]) else { return nil }
             return (milliseconds, sequence)
         }
+    }
+}
+
+extension InMemoryJobStore {
+    /// An answer in the cache: what the job that produced it returned, its id and cost, and when it goes.
+    struct CachedAnswer: Sendable {
+        var result: [UInt8]
+        var job: JobID
+        var costMicroUSD: Int64
+        var expiresAt: Int64
     }
 }

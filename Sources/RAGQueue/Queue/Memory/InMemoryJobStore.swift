@@ -39,6 +39,27 @@ public final class InMemoryJobStore: QueueStore {
             if let idempotency, let existing = state.idempotency[idempotency], existing.expiresAt > now {
                 return (.success(EnqueueResult(id: existing.id, existing: true)), [])
             }
+            var cacheKey: String?
+            if let cache = request.answerCache {
+                let key = cache.key + ":" + String(state.collectionVersions[cache.collection] ?? 0)
+                cacheKey = key
+                if cache.lookup, let hit = state.answers[key], hit.expiresAt > now {
+                    let id = JobID()
+                    if let idempotency { state.idempotency[idempotency] = (id, now + configuration.resultTTL.milliseconds) }
+                    var job = Job(id: id, request: request, maxAttempts: maxAttempts, createdAt: now, rank: 0, idempotencyKey: idempotency, budgetKey: nil)
+                    job.status = .finished
+                    job.endedAt = now
+                    job.result = hit.result
+                    job.cachedFrom = hit.job
+                    job.ends = 1
+                    job.reserved = 0
+                    job.expiresAt = now + configuration.resultTTL.milliseconds
+                    state.jobs[id] = job
+                    for name in ["enqueued", "finished", "cache_hits"] { state.count(name) }
+                    state.count("cache_saved_micro_usd", by: Int(hit.costMicroUSD))
+                    return (.success(EnqueueResult(id: id, existing: false, cached: true)), [])
+                }
+            }
             let depth = state.waiting.count + state.scheduled.count
             if configuration.maxDepth > 0, depth >= configuration.maxDepth {
                 let perSecond = state.endedPerSecond(now: now)
@@ -65,7 +86,7 @@ public final class InMemoryJobStore: QueueStore {
             let job = Job(
                 id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
                 rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
-                idempotencyKey: idempotency, budgetKey: budgetKey
+                idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
             )
             state.jobs[id] = job
             if let policy = request.tenantPolicy {
@@ -152,6 +173,11 @@ public final class InMemoryJobStore: QueueStore {
             state.add(usage, to: &job)
             state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
             state.count("finished")
+            if let key = job.cacheKey {
+                state.answers[key] = CachedAnswer(
+                    result: result, job: job.id, costMicroUSD: job.usage[JobUsage.costMicroUSD], expiresAt: now + job.cacheTTL
+                )
+            }
             if state.circuit.trips > 0, !state.circuit.isOpen(at: now) { state.circuit = CircuitState(openUntilMilliseconds: 0, trips: 0) }
         }
     }
@@ -357,6 +383,13 @@ public final class InMemoryJobStore: QueueStore {
     public func runningJobs(limit: Int) async throws(QueueError) -> [JobRecord] {
         state.withLock { state in
             state.active.sorted { $0.value < $1.value }.prefix(max(0, limit)).compactMap { state.jobs[$0.key]?.record }
+        }
+    }
+
+    public func retireAnswers(of collection: String) async throws(QueueError) -> Int64 {
+        state.withLock { state in
+            state.collectionVersions[collection, default: 0] += 1
+            return state.collectionVersions[collection] ?? 0
         }
     }
 

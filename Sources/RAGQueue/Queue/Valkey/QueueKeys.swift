@@ -62,6 +62,10 @@ public struct QueueKeys: Sendable, Hashable {
     public var counters: String { base + "counters" }
     /// ZSET of worker ids, scored by heartbeat deadline (ms).
     public var workers: String { base + "workers" }
+    /// HASH of each collection's version, bumped by every ingest: part of every answer-cache key.
+    public var collections: String { base + "collections" }
+    /// Prefix of cached answers: HASH `result`, `job`, `cost` under `<answer key>:<collection version>`.
+    public var answerPrefix: String { base + "answer:" }
     /// Pub/sub channel announcing job status changes as `<id> <status>`.
     public var events: String { base + "events" }
     /// Prefix of the job records; a job's key is this plus its id.

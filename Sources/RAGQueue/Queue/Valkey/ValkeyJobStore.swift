@@ -138,6 +138,8 @@ public final class ValkeyJobStore: QueueStore {
                 idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, configuration.maxDepth, request.priority, configuration.priorityStep.milliseconds,
                 request.tenantPolicy.map { String($0.weight) } ?? "", request.tenantPolicy.map { String($0.maxRunning ?? 0) } ?? "",
                 budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
+                request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
+                request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds,
             ]
         )
         let (code, detail) = try ScriptCode.check(reply, jobID: id)
@@ -145,7 +147,7 @@ public final class ValkeyJobStore: QueueStore {
             throw .corruptRecord("enqueue returned no job id")
         }
         if let confirmation { try checkDurability(confirmation, of: returned) }
-        return EnqueueResult(id: returned, existing: code == .okExisting)
+        return EnqueueResult(id: returned, existing: code == .okExisting, cached: code == .okCached)
     }
 
     /// The command that waits for `configuration.durability` on the connection that wrote.
@@ -376,6 +378,13 @@ public final class ValkeyJobStore: QueueStore {
             if let record = try Self.record(id, from: reply) { records.append(record) }
         }
         return records
+    }
+
+    public func retireAnswers(of collection: String) async throws(QueueError) -> Int64 {
+        guard let version = try await send(ValkeyCommand("HINCRBY", keys.collections, collection, 1)).int else {
+            throw .corruptRecord("unexpected HINCRBY reply")
+        }
+        return version
     }
 
     public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {

@@ -8,7 +8,8 @@ extension QueueScripts {
         KEYS[1] job record
         ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] result  ARGV[6] stage timings (JSON)
         ARGV[7] record ttl (ms)  ARGV[8] events channel  ARGV[9] the attempt's usage (JSON counters)
-        A job that finishes while the backends' circuit is half-open closes it.
+        A job with a place in the answer cache (`cache_key`) stores its answer there, with its id and
+        cost, for `cache_ttl` ms. A job that finishes while the backends' circuit is half-open closes it.
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
         local B = ARGV[1]
@@ -22,6 +23,13 @@ extension QueueScripts {
         add_usage(B, KEYS[1], tenant, ARGV[9])
         finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], {'result', ARGV[5], 'timings', ARGV[6]})
         redis.call('HINCRBY', B .. 'counters', 'finished', 1)
+        local cache = redis.call('HMGET', KEYS[1], 'cache_key', 'cache_ttl', 'usage')
+        if cache[1] and cache[1] ~= '' then
+          local cost = 0
+          if cache[3] and cache[3] ~= '' then cost = tonumber(cjson.decode(cache[3])['cost_micro_usd']) or 0 end
+          redis.call('HSET', cache[1], 'result', ARGV[5], 'job', ARGV[2], 'cost', cost)
+          redis.call('PEXPIRE', cache[1], cache[2])
+        end
         local open_until = redis.call('HGET', B .. 'circuit', 'open_until')
         if open_until and tonumber(open_until) <= tonumber(ARGV[4]) then redis.call('DEL', B .. 'circuit') end
         return {0}

@@ -13,13 +13,47 @@ extension QueueScripts {
         ARGV[11] max depth (0 = none)  ARGV[12] priority  ARGV[13] priority step (ms)  ARGV[14] tenant weight ('' keeps the
         stored one)  ARGV[15] tenant concurrency limit ('' keeps it, 0 = none)  ARGV[16] budget unit ('' = no
         budget)  ARGV[17] budget limit  ARGV[18] amount to reserve  ARGV[19] ms until the budget period ends
-        Returns {0, id} for a new job; {1, existing id} for a repeated idempotency key;
+        ARGV[20] answer cache key without the version ('' = no cache)  ARGV[21] collection
+        ARGV[22] answer cache ttl (ms)  ARGV[23] may a cached answer answer it (0|1)  ARGV[24] record ttl of an ended job (ms)
+        The answer cache: the key gets the collection's version (`collections` hash, bumped by every
+        ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
+        job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
+        no worker, budget or depth limit is involved.
+        Returns {0, id} for a new job; {1, existing id} for a repeated idempotency key; {2, id} for a
+        job answered from the cache;
         {-5, depth, retry after (ms)} when the queue is full, the wait from the measured rate of ends;
         {-6, ms until the period ends} when the tenant's budget cannot cover the reservation. ]]
         local B, id, now, tenant = ARGV[1], ARGV[2], tonumber(ARGV[5]), ARGV[8]
         if ARGV[9] == '1' then
           local existing = redis.call('GET', KEYS[2])
           if existing then return {1, existing} end
+        end
+        local cache_key = ''
+        if ARGV[20] ~= '' then
+          local version = redis.call('HGET', B .. 'collections', ARGV[21]) or '0'
+          cache_key = B .. 'answer:' .. ARGV[20] .. ':' .. version
+          local hit = {}
+          if ARGV[23] == '1' then hit = redis.call('HMGET', cache_key, 'result', 'job', 'cost') end
+          if hit[1] then
+            local tk = tenant
+            if tk == '' then tk = '-' end
+            local idem_key = ''
+            if ARGV[9] == '1' then
+              idem_key = KEYS[2]
+              redis.call('SET', idem_key, id, 'PX', ARGV[24])
+            end
+            redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'finished',
+              'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now, 'ended_at', now,
+              'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
+              'priority', ARGV[12], 'result', hit[1], 'cached_from', hit[2], 'ends', 1)
+            redis.call('PEXPIRE', KEYS[1], ARGV[24])
+            redis.call('SADD', B .. 'tenant-names', tk)
+            redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            redis.call('HINCRBY', B .. 'counters', 'finished', 1)
+            redis.call('HINCRBY', B .. 'counters', 'cache_hits', 1)
+            redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', tonumber(hit[3]) or 0)
+            return {2, id}
+          end
         end
         local max_depth = tonumber(ARGV[11])
         if max_depth > 0 then
@@ -55,7 +89,8 @@ extension QueueScripts {
         redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
           'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
-          'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18])
+          'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
+          'cache_key', cache_key, 'cache_ttl', ARGV[22])
         if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
         redis.call('SADD', B .. 'tenant-names', tk)

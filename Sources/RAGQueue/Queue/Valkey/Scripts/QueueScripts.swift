@@ -171,6 +171,8 @@ enum ScriptCode: Int64 {
     case ok = 0
     /// Success of a special kind: an existing job (idempotency) or a repeated completion.
     case okExisting = 1
+    /// Success from the answer cache: the job was created already finished.
+    case okCached = 2
     case notFound = -1
     case staleToken = -2
     case invalidState = -3
@@ -183,7 +185,7 @@ enum ScriptCode: Int64 {
     func error(jobID: JobID?, detail: String?, more: [ValkeyReply]) -> QueueError? {
         let status = detail ?? "unknown"
         switch self {
-        case .ok, .okExisting: return nil
+        case .ok, .okExisting, .okCached: return nil
         case .notFound: return jobID.map(QueueError.notFound) ?? .corruptRecord("not found")
         case .staleToken: return jobID.map(QueueError.staleToken) ?? .corruptRecord("stale token")
         case .invalidState: return jobID.map { .invalidState($0, status) } ?? .corruptRecord("invalid state")

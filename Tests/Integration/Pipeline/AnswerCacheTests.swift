@@ -1,0 +1,98 @@
+import FakeBackends
+import Foundation
+import Testing
+
+@testable import RAGQueue
+import RAGQueueTestSupport
+
+/// The answer cache on real Valkey, the fakes and a worker: a question answered once is answered
+/// again without a model call, until its collection changes; tenants never share answers.
+@Suite("Answer cache")
+struct AnswerCacheTests {
+    static let policy = AnswerCachePolicy(ttl: .seconds(600), chatModel: "gpt-4o-mini", promptVersion: "1")
+
+    /// Enqueues `question` as `tenant` would through the API: validated, with its cache entry.
+    static func ask(_ question: String, tenant: String? = nil, cache: Bool? = nil, stack: RAGStack) async throws -> EnqueueResult {
+        let query = try RAGQuery(query: question, cache: cache).validated(by: stack.configuration.pipeline.rules)
+        var request = EnqueueRequest(kind: RAGQuery.kind, payload: query.json, tenant: tenant)
+        request.answerCache = policy.entry(for: query, tenant: tenant)
+        return try await stack.harness.store.enqueue(request)
+    }
+
+    static func chatCalls(_ stack: RAGStack) -> Int {
+        stack.openAI.counters.snapshot().requests[.chatCompletions] ?? 0
+    }
+
+    @Test("the same question again, once the first answer is stored: answered at submit, finished, no model call; cache: false runs it again")
+    func hitAfterFinish() async throws {
+        try await withRAGStack { stack in
+            let first = try await Self.ask("How do honeybees  keep their hive COOL?", stack: stack)
+            #expect(!first.cached)
+            let answered = try await waitForEnd(first.id, harness: stack.harness)
+            #expect(answered.status == .finished)
+            let calls = Self.chatCalls(stack)
+            #expect(calls == 1)
+
+            // Spaces and case do not make another question.
+            let second = try await Self.ask("how do honeybees keep their hive cool?", stack: stack)
+            #expect(second.cached)
+            let record = try #require(try await stack.harness.store.job(second.id))
+            #expect(record.status == .finished, "answered at submit, with no worker")
+            #expect(record.cachedFrom == first.id)
+            #expect(record.result == answered.result)
+            #expect(Self.chatCalls(stack) == calls, "no model call for a cached answer")
+            let counters = try await stack.harness.store.stats().counters
+            #expect(counters["cache_hits"] == 1)
+            #expect((counters["cache_saved_micro_usd"] ?? 0) > 0, "the saved cost is the first answer's")
+
+            let fresh = try await Self.ask("how do honeybees keep their hive cool?", cache: false, stack: stack)
+            #expect(!fresh.cached)
+            #expect(try await waitForEnd(fresh.id, harness: stack.harness).status == .finished)
+            #expect(Self.chatCalls(stack) == calls + 1)
+        }
+    }
+
+    @Test("an ingest into the collection between two equal questions: the second is answered afresh")
+    func ingestRetires() async throws {
+        try await withRAGStack { stack in
+            let first = try await Self.ask("What do worker bees do?", stack: stack)
+            _ = try await waitForEnd(first.id, harness: stack.harness)
+            #expect(try await Self.ask("What do worker bees do?", stack: stack).cached)
+
+            // What `ragserve ingest` does after writing the collection, through its command line.
+            var environment = ProcessInfo.processInfo.environment
+            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+            environment["VALKEY_URL"] = stack.harness.server.url
+            environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
+            environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+            environment["QDRANT_URL"] = stack.qdrant.baseURL
+            environment["OPENAI_API_KEY"] = "sk-test-ingest"
+            environment["OPENAI_BASE_URL"] = stack.openAI.baseURL
+            environment["RAGQ_ANSWER_CACHE_TTL_SECONDS"] = "600"
+            let ingest = try await runProduct("ragserve", ["ingest", stack.corpus.path, "--collection", stack.collection], environment: environment)
+            #expect(ingest.code == 0, "\(ingest.output)")
+            #expect(ingest.output.contains("cached answers from `\(stack.collection)` retired (collection version 1)"), "\(ingest.output)")
+
+            let calls = Self.chatCalls(stack)
+            let after = try await Self.ask("What do worker bees do?", stack: stack)
+            #expect(!after.cached, "the index changed under the cached answer")
+            #expect(try await waitForEnd(after.id, harness: stack.harness).status == .finished)
+            #expect(Self.chatCalls(stack) == calls + 1)
+            // The fresh answer is cached under the new version.
+            #expect(try await Self.ask("What do worker bees do?", stack: stack).cached)
+        }
+    }
+
+    @Test("tenant B never receives tenant A's cached answer")
+    func tenantsApart() async throws {
+        try await withRAGStack { stack in
+            let first = try await Self.ask("Where is the queen?", tenant: "tenant-a", stack: stack)
+            _ = try await waitForEnd(first.id, harness: stack.harness)
+            #expect(try await Self.ask("Where is the queen?", tenant: "tenant-a", stack: stack).cached)
+            let other = try await Self.ask("Where is the queen?", tenant: "tenant-b", stack: stack)
+            #expect(!other.cached)
+            let record = try await waitForEnd(other.id, harness: stack.harness)
+            #expect(record.cachedFrom == nil)
+        }
+    }
+}
