@@ -94,6 +94,10 @@ struct SimulateCommand: AsyncParsableCommand {
     var durability = "none"
     @Flag(help: "Draw each step's arrivals and questions apart; by default every step replays the same ones, so steps differ by their workers alone.")
     var arrivalsPerStep = false
+    @Option(help: "Ask the --questions by popularity, the k-th in proportion to 1/k^S (Zipf; 1.1 is typical); 0 asks them in turn.")
+    var zipf = 0.0
+    @Option(help: "Turn the API's answer cache on for this many seconds (RAGQ_ANSWER_CACHE_TTL_SECONDS); 0 keeps it off.")
+    var answerCache = 0.0
 
     func validate() throws {
         _ = try workerCounts()
@@ -106,6 +110,8 @@ struct SimulateCommand: AsyncParsableCommand {
         if let duration, !(1...86_400).contains(duration) { throw ValidationError("--duration must be 1 to 86400 seconds") }
         guard warmup >= 0, warmup <= 3600, drain >= 0, drain <= 3600 else { throw ValidationError("--warmup and --drain must be 0 to 3600 seconds") }
         guard (1...10_000).contains(questions) else { throw ValidationError("--questions must be from 1 to 10000") }
+        guard (0...10).contains(zipf) else { throw ValidationError("--zipf must be from 0 to 10") }
+        guard (0...86_400).contains(answerCache) else { throw ValidationError("--answer-cache must be 0 to 86400 seconds") }
         guard (0...100).contains(tolerance) else { throw ValidationError("--tolerance must be 0 to 100 (percent)") }
         for (flag, value) in [("--api-url", apiURL), ("--openai-url", openaiURL), ("--qdrant-url", qdrantURL)] {
             if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
@@ -183,6 +189,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 ? nil : Simulation.ProviderLimitOption(requestsPerMinute: providerRpm, tokensPerMinute: providerTpm),
             pacing: pacing == "on"
         ).with(valkey: try valkeyTopology(), durability: Durability(rawValue: durability) ?? .none).with(drawPerStep: arrivalsPerStep)
+            .with(zipf: zipf, answerCacheSeconds: answerCache)
     }
 
     /// `--valkey` parsed.

@@ -28,4 +28,16 @@ struct APIJobSubmitter: Sendable {
         let client = tenant.flatMap { clients[$0] } ?? anonymous
         return try await client.submit(query, idempotencyKey: idempotencyKey, timeout: timeout)
     }
+
+    /// Submits `query` for `tenant` and, when the answer cache answered it at once, reads the
+    /// answer as a client would: the id, when the 202 came, and when the answer was in hand (nil:
+    /// the job runs).
+    func submitReadingCached(_ query: RAGQuery, tenant: String? = nil) async throws(RAGQueueClient.Refusal) -> (JobID, Date, Date?) {
+        let client = tenant.flatMap { clients[$0] } ?? anonymous
+        let (id, status) = try await client.accept(query)
+        let accepted = Date()
+        guard status == JobStatus.finished.rawValue else { return (id, accepted, nil) }
+        _ = try await client.query(id)
+        return (id, accepted, Date())
+    }
 }

@@ -67,6 +67,10 @@ extension Simulation {
         var durability: Durability = .none
         /// Whether each step draws its own arrivals instead of replaying the first step's.
         var drawPerStep = false
+        /// Zipf exponent of the questions' popularity; 0 sends the corpus's questions in turn.
+        var zipf = 0.0
+        /// The embedded API's answer cache TTL in seconds; 0 keeps it off.
+        var answerCacheSeconds = 0.0
         /// `ragsim plan`'s target; nil for a run over `workers`.
         var plan: PlanTarget? = nil
 
@@ -117,6 +121,15 @@ extension Simulation {
         public func with(plan target: PlanTarget) -> Options {
             var options = self
             options.plan = target
+            return options
+        }
+
+        /// These options with questions drawn by popularity (Zipf exponent `zipf`, 0: in turn) and the
+        /// API's answer cache on for `answerCacheSeconds` (0: off).
+        public func with(zipf: Double, answerCacheSeconds: Double) -> Options {
+            var options = self
+            options.zipf = zipf
+            options.answerCacheSeconds = answerCacheSeconds
             return options
         }
 
@@ -173,7 +186,8 @@ extension Simulation.Settings {
             ),
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
             lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing,
-            durability: options.durability, drawPerStep: options.drawPerStep, plan: options.plan
+            durability: options.durability, drawPerStep: options.drawPerStep, plan: options.plan,
+            zipf: options.zipf, answerCacheSeconds: options.answerCacheSeconds
         )
         if let trace, !options.tenants.isEmpty {
             let names = Set(options.tenants.map(\.name))

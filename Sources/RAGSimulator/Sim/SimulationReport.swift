@@ -31,6 +31,10 @@ struct SimulationReport: Sendable, Codable {
         var pacing: Bool? = nil
         /// Whether each step drew its own arrivals (nil or false: every step replayed the same ones).
         var arrivalsPerStep: Bool? = nil
+        /// Zipf exponent of the questions' popularity (nil: the questions in turn).
+        var zipf: Double? = nil
+        /// The API's answer cache TTL, seconds (nil: off).
+        var answerCacheSeconds: Double? = nil
     }
 
     /// Format version of this file.
@@ -130,6 +134,13 @@ struct SimulationReport: Sendable, Codable {
             } else {
                 lines.append("fairness: fewer than two tenants had work waiting throughout the window")
             }
+        }
+        if let hits = step.cacheHits, let latency = step.cacheHitLatency {
+            lines.append(
+                "answer cache at \(step.workers) worker(s): \(hits) of \(step.submitted) measured queries answered at submit "
+                    + String(format: "(%.0f%%)", Double(hits) / Double(max(1, step.submitted)) * 100)
+                    + String(format: "; submit to answer in hand p50 %.1f ms, p99 %.1f ms", (latency.p50 ?? 0) * 1000, (latency.p99 ?? 0) * 1000)
+            )
         }
         if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {
             lines.append(String(

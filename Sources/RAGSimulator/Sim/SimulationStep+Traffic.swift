@@ -11,7 +11,8 @@ struct Arrival: Sendable, Hashable {
 
 extension SimulationStep.Plan {
     /// What step `index` sends through warm-up and the window: the trace's queries up to the
-    /// window's end, or arrivals at `qps` over the corpus's questions. Every step sends the same
+    /// window's end, or arrivals at `qps` over the corpus's questions (in turn, or by popularity
+    /// with `zipf`). Every step sends the same
     /// arrivals and questions (common random numbers: the steps' figures differ by their workers
     /// alone), unless `drawPerStep` seeds each step apart.
     func traffic(step: Int, collection: String) -> [Arrival] {
@@ -24,8 +25,11 @@ extension SimulationStep.Plan {
         }
         guard !tenants.isEmpty else {
             let schedule = ArrivalSchedule(qps: qps, length: end, process: arrivals, seed: seed &+ UInt64(index))
+            let popular = zipf > 0
+                ? QuestionPopularity(count: questions.count, exponent: zipf).indices(schedule.offsets.count, seed: seed &+ UInt64(index)) : nil
             return schedule.offsets.enumerated().map { number, offset in
-                Arrival(offset: offset, query: RAGQuery(query: questions[(number + index * 7) % questions.count], collection: collection))
+                let question = popular?[number] ?? (number + index * 7) % questions.count
+                return Arrival(offset: offset, query: RAGQuery(query: questions[question], collection: collection))
             }
         }
         // Each tenant: its burst at the start, then its own arrivals, seeded apart.

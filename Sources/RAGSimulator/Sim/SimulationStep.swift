@@ -30,6 +30,10 @@ struct SimulationStep: Sendable {
         var tenants: [TenantSpec] = []
         /// Whether each step draws arrivals and questions of its own instead of replaying the first step's.
         var drawPerStep = false
+        /// Zipf exponent of the questions' popularity; 0: in turn.
+        var zipf = 0.0
+        /// The API's answer cache TTL in seconds; 0: off.
+        var answerCacheSeconds = 0.0
     }
 
     let plan: Plan
@@ -45,7 +49,7 @@ struct SimulationStep: Sendable {
         queue.prefix = prefix
         queue.maxDepth = 0
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
-        let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency)
+        let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency, answerCacheSeconds: plan.answerCacheSeconds)
         var tokens: [Int] = []
         do {
             let submitter: APIJobSubmitter
@@ -108,8 +112,10 @@ struct SimulationStep: Sendable {
                 group.addTask {
                     let sent = Date()
                     do {
-                        let id = try await submitter.submit(query, tenant: tenant)
-                        return (id, Submission(sentAt: sent, returnedAt: Date(), measured: measured, tenant: tenant))
+                        let (id, accepted, answered) = try await submitter.submitReadingCached(query, tenant: tenant)
+                        var submission = Submission(sentAt: sent, returnedAt: accepted, measured: measured, tenant: tenant)
+                        submission.cachedAnswerAt = answered
+                        return (id, submission)
                     } catch {
                         return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)", tenant: tenant))
                     }

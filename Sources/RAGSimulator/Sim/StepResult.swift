@@ -15,6 +15,8 @@ struct Submission: Sendable {
     var refusal: String?
     /// The tenant that sent it; nil when the run has none.
     var tenant: String? = nil
+    /// When the answer was in hand, for a query the answer cache answered at submit.
+    var cachedAnswerAt: Date? = nil
 }
 
 /// Latency percentiles in seconds; nil means "beyond the cut-off": the rank falls among jobs that
@@ -108,6 +110,10 @@ struct StepResult: Sendable, Codable, Hashable {
     var providerCalls: Int? = nil
     /// The step second by second; nil in reports written before timelines.
     var timeline: StepTimeline? = nil
+    /// Measured queries the answer cache answered at submit; nil when it answered none.
+    var cacheHits: Int? = nil
+    /// For those, from the submit until the answer was in hand (the 202, then one read), seconds.
+    var cacheHitLatency: LatencySummary? = nil
 
     /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at
     /// `cutoff` are unfinished. With `tenants`, each tenant's figures too.
@@ -141,7 +147,9 @@ struct StepResult: Sendable, Codable, Hashable {
         var finished = 0
         var failed = 0
         for record in measuredRecords {
-            if let start = record.firstStartedAt, start <= cutoff {
+            if record.cachedFrom != nil {
+                waits.append(0)  // answered at submit: it never waited for a worker
+            } else if let start = record.firstStartedAt, start <= cutoff {
                 waits.append(start.timeIntervalSince(record.createdAt))
             } else {
                 notStarted += 1
@@ -202,6 +210,12 @@ struct StepResult: Sendable, Codable, Hashable {
             last = step.at
         }
         efficiency = withWork > 0 ? usefulSlotSeconds / withWork : 0
+
+        let hits = measured.compactMap { submission in submission.cachedAnswerAt.map { $0.timeIntervalSince(submission.sentAt) } }
+        if !hits.isEmpty {
+            cacheHits = hits.count
+            cacheHitLatency = LatencySummary(hits, censored: 0)
+        }
 
         let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
         submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]

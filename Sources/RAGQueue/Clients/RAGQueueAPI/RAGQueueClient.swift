@@ -37,6 +37,14 @@ public struct RAGQueueClient: Sendable {
     /// Submits `query` in its wire shape and returns the job's id. With an `idempotencyKey`,
     /// sending the same key again returns the same job, so a lost answer may be retried safely.
     public func submit(_ query: RAGQuery, idempotencyKey: String? = nil, timeout: Duration = .seconds(10)) async throws(Refusal) -> JobID {
+        try await accept(query, idempotencyKey: idempotencyKey, timeout: timeout).id
+    }
+
+    /// Submits `query`: the job's id and the status the API answered with (`finished` when the
+    /// answer cache answered it at once).
+    public func accept(
+        _ query: RAGQuery, idempotencyKey: String? = nil, timeout: Duration = .seconds(10)
+    ) async throws(Refusal) -> (id: JobID, status: String?) {
         var headers = headers()
         headers.add(name: "Content-Type", value: "application/json")
         if let idempotencyKey { headers.add(name: "Idempotency-Key", value: idempotencyKey) }
@@ -46,7 +54,7 @@ public struct RAGQueueClient: Sendable {
         guard let text = body["id"]?.stringValue, let id = JobID(text) else {
             throw Refusal(status: 202, message: "the answer carries no valid job id")
         }
-        return id
+        return (id, body["status"]?.stringValue)
     }
 
     /// The query's v1 view (status, result with its sources, error); with `wait`, held by the API
