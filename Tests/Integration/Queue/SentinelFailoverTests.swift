@@ -56,8 +56,9 @@ struct SentinelFailoverTests {
 
             let demoted = try ValkeyClient(url: first.url)
             defer { demoted.close() }
+            // While it turns into a replica the old primary drops its clients: a reset is part of the wait.
             try await eventually(timeout: .seconds(30), "the sentinels to make the old primary a replica") {
-                try await demoted.send("ROLE").array?.first?.string == "slave"
+                (try? await demoted.send("ROLE"))?.array?.first?.string == "slave"
             }
             let refused = await #expect(throws: ValkeyError.self) { try await demoted.send("SET", "written-to-a-replica", "1") }
             #expect(refused?.codeName == "connection_failed", "safe to retry elsewhere: nothing was written")
