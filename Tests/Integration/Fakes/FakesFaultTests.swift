@@ -132,6 +132,7 @@ struct FakesFaultTests {
     @Test("token buckets refuse with 429, an honest Retry-After and x-ratelimit headers")
     func rateLimits() async throws {
         try await withOpenAI(.init(rateLimits: .init(requestsPerMinute: 2))) { (server) async throws in
+            let start = ContinuousClock.now
             #expect(try await RawHTTP.openAI(server.port, "GET", "/v1/models").status == 200)
             #expect(try await RawHTTP.openAI(server.port, "GET", "/v1/models").status == 200)
             let refused = try await RawHTTP.openAI(server.port, "GET", "/v1/models")
@@ -139,8 +140,11 @@ struct FakesFaultTests {
             #expect(try openAIError(refused)["type"] as? String == "requests")
             #expect(try openAIError(refused)["code"] as? String == "rate_limit_exceeded")
             let retryMs = try #require(Int(refused.header("retry-after-ms") ?? ""))
-            // Two requests per minute refill one every 30 s.
-            #expect((25_000...30_000).contains(retryMs))
+            // Two requests per minute refill one every 30 s, counted from the first request: the
+            // wait is 30 s less the time these three took, however long that was.
+            let elapsed = ContinuousClock.now - start
+            let tookMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            #expect((30_000 - tookMs - 50...30_000).contains(retryMs), "\(retryMs) ms after \(tookMs) ms")
             #expect(refused.header("retry-after") == String((retryMs + 999) / 1000))
             #expect(refused.header("x-ratelimit-remaining-requests") == "0")
             #expect(server.counters.snapshot().rateLimited[.listModels] == 1)
