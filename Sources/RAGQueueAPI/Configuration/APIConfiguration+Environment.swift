@@ -53,6 +53,9 @@ extension APIConfiguration {
             .init("API_TENANT_BUDGETS", "(none)", "tenant=AMOUNTusd/day or tokens/month,... checked at submit (also budget=)") {
                 try $0.applyTenantList($1, setting: "budget", variable: "API_TENANT_BUDGETS")
             },
+            .init("API_TENANT_ANSWER_CACHE", "(on)", "tenant=off,... tenants whose queries the answer cache neither answers nor stores (also cache=)") {
+                try $0.applyTenantList($1, setting: "cache", variable: "API_TENANT_ANSWER_CACHE")
+            },
             .init("API_TENANT_COLLECTIONS", "(own)", "tenant=a|b,... collections a tenant may query (* for all); else RAG_COLLECTION and <tenant>-*, <tenant>_* (also collections=)") {
                 try $0.applyTenantList($1, setting: "collections", variable: "API_TENANT_COLLECTIONS")
             },

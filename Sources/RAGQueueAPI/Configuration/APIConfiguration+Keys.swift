@@ -61,8 +61,11 @@ extension APIConfiguration {
             }
             guard !names.isEmpty else { throw APIConfigurationError("\(source): collections of tenant \(tenant) must name at least one") }
             tenants[tenant, default: TenantSettings()].collections = Set(names)
+        case "cache":
+            guard value == "on" || value == "off" else { throw APIConfigurationError("\(source): cache of tenant \(tenant) must be on or off, got \"\(value)\"") }
+            tenants[tenant, default: TenantSettings()].answerCache = value == "on"
         default:
-            throw APIConfigurationError("\(source): unknown setting \"\(name)\" (weight, concurrency, budget or collections)")
+            throw APIConfigurationError("\(source): unknown setting \"\(name)\" (weight, concurrency, budget, collections or cache)")
         }
     }
 
@@ -119,6 +122,8 @@ public struct TenantSettings: Sendable, Hashable {
     public var budget: TenantBudget?
     /// The collections it may query, `*` for all; nil for the default walls (see `allows`).
     public var collections: Set<String>?
+    /// False: the tenant's queries are neither answered from the answer cache nor cached; nil or true: they are when it is on.
+    public var answerCache: Bool?
 
     /// No settings: weight 1, no limit, no budget, the default walls.
     public init(weight: Double? = nil, maxRunning: Int? = nil, budget: TenantBudget? = nil, collections: Set<String>? = nil) {

@@ -77,7 +77,7 @@ struct QueryController: Sendable {
             tenant: context.tenant, priority: query.priority ?? QueryRules.defaultPriority,
             tenantPolicy: context.tenant == nil ? nil : settings.policy, budget: budget
         )
-        request.answerCache = dependencies.answerCache.entry(for: query, tenant: context.tenant)
+        if settings.answerCache != false { request.answerCache = dependencies.answerCache.entry(for: query, tenant: context.tenant) }
         let outcome: Result<EnqueueResult, QueueError>
         do throws(QueueError) {
             outcome = .success(try await dependencies.store.enqueue(request))

@@ -67,6 +67,23 @@ struct APIv1QueryTests {
         }
     }
 
+    @Test("A tenant with the answer cache off is never answered from it, and its answers are not stored for it; others are")
+    func tenantCacheOff() async throws {
+        let policy = AnswerCachePolicy(ttl: .seconds(60), chatModel: "test-model", promptVersion: "1")
+        try await withAPI(worker: true, answerCache: policy, configure: { configuration in
+            configuration.apiKeys = [APISecurityTests.alice: "tenant-a", APISecurityTests.bob: "tenant-b"]
+            try? configuration.applyTenantList("tenant-a=off", setting: "cache", variable: "API_TENANT_ANSWER_CACHE")
+        }) { api in
+            for (key, cachedSecondTime) in [(APISecurityTests.alice, false), (APISecurityTests.bob, true)] {
+                let headers: HTTPClientHeaders = ["X-API-Key": key]
+                let first = try await api.submit("What is a lease?", headers: headers)
+                #expect(try await api.send(.get, "/v1/queries/\(first)?wait=20", headers: headers).json["status"] == .string("finished"))
+                let again = try await api.send(.post, "/v1/queries", headers: headers, body: #"{"query":"What is a lease?"}"#)
+                #expect((again.json["status"] == .string("finished")) == cachedSecondTime, "\(key): \(again.text)")
+            }
+        }
+    }
+
     @Test("A long poll on a job nobody runs holds for the wait, then returns it still queued")
     func longPollTimesOut() async throws {
         try await withAPI { api in
