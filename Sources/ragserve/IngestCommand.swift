@@ -53,7 +53,7 @@ struct IngestCommand: AsyncParsableCommand {
                 let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
                 defer { store.close() }
                 let version = try await store.retireAnswers(of: collection)
-                printer.line("cached answers from `\(collection)` retired (collection version \(version))")
+                printer.line(RetireAnswersCommand.retired(collection, version: version))
             }
         } catch {
             printer.finish()

@@ -17,6 +17,7 @@ struct RagServe: AsyncParsableCommand {
             APICommand.self,
             QueryCommand.self,
             ExportTraceCommand.self,
+            RetireAnswersCommand.self,
         ]
     )
 }

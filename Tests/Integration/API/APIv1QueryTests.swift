@@ -64,6 +64,8 @@ struct APIv1QueryTests {
             #expect(fresh.json["status"] == .string("queued"), "cache: false runs the query again")
             let stats = try await api.send(.get, "/v1/stats").json
             #expect(stats["counters"]?["cache_hits"] == .integer(1))
+            let metrics = try await api.send(.get, "/metrics").text
+            #expect(metrics.contains(#"ragqueue_queue_events{event="cache_hits"} 1"#), "\(metrics)")
         }
     }
 

@@ -83,6 +83,28 @@ struct AnswerCacheTests {
         }
     }
 
+    @Test("ragserve retire-answers: documents changed outside ingest retire the collection's answers; a bad name is refused in one line")
+    func retireByHand() async throws {
+        try await withRAGStack { stack in
+            let first = try await Self.ask("Why do bees dance?", stack: stack)
+            _ = try await waitForEnd(first.id, harness: stack.harness)
+            #expect(try await Self.ask("Why do bees dance?", stack: stack).cached)
+            var environment = ProcessInfo.processInfo.environment
+            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+            environment["VALKEY_URL"] = stack.harness.server.url
+            environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
+            environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+            let retired = try await runProduct("ragserve", ["retire-answers", stack.collection], environment: environment)
+            #expect(retired.code == 0)
+            #expect(retired.output == "cached answers from `\(stack.collection)` retired (collection version 1)\n")
+            #expect(!(try await Self.ask("Why do bees dance?", stack: stack).cached))
+
+            let bad = try await runProduct("ragserve", ["retire-answers", "no/slashes"], environment: environment)
+            #expect(bad.code != 0)
+            #expect(bad.output.contains("collection"), "\(bad.output)")
+        }
+    }
+
     @Test("tenant B never receives tenant A's cached answer")
     func tenantsApart() async throws {
         try await withRAGStack { stack in
