@@ -111,6 +111,7 @@ enum OpenAPISpec {
                 cache: {type: boolean, default: true, description: 'false: not answered from the answer cache (its fresh answer is cached in turn).'}
             Accepted:
               type: object
+              description: An answer from the answer cache comes back whole, as a Query (status finished, cached, result).
               required: [id, status, links]
               properties:
                 id: {type: string}

@@ -46,12 +46,12 @@ struct QueryController: Sendable {
             try CallbackURLPolicy(allowedHosts: allowedHosts).check(callbackURL)
         }
         let result = try await Self.enqueue(query, idempotencyKey: idempotencyKey, context: context, dependencies: dependencies)
-        var status = result.cached ? JobStatus.finished : JobStatus.queued
+        var status = JobStatus.queued
         if result.existing, let record = try await dependencies.store.job(result.id) { status = record.status }
-        var response = Response.json(
-            .object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)]),
-            status: .accepted
-        )
+        var body: JSONValue = .object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)])
+        // An answer from the cache comes with the 202: the whole query, result included.
+        if result.cached, let record = try await dependencies.store.job(result.id) { body = QueryView.v1(record) }
+        var response = Response.json(body, status: .accepted)
         response.headers[.location] = "/v1/queries/\(result.id)"
         if result.existing { response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return response

@@ -29,15 +29,15 @@ struct APIJobSubmitter: Sendable {
         return try await client.submit(query, idempotencyKey: idempotencyKey, timeout: timeout)
     }
 
-    /// Submits `query` for `tenant` and, when the answer cache answered it at once, reads the
-    /// answer as a client would: the id, when the 202 came, and when the answer was in hand (nil:
-    /// the job runs).
+    /// Submits `query` for `tenant`: the id, when the 202 came, and when the answer was in hand
+    /// if the answer cache answered it at once (nil: the job runs). The 202 of a cached answer
+    /// carries it; were it ever without, the answer is read as a client would.
     func submitReadingCached(_ query: RAGQuery, tenant: String? = nil) async throws(RAGQueueClient.Refusal) -> (JobID, Date, Date?) {
         let client = tenant.flatMap { clients[$0] } ?? anonymous
-        let (id, status) = try await client.accept(query)
+        let (id, view) = try await client.accept(query)
         let accepted = Date()
-        guard status == JobStatus.finished.rawValue else { return (id, accepted, nil) }
-        _ = try await client.query(id)
+        guard view["status"]?.stringValue == JobStatus.finished.rawValue else { return (id, accepted, nil) }
+        if view["result"] == nil { _ = try await client.query(id) }
         return (id, accepted, Date())
     }
 }

@@ -52,6 +52,9 @@ struct APIv1QueryTests {
             let again = try await api.send(.post, "/v1/queries", body: #"{"query":"what is  a LEASE?"}"#)
             #expect(again.status == 202)
             #expect(again.json["status"] == .string("finished"))
+            #expect(again.json["cached"] == .bool(true))
+            #expect(again.json["result"]?["answer"] == .string(CannedRAGHandler.answer(to: "What is a lease?")), "the 202 carries the answer")
+            #expect(again.json["links"]?["self"] != nil)
             let id = try #require(again.json["id"]?.stringValue)
             #expect(id != first)
             let read = try await api.send(.get, "/v1/queries/\(id)").json

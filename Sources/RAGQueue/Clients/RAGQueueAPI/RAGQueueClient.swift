@@ -40,11 +40,11 @@ public struct RAGQueueClient: Sendable {
         try await accept(query, idempotencyKey: idempotencyKey, timeout: timeout).id
     }
 
-    /// Submits `query`: the job's id and the status the API answered with (`finished` when the
-    /// answer cache answered it at once).
+    /// Submits `query`: the job's id and what the API answered (for a query the answer cache
+    /// answered at once, `status` `finished` and the `result`).
     public func accept(
         _ query: RAGQuery, idempotencyKey: String? = nil, timeout: Duration = .seconds(10)
-    ) async throws(Refusal) -> (id: JobID, status: String?) {
+    ) async throws(Refusal) -> (id: JobID, view: JSONValue) {
         var headers = headers()
         headers.add(name: "Content-Type", value: "application/json")
         if let idempotencyKey { headers.add(name: "Idempotency-Key", value: idempotencyKey) }
@@ -54,7 +54,7 @@ public struct RAGQueueClient: Sendable {
         guard let text = body["id"]?.stringValue, let id = JobID(text) else {
             throw Refusal(status: 202, message: "the answer carries no valid job id")
         }
-        return (id, body["status"]?.stringValue)
+        return (id, body)
     }
 
     /// The query's v1 view (status, result with its sources, error); with `wait`, held by the API
