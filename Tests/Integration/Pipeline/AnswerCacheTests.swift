@@ -19,6 +19,16 @@ struct AnswerCacheTests {
         return try await stack.harness.store.enqueue(request)
     }
 
+    /// The environment of a `ragserve` child on the stack's queue, and nothing else configured.
+    static func environment(_ stack: RAGStack) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
+        environment["VALKEY_URL"] = stack.harness.server.url
+        environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
+        environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+        return environment
+    }
+
     static func chatCalls(_ stack: RAGStack) -> Int {
         stack.openAI.counters.snapshot().requests[.chatCompletions] ?? 0
     }
@@ -60,11 +70,7 @@ struct AnswerCacheTests {
             #expect(try await Self.ask("What do worker bees do?", stack: stack).cached)
 
             // What `ragserve ingest` does after writing the collection, through its command line.
-            var environment = ProcessInfo.processInfo.environment
-            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
-            environment["VALKEY_URL"] = stack.harness.server.url
-            environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
-            environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+            var environment = Self.environment(stack)
             environment["QDRANT_URL"] = stack.qdrant.baseURL
             environment["OPENAI_API_KEY"] = "sk-test-ingest"
             environment["OPENAI_BASE_URL"] = stack.openAI.baseURL
@@ -89,11 +95,7 @@ struct AnswerCacheTests {
             let first = try await Self.ask("Why do bees dance?", stack: stack)
             _ = try await waitForEnd(first.id, harness: stack.harness)
             #expect(try await Self.ask("Why do bees dance?", stack: stack).cached)
-            var environment = ProcessInfo.processInfo.environment
-            for name in RAGQueueConfiguration.environmentVariables.map(\.name) { environment[name] = nil }
-            environment["VALKEY_URL"] = stack.harness.server.url
-            environment["RAGQ_PREFIX"] = stack.harness.configuration.prefix
-            environment["RAGQ_QUEUE"] = stack.harness.configuration.name
+            let environment = Self.environment(stack)
             let retired = try await runProduct("ragserve", ["retire-answers", stack.collection], environment: environment)
             #expect(retired.code == 0)
             #expect(retired.output == "cached answers from `\(stack.collection)` retired (collection version 1)\n")
