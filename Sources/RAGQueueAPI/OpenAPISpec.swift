@@ -138,6 +138,7 @@ enum OpenAPISpec {
                 request_id: {type: string}
                 cached: {type: boolean, description: 'true: answered at submit from the answer cache, without a model call.'}
                 cached_from: {type: string, description: The id of the job whose answer this is.}
+                coalesced_with: {type: string, description: 'The job asking the same question that this one waits for: it ends as that one ends.'}
                 timings: {type: object, additionalProperties: {type: number}}
                 result: {description: The RAG answer (answer, sources, model, embedding_model, collection, usage).}
                 error:

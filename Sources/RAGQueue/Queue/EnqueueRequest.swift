@@ -81,11 +81,14 @@ public struct EnqueueResult: Sendable, Hashable {
     public var existing: Bool
     /// True when a cached answer answered it: the job was created already `finished`.
     public var cached = false
+    /// True when it follows the same question in flight: it ends as that job ends.
+    public var coalesced = false
 
-    public init(id: JobID, existing: Bool, cached: Bool = false) {
+    public init(id: JobID, existing: Bool, cached: Bool = false, coalesced: Bool = false) {
         self.id = id
         self.existing = existing
         self.cached = cached
+        self.coalesced = coalesced
     }
 }
 

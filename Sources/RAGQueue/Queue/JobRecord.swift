@@ -57,6 +57,8 @@ public struct JobRecord: Sendable, Hashable {
     public var crashes: Int = 0
     /// The job whose cached answer answered this one; nil when it ran itself.
     public var cachedFrom: JobID? = nil
+    /// The job this one follows (the same question in flight): it ends as that job ends.
+    public var coalescedWith: JobID? = nil
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -108,6 +110,7 @@ extension JobRecord {
         self.reservedBudget = number("reserved") ?? 0
         self.crashes = Int(number("crashes") ?? 0)
         self.cachedFrom = nonEmpty("cached_from").flatMap(JobID.init)
+        self.coalescedWith = nonEmpty("leader").flatMap(JobID.init)
     }
 }
 

@@ -35,6 +35,7 @@ enum QueryView {
         if let date = record.endedAt { object["ended_at"] = .string(iso(date)) }
         if let date = record.retryAt, record.status == .scheduled { object["retry_at"] = .string(iso(date)) }
         if let requestID = record.requestID { object["request_id"] = .string(requestID) }
+        if let leader = record.coalescedWith { object["coalesced_with"] = .string(leader.rawValue) }
         if let source = record.cachedFrom {
             object["cached"] = .bool(true)
             object["cached_from"] = .string(source.rawValue)

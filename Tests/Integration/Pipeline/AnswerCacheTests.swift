@@ -107,6 +107,23 @@ struct AnswerCacheTests {
         }
     }
 
+    @Test("twenty equal questions at once: one chat call, twenty finished queries with the same answer")
+    func coalesced() async throws {
+        try await withRAGStack { stack in
+            var results: [EnqueueResult] = []
+            for _ in 0..<20 { results.append(try await Self.ask("How is honey made?", stack: stack)) }
+            #expect(results.filter(\.coalesced).count + results.filter(\.cached).count == 19, "one runs; the rest follow it or read its answer")
+            var answers: Set<[UInt8]> = []
+            for result in results {
+                let record = try await waitForEnd(result.id, harness: stack.harness)
+                #expect(record.status == .finished && record.endCount == 1)
+                answers.insert(try #require(record.result))
+            }
+            #expect(answers.count == 1)
+            #expect(Self.chatCalls(stack) == 1)
+        }
+    }
+
     @Test("tenant B never receives tenant A's cached answer")
     func tenantsApart() async throws {
         try await withRAGStack { stack in

@@ -98,6 +98,56 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("the same question in flight: followers never reach a worker and end once, as their leader ends, through a lost worker, a failure and a cancel", arguments: StoreKind.allCases)
+    func coalescing(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            func request(_ key: String) -> EnqueueRequest {
+                var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array(key.utf8))
+                request.answerCache = AnswerCacheEntry(key: key, collection: "docs", ttl: .seconds(60))
+                return request
+            }
+            // Finished: a leader and two followers; one follower is canceled by its own submitter.
+            let leader = try await store.enqueue(request("k1"))
+            let followers = [try await store.enqueue(request("k1")), try await store.enqueue(request("k1"))]
+            #expect(!leader.coalesced && followers.allSatisfy(\.coalesced))
+            #expect(try await store.job(followers[0].id)?.coalescedWith == leader.id)
+            #expect(try await store.cancel(followers[1].id) == .canceled)
+            var claimed = try await store.claim(workerID: "w1", count: 5).jobs
+            #expect(claimed.map(\.id) == [leader.id], "only the leader reaches a worker")
+            // Its worker dies; the job is handed back and runs again; the follower still waits for it.
+            try await harness.passTime(harness.configuration.lease + .seconds(1), live: ["w2"])
+            claimed = try await store.claim(workerID: "w2", count: 5).jobs
+            #expect(claimed.map(\.id) == [leader.id])
+            try await store.complete(try #require(claimed.first).lease, result: Array("answer".utf8), timings: [:])
+            let follower = try #require(try await store.job(followers[0].id))
+            #expect(follower.status == .finished && follower.result == Array("answer".utf8) && follower.endCount == 1)
+            let canceled = try #require(try await store.job(followers[1].id))
+            #expect(canceled.status == .canceled && canceled.endCount == 1, "a follower's cancel is its own")
+            #expect(try await store.stats().counters["coalesced"] == 2)
+
+            // Failed: the followers fail with the leader's cause.
+            let failing = try await store.enqueue(request("k2"))
+            let failingFollower = try await store.enqueue(request("k2"))
+            let lease = try #require(try await store.claim(workerID: "w2", count: 1).jobs.first).lease
+            _ = try await store.fail(lease, failure: JobFailure(code: "bad_answer", message: "no", transient: false), retryAtMilliseconds: 0, timings: [:])
+            #expect(failing.id == lease.id)
+            let failed = try #require(try await store.job(failingFollower.id))
+            #expect(failed.status == .failed && failed.error?.code == "bad_answer" && failed.endCount == 1)
+
+            // Canceled leader: its first follower takes over and leads the rest.
+            let canceledLeader = try await store.enqueue(request("k3"))
+            let heir = try await store.enqueue(request("k3"))
+            let last = try await store.enqueue(request("k3"))
+            #expect(try await store.cancel(canceledLeader.id) == .canceled)
+            let taken = try #require(try await store.claim(workerID: "w2", count: 5).jobs.first)
+            #expect(taken.id == heir.id)
+            #expect(try await store.job(last.id)?.coalescedWith == heir.id)
+            try await store.complete(taken.lease, result: Array("later".utf8), timings: [:])
+            #expect(try await store.job(last.id)?.result == Array("later".utf8))
+        }
+    }
+
     @Test("the records kept of jobs created in a range come oldest first; the range's end is excluded", arguments: StoreKind.allCases)
     func jobsCreatedInRange(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in

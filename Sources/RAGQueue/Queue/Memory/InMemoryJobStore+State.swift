@@ -50,6 +50,8 @@ extension InMemoryJobStore {
         let cacheTTL: Int64
         /// The job whose cached answer answered this one.
         var cachedFrom: JobID?
+        /// The job this one follows (the same question in flight).
+        var leader: JobID?
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
@@ -97,7 +99,8 @@ extension InMemoryJobStore {
                 firstStartedAt: date(firstStartedAt), endedAt: date(endedAt), workerID: workerID, token: token,
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
-                priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom
+                priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom,
+                coalescedWith: leader
             )
         }
     }
@@ -144,6 +147,9 @@ extension InMemoryJobStore {
         var collectionVersions: [String: Int64] = [:]
         /// Cached answers by key (answer key and collection version).
         var answers: [String: CachedAnswer] = [:]
+        /// The job in flight for each answer key, and the jobs following each leader.
+        var leaders: [String: JobID] = [:]
+        var followers: [JobID: [JobID]] = [:]
         /// Jobs ended per second, exponentially weighted over 30 s, and when it was last updated.
         var throughput: (rate: Double, at: Int64) = (0, 0)
 
@@ -177,6 +183,45 @@ extension InMemoryJobStore {
             let decayed = throughput.rate * exp(-Double(max(0, now - throughput.at)) / 30_000)
             throughput = (decayed + 1.0 / 30, now)
             pendingEvents.append((job.id, .status(job.status)))
+            endFollowers(of: job, now: now, ttl: ttl)
+        }
+
+        /// The followers of `job`, which just ended, end as it did, each once; if it was canceled,
+        /// the first waiting follower enters the queue instead and leads the others (the enqueue
+        /// script's `end_followers`).
+        mutating func endFollowers(of job: Job, now: Int64, ttl: Duration) {
+            if let key = job.cacheKey, leaders[key] == job.id { leaders[key] = nil }
+            guard let ids = followers.removeValue(forKey: job.id) else { return }
+            var heir: JobID?
+            for id in ids {
+                guard var follower = jobs[id], follower.status == .queued else { continue }
+                if job.status == .canceled {
+                    if let heir {
+                        follower.leader = heir
+                        followers[heir, default: []].append(id)
+                        jobs[id] = follower
+                    } else {
+                        heir = id
+                        follower.leader = nil
+                        jobs[id] = follower
+                        pushReady(follower, now: now)
+                        if let key = job.cacheKey { leaders[key] = id }
+                    }
+                } else {
+                    follower.status = job.status
+                    follower.endedAt = now
+                    follower.result = job.result
+                    follower.error = job.error
+                    follower.ends += 1
+                    follower.expiresAt = now + ttl.milliseconds
+                    if let key = follower.idempotencyKey, idempotency[key]?.id == id {
+                        idempotency[key]?.expiresAt = now + ttl.milliseconds
+                    }
+                    jobs[id] = follower
+                    count(job.status.rawValue)
+                    pendingEvents.append((id, .status(job.status)))
+                }
+            }
         }
 
         /// Jobs ended per second at `now`.

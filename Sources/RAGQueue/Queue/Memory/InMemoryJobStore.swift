@@ -59,6 +59,25 @@ public final class InMemoryJobStore: QueueStore {
                     state.count("cache_saved_micro_usd", by: Int(hit.costMicroUSD))
                     return (.success(EnqueueResult(id: id, existing: false, cached: true)), [])
                 }
+                if cache.lookup, let leader = state.leaders[key], let leading = state.jobs[leader],
+                   [.queued, .started, .scheduled].contains(leading.status)
+                {
+                    let id = JobID()
+                    if let idempotency { state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds) }
+                    state.sequence += 1
+                    var job = Job(
+                        id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
+                        rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
+                        idempotencyKey: idempotency, budgetKey: nil, cacheKey: key
+                    )
+                    job.leader = leader
+                    job.reserved = 0
+                    state.jobs[id] = job
+                    state.followers[leader, default: []].append(id)
+                    state.count("enqueued")
+                    state.count("coalesced")
+                    return (.success(EnqueueResult(id: id, existing: false, coalesced: true)), [])
+                }
             }
             let depth = state.waiting.count + state.scheduled.count
             if configuration.maxDepth > 0, depth >= configuration.maxDepth {
@@ -89,6 +108,7 @@ public final class InMemoryJobStore: QueueStore {
                 idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
             )
             state.jobs[id] = job
+            if let cacheKey { state.leaders[cacheKey] = id }
             if let policy = request.tenantPolicy {
                 state.scheduler.configure(request.tenantKey, weight: policy.weight, limit: policy.maxRunning ?? 0)
             }

@@ -147,7 +147,7 @@ public final class ValkeyJobStore: QueueStore {
             throw .corruptRecord("enqueue returned no job id")
         }
         if let confirmation { try checkDurability(confirmation, of: returned) }
-        return EnqueueResult(id: returned, existing: code == .okExisting, cached: code == .okCached)
+        return EnqueueResult(id: returned, existing: code == .okExisting, cached: code == .okCached, coalesced: code == .okCoalesced)
     }
 
     /// The command that waits for `configuration.durability` on the connection that wrote.

@@ -19,8 +19,11 @@ extension QueueScripts {
         ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
         job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
         no worker, budget or depth limit is involved.
+        The same question waiting or running (`<answer key>:<version>:leader`) makes the job its
+        follower instead: `queued` with `leader`, in `followers:<leader>`, never claimed; it ends
+        as its leader ends (`end_followers`).
         Returns {0, id} for a new job; {1, existing id} for a repeated idempotency key; {2, id} for a
-        job answered from the cache;
+        job answered from the cache; {3, id} for a job that follows the same question in flight;
         {-5, depth, retry after (ms)} when the queue is full, the wait from the measured rate of ends;
         {-6, ms until the period ends} when the tenant's budget cannot cover the reservation. ]]
         local B, id, now, tenant = ARGV[1], ARGV[2], tonumber(ARGV[5]), ARGV[8]
@@ -53,6 +56,32 @@ extension QueueScripts {
             redis.call('HINCRBY', B .. 'counters', 'cache_hits', 1)
             redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', tonumber(hit[3]) or 0)
             return {2, id}
+          end
+          -- In-flight coalescing: the same question waiting or running attaches this job to it.
+          local leader = nil
+          if ARGV[23] == '1' then leader = redis.call('GET', cache_key .. ':leader') end
+          local leader_status = nil
+          if leader then leader_status = redis.call('HGET', B .. 'job:' .. leader, 'status') end
+          if leader_status == 'queued' or leader_status == 'started' or leader_status == 'scheduled' then
+            local tk = tenant
+            if tk == '' then tk = '-' end
+            local idem_key = ''
+            if ARGV[9] == '1' then
+              idem_key = KEYS[2]
+              redis.call('SET', idem_key, id, 'PX', ARGV[10])
+            end
+            local sequence = redis.call('INCR', B .. 'sequence')
+            local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
+            redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
+              'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
+              'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
+              'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader,
+              'cache_key', cache_key, 'cache_ttl', ARGV[22])
+            redis.call('SADD', B .. 'followers:' .. leader, id)
+            redis.call('SADD', B .. 'tenant-names', tk)
+            redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            redis.call('HINCRBY', B .. 'counters', 'coalesced', 1)
+            return {3, id}
           end
         end
         local max_depth = tonumber(ARGV[11])
@@ -95,6 +124,7 @@ extension QueueScripts {
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
         redis.call('SADD', B .. 'tenant-names', tk)
         push_ready(B, id, tk, rank, now)
+        if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
         redis.call('ZADD', B .. 'marker', 0, 'w')
         redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
         -- No event: nobody can be waiting on an id that did not exist a moment ago.

@@ -113,6 +113,50 @@ enum QueueScripts {
           end
         end
 
+        -- In-flight coalescing: the followers of a job that ends (jobs that asked the same question
+        -- while it waited or ran, `followers:<id>`) end as it ends, with its result or error, each
+        -- once. A leader canceled by its own submitter hands the work to its first waiting follower
+        -- instead, which enters the queue and leads the others. The leader key
+        -- (`<answer key>:<version>:leader`) goes with the job that held it.
+        local function end_followers(B, key, id, status, now, ttl, channel)
+          local followers_key = B .. 'followers:' .. id
+          local followers = redis.call('SMEMBERS', followers_key)
+          local copy = redis.call('HMGET', key, 'result', 'error', 'cache_key')
+          local leader_key = nil
+          if copy[3] and copy[3] ~= '' then leader_key = copy[3] .. ':leader' end
+          if leader_key and redis.call('GET', leader_key) == id then redis.call('DEL', leader_key) end
+          if #followers == 0 then return end
+          redis.call('DEL', followers_key)
+          local heir = nil
+          for _, follower in ipairs(followers) do
+            local fkey = B .. 'job:' .. follower
+            if redis.call('HGET', fkey, 'status') == 'queued' then
+              if status == 'canceled' and heir == nil then
+                heir = follower
+                local f = redis.call('HMGET', fkey, 'tk', 'rank')
+                redis.call('HSET', fkey, 'leader', '')
+                push_ready(B, follower, f[1] or '-', tonumber(f[2]) or now, now)
+                redis.call('ZADD', B .. 'marker', 0, 'w')
+                if leader_key then redis.call('SET', leader_key, follower) end
+              elseif status == 'canceled' then
+                redis.call('HSET', fkey, 'leader', heir)
+                redis.call('SADD', B .. 'followers:' .. heir, follower)
+              else
+                local fields = {'status', status, 'ended_at', now}
+                if copy[1] then fields[#fields + 1] = 'result'; fields[#fields + 1] = copy[1] end
+                if copy[2] then fields[#fields + 1] = 'error'; fields[#fields + 1] = copy[2] end
+                redis.call('HSET', fkey, unpack(fields))
+                redis.call('HINCRBY', fkey, 'ends', 1)
+                redis.call('PEXPIRE', fkey, ttl)
+                local idem = redis.call('HGET', fkey, 'idem_key')
+                if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
+                redis.call('HINCRBY', B .. 'counters', status, 1)
+                publish(channel, follower, status)
+              end
+            end
+          end
+        end
+
         -- Ends a job: status, end time, expiry of the record and of its idempotency key; releases the
         -- budget the job reserved; counts the end in the throughput estimate. `extra` holds more
         -- field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it unless
@@ -139,6 +183,7 @@ enum QueueScripts {
           local decayed = previous * math.exp(-math.max(0, now - since) / 30000)
           redis.call('HSET', B .. 'throughput', 'rate', tostring(decayed + 1 / 30), 'ts', now)
           publish(channel, id, status)
+          end_followers(B, key, id, status, now, ttl, channel)
         end
 
         -- Checks that the caller holds the job's current lease. Returns nil when it does.
@@ -173,6 +218,8 @@ enum ScriptCode: Int64 {
     case okExisting = 1
     /// Success from the answer cache: the job was created already finished.
     case okCached = 2
+    /// Success by coalescing: the job follows the same question in flight.
+    case okCoalesced = 3
     case notFound = -1
     case staleToken = -2
     case invalidState = -3
@@ -185,7 +232,7 @@ enum ScriptCode: Int64 {
     func error(jobID: JobID?, detail: String?, more: [ValkeyReply]) -> QueueError? {
         let status = detail ?? "unknown"
         switch self {
-        case .ok, .okExisting, .okCached: return nil
+        case .ok, .okExisting, .okCached, .okCoalesced: return nil
         case .notFound: return jobID.map(QueueError.notFound) ?? .corruptRecord("not found")
         case .staleToken: return jobID.map(QueueError.staleToken) ?? .corruptRecord("stale token")
         case .invalidState: return jobID.map { .invalidState($0, status) } ?? .corruptRecord("invalid state")
