@@ -135,11 +135,14 @@ struct SimulationReport: Sendable, Codable {
                 lines.append("fairness: fewer than two tenants had work waiting throughout the window")
             }
         }
-        if let hits = step.cacheHits, let latency = step.cacheHitLatency {
+        if step.cacheHits != nil || step.coalesced != nil {
+            let hits = step.cacheHits ?? 0
+            let latency = step.cacheHitLatency
             lines.append(
                 "answer cache at \(step.workers) worker(s): \(hits) of \(step.submitted) measured queries answered at submit "
                     + String(format: "(%.0f%%)", Double(hits) / Double(max(1, step.submitted)) * 100)
-                    + String(format: "; submit to answer in hand p50 %.1f ms, p99 %.1f ms", (latency.p50 ?? 0) * 1000, (latency.p99 ?? 0) * 1000)
+                    + (latency.map { String(format: ", submit to answer in hand p50 %.1f ms, p99 %.1f ms", ($0.p50 ?? 0) * 1000, ($0.p99 ?? 0) * 1000) } ?? "")
+                    + "; \(step.coalesced ?? 0) followed an equal question in flight"
             )
         }
         if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {

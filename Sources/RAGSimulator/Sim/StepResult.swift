@@ -112,8 +112,10 @@ struct StepResult: Sendable, Codable, Hashable {
     var timeline: StepTimeline? = nil
     /// Measured queries the answer cache answered at submit; nil when it answered none.
     var cacheHits: Int? = nil
-    /// For those, from the submit until the answer was in hand (the 202, then one read), seconds.
+    /// For those, from the submit until the answer was in hand (the 202), seconds.
     var cacheHitLatency: LatencySummary? = nil
+    /// Measured queries that followed an equal one in flight instead of running; nil when none did.
+    var coalesced: Int? = nil
 
     /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at
     /// `cutoff` are unfinished. With `tenants`, each tenant's figures too.
@@ -216,6 +218,8 @@ struct StepResult: Sendable, Codable, Hashable {
             cacheHits = hits.count
             cacheHitLatency = LatencySummary(hits, censored: 0)
         }
+        let followers = measuredRecords.filter { $0.coalescedWith != nil }.count
+        if followers > 0 { coalesced = followers }
 
         let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
         submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]

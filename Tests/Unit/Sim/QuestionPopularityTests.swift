@@ -51,5 +51,9 @@ struct QuestionPopularityTests {
         #expect(abs((result.cacheHitLatency?.p50 ?? 0) - 0.004) < 0.0005)
         #expect(result.queueWait.beyondCutoff == 0)
         #expect(Timeline.result([ran]).cacheHits == nil)
+        var follower = try Timeline.job(.finished, created: 5.5, ended: 6)
+        follower.record?.coalescedWith = JobID()
+        #expect(Timeline.result([ran, follower]).coalesced == 1)
+        #expect(Timeline.result([ran]).coalesced == nil)
     }
 }
