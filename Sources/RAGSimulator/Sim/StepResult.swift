@@ -193,9 +193,10 @@ struct StepResult: Sendable, Codable, Hashable {
         let usefulSlotSeconds = records.reduce(0) { total, record in
             record.status == .finished && ended(record) != nil ? total + overlap(record.startedAt, ended(record)) : total
         }
-        // Jobs in the system over the window, as +1/-1 steps; the slot-seconds that had work.
+        // Jobs in the system over the window, as +1/-1 steps; the slot-seconds that had work. A job
+        // following an equal one in flight is not work for a slot: it waits for that one by design.
         var steps: [(at: Double, change: Int)] = []
-        for record in records {
+        for record in records where record.coalescedWith == nil {
             let from = Swift.max(record.createdAt, windowStart).timeIntervalSince(windowStart)
             let left = record.endedAt.flatMap { $0 <= cutoff ? $0 : nil } ?? cutoff
             let to = Swift.min(left, windowEnd).timeIntervalSince(windowStart)

@@ -54,6 +54,7 @@ struct QuestionPopularityTests {
         var follower = try Timeline.job(.finished, created: 5.5, ended: 6)
         follower.record?.coalescedWith = JobID()
         #expect(Timeline.result([ran, follower]).coalesced == 1)
+        #expect(Timeline.result([ran, follower]).efficiency == Timeline.result([ran]).efficiency, "a follower is not work a slot could do")
         #expect(Timeline.result([ran]).coalesced == nil)
     }
 }
