@@ -75,7 +75,8 @@ struct StepResult: Sendable, Codable, Hashable {
     var unfinished: Int
     /// End to end: `ended_at - created_at` of measured jobs, seconds.
     var latency: LatencySummary
-    /// Queue wait: `first_started_at - created_at` of measured jobs, seconds.
+    /// Queue wait: `first_started_at - created_at` of measured jobs (0 for answers from the cache;
+    /// jobs that followed an equal one in flight left out), seconds.
     var queueWait: LatencySummary
     /// Mean `ended_at - started_at` of finished jobs, seconds.
     var meanServiceSeconds: Double
@@ -149,7 +150,9 @@ struct StepResult: Sendable, Codable, Hashable {
         var finished = 0
         var failed = 0
         for record in measuredRecords {
-            if record.cachedFrom != nil {
+            if record.coalescedWith != nil {
+                // Followed an equal question in flight: it was never in the queue.
+            } else if record.cachedFrom != nil {
                 waits.append(0)  // answered at submit: it never waited for a worker
             } else if let start = record.firstStartedAt, start <= cutoff {
                 waits.append(start.timeIntervalSince(record.createdAt))
