@@ -217,11 +217,11 @@ struct StepResult: Sendable, Codable, Hashable {
         }
         efficiency = withWork > 0 ? usefulSlotSeconds / withWork : 0
 
-        let hits = measured.compactMap { submission in submission.cachedAnswerAt.map { $0.timeIntervalSince(submission.sentAt) } }
-        if !hits.isEmpty {
-            cacheHits = hits.count
-            cacheHitLatency = LatencySummary(hits, censored: 0)
-        }
+        // Hits are the records' (answered from the cache); their times, where the client saw them.
+        let hitCount = measuredRecords.filter { $0.cachedFrom != nil }.count
+        let hitTimes = measured.compactMap { submission in submission.cachedAnswerAt.map { $0.timeIntervalSince(submission.sentAt) } }
+        if hitCount > 0 { cacheHits = hitCount }
+        if !hitTimes.isEmpty { cacheHitLatency = LatencySummary(hitTimes, censored: 0) }
         let followers = measuredRecords.filter { $0.coalescedWith != nil }.count
         if followers > 0 { coalesced = followers }
 
