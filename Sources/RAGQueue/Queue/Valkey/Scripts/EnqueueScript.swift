@@ -31,6 +31,14 @@ extension QueueScripts {
           local existing = redis.call('GET', KEYS[2])
           if existing then return {1, existing} end
         end
+        local tk = tenant
+        if tk == '' then tk = '-' end
+        -- The idempotency key, when there is one, now names this job for `ttl` ms; returns the key.
+        local function claim_idempotency(ttl)
+          if ARGV[9] ~= '1' then return '' end
+          redis.call('SET', KEYS[2], id, 'PX', ttl)
+          return KEYS[2]
+        end
         local cache_key = ''
         if ARGV[20] ~= '' then
           local version = redis.call('HGET', B .. 'collections', ARGV[21]) or '0'
@@ -38,13 +46,7 @@ extension QueueScripts {
           local hit = {}
           if ARGV[23] == '1' then hit = redis.call('HMGET', cache_key, 'result', 'job', 'cost') end
           if hit[1] then
-            local tk = tenant
-            if tk == '' then tk = '-' end
-            local idem_key = ''
-            if ARGV[9] == '1' then
-              idem_key = KEYS[2]
-              redis.call('SET', idem_key, id, 'PX', ARGV[24])
-            end
+            local idem_key = claim_idempotency(ARGV[24])
             redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'finished',
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now, 'ended_at', now,
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
@@ -63,13 +65,7 @@ extension QueueScripts {
           local leader_status = nil
           if leader then leader_status = redis.call('HGET', B .. 'job:' .. leader, 'status') end
           if leader_status == 'queued' or leader_status == 'started' or leader_status == 'scheduled' then
-            local tk = tenant
-            if tk == '' then tk = '-' end
-            local idem_key = ''
-            if ARGV[9] == '1' then
-              idem_key = KEYS[2]
-              redis.call('SET', idem_key, id, 'PX', ARGV[10])
-            end
+            local idem_key = claim_idempotency(ARGV[10])
             local sequence = redis.call('INCR', B .. 'sequence')
             local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
             redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
@@ -95,8 +91,6 @@ extension QueueScripts {
             return {-5, tostring(depth), math.max(1000, math.min(wait, 300000))}
           end
         end
-        local tk = tenant
-        if tk == '' then tk = '-' end
         if ARGV[16] ~= '' then
           local budget = redis.call('HMGET', KEYS[3], 'reserved', 'spent')
           local used = (tonumber(budget[1]) or 0) + (tonumber(budget[2]) or 0)
@@ -105,11 +99,7 @@ extension QueueScripts {
           redis.call('HSET', KEYS[3], 'limit', ARGV[17])
           redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[19]) + 86400000)
         end
-        local idem_key = ''
-        if ARGV[9] == '1' then
-          idem_key = KEYS[2]
-          redis.call('SET', idem_key, id, 'PX', ARGV[10])
-        end
+        local idem_key = claim_idempotency(ARGV[10])
         local budget_key = ''
         if ARGV[16] ~= '' then budget_key = KEYS[3] end
         -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
