@@ -60,8 +60,11 @@ struct APIWebhookTests {
                 let http = try CurlHTTPClient()
                 var webhooks = APIConfiguration.Webhooks()
                 webhooks.timeout = .seconds(1)
-                webhooks.initialBackoff = .seconds(2)
-                webhooks.maximumBackoff = .seconds(2)  // the delivery lock: 1 + 2 + 1 s
+                // The dying process waits 5 s to retry: it is stopped well inside that wait, even on a
+                // loaded machine (a retry it made first would be a second delivery, as at least once
+                // allows, but not what this test is about). The delivery lock: 1 + 5 + 1 s.
+                webhooks.initialBackoff = .seconds(5)
+                webhooks.maximumBackoff = .seconds(5)
                 func dispatcher() -> WebhookDispatcher {
                     WebhookDispatcher(
                         store: queue.store, configuration: webhooks, httpClient: http,
