@@ -30,6 +30,12 @@ enum CommandSupport {
         }
     }
 
+    /// The queue's store for a command that reads or writes a little and exits: it waits at most
+    /// 5 s for an unreachable Valkey.
+    static func queueStore(_ configuration: RAGQueueConfiguration) throws -> ValkeyJobStore {
+        try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
+    }
+
     /// Logs to standard error at `level`; call once per process.
     static func logger(_ label: String, level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in

@@ -37,7 +37,7 @@ struct ExportTraceCommand: AsyncParsableCommand {
         let configuration = try CommandSupport.configuration()
         let lines: [String]
         do {
-            let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
+            let store = try CommandSupport.queueStore(configuration)
             defer { store.close() }
             lines = QueryTraceExport.lines(of: try await store.jobs(createdFrom: start, until: end), since: start)
         } catch {

@@ -50,7 +50,7 @@ struct IngestCommand: AsyncParsableCommand {
             printer.line(summary.description(elapsed: ContinuousClock.now - start))
             if configuration.answerCache.isEnabled {
                 // Answers retrieved from the collection as it was must not answer again.
-                let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
+                let store = try CommandSupport.queueStore(configuration)
                 defer { store.close() }
                 let version = try await store.retireAnswers(of: collection)
                 printer.line(RetireAnswersCommand.retired(collection, version: version))

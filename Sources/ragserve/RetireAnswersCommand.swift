@@ -34,7 +34,7 @@ struct RetireAnswersCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try CommandSupport.configuration()
         do {
-            let store = try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
+            let store = try CommandSupport.queueStore(configuration)
             defer { store.close() }
             for collection in collections {
                 let version = try await store.retireAnswers(of: collection)

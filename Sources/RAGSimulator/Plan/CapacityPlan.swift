@@ -173,7 +173,7 @@ extension Simulation {
         )
         var report = CapacityPlanReport(
             targetP95Seconds: target.p95Seconds, concurrency: concurrency, arrivalRate: settings.qps, arrivalVariation: variation,
-            serviceSamples: service.samples.count, serviceMeanSeconds: service.mean, serviceP95Seconds: service.quantile(0.95),
+            serviceSamples: service.samples.count, serviceMeanSeconds: service.mean, serviceP95Seconds: LatencySummary(service.samples, censored: 0).p95 ?? 0,
             serviceSquaredVariation: service.squaredVariation, chosenWorkers: chosen, model: rows, checks: [], costPerHourUSD: nil
         )
         say(

@@ -42,13 +42,6 @@ struct MeasuredTimes: Sendable, Hashable, Codable {
         self.mean = mean
         squaredVariation = mean > 0 ? variance / (mean * mean) : 0
     }
-
-    /// The `quantile` of the samples (nearest rank).
-    func quantile(_ quantile: Double) -> Double {
-        guard !samples.isEmpty else { return 0 }
-        let index = Int((quantile * Double(samples.count)).rounded(.up)) - 1
-        return samples[max(0, min(samples.count - 1, index))]
-    }
 }
 
 /// The steady state of `slots` slots taking jobs first come, first served, at `arrivalRate` per

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RAGQueue
 @testable import RAGSimulator
 
 @Suite("ragsim plan: the queue model")
