@@ -56,6 +56,19 @@ public struct APIDependencies: Sendable {
         guard let record = try await store.job(id), record.kind == RAGQuery.kind, record.tenant == context.tenant else {
             throw APIError.notFound()
         }
-        return record
+        return try await presented(record)
+    }
+
+    /// `record` as its submitter sees it: a query that follows the same question in flight
+    /// (`coalesced_with`) reads `started`, with its leader's start time, while the leader runs;
+    /// any other record as stored.
+    func presented(_ record: JobRecord) async throws(QueueError) -> JobRecord {
+        guard let leader = record.coalescedWith, !record.status.isTerminal,
+              let leading = try await store.job(leader), leading.status == .started
+        else { return record }
+        var shown = record
+        shown.status = .started
+        shown.startedAt = leading.startedAt
+        return shown
     }
 }

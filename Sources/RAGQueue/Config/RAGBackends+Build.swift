@@ -67,6 +67,6 @@ extension RAGQueueConfiguration {
             PromptBuilder.version, pipeline.prompt.pageNumbering.rawValue, String(pipeline.excerptLength),
             options.maxCompletionTokens.map(String.init) ?? chat.maxCompletionTokens.map(String.init) ?? "", options.temperature.map { "\($0)" } ?? "",
         ]
-        return AnswerCachePolicy(ttl: answerCacheTTL, chatModel: chat.model, promptVersion: prompt.joined(separator: "/"))
+        return AnswerCachePolicy(ttl: answerCacheTTL, chatModel: chat.model, promptVersion: prompt.joined(separator: "/"), shared: answerCacheShared)
     }
 }

@@ -87,6 +87,13 @@ extension RAGQueueConfiguration {
             .init("RAGQ_ANSWER_CACHE_TTL_SECONDS", "0", "how long an answer answers the same question again (same tenant, collection version, top_k, filter, model, prompt); 0 turns the cache off") {
                 $0.answerCacheTTL = try Parse.duration($1, "RAGQ_ANSWER_CACHE_TTL_SECONDS", in: 0...31_536_000)
             },
+            .init("RAGQ_ANSWER_CACHE_SCOPE", "tenant", "who shares cached answers: tenant (each tenant its own) or shared (every tenant whose cache is on)") {
+                switch $1.lowercased() {
+                case "tenant": $0.answerCacheShared = false
+                case "shared": $0.answerCacheShared = true
+                default: throw ConfigurationError(setting: "RAGQ_ANSWER_CACHE_SCOPE", "must be tenant or shared, got \"\($1)\"")
+                }
+            },
             .init("RAGQ_DURABILITY", "none", "what an accepted job survived before the 202: none (Valkey's memory), local (its AOF fsynced: WAITAOF) or replica (a replica has it: WAIT)") {
                 guard let durability = Durability(rawValue: $1.lowercased()) else {
                     throw ConfigurationError(setting: "RAGQ_DURABILITY", "must be none, local or replica, got \"\($1)\"")

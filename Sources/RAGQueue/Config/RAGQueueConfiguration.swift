@@ -39,6 +39,8 @@ public struct RAGQueueConfiguration: Sendable {
     /// How long an answer may answer the same question again (`AnswerCachePolicy`); zero, the
     /// default, turns the answer cache off.
     public var answerCacheTTL: Duration = .zero
+    /// Whether tenants share cached answers (`AnswerCachePolicy.shared`). Default false.
+    public var answerCacheShared = false
     /// Least severe level logged. Default `info`.
     public var logLevel: Logger.Level = .info
 

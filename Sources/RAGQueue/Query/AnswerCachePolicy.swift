@@ -5,8 +5,10 @@ import Foundation
 ///
 /// The key is a SHA-256 over everything the answer depends on: the question as normalized below,
 /// the collection, `top_k`, the filter, the chat model and the prompt (its version, page numbering,
-/// chat options and excerpt length), and the scope: the tenant, so a tenant never receives another
-/// tenant's answer. The queue appends the collection's version, which every ingest bumps: no answer
+/// chat options and excerpt length), and the scope: by default the tenant, so a tenant never
+/// receives another tenant's answer; with `shared` one scope for every tenant whose cache is on (for
+/// a deployment whose tenants read the same documents and may see each other's answers). The queue
+/// appends the collection's version, which every ingest bumps: no answer
 /// retrieved before an ingest answers after it. A query with `"cache": false` is not answered from
 /// the cache, and its fresh answer is cached in turn.
 public struct AnswerCachePolicy: Sendable, Hashable {
@@ -16,11 +18,15 @@ public struct AnswerCachePolicy: Sendable, Hashable {
     public var chatModel: String
     /// What else shapes an answer: prompt version, page numbering, chat options, excerpt length.
     public var promptVersion: String
+    /// Whether tenants share answers (`RAGQ_ANSWER_CACHE_SCOPE=shared`). Default false: each
+    /// tenant reads only its own.
+    public var shared: Bool
 
-    public init(ttl: Duration = .zero, chatModel: String = "", promptVersion: String = "") {
+    public init(ttl: Duration = .zero, chatModel: String = "", promptVersion: String = "", shared: Bool = false) {
         self.ttl = ttl
         self.chatModel = chatModel
         self.promptVersion = promptVersion
+        self.shared = shared
     }
 
     public var isEnabled: Bool { ttl > .zero }
@@ -38,7 +44,7 @@ public struct AnswerCachePolicy: Sendable, Hashable {
         guard isEnabled else { return nil }
         let collection = query.collection ?? ""
         let parts = [
-            "answer-v1", "tenant:" + (tenant ?? "-"), Self.normalized(query.query), collection, query.topK.map(String.init) ?? "",
+            "answer-v1", shared ? "shared" : "tenant:" + (tenant ?? "-"), Self.normalized(query.query), collection, query.topK.map(String.init) ?? "",
             query.filter.map { JSONValue.object($0).description } ?? "", chatModel, promptVersion,
         ]
         let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))

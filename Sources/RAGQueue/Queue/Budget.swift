@@ -76,6 +76,14 @@ public struct JobUsage: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     public static let vectorSearches = "vector_searches"
     /// The cost in millionths of a US dollar: what a dollar budget counts.
     public static let costMicroUSD = BudgetReservation.Unit.microUSD.rawValue
+    /// Queries answered from the answer cache at submit (a tenant's ledger only).
+    public static let cacheHits = "cache_hits"
+    /// Queries that followed the same question in flight and finished with its answer (a tenant's
+    /// ledger only).
+    public static let coalesced = "coalesced"
+    /// What the model calls those queries did not make would have cost, in millionths of a US
+    /// dollar: the cost of the answer they reused (a tenant's ledger only).
+    public static let savedMicroUSD = "saved_micro_usd"
 
     /// The counters, by name.
     public var counters: [String: Int64]

@@ -112,7 +112,9 @@ struct QueryController: Sendable {
             if !record.status.isTerminal, wait > .zero {
                 let slot = try dependencies.openWait(context)
                 defer { slot.release() }
-                record = try await dependencies.store.waitForEnd(of: record.id, timeout: wait) ?? record
+                if let ended = try await dependencies.store.waitForEnd(of: record.id, timeout: wait) {
+                    record = try await dependencies.presented(ended)
+                }
             }
         }
         return Response.json(QueryView.v1(record))

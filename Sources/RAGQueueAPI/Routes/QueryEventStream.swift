@@ -20,6 +20,11 @@ import Synchronization
 /// its connection and its open-wait slot: the stream does not wait for its next keep-alive write
 /// to fail.
 ///
+/// A query that follows the same question in flight (`coalesced_with`) streams its leader: the
+/// leader's status (`started` while it runs) and, when the leader streams its answer, the leader's
+/// tokens; its own `end` closes the stream. If the leader is canceled, the stream follows the query
+/// that takes over (or the query itself when it is the heir), whose tokens begin with a `reset`.
+///
 /// An open stream costs no task, thread or Valkey connection of its own: it waits in its
 /// connection's task on one `AsyncStream`, fed by the store's event registry (the process's one
 /// events subscription) and by the process's stream timers; tokens are read (`XRANGE`) when the
@@ -27,14 +32,20 @@ import Synchronization
 struct QueryEventStream: Sendable {
     private enum Item: Sendable {
         case event(JobEvent)
+        /// An event of the job this one follows.
+        case leaderEvent(JobEvent)
         case keepAlive
         case expired
     }
 
-    /// Where the stream stands: the job as last read, and the last token entry sent.
+    /// Where the stream stands: the job as last read (as its submitter sees it), the job whose
+    /// tokens it relays and the last of its token entries sent, and the observation of the leader
+    /// it follows.
     private struct Progress {
         var record: JobRecord
+        var tokenSource: JobID
         var lastToken: String?
+        var leader: (id: JobID, observation: EventObservation)?
     }
 
     let dependencies: APIDependencies
@@ -74,8 +85,11 @@ struct QueryEventStream: Sendable {
             try await writer.finish(nil)
             return
         }
-        var progress = Progress(record: record, lastToken: resumeAfter)
-        try await writer.write(statusFrame(record.status))
+        let source = record.status.isTerminal ? id : record.coalescedWith ?? id
+        var progress = Progress(record: record, tokenSource: source, lastToken: resumeAfter)
+        defer { progress.leader?.observation.cancel() }
+        try await follow(&progress, continuation: continuation)
+        try await writer.write(statusFrame(progress.record.status))
         if streamTokens { try await sendTokens(&progress, writer: &writer) }
         if !progress.record.status.isTerminal {
             let timers = dependencies.streamTimers.add(maximum: dependencies.configuration.limits.eventStreamMaximum) { signal in
@@ -83,7 +97,7 @@ struct QueryEventStream: Sendable {
             }
             defer { timers.cancel() }
             for await item in items {
-                guard try await handle(item, &progress, writer: &writer) else { break }
+                guard try await handle(item, &progress, continuation: continuation, writer: &writer) else { break }
             }
         }
         // Nobody reads what would follow.
@@ -98,19 +112,29 @@ struct QueryEventStream: Sendable {
 
     /// Writes what `item` brings; false when the stream should end (the job ended or vanished, or
     /// the stream's life is over).
-    private func handle(_ item: Item, _ progress: inout Progress, writer: inout any ResponseBodyWriter) async throws -> Bool {
+    private func handle(
+        _ item: Item, _ progress: inout Progress, continuation: AsyncStream<Item>.Continuation, writer: inout any ResponseBodyWriter
+    ) async throws -> Bool {
         switch item {
         case .event(.tokens):
             if streamTokens { try await sendTokens(&progress, writer: &writer) }
         case .event(.cancelRequested):
             try await writer.write(Self.frame(event: "cancel_requested", data: .object(["id": .string(id.rawValue)])))
-        case .event(.status), .event(.resync):
+        case .leaderEvent(.tokens):
+            if streamTokens && progress.tokenSource != id { try await sendTokens(&progress, writer: &writer) }
+        case .leaderEvent(.cancelRequested):
+            break
+        case .event(.status), .event(.resync), .leaderEvent(.status), .leaderEvent(.resync):
             // After a resync, tokens may have been missed too.
             if case .event(.resync) = item, streamTokens { try await sendTokens(&progress, writer: &writer) }
+            if case .leaderEvent(.resync) = item, streamTokens { try await sendTokens(&progress, writer: &writer) }
             guard let fresh = try await dependencies.store.job(id) else { return false }
-            if fresh.status != progress.record.status { try await writer.write(statusFrame(fresh.status)) }
+            let status = progress.record.status
             progress.record = fresh
-            return !fresh.status.isTerminal
+            try await follow(&progress, continuation: continuation)
+            if progress.record.status != status { try await writer.write(statusFrame(progress.record.status)) }
+            if streamTokens, case .leaderEvent = item { try await sendTokens(&progress, writer: &writer) }
+            return !progress.record.status.isTerminal
         case .keepAlive:
             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
         case .expired:
@@ -119,9 +143,32 @@ struct QueryEventStream: Sendable {
         return true
     }
 
+    /// Points the stream at the job the record now follows (its leader, or itself when it follows
+    /// none or has ended): observes the leader's events, relays its tokens from their start, and
+    /// shows the record as its submitter sees it. The leader is observed before the record is
+    /// presented, so a change in between is not missed.
+    private func follow(_ progress: inout Progress, continuation: AsyncStream<Item>.Continuation) async throws {
+        let leader = progress.record.status.isTerminal ? nil : progress.record.coalescedWith
+        if leader != progress.leader?.id {
+            progress.leader?.observation.cancel()
+            progress.leader = leader.map { leader in
+                (leader, dependencies.store.observeEvents(
+                    of: leader, EventSink(deliver: { continuation.yield(.leaderEvent($0)) }, finish: {})
+                ))
+            }
+        }
+        // An ended follower's answer is its own, and so is a heir's token stream.
+        let source = leader ?? id
+        if source != progress.tokenSource && !(leader == nil && progress.record.status.isTerminal) {
+            progress.tokenSource = source
+            progress.lastToken = nil
+        }
+        progress.record = try await dependencies.presented(progress.record)
+    }
+
     /// Sends the token-stream entries after the last one sent.
     private func sendTokens(_ progress: inout Progress, writer: inout any ResponseBodyWriter) async throws {
-        for token in try await dependencies.store.tokens(of: id, after: progress.lastToken) {
+        for token in try await dependencies.store.tokens(of: progress.tokenSource, after: progress.lastToken) {
             try await writer.write(Self.frame(token))
             progress.lastToken = token.id
         }

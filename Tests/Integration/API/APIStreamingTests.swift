@@ -84,6 +84,31 @@ struct APIStreamingTests {
         }
     }
 
+    @Test("A query that follows the same question in flight reads started while its leader runs, and streams the leader's tokens to its own end")
+    func followerStreamsLeader() async throws {
+        let policy = AnswerCachePolicy(ttl: .seconds(60), chatModel: "test-model", promptVersion: "1")
+        try await withAPI(worker: true, holdMilliseconds: 1000, answerCache: policy) { api in
+            let leader = try await api.submit("How long is a lease?", extra: #""stream":true"#)
+            try await eventually("the leader to start") {
+                try await api.send(.get, "/v1/queries/\(leader)").json["status"] == .string("started")
+            }
+            let follower = try await api.submit("how long is a lease?", extra: #""stream":true"#)
+            let read = try await api.send(.get, "/v1/queries/\(follower)").json
+            #expect(read["coalesced_with"] == .string(leader))
+            #expect(read["status"] == .string("started"), "a follower reads as its leader runs: \(read)")
+            #expect(read["started_at"] != nil)
+
+            let events = try await Self.collectEvents(api, "/v1/queries/\(follower)/events")
+            #expect(events.first?.event == "status")
+            #expect(events.first?.data.contains(#""status":"started""#) == true, "\(events.first?.data ?? "")")
+            #expect(Self.texts(events).joined() == CannedRAGHandler.answer(to: "How long is a lease?"), "the leader's tokens")
+            let end = try #require(events.last)
+            #expect(end.event == "end")
+            let final = try JSONDecoder().decode(JSONValue.self, from: Data(end.data.utf8))
+            #expect(final["id"] == .string(follower) && final["status"] == .string("finished"))
+        }
+    }
+
     @Test("Status events follow a job that a user cancels")
     func statusUntilCanceled() async throws {
         try await withAPI { api in

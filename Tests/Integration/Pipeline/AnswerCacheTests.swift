@@ -124,6 +124,44 @@ struct AnswerCacheTests {
         }
     }
 
+    @Test("a worker killed while it runs a coalesced job: the job runs again elsewhere and every follower ends once, finished")
+    func killedLeaderWorker() async throws {
+        // Each answer takes 1.5 s, so the kill lands while the leader runs.
+        let latency = LatencyProfile<FakeOpenAIServer.Endpoint>(perEndpoint: [.chatCompletions: .fixed(.milliseconds(1500))])
+        try await withRAGStack(openAI: .init(latency: latency), startWorker: false) { stack in
+            let binary = builtProduct("ragserve")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            let environment = RagServeWorkerProcessTests.environment(stack, grace: "0")
+            let doomed = ChildProcess(executable: binary, arguments: ["worker"])
+            let survivor = ChildProcess(executable: binary, arguments: ["worker"])
+            try doomed.start(outputPath: log, environment: environment)
+            do {
+                let leader = try await Self.ask("What does the queen bee eat?", stack: stack)
+                var followers: [EnqueueResult] = []
+                for _ in 0..<5 { followers.append(try await Self.ask("What does the queen bee eat?", stack: stack)) }
+                #expect(followers.allSatisfy { $0.coalesced })
+                try await eventually(timeout: .seconds(20), "the leader to be running") {
+                    try await stack.harness.store.job(leader.id)?.status == .started
+                }
+                await doomed.stop(with: SIGKILL)
+                try survivor.start(outputPath: log, environment: environment)
+                let answered = try await waitForEnd(leader.id, harness: stack.harness, timeout: .seconds(30))
+                #expect(answered.status == .finished && answered.crashes == 1, "the lease ran out and the job ran again: \(answered.attempts) attempts, \(answered.crashes) crashes")
+                for follower in followers {
+                    let record = try await waitForEnd(follower.id, harness: stack.harness, timeout: .seconds(10))
+                    #expect(record.status == .finished && record.endCount == 1 && record.result == answered.result)
+                    #expect(record.attempts == 0, "a follower never reaches a worker")
+                }
+                #expect(await survivor.stop() == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            } catch {
+                await doomed.stop(with: SIGKILL)
+                await survivor.stop(with: SIGKILL)
+                throw error
+            }
+        }
+    }
+
     @Test("tenant B never receives tenant A's cached answer")
     func tenantsApart() async throws {
         try await withRAGStack { stack in

@@ -70,7 +70,7 @@ struct QueueFacetContractTests {
     func answerCache(kind: StoreKind) async throws {
         try await withStore(kind) { harness in
             let store = harness.store
-            var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array("q".utf8))
+            var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array("q".utf8), tenant: "acme")
             request.answerCache = AnswerCacheEntry(key: "k1", collection: "docs", ttl: .seconds(60))
             let first = try await store.enqueue(request)
             #expect(!first.cached)
@@ -87,6 +87,9 @@ struct QueueFacetContractTests {
             #expect(try await store.claim(workerID: "w", count: 1).jobs.isEmpty, "a cached job never waits for a worker")
             let counters = try await store.stats().counters
             #expect(counters["cache_hits"] == 1 && counters["cache_saved_micro_usd"] == 250)
+            let ledger = try #require(try await store.tenantStats().first { $0.tenant == "acme" }).usage
+            #expect(ledger[JobUsage.cacheHits] == 1 && ledger[JobUsage.savedMicroUSD] == 250, "the tenant's ledger: \(ledger)")
+            #expect(ledger[JobUsage.costMicroUSD] == 250, "only the first answer was paid for")
 
             var fresh = request
             fresh.answerCache?.lookup = false
@@ -103,7 +106,7 @@ struct QueueFacetContractTests {
         try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             func request(_ key: String) -> EnqueueRequest {
-                var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array(key.utf8))
+                var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array(key.utf8), tenant: "acme")
                 request.answerCache = AnswerCacheEntry(key: key, collection: "docs", ttl: .seconds(60))
                 return request
             }
@@ -119,7 +122,9 @@ struct QueueFacetContractTests {
             try await harness.passTime(harness.configuration.lease + .seconds(1), live: ["w2"])
             claimed = try await store.claim(workerID: "w2", count: 5).jobs
             #expect(claimed.map(\.id) == [leader.id])
-            try await store.complete(try #require(claimed.first).lease, result: Array("answer".utf8), timings: [:])
+            try await store.complete(try #require(claimed.first).lease, result: Array("answer".utf8), timings: [:], usage: [JobUsage.costMicroUSD: 40])
+            let ledger = try #require(try await store.tenantStats().first { $0.tenant == "acme" }).usage
+            #expect(ledger[JobUsage.coalesced] == 1 && ledger[JobUsage.savedMicroUSD] == 40, "the finished follower saved its leader's cost: \(ledger)")
             let follower = try #require(try await store.job(followers[0].id))
             #expect(follower.status == .finished && follower.result == Array("answer".utf8) && follower.endCount == 1)
             let canceled = try #require(try await store.job(followers[1].id))

@@ -40,6 +40,15 @@ struct AnswerCachePolicyTests {
         #expect(try Self.key(RAGQuery(query: "What is RAG?", stream: true, priority: 9)) == base)
     }
 
+    @Test("a shared scope gives every tenant the same key, and a key apart from any tenant's own")
+    func sharedScope() throws {
+        var shared = Self.policy
+        shared.shared = true
+        let keys = try ["a", "b", nil].map { try Self.key(RAGQuery(query: "What is RAG?"), tenant: $0, policy: shared) }
+        #expect(Set(keys).count == 1 && keys[0] != nil)
+        #expect(try keys[0] != Self.key(RAGQuery(query: "What is RAG?"), tenant: "a"))
+    }
+
     @Test("the cache is off at a zero TTL; cache: false asks for a fresh answer that is stored all the same")
     func offAndOptOut() throws {
         #expect(try Self.key(RAGQuery(query: "What is RAG?"), policy: AnswerCachePolicy()) == nil)

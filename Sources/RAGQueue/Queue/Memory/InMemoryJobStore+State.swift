@@ -188,7 +188,8 @@ extension InMemoryJobStore {
 
         /// The followers of `job`, which just ended, end as it did, each once; if it was canceled,
         /// the first waiting follower enters the queue instead and leads the others (the enqueue
-        /// script's `end_followers`).
+        /// script's `end_followers`). A finished follower's tenant ledger counts it and the
+        /// leader's cost as saved.
         mutating func endFollowers(of job: Job, now: Int64, ttl: Duration) {
             if let key = job.cacheKey, leaders[key] == job.id { leaders[key] = nil }
             guard let ids = followers.removeValue(forKey: job.id) else { return }
@@ -219,6 +220,11 @@ extension InMemoryJobStore {
                     }
                     jobs[id] = follower
                     count(job.status.rawValue)
+                    if job.status == .finished {
+                        let saved = job.usage[JobUsage.costMicroUSD]
+                        count("cache_saved_micro_usd", by: Int(saved))
+                        ledgers[follower.tenantKey] = (ledgers[follower.tenantKey] ?? JobUsage()) + [JobUsage.coalesced: 1, JobUsage.savedMicroUSD: saved]
+                    }
                     pendingEvents.append((id, .status(job.status)))
                 }
             }

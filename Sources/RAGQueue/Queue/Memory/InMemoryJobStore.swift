@@ -57,6 +57,7 @@ public final class InMemoryJobStore: QueueStore {
                     state.jobs[id] = job
                     for name in ["enqueued", "finished", "cache_hits"] { state.count(name) }
                     state.count("cache_saved_micro_usd", by: Int(hit.costMicroUSD))
+                    state.ledgers[job.tenantKey] = (state.ledgers[job.tenantKey] ?? JobUsage()) + [JobUsage.cacheHits: 1, JobUsage.savedMicroUSD: hit.costMicroUSD]
                     return (.success(EnqueueResult(id: id, existing: false, cached: true)), [])
                 }
                 if cache.lookup, let leader = state.leaders[key], let leading = state.jobs[leader],

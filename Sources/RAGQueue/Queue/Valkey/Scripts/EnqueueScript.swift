@@ -18,7 +18,8 @@ extension QueueScripts {
         The answer cache: the key gets the collection's version (`collections` hash, bumped by every
         ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
         job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
-        no worker, budget or depth limit is involved.
+        no worker, budget or depth limit is involved; the tenant's ledger counts the hit and the
+        cost saved (`cache_hits`, `saved_micro_usd`).
         The same question waiting or running (`<answer key>:<version>:leader`) makes the job its
         follower instead: `queued` with `leader`, in `followers:<leader>`, never claimed; it ends
         as its leader ends (`end_followers`).
@@ -57,6 +58,8 @@ extension QueueScripts {
             redis.call('HINCRBY', B .. 'counters', 'finished', 1)
             redis.call('HINCRBY', B .. 'counters', 'cache_hits', 1)
             redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', tonumber(hit[3]) or 0)
+            redis.call('HINCRBY', B .. 'usage:' .. tk, 'cache_hits', 1)
+            redis.call('HINCRBY', B .. 'usage:' .. tk, 'saved_micro_usd', tonumber(hit[3]) or 0)
             return {2, id}
           end
           -- In-flight coalescing: the same question waiting or running attaches this job to it.

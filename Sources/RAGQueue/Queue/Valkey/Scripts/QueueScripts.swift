@@ -117,16 +117,20 @@ enum QueueScripts {
         -- while it waited or ran, `followers:<id>`) end as it ends, with its result or error, each
         -- once. A leader canceled by its own submitter hands the work to its first waiting follower
         -- instead, which enters the queue and leads the others. The leader key
-        -- (`<answer key>:<version>:leader`) goes with the job that held it.
+        -- (`<answer key>:<version>:leader`) goes with the job that held it. A finished follower's
+        -- tenant ledger counts it (`coalesced`) and the leader's cost as saved (`saved_micro_usd`).
         local function end_followers(B, key, id, status, now, ttl, channel)
           local followers_key = B .. 'followers:' .. id
           local followers = redis.call('SMEMBERS', followers_key)
-          local copy = redis.call('HMGET', key, 'result', 'error', 'cache_key')
+          local copy = redis.call('HMGET', key, 'result', 'error', 'cache_key', 'usage')
           local leader_key = nil
           if copy[3] and copy[3] ~= '' then leader_key = copy[3] .. ':leader' end
           if leader_key and redis.call('GET', leader_key) == id then redis.call('DEL', leader_key) end
           if #followers == 0 then return end
           redis.call('DEL', followers_key)
+          -- What each finished follower saved: the model calls its leader paid for.
+          local saved = 0
+          if status == 'finished' and copy[4] and copy[4] ~= '' then saved = tonumber(cjson.decode(copy[4])['cost_micro_usd']) or 0 end
           local heir = nil
           for _, follower in ipairs(followers) do
             local fkey = B .. 'job:' .. follower
@@ -151,6 +155,12 @@ enum QueueScripts {
                 local idem = redis.call('HGET', fkey, 'idem_key')
                 if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
                 redis.call('HINCRBY', B .. 'counters', status, 1)
+                if status == 'finished' then
+                  local ftk = redis.call('HGET', fkey, 'tk') or '-'
+                  redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', saved)
+                  redis.call('HINCRBY', B .. 'usage:' .. ftk, 'coalesced', 1)
+                  redis.call('HINCRBY', B .. 'usage:' .. ftk, 'saved_micro_usd', saved)
+                end
                 publish(channel, follower, status)
               end
             end
