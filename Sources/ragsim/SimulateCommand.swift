@@ -32,7 +32,7 @@ struct SimulateCommand: AsyncParsableCommand {
     var warmup = 3.0
     @Option(help: "Most seconds to wait for measured jobs after the window; later ones count as unfinished.")
     var drain = 15.0
-    @Option(help: "Replay this trace instead of --qps and --arrivals: JSON lines of offset, question and optional collection, top_k, stream.")
+    @Option(help: "Replay this trace instead of --qps and --arrivals: JSON lines of offset, question and optional collection, top_k, stream, tenant, priority, cache.")
     var trace: String?
     @Option(help: "Backend latencies of the embedded fakes: \(BackendProfile.allCases.map(\.rawValue).joined(separator: " or ")).")
     var profile = BackendProfile.openaiTypical.rawValue

@@ -3,7 +3,8 @@ import RAGQueue
 
 /// Traffic replayed by `--trace FILE` instead of generated arrivals: JSON lines, one query each,
 /// `{"offset": seconds, "question": "...", "collection"?: "...", "top_k"?: n, "stream"?: bool,
-/// "tenant"?: "...", "priority"?: n}` (a tenant must be one of the run's `--tenant`s).
+/// "tenant"?: "...", "priority"?: n, "cache"?: bool}` (a tenant must be one of the run's `--tenant`s;
+/// `"cache": false` asks for a fresh answer when the run turns the answer cache on).
 ///
 /// Offsets count from the start of a step and need not be in order: the trace is sorted by them
 /// (queries with the same offset keep their order). Blank lines are skipped; lines may end in LF or CRLF.
@@ -23,11 +24,14 @@ struct QueryTrace: Sendable, Hashable {
         var tenant: String?
         /// Its priority; nil means the default.
         var priority: Int?
+        /// Whether the answer cache may answer it; nil means yes.
+        var cache: Bool?
 
         /// The query to submit, searching `collection` unless the entry names its own.
         func query(defaultCollection collection: String) -> RAGQuery {
             var query = RAGQuery(query: question, collection: self.collection ?? collection, stream: stream ?? false, priority: priority)
             if let topK { query.topK = topK }
+            query.cache = cache
             return query
         }
     }
@@ -49,7 +53,7 @@ struct QueryTrace: Sendable, Hashable {
     }
 
     /// Keys a line may have.
-    static let keys = ["offset", "question", "collection", "top_k", "stream", "tenant", "priority"]
+    static let keys = ["offset", "question", "collection", "top_k", "stream", "tenant", "priority", "cache"]
     /// Largest offset accepted, seconds (a day).
     static let maximumOffset = 86_400.0
 
@@ -132,6 +136,10 @@ struct QueryTrace: Sendable, Hashable {
                 throw SimulationError("\"priority\" must be a whole number from \(QueryRules.priorities.lowerBound) to \(QueryRules.priorities.upperBound)")
             }
             entry.priority = priority
+        }
+        if let value = fields["cache"], !value.isNull {
+            guard let cache = value.boolValue else { throw SimulationError("\"cache\" must be true or false") }
+            entry.cache = cache
         }
         return entry
     }

@@ -19,6 +19,7 @@ struct ExportTraceTests {
                 var query = RAGQuery(query: "Question \(number) about honeybees", stream: number % 5 == 0, priority: number % 4 == 0 ? 2 : nil)
                 if number % 3 == 0 { query.topK = 3 }
                 if number == 7 { query.collection = "ragsim-corpus" }
+                if number % 6 == 1 { query.cache = false }
                 let tenant = number % 2 == 0 ? "acme" : "globex"
                 _ = try await queue.store.enqueue(
                     EnqueueRequest(kind: RAGQuery.kind, payload: query.json, tenant: tenant, priority: query.priority ?? EnqueueRequest.defaultPriority)
@@ -56,6 +57,7 @@ struct ExportTraceTests {
                 #expect(entry["stream"]?.boolValue == (sent.query.stream ? true : nil))
                 #expect(entry["priority"]?.intValue == sent.query.priority)
                 #expect(entry["collection"]?.stringValue == sent.query.collection)
+                #expect(entry["cache"]?.boolValue == sent.query.cache)
             }
 
             // ragsim replays the trace whole: every line sent, in one measured window.

@@ -12,7 +12,7 @@ struct QueryTraceTests {
             {"offset": 0, "question": "first", "collection": "docs"}
 
             {"offset": 1, "question": "second a"}
-            {"offset": 1, "question": "second b", "collection": null}
+            {"offset": 1, "question": "second b", "collection": null, "cache": false}
             """
         let trace = try QueryTrace(text: text, source: "t.jsonl")
         #expect(trace.entries.map(\.question) == ["first", "second a", "second b", "third"])
@@ -20,6 +20,7 @@ struct QueryTraceTests {
         #expect(trace.entries[0].query(defaultCollection: "corpus") == RAGQuery(query: "first", collection: "docs"))
         #expect(trace.entries[1].query(defaultCollection: "corpus") == RAGQuery(query: "second a", collection: "corpus"))
         #expect(trace.entries[3].query(defaultCollection: "corpus") == RAGQuery(query: "third", collection: "corpus", topK: 8, stream: true))
+        #expect(trace.entries[2].query(defaultCollection: "corpus") == RAGQuery(query: "second b", collection: "corpus", cache: false))
     }
 
     @Test("lines ending in CRLF parse like lines ending in LF")
@@ -67,6 +68,7 @@ struct QueryTraceTests {
             (#"{"offset": 1, "question": "q", "stream": "yes"}"#, #""stream" must be true or false"#),
             (#"{"offset": 1, "question": "q", "collection": 3}"#, #""collection" must be a non-empty string"#),
             (#"{"offset": 1, "question": "q", "topk": 3}"#, #"unknown key "topk""#),
+            (#"{"offset": 1, "question": "q", "cache": 0}"#, #""cache" must be true or false"#),
         ]
     )
     func badLine(line: String, message: String) {
