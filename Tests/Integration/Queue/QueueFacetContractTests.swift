@@ -153,6 +153,37 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("a follower holds no budget; if its leader is canceled it takes over, reserves as any job does, and what it spends counts; canceling all waiting leaves no heir", arguments: StoreKind.allCases)
+    func heirBudget(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            var request = EnqueueRequest(
+                kind: RAGQuery.kind, payload: Array("q".utf8), tenant: "payer",
+                budget: BudgetReservation(unit: .microUSD, period: .day, limit: 1000, amount: 300)
+            )
+            request.answerCache = AnswerCacheEntry(key: "k", collection: "docs", ttl: .seconds(60))
+            func budget() async throws -> BudgetStatus { try await store.budgetStatus(tenant: "payer", period: .day, unit: .microUSD) }
+            let leader = try await store.enqueue(request)
+            let heir = try await store.enqueue(request)
+            #expect(heir.coalesced)
+            #expect(try await budget().reserved == 300, "only the leader reserves")
+            #expect(try await store.cancel(leader.id) == .canceled)
+            #expect(try await budget().reserved == 300, "the leader's reservation went back, the heir's was taken")
+            let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            #expect(job.id == heir.id)
+            try await store.complete(job.lease, result: Array("a".utf8), timings: [:], usage: [JobUsage.costMicroUSD: 120])
+            #expect(try await budget() == BudgetStatus(reserved: 0, spent: 120, limit: 1000))
+
+            // Canceling every waiting job cancels the heirs that canceling their leaders makes.
+            request.answerCache?.key = "other"
+            let ids = [try await store.enqueue(request).id, try await store.enqueue(request).id, try await store.enqueue(request).id]
+            #expect(try await store.cancelWaiting() == 3)
+            for id in ids { #expect(try await store.job(id)?.status == .canceled) }
+            #expect(try await store.claim(workerID: "w", count: 5).jobs.isEmpty)
+            #expect(try await budget().reserved == 0, "nothing leaks")
+        }
+    }
+
     @Test("the records kept of jobs created in a range come oldest first; the range's end is excluded", arguments: StoreKind.allCases)
     func jobsCreatedInRange(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in

@@ -52,6 +52,8 @@ extension InMemoryJobStore {
         var cachedFrom: JobID?
         /// The job this one follows (the same question in flight).
         var leader: JobID?
+        /// What a follower reserves of its budget if it takes over from its leader.
+        var hold: Int64 = 0
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
@@ -204,6 +206,11 @@ extension InMemoryJobStore {
                     } else {
                         heir = id
                         follower.leader = nil
+                        // It runs now, so it holds its budget like any job in the queue.
+                        if let key = follower.budgetKey, follower.hold > 0 {
+                            budgets[key, default: BudgetStatus(reserved: 0, spent: 0, limit: 0)].reserved += follower.hold
+                            follower.reserved = follower.hold
+                        }
                         jobs[id] = follower
                         pushReady(follower, now: now)
                         if let key = job.cacheKey { leaders[key] = id }

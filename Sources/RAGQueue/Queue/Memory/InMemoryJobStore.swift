@@ -63,15 +63,19 @@ public final class InMemoryJobStore: QueueStore {
                 if cache.lookup, let leader = state.leaders[key], let leading = state.jobs[leader],
                    [.queued, .started, .scheduled].contains(leading.status)
                 {
+                    // A follower spends nothing and reserves nothing; should it take over from its
+                    // leader, it reserves then, and what it spends counts in this budget period.
+                    let budgetKey = request.budget.map { "\(request.tenantKey):\($0.unit.rawValue):\($0.period.id(at: now))" }
                     let id = JobID()
                     if let idempotency { state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds) }
                     state.sequence += 1
                     var job = Job(
                         id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
                         rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
-                        idempotencyKey: idempotency, budgetKey: nil, cacheKey: key
+                        idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: key
                     )
                     job.leader = leader
+                    job.hold = job.reserved
                     job.reserved = 0
                     state.jobs[id] = job
                     state.followers[leader, default: []].append(id)
@@ -287,17 +291,24 @@ public final class InMemoryJobStore: QueueStore {
     public func cancelWaiting() async throws(QueueError) -> Int {
         let now = clock.nowMilliseconds()
         let (canceled, events) = state.withLock { state in
-            let ids = state.waiting.keys.sorted { $0.rawValue < $1.rawValue } + state.scheduled.keys.sorted { $0.rawValue < $1.rawValue }
             var canceled = 0
-            for id in ids {
-                guard var job = state.jobs[id] else { continue }
-                state.dropReady(job)
-                state.scheduled[id] = nil
-                var machine = job.stateMachine
-                guard machine.cancel() == .moved(to: .canceled) else { continue }
-                state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
-                state.jobs[id] = job
-                canceled += 1
+            // A canceled job that others follow hands the work to a follower, which enters the
+            // queue: it is canceled in turn.
+            while !state.waiting.isEmpty || !state.scheduled.isEmpty {
+                let ids = state.waiting.keys.sorted { $0.rawValue < $1.rawValue } + state.scheduled.keys.sorted { $0.rawValue < $1.rawValue }
+                for id in ids {
+                    state.scheduled[id] = nil
+                    guard var job = state.jobs[id] else {
+                        state.waiting[id] = nil
+                        continue
+                    }
+                    state.dropReady(job)
+                    var machine = job.stateMachine
+                    guard machine.cancel() == .moved(to: .canceled) else { continue }
+                    state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
+                    state.jobs[id] = job
+                    canceled += 1
+                }
             }
             if canceled > 0 { state.count("canceled", by: canceled) }
             return (canceled, state.takeEvents())

@@ -76,6 +76,11 @@ extension QueueScripts {
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
               'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader,
               'cache_key', cache_key, 'cache_ttl', ARGV[22])
+            -- A follower spends and reserves nothing; should it take over from its leader, it
+            -- reserves `hold` then, and what it spends counts in this budget period.
+            if ARGV[16] ~= '' then
+              redis.call('HSET', KEYS[1], 'budget', KEYS[3], 'budget_unit', ARGV[16], 'reserved', 0, 'hold', ARGV[18])
+            end
             redis.call('SADD', B .. 'followers:' .. leader, id)
             redis.call('SADD', B .. 'tenant-names', tk)
             redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)

@@ -137,8 +137,14 @@ enum QueueScripts {
             if redis.call('HGET', fkey, 'status') == 'queued' then
               if status == 'canceled' and heir == nil then
                 heir = follower
-                local f = redis.call('HMGET', fkey, 'tk', 'rank')
+                local f = redis.call('HMGET', fkey, 'tk', 'rank', 'budget', 'hold')
                 redis.call('HSET', fkey, 'leader', '')
+                -- It runs now, so it holds its budget like any job in the queue (unless the
+                -- period it joined in is over and gone).
+                if f[3] and f[3] ~= '' and (tonumber(f[4]) or 0) > 0 and redis.call('EXISTS', f[3]) == 1 then
+                  redis.call('HINCRBY', f[3], 'reserved', f[4])
+                  redis.call('HSET', fkey, 'reserved', f[4])
+                end
                 push_ready(B, follower, f[1] or '-', tonumber(f[2]) or now, now)
                 redis.call('ZADD', B .. 'marker', 0, 'w')
                 if leader_key then redis.call('SET', leader_key, follower) end
