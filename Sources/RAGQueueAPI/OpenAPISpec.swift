@@ -136,8 +136,9 @@ enum OpenAPISpec {
                 ended_at: {type: string, format: date-time}
                 retry_at: {type: string, format: date-time}
                 request_id: {type: string}
-                cached: {type: boolean, description: 'true: answered at submit from the answer cache, without a model call.'}
+                cached: {type: boolean, description: 'true: answered from the answer cache without a chat call: at submit for an equal question, by the worker after embedding for a similar one (with similarity).'}
                 cached_from: {type: string, description: The id of the job whose answer this is.}
+                similarity: {type: number, description: 'For an answer reused from a similar question (semantic cache): the cosine similarity of the two questions.'}
                 coalesced_with: {type: string, description: 'The job asking the same question that this one waits for: it ends as that one ends.'}
                 timings: {type: object, additionalProperties: {type: number}}
                 result: {description: The RAG answer (answer, sources, model, embedding_model, collection, usage).}

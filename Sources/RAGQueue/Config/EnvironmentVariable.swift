@@ -72,6 +72,14 @@ public enum Parse {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
+    /// A number within `range`.
+    public static func number(_ text: String, _ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let value = Double(text.trimmed), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(setting: name, "must be a number from \(range.lowerBound.formatted) to \(range.upperBound.formatted), got \"\(text)\"")
+        }
+        return value
+    }
+
     /// An `http://` or `https://` URL with a host.
     public static func httpURL(_ text: String, _ name: String) throws(ConfigurationError) -> String {
         let value = text.trimmed

@@ -67,6 +67,9 @@ extension RAGQueueConfiguration {
             PromptBuilder.version, pipeline.prompt.pageNumbering.rawValue, String(pipeline.excerptLength),
             options.maxCompletionTokens.map(String.init) ?? chat.maxCompletionTokens.map(String.init) ?? "", options.temperature.map { "\($0)" } ?? "",
         ]
-        return AnswerCachePolicy(ttl: answerCacheTTL, chatModel: chat.model, promptVersion: prompt.joined(separator: "/"), shared: answerCacheShared)
+        return AnswerCachePolicy(
+            ttl: answerCacheTTL, chatModel: chat.model, promptVersion: prompt.joined(separator: "/"), shared: answerCacheShared,
+            semanticThreshold: semanticCacheThreshold, embeddingModel: embeddings.model
+        )
     }
 }

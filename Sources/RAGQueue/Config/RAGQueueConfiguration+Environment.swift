@@ -87,6 +87,9 @@ extension RAGQueueConfiguration {
             .init("RAGQ_ANSWER_CACHE_TTL_SECONDS", "0", "how long an answer answers the same question again (same tenant, collection version, top_k, filter, model, prompt); 0 turns the cache off") {
                 $0.answerCacheTTL = try Parse.duration($1, "RAGQ_ANSWER_CACHE_TTL_SECONDS", in: 0...31_536_000)
             },
+            .init("RAGQ_SEMANTIC_CACHE_THRESHOLD", "0", "with the answer cache on: the cosine similarity of two questions' embeddings above which the second reuses the first's answer (no retrieval, no chat call); 0 turns the semantic cache off") {
+                $0.semanticCacheThreshold = try Parse.number($1, "RAGQ_SEMANTIC_CACHE_THRESHOLD", in: 0...1)
+            },
             .init("RAGQ_ANSWER_CACHE_SCOPE", "tenant", "who shares cached answers: tenant (each tenant its own) or shared (every tenant whose cache is on)") {
                 switch $1.lowercased() {
                 case "tenant": $0.answerCacheShared = false

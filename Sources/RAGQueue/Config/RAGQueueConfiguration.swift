@@ -41,6 +41,9 @@ public struct RAGQueueConfiguration: Sendable {
     public var answerCacheTTL: Duration = .zero
     /// Whether tenants share cached answers (`AnswerCachePolicy.shared`). Default false.
     public var answerCacheShared = false
+    /// The cosine similarity above which a question reuses a similar question's cached answer
+    /// (`AnswerCachePolicy.semanticThreshold`); zero, the default, turns the semantic cache off.
+    public var semanticCacheThreshold = 0.0
     /// Least severe level logged. Default `info`.
     public var logLevel: Logger.Level = .info
 

@@ -37,7 +37,11 @@ public struct WorkerApplication: Sendable {
         } else {
             logger.info("using OpenAI embeddings", metadata: ["embedding.model": .string(backends.embeddings.modelName)])
         }
-        let handlers: [any JobHandler] = [RAGQueryHandler(pipeline: backends.pipeline(configuration.pipeline)), NoopJobHandler(), SleepJobHandler()]
+        let similar = configuration.answerCache.isEnabled && configuration.semanticCacheThreshold > 0
+            ? SemanticAnswerIndex(store: store, threshold: configuration.semanticCacheThreshold) : nil
+        let handlers: [any JobHandler] = [
+            RAGQueryHandler(pipeline: backends.pipeline(configuration.pipeline), similarAnswers: similar), NoopJobHandler(), SleepJobHandler(),
+        ]
         self.configuration = configuration
         self.store = store
         self.backends = backends

@@ -54,11 +54,14 @@ public struct RAGPipeline: Sendable {
     }
 
     /// Answers `query` (validated by the configuration's rules first). With `onDelta` the answer is
-    /// streamed and each piece handed over as it comes.
+    /// streamed and each piece handed over as it comes. `reuse` sees the question's embedding and
+    /// may return an earlier answer to stand for this one (the semantic answer cache): then no
+    /// retrieval or chat call is made, and the answer carries this question's usage and timings.
     public func answer(
         _ asked: RAGQuery,
         onStage: @Sendable (Stage, Duration) -> Void = { _, _ in },
-        onDelta: (@Sendable (String) async -> Void)? = nil
+        onDelta: (@Sendable (String) async -> Void)? = nil,
+        reuse: (@Sendable ([Float]) async -> RAGAnswer?)? = nil
     ) async throws(RAGError) -> RAGAnswer {
         let query: RAGQuery
         do {
@@ -84,6 +87,11 @@ public struct RAGPipeline: Sendable {
             usage.embeddingCostUSD = configuration.prices.cost(model: embeddings.modelName, input: embedded.tokens)
             guard embedded.vectors.count == 1, let vector = embedded.vectors.first else {
                 throw failed(.embed, BackendError(.invalidResponse, backend: embeddings.modelName, message: "expected 1 embedding, got \(embedded.vectors.count)"))
+            }
+            if let reuse, var reused = await reuse(vector) {
+                reused.usage = usage
+                reused.timings = timings
+                return reused
             }
             usage.vectorSearches += 1
             let hits = try await stage(.retrieve, timed, failed) {

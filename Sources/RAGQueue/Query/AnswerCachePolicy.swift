@@ -11,6 +11,11 @@ import Foundation
 /// appends the collection's version, which every ingest bumps: no answer
 /// retrieved before an ingest answers after it. A query with `"cache": false` is not answered from
 /// the cache, and its fresh answer is cached in turn.
+///
+/// The semantic cache (`semanticThreshold` above 0) goes further, in the worker: after embedding
+/// the question, a job reuses the cached answer of an earlier question of its scope (the same key
+/// without the question's words, plus the embedding model) whose embedding's cosine similarity to
+/// its own is at or above the threshold (`SemanticAnswerIndex`), and makes no retrieval or chat call.
 public struct AnswerCachePolicy: Sendable, Hashable {
     /// How long a stored answer may answer again; zero turns the cache off.
     public var ttl: Duration
@@ -21,12 +26,22 @@ public struct AnswerCachePolicy: Sendable, Hashable {
     /// Whether tenants share answers (`RAGQ_ANSWER_CACHE_SCOPE=shared`). Default false: each
     /// tenant reads only its own.
     public var shared: Bool
+    /// The similarity at or above which a similar question's answer is reused; 0 turns the
+    /// semantic cache off (`RAGQ_SEMANTIC_CACHE_THRESHOLD`).
+    public var semanticThreshold: Double
+    /// The embedding model whose vectors the semantic cache compares.
+    public var embeddingModel: String
 
-    public init(ttl: Duration = .zero, chatModel: String = "", promptVersion: String = "", shared: Bool = false) {
+    public init(
+        ttl: Duration = .zero, chatModel: String = "", promptVersion: String = "", shared: Bool = false, semanticThreshold: Double = 0,
+        embeddingModel: String = ""
+    ) {
         self.ttl = ttl
         self.chatModel = chatModel
         self.promptVersion = promptVersion
         self.shared = shared
+        self.semanticThreshold = semanticThreshold
+        self.embeddingModel = embeddingModel
     }
 
     public var isEnabled: Bool { ttl > .zero }
@@ -43,12 +58,17 @@ public struct AnswerCachePolicy: Sendable, Hashable {
     public func entry(for query: RAGQuery, tenant: String?) -> AnswerCacheEntry? {
         guard isEnabled else { return nil }
         let collection = query.collection ?? ""
-        let parts = [
-            "answer-v1", shared ? "shared" : "tenant:" + (tenant ?? "-"), Self.normalized(query.query), collection, query.topK.map(String.init) ?? "",
+        let context = [
+            shared ? "shared" : "tenant:" + (tenant ?? "-"), collection, query.topK.map(String.init) ?? "",
             query.filter.map { JSONValue.object($0).description } ?? "", chatModel, promptVersion,
         ]
-        let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))
-        let key = digest.map { String(format: "%02x", $0) }.joined()
-        return AnswerCacheEntry(key: key, collection: collection, ttl: ttl, lookup: query.cache ?? true)
+        let key = Self.digest(["answer-v1", Self.normalized(query.query)] + context)
+        let scope = semanticThreshold > 0 ? Self.digest(["semantic-v1", embeddingModel] + context) : nil
+        return AnswerCacheEntry(key: key, collection: collection, ttl: ttl, lookup: query.cache ?? true, scope: scope)
+    }
+
+    /// SHA-256 of the parts, hex.
+    private static func digest(_ parts: [String]) -> String {
+        SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

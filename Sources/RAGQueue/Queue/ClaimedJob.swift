@@ -24,6 +24,9 @@ public struct ClaimedJob: Sendable, Hashable {
     public var tenant: String?
     /// The job's priority (0...9).
     public var priority: Int = EnqueueRequest.defaultPriority
+    /// Its semantic answer-cache scope (`AnswerCacheEntry.scope` and the collection's version):
+    /// answers of similar questions it may reuse, and where its own goes; nil without one.
+    public var answerScope: String? = nil
 
     /// The lease this claim holds.
     public var lease: JobLease { JobLease(id: id, token: token) }

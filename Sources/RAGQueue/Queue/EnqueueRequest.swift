@@ -103,12 +103,17 @@ public struct AnswerCacheEntry: Sendable, Hashable {
     public var ttl: Duration
     /// Whether a cached answer may answer this job; false still stores this job's answer.
     public var lookup: Bool
+    /// The semantic cache's scope: a digest of everything the answer depends on but the question
+    /// (the queue adds the collection's version). Questions of one scope whose embeddings are close
+    /// share answers (`SemanticAnswerIndex`); nil when the semantic cache is off.
+    public var scope: String?
 
-    public init(key: String, collection: String, ttl: Duration, lookup: Bool = true) {
+    public init(key: String, collection: String, ttl: Duration, lookup: Bool = true, scope: String? = nil) {
         self.key = key
         self.collection = collection
         self.ttl = ttl
         self.lookup = lookup
+        self.scope = scope
     }
 }
 

@@ -59,6 +59,9 @@ public struct JobRecord: Sendable, Hashable {
     public var cachedFrom: JobID? = nil
     /// The job this one follows (the same question in flight): it ends as that job ends.
     public var coalescedWith: JobID? = nil
+    /// For an answer reused from a similar question (`cachedFrom`, semantic cache): the cosine
+    /// similarity of the two questions' embeddings; nil for an equal question or a job that ran.
+    public var similarity: Double? = nil
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -111,6 +114,7 @@ extension JobRecord {
         self.crashes = Int(number("crashes") ?? 0)
         self.cachedFrom = nonEmpty("cached_from").flatMap(JobID.init)
         self.coalescedWith = nonEmpty("leader").flatMap(JobID.init)
+        self.similarity = nonEmpty("similarity").flatMap(Double.init)
     }
 }
 

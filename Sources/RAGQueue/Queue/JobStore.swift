@@ -18,8 +18,10 @@ public protocol JobStore: Sendable {
     /// Extends the leases of held jobs, in one step.
     func renew(_ leases: [JobLease]) async throws(QueueError) -> [LeaseRenewal]
     /// Stores the result of a held job; it ends `finished`. The attempt's `usage` goes to the
-    /// job's record, its tenant's ledger and budget.
-    func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError)
+    /// job's record, its tenant's ledger and budget. A job with a place in the answer cache stores
+    /// its answer there, and `cache` adds its question's embedding to its semantic scope's index,
+    /// or records that it reused a similar question's answer (`cached_from`, `similarity`).
+    func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage, cache: AnswerCacheWrite) async throws(QueueError)
     /// Reports a failure of a held job; transient failures are retried at `retryAt` while attempts
     /// remain. The attempt's `usage` counts whatever happens next.
     func fail(
@@ -44,6 +46,11 @@ public protocol JobStore: Sendable {
     /// answer-cache key carries; returns the new version. Whatever changes a collection's documents
     /// (ingest) calls it afterwards.
     func retireAnswers(of collection: String) async throws(QueueError) -> Int64
+    /// The entries of a semantic scope's index after `cursor` (all of them when nil), oldest first;
+    /// an index keeps its last `SimilarAnswers.capacity` entries and lives as long as its answers.
+    func similarAnswers(in scope: String, after cursor: String?) async throws(QueueError) -> SimilarAnswers
+    /// The cached answer an index entry refers to; nil once it expired or was retired.
+    func cachedAnswer(_ reference: String) async throws(QueueError) -> CachedAnswer?
     /// The records still kept of jobs created in `[start, end)`, oldest first (same millisecond: by
     /// id). Records expire after `QueueConfiguration.resultTTL`; older jobs are gone.
     func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord]
@@ -100,7 +107,12 @@ public protocol WorkWaiter: Sendable {
 extension JobStore {
     /// Stores the result of a held job that reports no usage.
     public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double]) async throws(QueueError) {
-        try await complete(lease, result: result, timings: timings, usage: JobUsage())
+        try await complete(lease, result: result, timings: timings, usage: JobUsage(), cache: AnswerCacheWrite())
+    }
+
+    /// Stores the result of a held job that adds nothing to the semantic answer cache.
+    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError) {
+        try await complete(lease, result: result, timings: timings, usage: usage, cache: AnswerCacheWrite())
     }
 
     /// Reports a failure of a held job that reports no usage.

@@ -27,6 +27,18 @@ public struct JobContext: Sendable {
         timings.record(usage: usage)
     }
 
+    /// Records the question's embedding: when the job finishes, it joins its semantic answer-cache
+    /// scope's index (`ClaimedJob.answerScope`), for similar questions to reuse its answer.
+    public func record(answerVector vector: [Float]) {
+        timings.record(answerVector: vector)
+    }
+
+    /// Records that the job answers with a similar question's cached answer instead of running the
+    /// model: its record will name that answer's job and the similarity.
+    public func record(reused: ReusedAnswer) {
+        timings.record(reused: reused)
+    }
+
     /// Runs `body` as the named stage and records its duration.
     public func stage<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now

@@ -4,6 +4,7 @@ import Synchronization
 final class TimingRecorder: Sendable {
     private let stages = Mutex<[String: Double]>([:])
     private let used = Mutex(JobUsage())
+    private let cache = Mutex(AnswerCacheWrite())
 
     func record(stage: String, seconds: Double) {
         stages.withLock { $0[stage, default: 0] += seconds }
@@ -13,8 +14,17 @@ final class TimingRecorder: Sendable {
         used.withLock { $0 = $0 + usage }
     }
 
+    func record(answerVector vector: [Float]) {
+        cache.withLock { $0.vector = vector }
+    }
+
+    func record(reused: ReusedAnswer) {
+        cache.withLock { $0.reused = reused }
+    }
+
     var snapshot: [String: Double] { stages.withLock { $0 } }
     var usage: JobUsage { used.withLock { $0 } }
+    var cacheWrite: AnswerCacheWrite { cache.withLock { $0 } }
 }
 
 /// Why a running job has been told to stop, if it has.

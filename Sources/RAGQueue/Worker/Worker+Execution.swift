@@ -30,7 +30,9 @@ extension Worker {
             logger.warning("job abandoned: its lease was taken over")
         case (_, .success(let result)):
             // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
-            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.complete(job.lease, result: result, timings: timings.snapshot, usage: timings.usage) }
+            await persist(job, logger: logger) { () async throws(QueueError) in
+                try await self.store.complete(job.lease, result: result, timings: timings.snapshot, usage: timings.usage, cache: timings.cacheWrite)
+            }
             logger.debug("job finished")
         case (.shutdown?, .failure):
             await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }

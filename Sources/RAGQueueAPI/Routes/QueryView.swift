@@ -39,6 +39,7 @@ enum QueryView {
         if let source = record.cachedFrom {
             object["cached"] = .bool(true)
             object["cached_from"] = .string(source.rawValue)
+            if let similarity = record.similarity { object["similarity"] = .number((similarity * 10_000).rounded() / 10_000) }
         }
         if record.status == .finished, let result = record.result {
             object["result"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(result)))

@@ -162,6 +162,48 @@ struct AnswerCacheTests {
         }
     }
 
+    @Test("the semantic cache: a reworded question reuses the answer with no search or chat call; a different one runs; the answer streams whole")
+    func semanticReuse() async throws {
+        try await withRAGStack(configure: { configuration in
+            configuration.answerCacheTTL = .seconds(600)
+            configuration.semanticCacheThreshold = 0.9
+        }) { stack in
+            let policy = stack.configuration.answerCache
+            func ask(_ question: String, stream: Bool = false) async throws -> JobRecord {
+                let query = try RAGQuery(query: question, stream: stream).validated(by: stack.configuration.pipeline.rules)
+                var request = EnqueueRequest(kind: RAGQuery.kind, payload: query.json)
+                request.answerCache = policy.entry(for: query, tenant: nil)
+                return try await waitForEnd(try await stack.harness.store.enqueue(request).id, harness: stack.harness)
+            }
+            func calls() -> (chat: Int, search: Int) {
+                (Self.chatCalls(stack), stack.qdrant.counters.snapshot().requests.filter { [.queryPoints, .searchPoints].contains($0.key) }.values.reduce(0, +))
+            }
+            let first = try await ask("How do honeybees keep their hive cool?")
+            #expect(first.status == .finished && first.cachedFrom == nil)
+            let before = calls()
+
+            // The same words but one, in another order: the fake's bag-of-words embeddings are 0.93 alike.
+            let reworded = try await ask("Honeybees: how do they keep their hive cool?", stream: true)
+            #expect(reworded.status == .finished)
+            #expect(reworded.cachedFrom == first.id)
+            let similarity = try #require(reworded.similarity)
+            #expect(similarity >= 0.9 && similarity < 1)
+            #expect(try stack.answer(of: reworded).answer == (try stack.answer(of: first)).answer)
+            #expect(calls() == before, "no search, no chat call")
+            let tokens = try await stack.harness.store.tokens(of: reworded.id, after: nil).compactMap { entry -> String? in
+                if case .text(let text) = entry.kind { return text } else { return nil }
+            }
+            #expect(tokens.joined() == (try stack.answer(of: first)).answer, "a streamed query gets the reused answer on its stream")
+            let counters = try await stack.harness.store.stats().counters
+            #expect(counters["semantic_hits"] == 1)
+
+            // Another question that shares most words (0.86 alike) is below the threshold: it runs.
+            let other = try await ask("How do honeybees keep their hive warm?")
+            #expect(other.cachedFrom == nil)
+            #expect(calls().chat == before.chat + 1)
+        }
+    }
+
     @Test("tenant B never receives tenant A's cached answer")
     func tenantsApart() async throws {
         try await withRAGStack { stack in

@@ -101,6 +101,57 @@ struct QueueFacetContractTests {
         }
     }
 
+    @Test("a semantic scope's index: a finished job adds its question's vector, readers get only newer entries, a reuse marks the record and counts as a hit", arguments: StoreKind.allCases)
+    func semanticIndex(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let store = harness.store
+            func request(_ key: String) -> EnqueueRequest {
+                var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array(key.utf8), tenant: "acme")
+                request.answerCache = AnswerCacheEntry(key: key, collection: "docs", ttl: .seconds(60), scope: "s1")
+                return request
+            }
+            let first = try await store.enqueue(request("k1"))
+            let claimed = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            let scope = try #require(claimed.answerScope, "a job with a semantic scope is claimed with it")
+            #expect(scope.hasPrefix("s1:"), "the scope carries the collection's version: \(scope)")
+            #expect(try await store.similarAnswers(in: scope, after: nil).entries.isEmpty)
+            let vector: [Float] = [0.6, 0.8, -0.25, 1e-3]
+            try await store.complete(claimed.lease, result: Array("answer one".utf8), timings: [:], usage: [JobUsage.costMicroUSD: 70], cache: AnswerCacheWrite(vector: vector))
+
+            let index = try await store.similarAnswers(in: scope, after: nil)
+            let entry = try #require(index.entries.first)
+            #expect(index.entries.count == 1 && entry.vector == vector, "the vector comes back bit for bit")
+            let cached = try #require(try await store.cachedAnswer(entry.answer))
+            #expect(cached == CachedAnswer(result: Array("answer one".utf8), job: first.id, costMicroUSD: 70))
+            #expect(try await store.similarAnswers(in: scope, after: index.cursor).entries.isEmpty, "nothing newer than the cursor")
+            #expect(try await store.similarAnswers(in: "s2:0", after: nil).entries.isEmpty, "scopes are apart")
+
+            // A similar question's job reuses that answer.
+            _ = try await store.enqueue(request("k2"))
+            let second = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            let reused = ReusedAnswer(job: cached.job, similarity: 0.93, costMicroUSD: cached.costMicroUSD)
+            try await store.complete(
+                second.lease, result: cached.result, timings: [:], usage: [JobUsage.costMicroUSD: 1], cache: AnswerCacheWrite(vector: [0.8, 0.6, 0, 0], reused: reused)
+            )
+            let record = try #require(try await store.job(second.id))
+            #expect(record.status == .finished && record.cachedFrom == first.id && record.similarity == 0.93)
+            let newer = try await store.similarAnswers(in: scope, after: index.cursor)
+            #expect(newer.entries.map(\.vector) == [[0.8, 0.6, 0, 0]])
+            #expect(try await store.cachedAnswer(try #require(newer.entries.first).answer)?.job == first.id, "a reused answer keeps its producer")
+            let counters = try await store.stats().counters
+            #expect(counters["semantic_hits"] == 1 && counters["cache_hits"] == 1 && counters["cache_saved_micro_usd"] == 70)
+            let ledger = try #require(try await store.tenantStats().first { $0.tenant == "acme" }).usage
+            #expect(ledger[JobUsage.cacheHits] == 1 && ledger[JobUsage.savedMicroUSD] == 70 && ledger[JobUsage.costMicroUSD] == 71)
+
+            // The collection changes: the scope moves with its version.
+            _ = try await store.retireAnswers(of: "docs")
+            _ = try await store.enqueue(request("k3"))
+            let third = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            #expect(third.answerScope != scope)
+            #expect(try await store.cachedAnswer("no-such-answer") == nil)
+        }
+    }
+
     @Test("the same question in flight: followers never reach a worker and end once, as their leader ends, through a lost worker, a failure and a cancel", arguments: StoreKind.allCases)
     func coalescing(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in

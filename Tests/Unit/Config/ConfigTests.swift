@@ -39,9 +39,10 @@ struct ConfigTests {
             "WORKER_CONCURRENCY": "8", "JOB_LEASE_SECONDS": "2.5", "JOB_MAX_ATTEMPTS": "5", "RAG_PAGE_NUMBERS": "index",
             "INGEST_CHUNK_SIZE": "500", "INGEST_CHUNK_OVERLAP": "50", "LOG_LEVEL": "DEBUG",
             "RAGQ_DURABILITY": "Replica", "RAGQ_DURABILITY_TIMEOUT_SECONDS": "0.25",
-            "RAGQ_ANSWER_CACHE_TTL_SECONDS": "90", "RAGQ_ANSWER_CACHE_SCOPE": "Shared",
+            "RAGQ_ANSWER_CACHE_TTL_SECONDS": "90", "RAGQ_ANSWER_CACHE_SCOPE": "Shared", "RAGQ_SEMANTIC_CACHE_THRESHOLD": "0.92",
         ])
         #expect(configuration.answerCache.ttl == .seconds(90) && configuration.answerCache.shared)
+        #expect(configuration.answerCache.semanticThreshold == 0.92 && configuration.answerCache.embeddingModel == "text-embedding-3-large")
         #expect(configuration.queue.durability == .replica)
         #expect(configuration.queue.durabilityTimeout == .milliseconds(250))
         #expect(configuration.valkeyURL == "valkey://10.0.0.5:6380/2")
@@ -72,7 +73,7 @@ struct ConfigTests {
             ("QDRANT_URL", "ftp://x"), ("VALKEY_URL", "http://x"), ("RAGQ_QUEUE", "has space"), ("RAGQ_PREFIX", "a{b}"),
             ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"), ("RAG_COLLECTION", "a/b"),
             ("API_MAX_QUERY_LENGTH", "0"), ("RAGQ_DURABILITY", "fsync"), ("RAGQ_DURABILITY_TIMEOUT_SECONDS", "60"),
-            ("RAGQ_ANSWER_CACHE_SCOPE", "global"),
+            ("RAGQ_ANSWER_CACHE_SCOPE", "global"), ("RAGQ_SEMANTIC_CACHE_THRESHOLD", "1.5"), ("RAGQ_SEMANTIC_CACHE_THRESHOLD", "high"),
         ]
     )
     func badValues(name: String, value: String) {

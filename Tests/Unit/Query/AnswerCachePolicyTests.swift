@@ -49,6 +49,23 @@ struct AnswerCachePolicyTests {
         #expect(try keys[0] != Self.key(RAGQuery(query: "What is RAG?"), tenant: "a"))
     }
 
+    @Test("the semantic scope: off without a threshold; the same for questions alike in all but their words, apart for anything else")
+    func semanticScope() throws {
+        var policy = Self.policy
+        func scope(_ query: RAGQuery, tenant: String? = "a") throws -> String? {
+            policy.entry(for: try query.validated(by: QueryRules()), tenant: tenant)?.scope
+        }
+        #expect(try scope(RAGQuery(query: "What is RAG?")) == nil)
+        policy.semanticThreshold = 0.9
+        policy.embeddingModel = "text-embedding-3-small"
+        let base = try #require(try scope(RAGQuery(query: "What is RAG?")))
+        #expect(try scope(RAGQuery(query: "Explain retrieval-augmented generation")) == base)
+        #expect(try scope(RAGQuery(query: "What is RAG?"), tenant: "b") != base)
+        #expect(try scope(RAGQuery(query: "What is RAG?", topK: 9)) != base)
+        policy.embeddingModel = "text-embedding-3-large"
+        #expect(try scope(RAGQuery(query: "What is RAG?")) != base, "another embedding model's vectors do not compare")
+    }
+
     @Test("the cache is off at a zero TTL; cache: false asks for a fresh answer that is stored all the same")
     func offAndOptOut() throws {
         #expect(try Self.key(RAGQuery(query: "What is RAG?"), policy: AnswerCachePolicy()) == nil)

@@ -54,6 +54,10 @@ extension InMemoryJobStore {
         var leader: JobID?
         /// What a follower reserves of its budget if it takes over from its leader.
         var hold: Int64 = 0
+        /// Its semantic answer-cache scope with the collection's version (`ClaimedJob.answerScope`).
+        var semanticScope: String?
+        /// The similarity of the question whose answer it reused.
+        var similarity: Double?
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
@@ -102,7 +106,7 @@ extension InMemoryJobStore {
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
                 priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom,
-                coalescedWith: leader
+                coalescedWith: leader, similarity: similarity
             )
         }
     }
@@ -148,7 +152,10 @@ extension InMemoryJobStore {
         /// Each collection's version, bumped when its documents change (`retireAnswers(of:)`).
         var collectionVersions: [String: Int64] = [:]
         /// Cached answers by key (answer key and collection version).
-        var answers: [String: CachedAnswer] = [:]
+        var answers: [String: StoredAnswer] = [:]
+        /// Semantic scopes' indexes: entries numbered from 1, oldest first.
+        var similarAnswers: [String: [(number: Int, entry: SimilarAnswers.Entry)]] = [:]
+        var similarAnswersNumber = 0
         /// The job in flight for each answer key, and the jobs following each leader.
         var leaders: [String: JobID] = [:]
         var followers: [JobID: [JobID]] = [:]
@@ -346,7 +353,7 @@ extension InMemoryJobStore {
 
 extension InMemoryJobStore {
     /// An answer in the cache: what the job that produced it returned, its id and cost, and when it goes.
-    struct CachedAnswer: Sendable {
+    struct StoredAnswer: Sendable {
         var result: [UInt8]
         var job: JobID
         var costMicroUSD: Int64

@@ -40,9 +40,12 @@ public final class InMemoryJobStore: QueueStore {
                 return (.success(EnqueueResult(id: existing.id, existing: true)), [])
             }
             var cacheKey: String?
+            var semanticScope: String?
             if let cache = request.answerCache {
-                let key = cache.key + ":" + String(state.collectionVersions[cache.collection] ?? 0)
+                let version = String(state.collectionVersions[cache.collection] ?? 0)
+                let key = cache.key + ":" + version
                 cacheKey = key
+                semanticScope = cache.scope.map { $0 + ":" + version }
                 if cache.lookup, let hit = state.answers[key], hit.expiresAt > now {
                     let id = JobID()
                     if let idempotency { state.idempotency[idempotency] = (id, now + configuration.resultTTL.milliseconds) }
@@ -75,6 +78,7 @@ public final class InMemoryJobStore: QueueStore {
                         idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: key
                     )
                     job.leader = leader
+                    job.semanticScope = semanticScope
                     job.hold = job.reserved
                     job.reserved = 0
                     state.jobs[id] = job
@@ -107,11 +111,12 @@ public final class InMemoryJobStore: QueueStore {
                 state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds)
             }
             state.sequence += 1
-            let job = Job(
+            var job = Job(
                 id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
                 rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
                 idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
             )
+            job.semanticScope = semanticScope
             state.jobs[id] = job
             if let cacheKey { state.leaders[cacheKey] = id }
             if let policy = request.tenantPolicy {
@@ -161,7 +166,7 @@ public final class InMemoryJobStore: QueueStore {
                 jobs.append(ClaimedJob(
                     id: id, token: job.token, attempt: job.attempts, maxAttempts: job.maxAttempts, kind: job.kind, payload: job.payload,
                     createdAtMilliseconds: job.createdAt, enqueuedAtMilliseconds: job.enqueuedAt, claimedAtMilliseconds: now,
-                    requestID: job.requestID, tenant: job.tenant, priority: job.priority
+                    requestID: job.requestID, tenant: job.tenant, priority: job.priority, answerScope: job.semanticScope
                 ))
             }
             return (ClaimBatch(jobs: jobs, nextDueMilliseconds: state.scheduled.values.min()), events)
@@ -188,7 +193,9 @@ public final class InMemoryJobStore: QueueStore {
         }
     }
 
-    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError) {
+    public func complete(
+        _ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage, cache: AnswerCacheWrite
+    ) async throws(QueueError) {
         let now = clock.nowMilliseconds()
         _ = try change(lease, repeatOf: .finished) { job, machine, state throws(QueueError) in
             _ = machine.complete(token: lease.token)
@@ -196,12 +203,28 @@ public final class InMemoryJobStore: QueueStore {
             job.timings = timings
             state.leaveActive(job)
             state.add(usage, to: &job)
+            if let reused = cache.reused {
+                job.cachedFrom = reused.job
+                job.similarity = reused.similarity
+                for name in ["cache_hits", "semantic_hits"] { state.count(name) }
+                state.count("cache_saved_micro_usd", by: Int(reused.costMicroUSD))
+                state.ledgers[job.tenantKey] = (state.ledgers[job.tenantKey] ?? JobUsage())
+                    + [JobUsage.cacheHits: 1, JobUsage.savedMicroUSD: reused.costMicroUSD]
+            }
             state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
             state.count("finished")
             if let key = job.cacheKey {
-                state.answers[key] = CachedAnswer(
-                    result: result, job: job.id, costMicroUSD: job.usage[JobUsage.costMicroUSD], expiresAt: now + job.cacheTTL
+                state.answers[key] = StoredAnswer(
+                    result: result, job: cache.reused?.job ?? job.id, costMicroUSD: cache.reused?.costMicroUSD ?? job.usage[JobUsage.costMicroUSD],
+                    expiresAt: now + job.cacheTTL
                 )
+                if let scope = job.semanticScope, let vector = cache.vector {
+                    state.similarAnswersNumber += 1
+                    var index = state.similarAnswers[scope] ?? []
+                    index.append((state.similarAnswersNumber, SimilarAnswers.Entry(answer: key, vector: vector)))
+                    if index.count > SimilarAnswers.capacity { index.removeFirst(index.count - SimilarAnswers.capacity) }
+                    state.similarAnswers[scope] = index
+                }
             }
             if state.circuit.trips > 0, !state.circuit.isOpen(at: now) { state.circuit = CircuitState(openUntilMilliseconds: 0, trips: 0) }
         }
@@ -422,6 +445,20 @@ public final class InMemoryJobStore: QueueStore {
         state.withLock { state in
             state.collectionVersions[collection, default: 0] += 1
             return state.collectionVersions[collection] ?? 0
+        }
+    }
+
+    public func similarAnswers(in scope: String, after cursor: String?) async throws(QueueError) -> SimilarAnswers {
+        let after = cursor.flatMap { Int($0) } ?? 0
+        let entries = state.withLock { state in (state.similarAnswers[scope] ?? []).filter { $0.number > after } }
+        return SimilarAnswers(entries: entries.map(\.entry), cursor: entries.last.map { String($0.number) } ?? cursor)
+    }
+
+    public func cachedAnswer(_ reference: String) async throws(QueueError) -> CachedAnswer? {
+        let now = clock.nowMilliseconds()
+        return state.withLock { state in
+            guard let stored = state.answers[reference], stored.expiresAt > now else { return nil }
+            return CachedAnswer(result: stored.result, job: stored.job, costMicroUSD: stored.costMicroUSD)
         }
     }
 

@@ -66,6 +66,9 @@ public struct QueueKeys: Sendable, Hashable {
     public var collections: String { base + "collections" }
     /// Prefix of cached answers: HASH `result`, `job`, `cost` under `<answer key>:<collection version>`.
     public var answerPrefix: String { base + "answer:" }
+    /// STREAM of a semantic scope's answered questions (`answer` reference, packed `vector`),
+    /// written by `complete`, capped at `SimilarAnswers.capacity`, living as long as its answers.
+    public func similarAnswers(_ scope: String) -> String { base + "semantic:" + scope }
     /// Pub/sub channel announcing job status changes as `<id> <status>`.
     public var events: String { base + "events" }
     /// Prefix of the job records; a job's key is this plus its id.

@@ -139,7 +139,7 @@ public final class ValkeyJobStore: QueueStore {
                 request.tenantPolicy.map { String($0.weight) } ?? "", request.tenantPolicy.map { String($0.maxRunning ?? 0) } ?? "",
                 budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
                 request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
-                request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds,
+                request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds, request.answerCache?.scope ?? "",
             ]
         )
         let (code, detail) = try ScriptCode.check(reply, jobID: id)
@@ -238,7 +238,8 @@ public final class ValkeyJobStore: QueueStore {
                 claimedAtMilliseconds: now,
                 requestID: f[7].string.flatMap { $0.isEmpty ? nil : $0 },
                 tenant: f[8].string.flatMap { $0.isEmpty ? nil : $0 },
-                priority: f[10].int.map { Int($0) } ?? EnqueueRequest.defaultPriority
+                priority: f[10].int.map { Int($0) } ?? EnqueueRequest.defaultPriority,
+                answerScope: f[11].string.flatMap { $0.isEmpty ? nil : $0 }
             ))
         }
         return ClaimBatch(jobs: jobs, nextDueMilliseconds: nextDue >= 0 ? nextDue : nil)
@@ -268,13 +269,17 @@ public final class ValkeyJobStore: QueueStore {
         }
     }
 
-    public func complete(_ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage) async throws(QueueError) {
+    public func complete(
+        _ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage, cache: AnswerCacheWrite
+    ) async throws(QueueError) {
         let reply = try await run(
             QueueScripts.complete,
             keys: [keys.job(lease.id)],
             arguments: [
                 keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), result, Self.encode(timings),
-                configuration.resultTTL.milliseconds, keys.events, usage.json,
+                configuration.resultTTL.milliseconds, keys.events, usage.json, cache.vector.map(SimilarAnswers.pack) ?? [],
+                cache.reused?.job.rawValue ?? "", cache.reused.map { String($0.similarity) } ?? "", cache.reused?.costMicroUSD ?? 0,
+                SimilarAnswers.capacity,
             ]
         )
         _ = try ScriptCode.check(reply, jobID: lease.id)
@@ -385,6 +390,35 @@ public final class ValkeyJobStore: QueueStore {
             throw .corruptRecord("unexpected HINCRBY reply")
         }
         return version
+    }
+
+    public func similarAnswers(in scope: String, after cursor: String?) async throws(QueueError) -> SimilarAnswers {
+        let reply = try await send(ValkeyCommand("XRANGE", keys.similarAnswers(scope), cursor.map { "(" + $0 } ?? "-", "+"))
+        var entries: [SimilarAnswers.Entry] = []
+        var last: String?
+        for item in reply.array ?? [] {
+            guard let parts = item.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array else {
+                throw .corruptRecord("unexpected XRANGE reply")
+            }
+            last = id
+            var answer: String?
+            var vector: [Float]?
+            for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                switch fields[index].string {
+                case "answer": answer = fields[index + 1].string
+                case "vector": if case .bulk(let bytes) = fields[index + 1] { vector = SimilarAnswers.unpack(bytes) }
+                default: break
+                }
+            }
+            if let answer, let vector { entries.append(SimilarAnswers.Entry(answer: answer, vector: vector)) }
+        }
+        return SimilarAnswers(entries: entries, cursor: last ?? cursor)
+    }
+
+    public func cachedAnswer(_ reference: String) async throws(QueueError) -> CachedAnswer? {
+        let fields = try await send(ValkeyCommand("HMGET", keys.answerPrefix + reference, "result", "job", "cost")).array ?? []
+        guard fields.count == 3, case .bulk(let result) = fields[0], let job = fields[1].string.flatMap(JobID.init) else { return nil }
+        return CachedAnswer(result: result, job: job, costMicroUSD: fields[2].int ?? 0)
     }
 
     public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {

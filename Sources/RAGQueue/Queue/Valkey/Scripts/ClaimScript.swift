@@ -2,7 +2,7 @@ import Valkey
 
 extension QueueScripts {
     /// Fields returned per claimed job, in order.
-    static let claimStride = 11
+    static let claimStride = 12
 
     static let claim = ValkeyScript(name: "claim", source: prelude + """
         --[[ claim: a worker takes up to N queued jobs, each with a lease and a fresh fencing token,
@@ -13,7 +13,7 @@ extension QueueScripts {
         KEYS[1] fence
         ARGV[1] B  ARGV[2] now (ms)  ARGV[3] lease (ms)  ARGV[4] worker id  ARGV[5] max jobs  ARGV[6] events channel
         Returns {next scheduled due time or -1, then per job: id, token, attempts, max attempts, kind,
-        payload, created at, request id, tenant, enqueued at, priority}. When jobs remain claimable it
+        payload, created at, request id, tenant, enqueued at, priority, semantic answer scope}. When jobs remain claimable it
         re-arms the marker so another idle worker wakes. While the backends' circuit is open it takes
         nothing and returns {open_until}; half-open, it takes one job at a time (CircuitPolicy). ]]
         local B, now = ARGV[1], tonumber(ARGV[2])
@@ -38,7 +38,7 @@ extension QueueScripts {
             redis.call('ZREM', B .. 'waiting', id)
             local key = B .. 'job:' .. id
             local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
-              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority')
+              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic')
             -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
             if record[1] == 'queued' then
               local token = redis.call('INCR', KEYS[1])
@@ -58,7 +58,7 @@ extension QueueScripts {
               publish(ARGV[6], id, 'started')
               taken = taken + 1
               for _, value in ipairs({id, token, attempts, record[3], record[4], record[5], record[6],
-                                       record[7], record[8], record[9], record[10] or '5'}) do
+                                       record[7], record[8], record[9], record[10] or '5', record[11] or ''}) do
                 out[#out + 1] = value
               end
             end

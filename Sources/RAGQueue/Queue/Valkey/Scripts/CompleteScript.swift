@@ -8,8 +8,15 @@ extension QueueScripts {
         KEYS[1] job record
         ARGV[1] B  ARGV[2] id  ARGV[3] token  ARGV[4] now (ms)  ARGV[5] result  ARGV[6] stage timings (JSON)
         ARGV[7] record ttl (ms)  ARGV[8] events channel  ARGV[9] the attempt's usage (JSON counters)
+        ARGV[10] the question's embedding, packed ('' = none)  ARGV[11] the job whose answer it reused
+        ('' = it ran)  ARGV[12] the questions' similarity  ARGV[13] the reused answer's cost  ARGV[14] index cap
         A job with a place in the answer cache (`cache_key`) stores its answer there, with its id and
-        cost, for `cache_ttl` ms. A job that finishes while the backends' circuit is half-open closes it.
+        cost, for `cache_ttl` ms (a reused answer keeps its producer's id and cost); with a semantic
+        scope (`semantic`) and an embedding, it adds the question to the scope's index
+        (`semantic:<scope>`: `answer` reference, `vector`). A reused answer marks the record
+        (`cached_from`, `similarity`) and counts as a hit: `cache_hits`, `semantic_hits`, the cost saved,
+        in the counters and the tenant's ledger. A job that finishes while the backends' circuit is
+        half-open closes it.
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
         local B = ARGV[1]
@@ -21,14 +28,29 @@ extension QueueScripts {
         local tenant = redis.call('HGET', KEYS[1], 'tk') or '-'
         leave_active(B, ARGV[2], tenant)
         add_usage(B, KEYS[1], tenant, ARGV[9])
-        finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], {'result', ARGV[5], 'timings', ARGV[6]})
+        local extra = {'result', ARGV[5], 'timings', ARGV[6]}
+        if ARGV[11] ~= '' then
+          for _, value in ipairs({'cached_from', ARGV[11], 'similarity', ARGV[12]}) do extra[#extra + 1] = value end
+          local saved = tonumber(ARGV[13]) or 0
+          for _, name in ipairs({'cache_hits', 'semantic_hits'}) do redis.call('HINCRBY', B .. 'counters', name, 1) end
+          redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', saved)
+          redis.call('HINCRBY', B .. 'usage:' .. tenant, 'cache_hits', 1)
+          redis.call('HINCRBY', B .. 'usage:' .. tenant, 'saved_micro_usd', saved)
+        end
+        finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], extra)
         redis.call('HINCRBY', B .. 'counters', 'finished', 1)
-        local cache = redis.call('HMGET', KEYS[1], 'cache_key', 'cache_ttl', 'usage')
+        local cache = redis.call('HMGET', KEYS[1], 'cache_key', 'cache_ttl', 'usage', 'semantic')
         if cache[1] and cache[1] ~= '' then
-          local cost = 0
+          local job, cost = ARGV[2], 0
           if cache[3] and cache[3] ~= '' then cost = tonumber(cjson.decode(cache[3])['cost_micro_usd']) or 0 end
-          redis.call('HSET', cache[1], 'result', ARGV[5], 'job', ARGV[2], 'cost', cost)
+          if ARGV[11] ~= '' then job, cost = ARGV[11], tonumber(ARGV[13]) or 0 end
+          redis.call('HSET', cache[1], 'result', ARGV[5], 'job', job, 'cost', cost)
           redis.call('PEXPIRE', cache[1], cache[2])
+          if cache[4] and cache[4] ~= '' and ARGV[10] ~= '' then
+            local index = B .. 'semantic:' .. cache[4]
+            redis.call('XADD', index, 'MAXLEN', '~', ARGV[14], '*', 'answer', string.sub(cache[1], #B + 8), 'vector', ARGV[10])
+            redis.call('PEXPIRE', index, cache[2])
+          end
         end
         local open_until = redis.call('HGET', B .. 'circuit', 'open_until')
         if open_until and tonumber(open_until) <= tonumber(ARGV[4]) then redis.call('DEL', B .. 'circuit') end

@@ -15,6 +15,7 @@ extension QueueScripts {
         budget)  ARGV[17] budget limit  ARGV[18] amount to reserve  ARGV[19] ms until the budget period ends
         ARGV[20] answer cache key without the version ('' = no cache)  ARGV[21] collection
         ARGV[22] answer cache ttl (ms)  ARGV[23] may a cached answer answer it (0|1)  ARGV[24] record ttl of an ended job (ms)
+        ARGV[25] semantic cache scope without the version ('' = none)
         The answer cache: the key gets the collection's version (`collections` hash, bumped by every
         ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
         job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
@@ -41,9 +42,11 @@ extension QueueScripts {
           return KEYS[2]
         end
         local cache_key = ''
+        local semantic = ''
         if ARGV[20] ~= '' then
           local version = redis.call('HGET', B .. 'collections', ARGV[21]) or '0'
           cache_key = B .. 'answer:' .. ARGV[20] .. ':' .. version
+          if ARGV[25] ~= '' then semantic = ARGV[25] .. ':' .. version end
           local hit = {}
           if ARGV[23] == '1' then hit = redis.call('HMGET', cache_key, 'result', 'job', 'cost') end
           if hit[1] then
@@ -75,7 +78,7 @@ extension QueueScripts {
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
               'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader,
-              'cache_key', cache_key, 'cache_ttl', ARGV[22])
+              'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic)
             -- A follower spends and reserves nothing; should it take over from its leader, it
             -- reserves `hold` then, and what it spends counts in this budget period.
             if ARGV[16] ~= '' then
@@ -117,7 +120,7 @@ extension QueueScripts {
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
           'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
           'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
-          'cache_key', cache_key, 'cache_ttl', ARGV[22])
+          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic)
         if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
         redis.call('SADD', B .. 'tenant-names', tk)
