@@ -98,6 +98,10 @@ struct SimulateCommand: AsyncParsableCommand {
     var zipf = 0.0
     @Option(help: "Turn the API's answer cache on for this many seconds (RAGQ_ANSWER_CACHE_TTL_SECONDS); 0 keeps it off.")
     var answerCache = 0.0
+    @Option(help: "Send this share (0 to 1) of the questions reworded, so only the semantic cache can answer them from another's answer.")
+    var paraphrase = 0.0
+    @Option(help: "With --answer-cache: the semantic cache's similarity threshold (RAGQ_SEMANTIC_CACHE_THRESHOLD); 0 keeps it off.")
+    var semanticCache = 0.0
 
     func validate() throws {
         _ = try workerCounts()
@@ -112,6 +116,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard (1...10_000).contains(questions) else { throw ValidationError("--questions must be from 1 to 10000") }
         guard (0...10).contains(zipf) else { throw ValidationError("--zipf must be from 0 to 10") }
         guard (0...86_400).contains(answerCache) else { throw ValidationError("--answer-cache must be 0 to 86400 seconds") }
+        guard (0...1).contains(paraphrase) else { throw ValidationError("--paraphrase must be from 0 to 1") }
+        guard (0...1).contains(semanticCache) else { throw ValidationError("--semantic-cache must be from 0 to 1") }
+        if semanticCache > 0 && answerCache == 0 { throw ValidationError("--semantic-cache needs --answer-cache (the semantic cache reuses cached answers)") }
         guard (0...100).contains(tolerance) else { throw ValidationError("--tolerance must be 0 to 100 (percent)") }
         for (flag, value) in [("--api-url", apiURL), ("--openai-url", openaiURL), ("--qdrant-url", qdrantURL)] {
             if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
@@ -189,7 +196,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 ? nil : Simulation.ProviderLimitOption(requestsPerMinute: providerRpm, tokensPerMinute: providerTpm),
             pacing: pacing == "on"
         ).with(valkey: try valkeyTopology(), durability: Durability(rawValue: durability) ?? .none).with(drawPerStep: arrivalsPerStep)
-            .with(zipf: zipf, answerCacheSeconds: answerCache)
+            .with(repetition: Repetition(zipf: zipf, paraphrase: paraphrase, answerCacheSeconds: answerCache, semanticThreshold: semanticCache))
     }
 
     /// `--valkey` parsed.

@@ -28,7 +28,7 @@ struct ChaosRun: Sendable {
         queue.maxDepth = 0
         queue.lease = lease
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
-        var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency, answerCacheSeconds: plan.answerCacheSeconds)
+        var environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency, repetition: plan.repetition)
         environment["JOB_LEASE_SECONDS"] = String(lease.seconds)
         environment["JOB_HEARTBEAT_SECONDS"] = String(queue.heartbeat.seconds)
         // The embedded API gives the traffic a tenant with a budget too large to refuse anything:
@@ -56,8 +56,7 @@ struct ChaosRun: Sendable {
         let submitter = APIJobSubmitter(baseURL: apiURL, apiKey: apiKey, httpClient: services.httpClient)
         let length = plan.warmup + plan.duration
         let schedule = ArrivalSchedule(qps: plan.qps, length: length, process: plan.arrivals, seed: plan.seed)
-        let popular = plan.zipf > 0
-            ? QuestionPopularity(count: plan.questions.count, exponent: plan.zipf).indices(schedule.offsets.count, seed: plan.seed) : nil
+        let asked = plan.questions(schedule.offsets.count, seed: plan.seed, first: 0)
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(100)
         let wallStart = Date().addingTimeInterval((start - clock.now).seconds)
@@ -73,7 +72,7 @@ struct ChaosRun: Sendable {
         await withTaskGroup(of: DurableSubmission.self) { group in
             for (number, offset) in schedule.offsets.enumerated() {
                 try? await clock.sleep(until: start + offset)
-                let query = RAGQuery(query: plan.questions[popular?[number] ?? number % plan.questions.count], collection: services.collection)
+                let query = RAGQuery(query: asked[number].text, collection: services.collection)
                 let measured = offset >= plan.warmup
                 group.addTask {
                     await DurableSubmission.submit(query, key: "\(prefix)-\(number)", measured: measured, submitter: submitter)

@@ -67,10 +67,8 @@ extension Simulation {
         var durability: Durability = .none
         /// Whether each step draws its own arrivals instead of replaying the first step's.
         var drawPerStep = false
-        /// Zipf exponent of the questions' popularity; 0 sends the corpus's questions in turn.
-        var zipf = 0.0
-        /// The embedded API's answer cache TTL in seconds; 0 keeps it off.
-        var answerCacheSeconds = 0.0
+        /// How questions repeat and which answer caches are on.
+        var repetition = Repetition()
         /// `ragsim plan`'s target; nil for a run over `workers`.
         var plan: PlanTarget? = nil
 
@@ -124,12 +122,10 @@ extension Simulation {
             return options
         }
 
-        /// These options with questions drawn by popularity (Zipf exponent `zipf`, 0: in turn) and the
-        /// API's answer cache on for `answerCacheSeconds` (0: off).
-        public func with(zipf: Double, answerCacheSeconds: Double) -> Options {
+        /// These options with questions repeating and answer caches on as `repetition` says.
+        public func with(repetition: Repetition) -> Options {
             var options = self
-            options.zipf = zipf
-            options.answerCacheSeconds = answerCacheSeconds
+            options.repetition = repetition
             return options
         }
 
@@ -187,7 +183,7 @@ extension Simulation.Settings {
             apiKey: options.apiKey, prefix: options.prefix, questions: options.questions, trace: trace, chaos: options.chaos,
             lease: options.lease, tenants: options.tenants, providerLimits: options.providerLimits, pacing: options.pacing,
             durability: options.durability, drawPerStep: options.drawPerStep, plan: options.plan,
-            zipf: options.zipf, answerCacheSeconds: options.answerCacheSeconds
+            repetition: options.repetition
         )
         if let trace, !options.tenants.isEmpty {
             let names = Set(options.tenants.map(\.name))

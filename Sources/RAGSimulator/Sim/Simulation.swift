@@ -39,10 +39,8 @@ public struct Simulation: Sendable {
         var drawPerStep = false
         /// `ragsim plan`: the latency target; the plan then chooses the steps.
         var plan: PlanTarget? = nil
-        /// Zipf exponent of the questions' popularity; 0: in turn.
-        var zipf = 0.0
-        /// The API's answer cache TTL in seconds; 0: off.
-        var answerCacheSeconds = 0.0
+        /// How questions repeat and which answer caches are on.
+        var repetition = Repetition()
     }
 
     let settings: Settings
@@ -76,7 +74,7 @@ public struct Simulation: Sendable {
             duration: settings.duration, drain: settings.drain, seed: settings.seed, questions: corpus.questions, runPrefix: runPrefix,
             fixedPrefix: settings.endpoints.apiURL == nil ? nil : (settings.prefix ?? "ragq"),
             apiKey: settings.apiKey, ragserve: ragserve, logDirectory: workDirectory, progress: isatty(STDOUT_FILENO) == 1, trace: settings.trace,
-            tenants: settings.tenants, drawPerStep: settings.drawPerStep, zipf: settings.zipf, answerCacheSeconds: settings.answerCacheSeconds
+            tenants: settings.tenants, drawPerStep: settings.drawPerStep, repetition: settings.repetition
         )
         let step = SimulationStep(plan: plan, services: services, reaper: reaper, say: say)
         var results: [StepResult] = []
@@ -114,8 +112,8 @@ public struct Simulation: Sendable {
             seed: settings.seed, submission: "api", embedded: embedded, processors: ProcessInfo.processInfo.activeProcessorCount,
             trace: settings.trace?.source, tenants: settings.tenants.isEmpty ? nil : settings.tenants,
             providerRequestsPerMinute: settings.providerLimits?.requestsPerMinute, providerTokensPerMinute: settings.providerLimits?.tokensPerMinute,
-            pacing: settings.pacing, arrivalsPerStep: settings.drawPerStep, zipf: settings.zipf == 0 ? nil : settings.zipf,
-            answerCacheSeconds: settings.answerCacheSeconds == 0 ? nil : settings.answerCacheSeconds
+            pacing: settings.pacing, arrivalsPerStep: settings.drawPerStep,
+            repetition: settings.repetition.isSet ? settings.repetition : nil
         )
         return SimulationReport(startedAt: startedAt, scenario: scenario, steps: results, chaos: ledger, plan: capacityPlan)
     }

@@ -31,10 +31,8 @@ struct SimulationReport: Sendable, Codable {
         var pacing: Bool? = nil
         /// Whether each step drew its own arrivals (nil or false: every step replayed the same ones).
         var arrivalsPerStep: Bool? = nil
-        /// Zipf exponent of the questions' popularity (nil: the questions in turn).
-        var zipf: Double? = nil
-        /// The API's answer cache TTL, seconds (nil: off).
-        var answerCacheSeconds: Double? = nil
+        /// How questions repeated and which answer caches were on (nil: questions in turn, no cache).
+        var repetition: Repetition? = nil
     }
 
     /// Format version of this file.
@@ -135,7 +133,7 @@ struct SimulationReport: Sendable, Codable {
                 lines.append("fairness: fewer than two tenants had work waiting throughout the window")
             }
         }
-        if step.cacheHits != nil || step.coalesced != nil {
+        if step.cacheHits != nil || step.coalesced != nil || step.semanticHits != nil {
             let hits = step.cacheHits ?? 0
             let latency = step.cacheHitLatency
             lines.append(
@@ -143,6 +141,10 @@ struct SimulationReport: Sendable, Codable {
                     + String(format: "(%.0f%%)", Double(hits) / Double(max(1, step.submitted)) * 100)
                     + (latency.map { String(format: ", submit to answer in hand p50 %.1f ms, p99 %.1f ms", ($0.p50 ?? 0) * 1000, ($0.p99 ?? 0) * 1000) } ?? "")
                     + "; \(step.coalesced ?? 0) followed an equal question in flight"
+                    + (step.semanticHits.map { similar in
+                        "; \(similar) answered by a worker with a similar question's answer"
+                            + (step.falseHits.map { ", \($0) of them another question's (false hits)" } ?? "")
+                    } ?? "")
             )
         }
         if let calls = step.providerCalls, let refusals = step.provider429s, calls > 0 {

@@ -205,7 +205,7 @@ struct SimulationServices: Sendable {
     }
 
     /// The environment of a child process: this one's, minus API keys, plus the run's wiring.
-    func childEnvironment(prefix: String, concurrency: Int, answerCacheSeconds: Double = 0) -> [String: String] {
+    func childEnvironment(prefix: String, concurrency: Int, repetition: Repetition = Repetition()) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for name in ["API_KEYS", "API_KEYS_FILE", "API_PORT", "API_HOST"] { environment[name] = nil }
         environment["VALKEY_URL"] = valkeyURL
@@ -222,7 +222,9 @@ struct SimulationServices: Sendable {
         environment["LOG_LEVEL"] = "warning"
         environment["RAG_PROVIDER_PACING"] = pacing ? "on" : "off"
         environment["RAGQ_DURABILITY"] = durability.rawValue
-        environment["RAGQ_ANSWER_CACHE_TTL_SECONDS"] = Simulation.number(answerCacheSeconds)
+        environment["RAGQ_ANSWER_CACHE_TTL_SECONDS"] = nil
+        environment["RAGQ_SEMANTIC_CACHE_THRESHOLD"] = nil
+        environment.merge(repetition.environment) { $1 }
         return environment
     }
 }

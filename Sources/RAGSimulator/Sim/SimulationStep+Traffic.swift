@@ -1,3 +1,4 @@
+import FakeBackends
 import RAGQueue
 
 /// One query a step sends, and when, and for which tenant.
@@ -7,6 +8,8 @@ struct Arrival: Sendable, Hashable {
     var query: RAGQuery
     /// The tenant that sends it; nil when the run has none.
     var tenant: String? = nil
+    /// The corpus question it means (its words may be a paraphrase); nil for a trace's query.
+    var intent: String? = nil
 }
 
 extension SimulationStep.Plan {
@@ -15,6 +18,19 @@ extension SimulationStep.Plan {
     /// with `zipf`). Every step sends the same
     /// arrivals and questions (common random numbers: the steps' figures differ by their workers
     /// alone), unless `drawPerStep` seeds each step apart.
+    /// What `count` generated arrivals ask, seeded by `seed`: the corpus's questions in turn from
+    /// `first`, or by popularity (`repetition.zipf`); with `repetition.paraphrase`, that share of
+    /// them reworded (`SimCorpus.paraphrase`). Each with the question it means.
+    func questions(_ count: Int, seed: UInt64, first: Int) -> [(text: String, intent: String)] {
+        let popular = repetition.zipf > 0 ? QuestionPopularity(count: questions.count, exponent: repetition.zipf).indices(count, seed: seed) : nil
+        var random = SeededRandom(mixing: seed, 0x9A4A_9A5E)
+        return (0..<count).map { number in
+            let intent = questions[popular?[number] ?? (number + first) % questions.count]
+            let reworded = repetition.paraphrase > 0 && random.nextUnit() < repetition.paraphrase
+            return (reworded ? SimCorpus.paraphrase(intent, variant: Int(random.next() % 4)) : intent, intent)
+        }
+    }
+
     func traffic(step: Int, collection: String) -> [Arrival] {
         let end = warmup + duration
         let index = drawPerStep ? step : 0
@@ -25,11 +41,9 @@ extension SimulationStep.Plan {
         }
         guard !tenants.isEmpty else {
             let schedule = ArrivalSchedule(qps: qps, length: end, process: arrivals, seed: seed &+ UInt64(index))
-            let popular = zipf > 0
-                ? QuestionPopularity(count: questions.count, exponent: zipf).indices(schedule.offsets.count, seed: seed &+ UInt64(index)) : nil
-            return schedule.offsets.enumerated().map { number, offset in
-                let question = popular?[number] ?? (number + index * 7) % questions.count
-                return Arrival(offset: offset, query: RAGQuery(query: questions[question], collection: collection))
+            let asked = questions(schedule.offsets.count, seed: seed &+ UInt64(index), first: index * 7)
+            return zip(schedule.offsets, asked).map { offset, question in
+                Arrival(offset: offset, query: RAGQuery(query: question.text, collection: collection), intent: question.intent)
             }
         }
         // Each tenant: its burst at the start, then its own arrivals, seeded apart.

@@ -30,10 +30,8 @@ struct SimulationStep: Sendable {
         var tenants: [TenantSpec] = []
         /// Whether each step draws arrivals and questions of its own instead of replaying the first step's.
         var drawPerStep = false
-        /// Zipf exponent of the questions' popularity; 0: in turn.
-        var zipf = 0.0
-        /// The API's answer cache TTL in seconds; 0: off.
-        var answerCacheSeconds = 0.0
+        /// How questions repeat and which answer caches are on.
+        var repetition = Repetition()
     }
 
     let plan: Plan
@@ -49,7 +47,7 @@ struct SimulationStep: Sendable {
         queue.prefix = prefix
         queue.maxDepth = 0
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
-        let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency, answerCacheSeconds: plan.answerCacheSeconds)
+        let environment = services.childEnvironment(prefix: prefix, concurrency: plan.concurrency, repetition: plan.repetition)
         var tokens: [Int] = []
         do {
             let submitter: APIJobSubmitter
@@ -109,12 +107,14 @@ struct SimulationStep: Sendable {
                 let measured = arrival.offset >= plan.warmup
                 let query = arrival.query
                 let tenant = arrival.tenant
+                let intent = arrival.intent
                 group.addTask {
                     let sent = Date()
                     do {
                         let (id, accepted, answered) = try await submitter.submitReadingCached(query, tenant: tenant)
                         var submission = Submission(sentAt: sent, returnedAt: accepted, measured: measured, tenant: tenant)
                         submission.cachedAnswerAt = answered
+                        submission.intent = intent
                         return (id, submission)
                     } catch {
                         return (nil, Submission(sentAt: sent, returnedAt: Date(), measured: measured, refusal: "\(error)", tenant: tenant))

@@ -17,6 +17,8 @@ struct Submission: Sendable {
     var tenant: String? = nil
     /// When the answer was in hand, for a query the answer cache answered at submit.
     var cachedAnswerAt: Date? = nil
+    /// The corpus question it meant, when ragsim generated it (its words may be a paraphrase).
+    var intent: String? = nil
 }
 
 /// Latency percentiles in seconds; nil means "beyond the cut-off": the rank falls among jobs that
@@ -117,6 +119,12 @@ struct StepResult: Sendable, Codable, Hashable {
     var cacheHitLatency: LatencySummary? = nil
     /// Measured queries that followed an equal one in flight instead of running; nil when none did.
     var coalesced: Int? = nil
+    /// Measured queries a worker answered with a similar question's answer (besides `cacheHits`);
+    /// nil when none was.
+    var semanticHits: Int? = nil
+    /// Of those, the ones whose answer came from a query that meant another question; nil when
+    /// there were no semantic hits or the intents are unknown (a trace).
+    var falseHits: Int? = nil
 
     /// The figures of `submissions` for a window `[windowStart, windowEnd]`; jobs not ended at
     /// `cutoff` are unfinished. With `tenants`, each tenant's figures too.
@@ -152,7 +160,7 @@ struct StepResult: Sendable, Codable, Hashable {
         for record in measuredRecords {
             if record.coalescedWith != nil {
                 // Followed an equal question in flight: it was never in the queue.
-            } else if record.cachedFrom != nil {
+            } else if record.cachedFrom != nil && record.similarity == nil {
                 waits.append(0)  // answered at submit: it never waited for a worker
             } else if let start = record.firstStartedAt, start <= cutoff {
                 waits.append(start.timeIntervalSince(record.createdAt))
@@ -218,12 +226,23 @@ struct StepResult: Sendable, Codable, Hashable {
         efficiency = withWork > 0 ? usefulSlotSeconds / withWork : 0
 
         // Hits are the records' (answered from the cache); their times, where the client saw them.
-        let hitCount = measuredRecords.filter { $0.cachedFrom != nil }.count
+        let hitCount = measuredRecords.filter { $0.cachedFrom != nil && $0.similarity == nil }.count
         let hitTimes = measured.compactMap { submission in submission.cachedAnswerAt.map { $0.timeIntervalSince(submission.sentAt) } }
         if hitCount > 0 { cacheHits = hitCount }
         if !hitTimes.isEmpty { cacheHitLatency = LatencySummary(hitTimes, censored: 0) }
         let followers = measuredRecords.filter { $0.coalescedWith != nil }.count
         if followers > 0 { coalesced = followers }
+        let similar = measured.filter { $0.record?.similarity != nil }
+        if !similar.isEmpty {
+            semanticHits = similar.count
+            var intents: [JobID: String] = [:]
+            for submission in submissions { if let id = submission.record?.id, let intent = submission.intent { intents[id] = intent } }
+            let judged = similar.compactMap { submission -> Bool? in
+                guard let intent = submission.intent, let source = submission.record?.cachedFrom.flatMap({ intents[$0] }) else { return nil }
+                return source != intent
+            }
+            if judged.count == similar.count { falseHits = judged.filter { $0 }.count }
+        }
 
         let trips = submissions.map { $0.returnedAt.timeIntervalSince($0.sentAt) }.sorted()
         submitP50Seconds = trips.isEmpty ? 0 : trips[(trips.count - 1) / 2]

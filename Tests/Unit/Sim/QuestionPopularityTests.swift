@@ -27,11 +27,11 @@ struct QuestionPopularityTests {
     @Test("steps that replay the same arrivals ask the same questions; zipf 0 asks them in turn")
     func commonQuestions() {
         var plan = StepTrafficTests.plan()
-        plan.zipf = 1.1
+        plan.repetition.zipf = 1.1
         let first = plan.traffic(step: 0, collection: "c").map(\.query.query)
         #expect(first == plan.traffic(step: 3, collection: "c").map(\.query.query))
         #expect(Set(first).count < first.count, "popular questions repeat")
-        plan.zipf = 0
+        plan.repetition.zipf = 0
         let inTurn = plan.traffic(step: 0, collection: "c").map(\.query.query)
         #expect(Array(inTurn.prefix(plan.questions.count)) == plan.questions)
     }
