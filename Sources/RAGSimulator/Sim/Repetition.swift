@@ -29,7 +29,8 @@ public struct Repetition: Sendable, Hashable, Codable {
     var environment: [String: String] {
         var environment: [String: String] = [:]
         if answerCacheSeconds > 0 { environment["RAGQ_ANSWER_CACHE_TTL_SECONDS"] = Simulation.number(answerCacheSeconds) }
-        if semanticThreshold > 0 { environment["RAGQ_SEMANTIC_CACHE_THRESHOLD"] = Simulation.number(semanticThreshold) }
+        // Every digit: a threshold rounded to one decimal would be another threshold.
+        if semanticThreshold > 0 { environment["RAGQ_SEMANTIC_CACHE_THRESHOLD"] = String(semanticThreshold) }
         return environment
     }
 }

@@ -51,3 +51,14 @@ struct ParaphraseTests {
         #expect(result.cacheHits == nil, "a worker's reuse is not an answer at submit")
     }
 }
+
+@Suite("ragsim repetition settings")
+struct RepetitionTests {
+    @Test("the caches' settings reach the children's environment with every digit")
+    func environment() {
+        #expect(Repetition().environment.isEmpty)
+        let environment = Repetition(zipf: 1.1, paraphrase: 0.3, answerCacheSeconds: 3600, semanticThreshold: 0.95).environment
+        #expect(environment["RAGQ_ANSWER_CACHE_TTL_SECONDS"] == "3600")
+        #expect(environment["RAGQ_SEMANTIC_CACHE_THRESHOLD"].flatMap(Double.init) == 0.95)
+    }
+}
