@@ -49,11 +49,11 @@ public struct APIDependencies: Sendable {
         return slot
     }
 
-    /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant;
-    /// any other id (malformed, unknown, expired, another tenant's) is 404.
+    /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant (any
+    /// tenant's, for an operator); any other id (malformed, unknown, expired, another tenant's) is 404.
     func query(_ text: String?, context: APIRequestContext) async throws -> JobRecord {
         guard let text, let id = JobID(text) else { throw APIError.notFound() }
-        guard let record = try await store.job(id), record.kind == RAGQuery.kind, record.tenant == context.tenant else {
+        guard let record = try await store.job(id), record.kind == RAGQuery.kind, context.isAdmin || record.tenant == context.tenant else {
             throw APIError.notFound()
         }
         return try await presented(record)

@@ -11,6 +11,8 @@ public struct APIRequestContext: RequestContext {
     public var tenant: String?
     /// A stable, non-secret name of the caller's key (a digest prefix), for the rate limit.
     public var keyID: String?
+    /// Whether the caller presented an operator's key (`APIConfiguration.adminKeys`).
+    public var isAdmin = false
     /// The peer's IP address, for the failed-authentication throttle; nil when unknown.
     public var clientAddress: String?
 

@@ -56,7 +56,8 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequest
     router.add(middleware: APIMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: APIKeyMiddleware(
-        keys: dependencies.configuration.apiKeys, rateLimit: dependencies.configuration.rateLimit, store: dependencies.store,
+        keys: dependencies.configuration.apiKeys, adminKeys: dependencies.configuration.adminKeys,
+        rateLimit: dependencies.configuration.rateLimit, store: dependencies.store,
         metrics: dependencies.metrics
     ))
     SeedRoutesController(dependencies: dependencies).register(on: router)

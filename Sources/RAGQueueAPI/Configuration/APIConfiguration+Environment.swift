@@ -16,6 +16,15 @@ extension APIConfiguration {
                     throw ConfigurationError(setting: "API_KEYS", error.message)
                 }
             },
+            .init("API_ADMIN_KEYS", "(none)", "operators' keys, key,...: no tenant; they read and cancel any tenant's queries, see every tenant's figures and submit nothing", secret: true) {
+                do throws(APIConfigurationError) {
+                    for (index, key) in Parse.list($1).enumerated() {
+                        try $0.addAdminKey(key, source: "entry \(index + 1) of API_ADMIN_KEYS")
+                    }
+                } catch {
+                    throw ConfigurationError(setting: "API_ADMIN_KEYS", error.message)
+                }
+            },
             .init("API_KEYS_FILE", "(none)", "file of further API keys, one 'key tenant' per line") { $0.apiKeysFile = $1 },
             .init("API_RATE_LIMIT_PER_MINUTE", "\(defaults.rateLimit.requestsPerMinute)", "requests per minute per API key, shared by all API processes (0 = no limit)") {
                 $0.rateLimit.requestsPerMinute = try Parse.integer($1, "API_RATE_LIMIT_PER_MINUTE", in: 0...1_000_000)

@@ -5,7 +5,8 @@ extension APIConfiguration {
     /// Reads `apiKeysFile`, when set: its keys join `apiKeys`, its tenant settings `tenants`.
     ///
     /// One key per line: `<key> <tenant> [weight=W] [concurrency=N] [budget=AMOUNT<usd|tokens>/<day|month>]`
-    /// (or `<key>:<tenant> ...`); blank lines and lines starting with `#` are skipped.
+    /// (or `<key>:<tenant> ...`), or an operator's key: `<key> - role=admin`; blank lines and lines
+    /// starting with `#` are skipped.
     public mutating func loadKeyFile() throws(APIConfigurationError) {
         guard let path = apiKeysFile else { return }
         let text: String
@@ -25,6 +26,13 @@ extension APIConfiguration {
             }
             guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
                 throw APIConfigurationError("\(source) needs both a key and a tenant")
+            }
+            if fields.dropFirst(2).contains(where: { $0.hasPrefix("role=") }) {
+                guard fields.count == 3, fields[1] == "-", fields[2] == "role=admin" else {
+                    throw APIConfigurationError("\(source): an operator's key reads `<key> - role=admin` (role=admin is the only role, with no tenant or settings)")
+                }
+                try addAdminKey(fields[0], source: source)
+                continue
             }
             try addKey(fields[0], tenant: fields[1], source: source)
             for setting in fields.dropFirst(2) {
@@ -73,11 +81,22 @@ extension APIConfiguration {
     /// or another: the last would silently win, exposing one tenant's jobs to another) is refused;
     /// the error names both places, never the key. (`validate()` refuses short keys, naming `source`.)
     mutating func addKey(_ key: String, tenant: String, source: String) throws(APIConfigurationError) {
-        if apiKeys[key] != nil {
+        if apiKeys[key] != nil || adminKeys.contains(key) {
             let first = keySources[key] ?? "an earlier entry"
             throw APIConfigurationError("\(source) lists a key already listed in \(first): each key belongs to one tenant, once")
         }
         apiKeys[key] = tenant
+        keySources[key] = source
+    }
+
+    /// Adds an operator's `key` (`APIConfiguration.adminKeys`), listed at `source`; a key listed
+    /// before, for a tenant or an operator, is refused.
+    mutating func addAdminKey(_ key: String, source: String) throws(APIConfigurationError) {
+        if apiKeys[key] != nil || adminKeys.contains(key) {
+            let first = keySources[key] ?? "an earlier entry"
+            throw APIConfigurationError("\(source) lists a key already listed in \(first): each key belongs to one tenant or operator, once")
+        }
+        adminKeys.insert(key)
         keySources[key] = source
     }
 

@@ -11,6 +11,10 @@ public struct APIConfiguration: Sendable {
     /// API keys and the tenant each belongs to. Empty (the default) means no authentication.
     /// Never logged.
     public var apiKeys: [String: String] = [:]
+    /// Keys of the queue's operators (`API_ADMIN_KEYS`, or `role=admin` in the key file): they
+    /// belong to no tenant, read and cancel any tenant's queries and see every tenant's figures,
+    /// and submit nothing. Never logged.
+    public var adminKeys: Set<String> = []
     /// Where each key of `apiKeys` was listed (`entry 2 of API_KEYS`, `keys.txt line 4`), for
     /// errors that must name it without showing the key.
     var keySources: [String: String] = [:]
@@ -112,6 +116,9 @@ public struct APIConfiguration: Sendable {
             let source = keySources[key].map { "\($0): " } ?? ""
             guard key.count >= Self.minimumKeyLength else { throw .init("\(source)API keys must be at least \(Self.minimumKeyLength) characters") }
             guard !tenant.isEmpty else { throw .init("\(source)every API key needs a tenant") }
+        }
+        for key in adminKeys where key.count < Self.minimumKeyLength {
+            throw .init("\(keySources[key].map { "\($0): " } ?? "")admin keys must be at least \(Self.minimumKeyLength) characters")
         }
         let known = Set(apiKeys.values)
         for tenant in tenants.keys.sorted() where !known.contains(tenant) {

@@ -7,26 +7,31 @@ import Prometheus
 import RAGQueue
 import Synchronization
 
-/// Checks the caller's API key (`Authorization: Bearer <key>` or `X-API-Key`) and takes a token
-/// from its rate limit. Health routes (`/`, `/healthz`, `/readyz`) pass without a key.
+/// Checks the caller's API key (`Authorization: Bearer <key>`, `X-API-Key`, or HTTP Basic with the
+/// key as the password, which a browser can send) and takes a token from its rate limit. Health
+/// routes (`/`, `/healthz`, `/readyz`) pass without a key. An operator's key (`adminKeys`) marks
+/// the request `isAdmin`, with no tenant.
 ///
 /// Failed authentications take tokens from a bucket per client address (shared by API processes
 /// through the store); once it is empty the address is paused: every request from it is answered
 /// 429 with `Retry-After`, before its key is even compared, so guessing keys gains nothing by speed.
 ///
 /// Keys are compared by their SHA-256 digests in constant time (swift-crypto's digest equality),
-/// against every configured key, so neither timing nor logs reveal them. With no keys configured
-/// every request passes.
+/// against every configured key, so neither timing nor logs reveal them. With no tenant keys
+/// configured every request passes (an operator's key, when presented, still marks it).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
 
     private struct Entry: Sendable {
         let digest: SHA256.Digest
-        let tenant: String
+        /// Nil for an operator's key.
+        let tenant: String?
         let keyID: String
     }
 
     private let entries: [Entry]
+    /// Whether tenant keys are configured: without them the API is open.
+    private let authenticates: Bool
     private let bucket: TokenBucket?
     private let failureBucket: TokenBucket?
     private let paused = PausedAddresses()
@@ -37,11 +42,13 @@ struct APIKeyMiddleware: RouterMiddleware {
     static let publicPaths: Set<String> = ["/", "/healthz", "/readyz"]
     private static let apiKeyHeader = HTTPField.Name("X-API-Key")!
 
-    init(keys: [String: String], rateLimit: APIConfiguration.RateLimit, store: any RateLimitStore, metrics: APIMetrics) {
-        self.entries = keys.map { key, tenant in
+    init(keys: [String: String], adminKeys: Set<String> = [], rateLimit: APIConfiguration.RateLimit, store: any RateLimitStore, metrics: APIMetrics) {
+        let owners = keys.map { ($0.key, Optional($0.value)) } + adminKeys.map { ($0, String?.none) }
+        self.entries = owners.map { key, tenant in
             let digest = SHA256.hash(data: Array(key.utf8))
             return Entry(digest: digest, tenant: tenant, keyID: digest.prefix(8).lowercaseHex)
         }
+        self.authenticates = !keys.isEmpty
         self.bucket = rateLimit.isEnabled
             ? TokenBucket(capacity: rateLimit.burst, refillPerSecond: Double(rateLimit.requestsPerMinute) / 60) : nil
         self.failureBucket = rateLimit.authFailuresPerMinute > 0
@@ -51,7 +58,10 @@ struct APIKeyMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response) async throws -> Response {
-        guard !entries.isEmpty, !Self.publicPaths.contains(request.uri.path) else {
+        guard authenticates, !Self.publicPaths.contains(request.uri.path) else {
+            // An open API still knows its operators.
+            var context = context
+            if let presented = Self.presentedKey(request.headers), let entry = match(presented), entry.tenant == nil { context.isAdmin = true }
             return try await next(request, context)
         }
         let address = context.clientAddress ?? "unknown"
@@ -73,8 +83,9 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         var context = context
         context.tenant = entry.tenant
+        context.isAdmin = entry.tenant == nil
         context.keyID = entry.keyID
-        context.logger[metadataKey: "tenant"] = .string(entry.tenant)
+        context.logger[metadataKey: "tenant"] = .string(entry.tenant ?? "(admin)")
         if let bucket {
             do {
                 let decision = try await store.takeToken(from: entry.keyID, limit: bucket)
@@ -106,6 +117,14 @@ struct APIKeyMiddleware: RouterMiddleware {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 let key = parts[1].trimmingCharacters(in: .whitespaces)
+                if !key.isEmpty { return key }
+            }
+            // Basic: the key is the password; the user name is ignored.
+            if parts.count == 2, parts[0].lowercased() == "basic",
+               let decoded = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
+               let credentials = String(data: decoded, encoding: .utf8), let colon = credentials.firstIndex(of: ":")
+            {
+                let key = String(credentials[credentials.index(after: colon)...])
                 if !key.isEmpty { return key }
             }
         }

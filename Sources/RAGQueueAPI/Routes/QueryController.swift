@@ -61,6 +61,8 @@ struct QueryController: Sendable {
     /// the tenant's share and limit, and a reservation against the tenant's budget when it has
     /// one; shared with the seed's `/chat`. The payload is the query's one wire shape.
     static func enqueue(_ query: RAGQuery, idempotencyKey: String?, context: APIRequestContext, dependencies: APIDependencies) async throws -> EnqueueResult {
+        // A query belongs to a tenant, whose budget and share it spends; an operator has neither.
+        if context.isAdmin { throw APIError.forbidden("an admin key submits no queries: use a tenant's key") }
         let settings = context.tenant.flatMap { dependencies.configuration.tenants[$0] } ?? TenantSettings()
         if let tenant = context.tenant, let collection = query.collection,
            !settings.allows(collection, tenant: tenant, defaultCollection: dependencies.rules.defaultCollection)

@@ -53,6 +53,37 @@ struct APISecurityTests {
         }
     }
 
+    @Test("An operator's key reads and cancels any tenant's query and sees every tenant's figures, but submits nothing; HTTP Basic carries a key")
+    func operatorKey() async throws {
+        let operatorKey = "operator-key-0123456789"
+        try await withAPI(configure: {
+            $0.apiKeys = [Self.alice: "tenant-a", Self.bob: "tenant-b"]
+            $0.adminKeys = [operatorKey]
+        }) { api in
+            let admin: HTTPClientHeaders = ["X-API-Key": operatorKey]
+            let aliceID = try await api.submit("alice's question", headers: ["X-API-Key": Self.alice])
+            _ = try await api.submit("bob's question", headers: ["X-API-Key": Self.bob])
+            let read = try await api.send(.get, "/v1/queries/\(aliceID)", headers: admin)
+            #expect(read.status == 200 && read.json["query"] == .string("alice's question"))
+            let tenants = try await api.send(.get, "/v1/stats", headers: admin).json["tenants"]?.arrayValue ?? []
+            #expect(Set(tenants.compactMap { $0["tenant"]?.stringValue }) == ["tenant-a", "tenant-b"])
+            let own = try await api.send(.get, "/v1/stats", headers: ["X-API-Key": Self.bob]).json["tenants"]?.arrayValue ?? []
+            #expect(own.compactMap { $0["tenant"]?.stringValue } == ["tenant-b"], "a tenant still sees only itself")
+
+            let submitted = try await api.send(.post, "/v1/queries", headers: admin, body: #"{"query":"q"}"#)
+            #expect(submitted.status == 403 && submitted.json["error"]?["code"] == .string("forbidden"), "\(submitted.text)")
+            #expect(try await api.send(.post, "/chat?query=q", headers: admin).status == 403)
+
+            #expect(try await api.send(.delete, "/v1/queries/\(aliceID)", headers: admin).json["outcome"] == .string("canceled"))
+
+            // A browser sends HTTP Basic: the key is the password.
+            let basic = { (key: String) -> HTTPClientHeaders in ["Authorization": "Basic " + Data("ops:\(key)".utf8).base64EncodedString()] }
+            #expect(try await api.send(.get, "/v1/queries/\(aliceID)", headers: basic(operatorKey)).status == 200)
+            #expect(try await api.send(.get, "/v1/queries/\(aliceID)", headers: basic(Self.alice)).status == 200)
+            #expect(try await api.send(.get, "/v1/queries/\(aliceID)", headers: basic("wrong-key-000000")).status == 401)
+        }
+    }
+
     @Test("A tenant reaches the shared collection and its own; another tenant's is 403 on both submit routes; a list widens or narrows it")
     func collectionWalls() async throws {
         try await withAPI(configure: { configuration in

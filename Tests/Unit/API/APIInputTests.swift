@@ -100,6 +100,27 @@ struct APIInputTests {
         #expect(throws: APIConfigurationError.self) { try configuration.validate() }
     }
 
+    @Test("Operators' keys come from API_ADMIN_KEYS and the key file (role=admin); one listed as a tenant's too, or too short, is refused")
+    func operatorKeys() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
+        try "tenant-key-123456 acme\nfile-ops-key-1234 - role=admin\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try APIConfiguration(environment: ["API_ADMIN_KEYS": "ops-key-12345678, ops-key-87654321", "API_KEYS_FILE": path])
+        #expect(configuration.adminKeys == ["ops-key-12345678", "ops-key-87654321", "file-ops-key-1234"])
+        #expect(configuration.apiKeys == ["tenant-key-123456": "acme"])
+        let refused: [[String: String]] = [
+            ["API_KEYS": "same-key-12345678:acme", "API_ADMIN_KEYS": "same-key-12345678"],
+            ["API_ADMIN_KEYS": "short"],
+        ]
+        for environment in refused {
+            #expect(throws: (any Error).self) { try APIConfiguration(environment: environment) }
+        }
+        try "ops-key-12345678 acme role=admin\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            try APIConfiguration(environment: ["API_KEYS_FILE": path])
+        } throws: { error in "\(error)".contains("line 1: an operator's key reads `<key> - role=admin`") }
+    }
+
     @Test("A key listed twice, for one tenant or two, or too short, refuses to start, naming where, never the key")
     func conflictingKeys() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(JobID()).txt").path
