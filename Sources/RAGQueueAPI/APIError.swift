@@ -198,11 +198,13 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         }
     }
 
-    /// The JSON response, with `Retry-After` and `Allow` when set.
+    /// The JSON response, with `Retry-After` and `Allow` when set, and the ways to present a key
+    /// with a 401 (`WWW-Authenticate`: a browser then asks for it, as HTTP Basic's password).
     func makeResponse() -> Response {
         var response = Response.json(body, status: status)
         if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
         if let allowedMethods { response.headers[.allow] = allowedMethods.joined(separator: ", ") }
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = #"Bearer realm="RAGQueue", Basic realm="RAGQueue", charset="UTF-8""# }
         return response
     }
 }

@@ -63,6 +63,7 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequest
     SeedRoutesController(dependencies: dependencies).register(on: router)
     QueryController(dependencies: dependencies).register(on: router)
     OperationsController(dependencies: dependencies).register(on: router)
+    DashboardController(dependencies: dependencies).register(on: router)
     // Last: it then wraps only the router's not-found responder (see the type).
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

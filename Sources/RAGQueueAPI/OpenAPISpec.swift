@@ -409,6 +409,73 @@ enum OpenAPISpec {
                       schema: {type: string}
                 '401': {$ref: '#/components/responses/Error'}
                 '429': {$ref: '#/components/responses/Error'}
+          /ui:
+            get:
+              summary: 'The operators'' dashboard (an operator''s key, or no keys at all; a tenant''s key is 403).'
+              responses:
+                '200':
+                  description: 'The page.'
+                  content:
+                    text/html:
+                      schema: {type: string}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+          /ui/overview:
+            get:
+              summary: 'The dashboard''s live part, which its page fetches every 2 s.'
+              responses:
+                '200':
+                  description: 'An HTML fragment.'
+                  content:
+                    text/html:
+                      schema: {type: string}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+          /ui/jobs/{id}:
+            get:
+              summary: 'One query: question, answer, sources, timings, attempts, cost; cancel while it runs.'
+              parameters:
+                - $ref: '#/components/parameters/QueryID'
+              responses:
+                '200':
+                  description: 'The page.'
+                  content:
+                    text/html:
+                      schema: {type: string}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+          /ui/app.js:
+            get:
+              summary: 'The dashboard''s script.'
+              responses:
+                '200':
+                  description: 'JavaScript.'
+                  content:
+                    text/javascript:
+                      schema: {type: string}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+          /ui/style.css:
+            get:
+              summary: 'The dashboard''s style sheet.'
+              responses:
+                '200':
+                  description: 'CSS.'
+                  content:
+                    text/css:
+                      schema: {type: string}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+          /ui/jobs/{id}/cancel:
+            post:
+              summary: 'Cancels the query, from the dashboard''s own page only (Origin and Sec-Fetch-Site are checked).'
+              parameters:
+                - $ref: '#/components/parameters/QueryID'
+              responses:
+                '303': {description: 'Canceled (or asked to stop): see the job page.'}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+                '404': {$ref: '#/components/responses/Error'}
 
         """
 }

@@ -1,0 +1,207 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import RAGQueue
+
+/// `/ui/`: the operators' dashboard, server-rendered from the queue's own figures (the same as
+/// `/v1/stats`), with no JavaScript build: the overview refreshes itself every 2 s by fetching its
+/// fragment (`/ui/overview`).
+///
+/// Who may look: an operator's key (`API_ADMIN_KEYS`; a browser sends it as HTTP Basic's password
+/// after the 401's challenge), or anyone when the API runs with no keys at all (as the API itself
+/// then does). A tenant's key is 403: the dashboard shows every tenant. Pages carry a Content
+/// Security Policy that allows only this server's own script and style sheet, and every value is
+/// HTML-escaped by the templates. Actions are POSTs from this origin only (a browser's `Origin`
+/// or `Sec-Fetch-Site` must say so), so another site cannot make an operator's browser cancel a job.
+struct DashboardController: Sendable {
+    let dependencies: APIDependencies
+
+    /// Jobs listed as running, at most.
+    static let runningLimit = 50
+
+    func register(on router: Router<APIRequestContext>) {
+        router.get("/ui/") { _, context in try await page(context) }
+        router.get("/ui/overview") { _, context in
+            try authorize(context)
+            return Self.html(try await overview())
+        }
+        router.get("/ui/jobs/{id}") { _, context in try await job(context) }
+        router.post("/ui/jobs/{id}/cancel") { request, context in try await cancel(request, context) }
+        router.get("/ui/app.js") { _, context in
+            try authorize(context)
+            return Self.asset(DashboardTemplates.script, type: "text/javascript; charset=utf-8")
+        }
+        router.get("/ui/style.css") { _, context in
+            try authorize(context)
+            return Self.asset(DashboardTemplates.style, type: "text/css; charset=utf-8")
+        }
+    }
+
+    /// Lets operators in, and everyone when the API has no keys; a tenant's key is 403, none 401.
+    private func authorize(_ context: APIRequestContext) throws {
+        let configuration = dependencies.configuration
+        if context.isAdmin || (configuration.apiKeys.isEmpty && configuration.adminKeys.isEmpty) { return }
+        if context.tenant != nil { throw APIError.forbidden("the dashboard shows every tenant: it needs an operator's key (API_ADMIN_KEYS)") }
+        throw APIError.unauthorized
+    }
+
+    private func page(_ context: APIRequestContext) async throws -> Response {
+        try authorize(context)
+        let body = Self.render("dashboard", ["overview": try await overview()])
+        return Self.html(Self.render("layout", ["title": "Dashboard", "body": body]))
+    }
+
+    /// The overview's HTML: queue, workers, running jobs, tenants and counters.
+    private func overview() async throws -> String {
+        let store = dependencies.store
+        let stats = try await store.stats()
+        let workers = try await store.workers().sorted { $0.id < $1.id }
+        let running = try await store.runningJobs(limit: Self.runningLimit)
+        let tenants = try await store.tenantStats()
+        let values: [String: Any] = [
+            "queue": [
+                "waiting": stats.waiting, "active": stats.active, "scheduled": stats.scheduled, "failed": stats.failed,
+                "endedPerSecond": String(format: "%.3f", stats.endedPerSecond), "oldestWaiting": Self.seconds(stats.oldestWaitingSeconds),
+                "liveWorkers": stats.liveWorkers, "expiredLeases": stats.expiredLeases,
+            ] as [String: Any],
+            "hasWorkers": !workers.isEmpty,
+            "workers": workers.map { worker -> [String: Any] in
+                [
+                    "id": worker.id, "host": worker.host, "pid": Int(worker.pid), "concurrency": worker.concurrency,
+                    "since": QueryView.iso(Date(timeIntervalSince1970: Double(worker.startedAtMilliseconds) / 1000)), "kinds": worker.kinds.joined(separator: ", "),
+                ]
+            },
+            "hasRunning": !running.isEmpty,
+            "running": running.map { record -> [String: Any] in
+                [
+                    "id": record.id.rawValue, "tenant": record.tenant ?? "-", "question": Self.question(of: record).map { Self.clipped($0, 120) } ?? "",
+                    "worker": record.workerID ?? "", "started": record.startedAt.map(QueryView.iso) ?? "", "attempts": record.attempts,
+                ]
+            },
+            "hasTenants": !tenants.isEmpty,
+            "tenants": tenants.map { tenant -> [String: Any] in
+                [
+                    "name": tenant.tenant, "waiting": tenant.waiting, "running": tenant.running, "weight": Self.number(tenant.weight),
+                    "limit": tenant.maxRunning.map(String.init) ?? "none", "tokens": tenant.usage[JobUsage.tokens],
+                    "cost": Self.dollars(tenant.usage[JobUsage.costMicroUSD]), "saved": Self.dollars(tenant.usage[JobUsage.savedMicroUSD]),
+                ]
+            },
+            "counters": stats.counters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] as [String: Any] },
+        ]
+        return Self.render("overview", values)
+    }
+
+    private func job(_ context: APIRequestContext) async throws -> Response {
+        try authorize(context)
+        guard let id = context.parameters.get("id").flatMap(JobID.init), let record = try await dependencies.store.job(id) else {
+            throw APIError.notFound()
+        }
+        let shown = try await dependencies.presented(record)
+        var values: [String: Any] = [
+            "id": shown.id.rawValue, "status": shown.status.rawValue, "tenant": shown.tenant ?? "-", "created": QueryView.iso(shown.createdAt),
+            "attempts": shown.attempts, "maxAttempts": shown.maxAttempts, "question": Self.question(of: shown) ?? "(not a query: \(shown.kind))",
+            "cancellable": !shown.status.isTerminal,
+            "hasTimings": !shown.timings.isEmpty,
+            "timings": shown.timings.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": Self.number($0.value)] as [String: Any] },
+        ]
+        if let started = shown.startedAt { values["started"] = QueryView.iso(started) }
+        if let ended = shown.endedAt { values["ended"] = QueryView.iso(ended) }
+        if shown.crashes > 0 { values["crashes"] = shown.crashes }
+        if let worker = shown.workerID { values["worker"] = worker }
+        if let source = shown.cachedFrom { values["cachedFrom"] = source.rawValue }
+        if let similarity = shown.similarity { values["similarity"] = String(format: "%.4f", similarity) }
+        if let leader = shown.coalescedWith { values["coalescedWith"] = leader.rawValue }
+        if shown.usage[JobUsage.costMicroUSD] > 0 { values["cost"] = Self.dollars(shown.usage[JobUsage.costMicroUSD]) }
+        if let error = shown.error, shown.status == .failed || shown.status == .scheduled {
+            values["error"] = ["code": error.code, "message": error.message] as [String: Any]
+        }
+        if shown.status == .finished, let result = shown.result, let answer = try? JSONDecoder().decode(RAGAnswer.self, from: Data(result)) {
+            values["answer"] = answer.answer
+            values["hasSources"] = !answer.sources.isEmpty
+            values["sources"] = answer.sources.map { source -> [String: Any] in
+                var fields: [String: Any] = [
+                    "source": source.source ?? source.id, "score": String(format: "%.3f", source.score), "excerpt": source.excerpt,
+                ]
+                if let page = source.pageLabel ?? source.page.map(String.init) { fields["page"] = page }
+                return fields
+            }
+        }
+        let body = Self.render("job", values)
+        return Self.html(Self.render("layout", ["title": "Query \(shown.id.rawValue)", "body": body]))
+    }
+
+    /// `POST /ui/jobs/{id}/cancel`, from a page of this dashboard: cancels, then shows the job again.
+    private func cancel(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try authorize(context)
+        try Self.checkSameOrigin(request)
+        guard let id = context.parameters.get("id").flatMap(JobID.init), try await dependencies.store.job(id) != nil else {
+            throw APIError.notFound()
+        }
+        _ = try await dependencies.store.cancel(id)
+        return Response(status: .seeOther, headers: [.location: "/ui/jobs/\(id.rawValue)", .cacheControl: "no-store"])
+    }
+
+    /// Refuses a browser's request sent from another site: its `Sec-Fetch-Site` is not
+    /// `same-origin`, or its `Origin` names another host than the request's.
+    static func checkSameOrigin(_ request: Request) throws {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin" {
+            throw APIError.forbidden("dashboard actions come from the dashboard's own pages")
+        }
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            guard let url = URL(string: origin), let originHost = url.host(percentEncoded: false),
+                  host == originHost || host == "\(originHost):\(url.port.map(String.init) ?? "")"
+            else { throw APIError.forbidden("dashboard actions come from the dashboard's own pages") }
+        }
+    }
+
+    // MARK: Rendering
+
+    /// Headers of every page: only this server's script and style, no framing, no referrer, no caching.
+    static let securityHeaders: HTTPFields = [
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        .cacheControl: "no-store",
+    ]
+
+    static func html(_ text: String) -> Response {
+        var headers = securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        var headers = securityHeaders
+        headers[.contentType] = type
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func render(_ template: String, _ values: [String: Any]) -> String {
+        DashboardTemplates.library.render(values, withTemplate: template) ?? ""
+    }
+
+    static func question(of record: JobRecord) -> String? {
+        (try? RAGQuery(json: record.payload))?.query
+    }
+
+    static func clipped(_ text: String, _ length: Int) -> String {
+        text.count <= length ? text : String(text.prefix(length)) + "…"
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 1 ? String(format: "%.0f ms", value * 1000) : String(format: "%.1f s", value)
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.3f", value)
+    }
+
+    static func dollars(_ microUSD: Int64) -> String {
+        String(format: "$%.4f", Double(microUSD) / 1_000_000)
+    }
+}

@@ -1,0 +1,150 @@
+import Mustache
+
+/// The dashboard's pages: Mustache templates compiled into the binary (no files to deploy), and
+/// its one script and style sheet. `{{name}}` escapes HTML, so whatever a user wrote (a question, an
+/// answer, a tenant's name) is shown as text; `{{{body}}}` is used only for a page rendered by these
+/// templates already.
+enum DashboardTemplates {
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · RAGQueue</title>
+        <link rel="stylesheet" href="/ui/style.css">
+        <script src="/ui/app.js" defer></script>
+        </head>
+        <body>
+        <header><a class="brand" href="/ui/">RAGQueue</a><nav><a href="/ui/">Dashboard</a></nav><span id="updated" class="muted"></span></header>
+        <main>
+        {{{body}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    /// The live part of the dashboard, served alone at `/ui/overview` for the script to swap in.
+    static let overview = """
+        <section class="cards">
+        <div class="card"><span class="label">waiting</span><span class="value" data-stat="waiting">{{queue.waiting}}</span></div>
+        <div class="card"><span class="label">running</span><span class="value" data-stat="active">{{queue.active}}</span></div>
+        <div class="card"><span class="label">scheduled</span><span class="value" data-stat="scheduled">{{queue.scheduled}}</span></div>
+        <div class="card"><span class="label">failed</span><span class="value" data-stat="failed">{{queue.failed}}</span></div>
+        <div class="card"><span class="label">ended/s</span><span class="value" data-stat="ended_per_second">{{queue.endedPerSecond}}</span></div>
+        <div class="card"><span class="label">oldest waiting</span><span class="value" data-stat="oldest_waiting_seconds">{{queue.oldestWaiting}}</span></div>
+        <div class="card"><span class="label">live workers</span><span class="value" data-stat="live_workers">{{queue.liveWorkers}}</span></div>
+        <div class="card"><span class="label">expired leases</span><span class="value" data-stat="expired_leases">{{queue.expiredLeases}}</span></div>
+        </section>
+        <section>
+        <h2>Workers</h2>
+        {{^hasWorkers}}<p class="muted">No worker has sent a heartbeat.</p>{{/hasWorkers}}
+        {{#hasWorkers}}<table><thead><tr><th>worker</th><th>host</th><th>pid</th><th>concurrency</th><th>since</th><th>kinds</th></tr></thead><tbody>{{/hasWorkers}}
+        {{#workers}}<tr data-worker="{{id}}"><td>{{id}}</td><td>{{host}}</td><td>{{pid}}</td><td>{{concurrency}}</td><td>{{since}}</td><td>{{kinds}}</td></tr>{{/workers}}
+        {{#hasWorkers}}</tbody></table>{{/hasWorkers}}
+        </section>
+        <section>
+        <h2>Running now</h2>
+        {{^hasRunning}}<p class="muted">Nothing is running.</p>{{/hasRunning}}
+        {{#hasRunning}}<table><thead><tr><th>job</th><th>tenant</th><th>question</th><th>worker</th><th>started</th><th>attempt</th></tr></thead><tbody>{{/hasRunning}}
+        {{#running}}<tr><td><a href="/ui/jobs/{{id}}">{{id}}</a></td><td>{{tenant}}</td><td>{{question}}</td><td>{{worker}}</td><td>{{started}}</td><td>{{attempts}}</td></tr>{{/running}}
+        {{#hasRunning}}</tbody></table>{{/hasRunning}}
+        </section>
+        <section>
+        <h2>Tenants</h2>
+        {{^hasTenants}}<p class="muted">No tenant has sent a query.</p>{{/hasTenants}}
+        {{#hasTenants}}<table><thead><tr><th>tenant</th><th>waiting</th><th>running</th><th>weight</th><th>limit</th><th>tokens</th><th>cost</th><th>saved by the cache</th></tr></thead><tbody>{{/hasTenants}}
+        {{#tenants}}<tr data-tenant="{{name}}"><td>{{name}}</td><td>{{waiting}}</td><td>{{running}}</td><td>{{weight}}</td><td>{{limit}}</td><td>{{tokens}}</td><td>{{cost}}</td><td>{{saved}}</td></tr>{{/tenants}}
+        {{#hasTenants}}</tbody></table>{{/hasTenants}}
+        </section>
+        <section>
+        <h2>Counters</h2>
+        <table class="counters"><tbody>
+        {{#counters}}<tr><td>{{name}}</td><td class="number" data-counter="{{name}}">{{value}}</td></tr>{{/counters}}
+        </tbody></table>
+        </section>
+        """
+
+    static let dashboard = """
+        <h1>Queue</h1>
+        <div id="overview" data-refresh="/ui/overview">
+        {{{overview}}}
+        </div>
+        """
+
+    static let job = """
+        <h1>Query <code>{{id}}</code></h1>
+        <dl class="facts">
+        <dt>status</dt><dd class="status-{{status}}" data-field="status">{{status}}</dd>
+        <dt>tenant</dt><dd>{{tenant}}</dd>
+        <dt>created</dt><dd>{{created}}</dd>
+        {{#started}}<dt>started</dt><dd>{{started}}</dd>{{/started}}
+        {{#ended}}<dt>ended</dt><dd>{{ended}}</dd>{{/ended}}
+        <dt>attempts</dt><dd>{{attempts}} of {{maxAttempts}}{{#crashes}}, {{crashes}} lost with their worker{{/crashes}}</dd>
+        {{#worker}}<dt>worker</dt><dd>{{worker}}</dd>{{/worker}}
+        {{#cachedFrom}}<dt>answer of</dt><dd><a href="/ui/jobs/{{cachedFrom}}">{{cachedFrom}}</a>{{#similarity}} (similarity {{similarity}}){{/similarity}}</dd>{{/cachedFrom}}
+        {{#coalescedWith}}<dt>follows</dt><dd><a href="/ui/jobs/{{coalescedWith}}">{{coalescedWith}}</a></dd>{{/coalescedWith}}
+        {{#cost}}<dt>cost</dt><dd>{{cost}}</dd>{{/cost}}
+        </dl>
+        {{#cancellable}}<form method="post" action="/ui/jobs/{{id}}/cancel"><button type="submit">Cancel</button></form>{{/cancellable}}
+        <h2>Question</h2>
+        <p class="question" data-field="question">{{question}}</p>
+        {{#answer}}<h2>Answer</h2><p class="answer" data-field="answer">{{answer}}</p>{{/answer}}
+        {{#hasSources}}<h2>Sources</h2><ol class="sources">{{/hasSources}}
+        {{#sources}}<li><strong>{{source}}</strong>{{#page}}, page {{page}}{{/page}} <span class="muted">score {{score}}</span><br><span class="excerpt">{{excerpt}}</span></li>{{/sources}}
+        {{#hasSources}}</ol>{{/hasSources}}
+        {{#error}}<h2>Error</h2><p class="error"><code>{{code}}</code> {{message}}</p>{{/error}}
+        {{#hasTimings}}<h2>Timings</h2><table><tbody>{{/hasTimings}}
+        {{#timings}}<tr><td>{{name}}</td><td class="number">{{value}}</td></tr>{{/timings}}
+        {{#hasTimings}}</tbody></table>{{/hasTimings}}
+        """
+
+    /// Refreshes `#overview` from its `data-refresh` URL every 2 s, without reloading the page.
+    static let script = """
+        "use strict";
+        (function () {
+          var target = document.getElementById("overview");
+          if (!target) { return; }
+          var url = target.getAttribute("data-refresh");
+          function refresh() {
+            fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+              .then(function (response) { return response.ok ? response.text() : null; })
+              .then(function (html) {
+                if (html === null) { return; }
+                target.innerHTML = html;
+                document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+              })
+              .catch(function () {});
+          }
+          setInterval(refresh, 2000);
+        })();
+        """
+
+    static let style = """
+        :root { color-scheme: light dark; --line: #8884; --muted: #888; }
+        body { font: 14px/1.45 system-ui, sans-serif; margin: 0; }
+        header { display: flex; gap: 1.5rem; align-items: baseline; padding: .6rem 1.2rem; border-bottom: 1px solid var(--line); }
+        header .brand { font-weight: 700; text-decoration: none; }
+        main { padding: 1rem 1.2rem; max-width: 80rem; }
+        h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin-top: 1.6rem; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: .6rem; }
+        .card { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; display: flex; flex-direction: column; }
+        .card .label { color: var(--muted); font-size: .8rem; } .card .value { font-size: 1.4rem; font-variant-numeric: tabular-nums; }
+        table { border-collapse: collapse; } th, td { text-align: left; padding: .25rem .7rem .25rem 0; border-bottom: 1px solid var(--line); }
+        td.number { text-align: right; font-variant-numeric: tabular-nums; }
+        .muted { color: var(--muted); }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { color: var(--muted); }
+        .question, .answer { white-space: pre-wrap; } .excerpt { color: var(--muted); }
+        .status-failed, .error { color: #c33; } .status-finished { color: #393; }
+        """
+
+    /// The compiled templates, once per process; a template that does not compile is a bug of this
+    /// file, caught by the dashboard's tests before it ships.
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("layout", layout), ("overview", overview), ("dashboard", dashboard), ("job", job)] {
+            if let template = try? MustacheTemplate(string: text) { library.register(template, named: name) }
+        }
+        return library
+    }()
+}

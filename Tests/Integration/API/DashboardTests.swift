@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import RAGQueue
+@testable import RAGQueueAPI
+
+/// `/ui/`: the operators' dashboard over HTTP, on a real Valkey.
+@Suite("Dashboard", .timeLimit(.minutes(2)))
+struct DashboardTests {
+    static let operatorKey = "operator-key-0123456789"
+    static let admin: HTTPClientHeaders = ["Authorization": "Basic " + Data("ops:\(operatorKey)".utf8).base64EncodedString()]
+    static let tenant: HTTPClientHeaders = ["X-API-Key": APISecurityTests.alice]
+
+    static func withDashboard<T: Sendable>(worker: Bool = false, _ body: (APIHarness) async throws -> T) async throws -> T {
+        try await withAPI(worker: worker, configure: {
+            $0.apiKeys = [APISecurityTests.alice: "tenant-a"]
+            $0.adminKeys = [operatorKey]
+        }, body)
+    }
+
+    /// The number a page shows in the element marked `attribute="name"`.
+    static func shown(_ html: String, _ attribute: String, _ name: String) -> String? {
+        guard let start = html.range(of: "\(attribute)=\"\(name)\">") else { return nil }
+        return String(html[start.upperBound...].prefix { $0 != "<" })
+    }
+
+    @Test("no key is 401 with a challenge a browser answers; a tenant's key is 403; an operator's key sees the pages, each with its security headers")
+    func access() async throws {
+        try await Self.withDashboard { api in
+            let anonymous = try await api.send(.get, "/ui/")
+            #expect(anonymous.status == 401)
+            #expect(anonymous.headers["WWW-Authenticate"]?.contains("Basic realm=") == true)
+            #expect(try await api.send(.get, "/ui/", headers: Self.tenant).status == 403)
+            for path in ["/ui/", "/ui/overview", "/ui/app.js", "/ui/style.css"] {
+                let response = try await api.send(.get, path, headers: Self.admin)
+                #expect(response.status == 200, "\(path)")
+                let policy = response.headers["Content-Security-Policy"] ?? ""
+                #expect(policy.contains("script-src 'self'") && policy.contains("default-src 'none'"), "\(path): \(policy)")
+                #expect(response.headers["X-Content-Type-Options"] == "nosniff")
+            }
+            let page = try await api.send(.get, "/ui/", headers: Self.admin)
+            #expect(page.headers["Content-Type"]?.hasPrefix("text/html") == true)
+            #expect(page.text.contains(#"<script src="/ui/app.js" defer></script>"#) && page.text.contains(#"data-refresh="/ui/overview""#))
+        }
+    }
+
+    @Test("the overview shows the queue's numbers as /v1/stats has them, and its tenants")
+    func numbersMatchStats() async throws {
+        try await Self.withDashboard { api in
+            for number in 0..<3 { _ = try await api.submit("question \(number)", headers: Self.tenant) }
+            let stats = try await api.send(.get, "/v1/stats", headers: Self.admin).json
+            let html = try await api.send(.get, "/ui/overview", headers: Self.admin).text
+            for name in ["waiting", "active", "scheduled", "failed", "live_workers", "expired_leases"] {
+                #expect(Self.shown(html, "data-stat", name) == stats[name]?.intValue.map(String.init), "\(name)")
+            }
+            #expect(Self.shown(html, "data-stat", "waiting") == "3")
+            #expect(Self.shown(html, "data-counter", "enqueued") == stats["counters"]?["enqueued"]?.intValue.map(String.init))
+            #expect(html.contains(#"data-tenant="tenant-a""#))
+        }
+    }
+
+    @Test("a question with markup is shown as text on its page; the page shows the answer and its sources")
+    func jobPageEscapes() async throws {
+        try await Self.withDashboard(worker: true) { api in
+            let hostile = #"<script>alert("x")</script> & <b>bold</b>"#
+            let body = String(decoding: try JSONEncoder().encode(["query": hostile]), as: UTF8.self)
+            let submitted = try await api.send(.post, "/v1/queries", headers: Self.tenant, body: body)
+            let id = try #require(submitted.json["id"]?.stringValue)
+            #expect(try await api.send(.get, "/v1/queries/\(id)?wait=20", headers: Self.tenant).json["status"] == .string("finished"))
+            let page = try await api.send(.get, "/ui/jobs/\(id)", headers: Self.admin).text
+            #expect(!page.contains("<script>alert") && !page.contains("<b>bold"), "markup must not survive")
+            #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"), "\(page)")
+            #expect(Self.shown(page, "data-field", "status") == "finished")
+            #expect(page.contains(#"data-field="answer">answer to: &lt;script&gt;"#))
+            #expect(try await api.send(.get, "/ui/jobs/\(JobID())", headers: Self.admin).status == 404)
+        }
+    }
+
+    @Test("cancel from the job page ends a waiting query; the same POST from another site is refused and changes nothing")
+    func cancelFromPage() async throws {
+        try await Self.withDashboard { api in
+            let id = try await api.submit("cancel me", headers: Self.tenant)
+            let jobID = try #require(JobID(id))
+            #expect(try await api.send(.get, "/ui/jobs/\(id)", headers: Self.admin).text.contains(#"action="/ui/jobs/\#(id)/cancel""#))
+            var foreign = Self.admin
+            foreign.add(name: "Origin", value: "http://evil.example")
+            #expect(try await api.send(.post, "/ui/jobs/\(id)/cancel", headers: foreign).status == 403)
+            var crossSite = Self.admin
+            crossSite.add(name: "Sec-Fetch-Site", value: "cross-site")
+            #expect(try await api.send(.post, "/ui/jobs/\(id)/cancel", headers: crossSite).status == 403)
+            #expect(try await api.queue.store.job(jobID)?.status == .queued)
+            #expect(try await api.send(.post, "/ui/jobs/\(id)/cancel", headers: Self.tenant).status == 403)
+
+            var own = Self.admin
+            own.add(name: "Origin", value: api.baseURL)
+            own.add(name: "Sec-Fetch-Site", value: "same-origin")
+            let canceled = try await api.send(.post, "/ui/jobs/\(id)/cancel", headers: own)
+            #expect(canceled.status == 303 && canceled.headers["Location"] == "/ui/jobs/\(id)")
+            #expect(try await api.queue.store.job(jobID)?.status == .canceled)
+        }
+    }
+
+    @Test("an API without keys has an open dashboard, as its API is open")
+    func openWithoutKeys() async throws {
+        let status = try await withAPI { api in try await api.send(.get, "/ui/").status }
+        #expect(status == 200)
+    }
+}
