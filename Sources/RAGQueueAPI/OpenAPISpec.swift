@@ -150,6 +150,11 @@ enum OpenAPISpec {
                     transient: {type: boolean}
                 links: {$ref: '#/components/schemas/Links'}
           responses:
+            Page:
+              description: "An HTML page of the dashboard, or the fragment its script fetches."
+              content:
+                text/html:
+                  schema: {type: string}
             Error:
               description: An error.
               content:
@@ -413,22 +418,14 @@ enum OpenAPISpec {
             get:
               summary: 'The operators'' dashboard (an operator''s key, or no keys at all; a tenant''s key is 403).'
               responses:
-                '200':
-                  description: 'The page.'
-                  content:
-                    text/html:
-                      schema: {type: string}
+                '200': {$ref: '#/components/responses/Page'}
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
           /ui/overview:
             get:
               summary: 'The dashboard''s live part, which its page fetches every 2 s.'
               responses:
-                '200':
-                  description: 'An HTML fragment.'
-                  content:
-                    text/html:
-                      schema: {type: string}
+                '200': {$ref: '#/components/responses/Page'}
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
           /ui/jobs/{id}:
@@ -437,11 +434,7 @@ enum OpenAPISpec {
               parameters:
                 - $ref: '#/components/parameters/QueryID'
               responses:
-                '200':
-                  description: 'The page.'
-                  content:
-                    text/html:
-                      schema: {type: string}
+                '200': {$ref: '#/components/responses/Page'}
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
           /ui/app.js:
