@@ -437,6 +437,12 @@ enum OpenAPISpec {
                 '200': {$ref: '#/components/responses/Page'}
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
+          /ui/ask:
+            get:
+              summary: 'A question box whose answer streams into the page (a tenant''s key, an operator''s, or none on an open API).'
+              responses:
+                '200': {$ref: '#/components/responses/Page'}
+                '401': {$ref: '#/components/responses/Error'}
           /ui/app.js:
             get:
               summary: 'The dashboard''s script.'

@@ -10,7 +10,9 @@ import RAGQueue
 ///
 /// Who may look: an operator's key (`API_ADMIN_KEYS`; a browser sends it as HTTP Basic's password
 /// after the 401's challenge), or anyone when the API runs with no keys at all (as the API itself
-/// then does). A tenant's key is 403: the dashboard shows every tenant. Pages carry a Content
+/// then does). A tenant's key is 403 on the dashboard, which shows every tenant; it may use the ask
+/// page (`/ui/ask`: a question box whose answer streams into the page) and see its own queries'
+/// pages, without their actions. Pages carry a Content
 /// Security Policy that allows only this server's own script and style sheet, and every value is
 /// HTML-escaped by the templates. Actions are POSTs from this origin only (a browser's `Origin`
 /// or `Sec-Fetch-Site` must say so), so another site cannot make an operator's browser cancel a job.
@@ -27,23 +29,48 @@ struct DashboardController: Sendable {
             return Self.html(try await overview())
         }
         router.get("/ui/jobs/{id}") { _, context in try await job(context) }
+        router.get("/ui/ask") { _, context in try ask(context) }
         router.post("/ui/jobs/{id}/cancel") { request, context in try await cancel(request, context) }
         router.get("/ui/app.js") { _, context in
-            try authorize(context)
+            try authorizeCaller(context)
             return Self.asset(DashboardTemplates.script, type: "text/javascript; charset=utf-8")
         }
         router.get("/ui/style.css") { _, context in
-            try authorize(context)
+            try authorizeCaller(context)
             return Self.asset(DashboardTemplates.style, type: "text/css; charset=utf-8")
         }
     }
 
+    /// Whether the caller sees every tenant: an operator, or anyone when the API has no keys.
+    private func seesAll(_ context: APIRequestContext) -> Bool {
+        let configuration = dependencies.configuration
+        return context.isAdmin || (configuration.apiKeys.isEmpty && configuration.adminKeys.isEmpty)
+    }
+
     /// Lets operators in, and everyone when the API has no keys; a tenant's key is 403, none 401.
     private func authorize(_ context: APIRequestContext) throws {
-        let configuration = dependencies.configuration
-        if context.isAdmin || (configuration.apiKeys.isEmpty && configuration.adminKeys.isEmpty) { return }
+        if seesAll(context) { return }
         if context.tenant != nil { throw APIError.forbidden("the dashboard shows every tenant: it needs an operator's key (API_ADMIN_KEYS)") }
         throw APIError.unauthorized
+    }
+
+    /// Lets in whoever the API lets in: an operator, a tenant, anyone when it has no keys.
+    private func authorizeCaller(_ context: APIRequestContext) throws {
+        if seesAll(context) || context.tenant != nil { return }
+        throw APIError.unauthorized
+    }
+
+    private func ask(_ context: APIRequestContext) throws -> Response {
+        try authorizeCaller(context)
+        let rules = dependencies.rules
+        let allowed = context.tenant.flatMap { dependencies.configuration.tenants[$0]?.collections } ?? []
+        let collections = Set(allowed.filter { $0 != "*" }).union([rules.defaultCollection]).sorted()
+        let body = Self.render("ask", [
+            "maxLength": rules.maxQuestionLength, "defaultCollection": rules.defaultCollection,
+            "collections": collections.map { ["name": $0] },
+            "topKs": (1...rules.maxTopK).map { ["value": $0, "selected": $0 == rules.defaultTopK] as [String: Any] },
+        ])
+        return Self.html(Self.render("layout", ["title": "Ask", "body": body]))
     }
 
     private func page(_ context: APIRequestContext) async throws -> Response {
@@ -93,15 +120,16 @@ struct DashboardController: Sendable {
     }
 
     private func job(_ context: APIRequestContext) async throws -> Response {
-        try authorize(context)
-        guard let id = context.parameters.get("id").flatMap(JobID.init), let record = try await dependencies.store.job(id) else {
-            throw APIError.notFound()
-        }
+        try authorizeCaller(context)
+        // A tenant sees its own queries only; another's id is not found, as on the API.
+        guard let id = context.parameters.get("id").flatMap(JobID.init), let record = try await dependencies.store.job(id),
+              seesAll(context) || record.tenant == context.tenant
+        else { throw APIError.notFound() }
         let shown = try await dependencies.presented(record)
         var values: [String: Any] = [
             "id": shown.id.rawValue, "status": shown.status.rawValue, "tenant": shown.tenant ?? "-", "created": QueryView.iso(shown.createdAt),
             "attempts": shown.attempts, "maxAttempts": shown.maxAttempts, "question": Self.question(of: shown) ?? "(not a query: \(shown.kind))",
-            "cancellable": !shown.status.isTerminal,
+            "cancellable": !shown.status.isTerminal && seesAll(context),
             "hasTimings": !shown.timings.isEmpty,
             "timings": shown.timings.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": Self.number($0.value)] as [String: Any] },
         ]

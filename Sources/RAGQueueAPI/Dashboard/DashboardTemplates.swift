@@ -12,11 +12,12 @@ enum DashboardTemplates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · RAGQueue</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/ui/style.css">
         <script src="/ui/app.js" defer></script>
         </head>
         <body>
-        <header><a class="brand" href="/ui/">RAGQueue</a><nav><a href="/ui/">Dashboard</a></nav><span id="updated" class="muted"></span></header>
+        <header><a class="brand" href="/ui/">RAGQueue</a><nav><a href="/ui/">Dashboard</a> <a href="/ui/ask">Ask</a></nav><span id="updated" class="muted"></span></header>
         <main>
         {{{body}}}
         </main>
@@ -99,7 +100,32 @@ enum DashboardTemplates {
         {{#hasTimings}}</tbody></table>{{/hasTimings}}
         """
 
-    /// Refreshes `#overview` from its `data-refresh` URL every 2 s, without reloading the page.
+    /// A question box; the script sends it to `/v1/queries` and streams the answer into the page.
+    static let ask = """
+        <h1>Ask</h1>
+        <form id="ask" class="ask">
+        <label for="question">Question</label>
+        <textarea id="question" name="query" rows="3" maxlength="{{maxLength}}" required></textarea>
+        <div class="row">
+        <label>Collection <input name="collection" list="collections" value="{{defaultCollection}}"></label>
+        <datalist id="collections">{{#collections}}<option value="{{name}}"></option>{{/collections}}</datalist>
+        <label>top_k <select name="top_k">{{#topKs}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/topKs}}</select></label>
+        <button type="submit">Ask</button>
+        </div>
+        </form>
+        <section id="result" hidden>
+        <p>Query <a id="job-link" href="/ui/"></a> <span id="job-status" class="muted"></span></p>
+        <p id="ask-error" class="error" hidden></p>
+        <h2>Answer</h2>
+        <p id="answer" class="answer"></p>
+        <h2>Sources</h2>
+        <ol id="sources" class="sources"></ol>
+        </section>
+        """
+
+    /// Refreshes `#overview` from its `data-refresh` URL every 2 s, without reloading the page; on
+    /// the ask page, submits the question and streams its answer (`/v1/queries/{id}/events`). Text
+    /// from the server goes into the page as text, never as markup.
     static let script = """
         "use strict";
         (function () {
@@ -117,6 +143,65 @@ enum DashboardTemplates {
               .catch(function () {});
           }
           setInterval(refresh, 2000);
+        })();
+        (function () {
+          var form = document.getElementById("ask");
+          if (!form) { return; }
+          var result = document.getElementById("result");
+          var link = document.getElementById("job-link");
+          var status = document.getElementById("job-status");
+          var answer = document.getElementById("answer");
+          var sources = document.getElementById("sources");
+          var failure = document.getElementById("ask-error");
+          var events = null;
+          function fail(message) { failure.textContent = message; failure.hidden = false; }
+          function show(view) {
+            status.textContent = view.status;
+            if (view.result) {
+              answer.textContent = view.result.answer;
+              sources.textContent = "";
+              (view.result.sources || []).forEach(function (source) {
+                var item = document.createElement("li");
+                var page = source.page_label || source.page;
+                item.textContent = (source.source || source.id) + (page ? ", page " + page : "") + ": " + source.excerpt;
+                sources.appendChild(item);
+              });
+            }
+            if (view.error) { fail(view.error.code + ": " + view.error.message); }
+          }
+          form.addEventListener("submit", function (event) {
+            event.preventDefault();
+            if (events) { events.close(); events = null; }
+            var data = new FormData(form);
+            var body = { query: String(data.get("query")), stream: true, top_k: parseInt(String(data.get("top_k")), 10) };
+            var collection = String(data.get("collection") || "").trim();
+            if (collection) { body.collection = collection; }
+            result.hidden = false;
+            failure.hidden = true;
+            answer.textContent = "";
+            sources.textContent = "";
+            status.textContent = "sending";
+            link.textContent = "";
+            fetch("/v1/queries", {
+              method: "POST", credentials: "same-origin",
+              headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+            }).then(function (response) {
+              return response.json().then(function (json) { return { ok: response.ok, json: json }; });
+            }).then(function (reply) {
+              if (!reply.ok) { status.textContent = "refused"; fail(reply.json.error ? reply.json.error.message : "refused"); return; }
+              var id = reply.json.id;
+              link.textContent = id;
+              link.href = "/ui/jobs/" + encodeURIComponent(id);
+              if (reply.json.status === "finished") { show(reply.json); return; }
+              status.textContent = reply.json.status;
+              events = new EventSource("/v1/queries/" + encodeURIComponent(id) + "/events");
+              events.addEventListener("status", function (e) { status.textContent = JSON.parse(e.data).status; });
+              events.addEventListener("reset", function () { answer.textContent = ""; });
+              events.addEventListener("token", function (e) { answer.textContent += JSON.parse(e.data).text; });
+              events.addEventListener("end", function (e) { events.close(); events = null; show(JSON.parse(e.data)); });
+              events.addEventListener("timeout", function (e) { events.close(); events = null; show(JSON.parse(e.data)); });
+            }).catch(function (error) { fail(String(error)); });
+          });
         })();
         """
 
@@ -136,13 +221,15 @@ enum DashboardTemplates {
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dt { color: var(--muted); }
         .question, .answer { white-space: pre-wrap; } .excerpt { color: var(--muted); }
         .status-failed, .error { color: #c33; } .status-finished { color: #393; }
+        form.ask { display: flex; flex-direction: column; gap: .5rem; max-width: 48rem; }
+        form.ask textarea { font: inherit; padding: .4rem; } form.ask .row { display: flex; gap: 1rem; align-items: center; }
         """
 
     /// The compiled templates, once per process; a template that does not compile is a bug of this
     /// file, caught by the dashboard's tests before it ships.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("overview", overview), ("dashboard", dashboard), ("job", job)] {
+        for (name, text) in [("layout", layout), ("overview", overview), ("dashboard", dashboard), ("job", job), ("ask", ask)] {
             if let template = try? MustacheTemplate(string: text) { library.register(template, named: name) }
         }
         return library

@@ -99,6 +99,28 @@ struct DashboardTests {
         }
     }
 
+    @Test("the ask page is for tenants too, with the deployment's collection and top_k; a tenant sees its own query pages only, without actions")
+    func askAndTenantPages() async throws {
+        try await Self.withDashboard { api in
+            #expect(try await api.send(.get, "/ui/ask").status == 401)
+            let page = try await api.send(.get, "/ui/ask", headers: Self.tenant)
+            #expect(page.status == 200)
+            #expect(page.text.contains(#"<form id="ask""#) && page.text.contains(#"value="\#(QueryRules().defaultCollection)""#))
+            #expect(page.text.contains(#"<option value="\#(QueryRules().defaultTopK)" selected>"#))
+            #expect(try await api.send(.get, "/ui/app.js", headers: Self.tenant).status == 200, "the ask page's script")
+
+            let own = try await api.submit("mine", headers: Self.tenant)
+            let ownPage = try await api.send(.get, "/ui/jobs/\(own)", headers: Self.tenant)
+            #expect(ownPage.status == 200 && ownPage.text.contains(#"data-field="question">mine<"#))
+            #expect(!ownPage.text.contains("/cancel"), "actions are an operator's")
+            let other = try await api.queue.store.enqueue(
+                EnqueueRequest(kind: RAGQuery.kind, payload: RAGQuery(query: "theirs").json, tenant: "tenant-b")
+            ).id
+            #expect(try await api.send(.get, "/ui/jobs/\(other)", headers: Self.tenant).status == 404)
+            #expect(try await api.send(.get, "/ui/jobs/\(other)", headers: Self.admin).status == 200)
+        }
+    }
+
     @Test("an API without keys has an open dashboard, as its API is open")
     func openWithoutKeys() async throws {
         let status = try await withAPI { api in try await api.send(.get, "/ui/").status }
