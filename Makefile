@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
+.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests browser-tests bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
 
 all: build
 
@@ -23,6 +23,7 @@ test: build check-layers
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter UnitTests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter IntegrationTests
 	$(MAKE) python-tests
+	$(MAKE) browser-tests
 	$(MAKE) api-fuzz
 
 # Only the queue talks to Valkey (docs/architecture.md): no file outside the queue's folders (and
@@ -110,6 +111,15 @@ python-tests: build
 
 bench-fakes: build-release
 	.build/release/ragsim bench-fakes $(ARGS)
+
+# The dashboard and the ask page in headless Chromium (Debian's chromium and chromium-driver,
+# installed by `make deps`), driven by selenium; Tests/Browser/conftest.py starts and stops by pid
+# its own Valkey, fakes, worker and API.
+browser-tests: build
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c "import selenium, pytest" 2>/dev/null || \
+		$(VENV)/bin/pip install -q --disable-pip-version-check selenium pytest
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Browser
 
 # Schemathesis against `ragserve api` on a private Valkey: requests generated from /openapi.yaml,
 # none of which may get a 5xx. Valkey and the API run in the background and are stopped by pid.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what RAGQueue needs to build, test and simulate, when it is missing:
-# the C libraries (hiredis, libcurl, OpenSSL), pkg-config, a Valkey server (8 or newer)
+# the C libraries (hiredis, libcurl, OpenSSL), pkg-config, headless Chromium and its driver (the
+# browser tests), a Valkey server (8 or newer)
 # and a Valkey built with TLS, for the rediss:// tests. Idempotent; runs as root on Debian
 # bookworm. The Valkey binaries go to .deps/bin, so nothing outside the checkout changes
 # for them but the libraries Debian's TLS build links (liblzf1, libjemalloc2).
@@ -8,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
-apt_packages=(libhiredis-dev libcurl4-openssl-dev libssl-dev openssl pkg-config poppler-utils wrk liblzf1 libjemalloc2)
+apt_packages=(libhiredis-dev libcurl4-openssl-dev libssl-dev openssl pkg-config poppler-utils wrk liblzf1 libjemalloc2 chromium chromium-driver)
 
 missing=()
 for package in "${apt_packages[@]}"; do

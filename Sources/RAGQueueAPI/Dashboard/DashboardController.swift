@@ -171,10 +171,13 @@ struct DashboardController: Sendable {
     }
 
     /// Refuses a browser's request sent from another site: its `Sec-Fetch-Site` is not
-    /// `same-origin`, or its `Origin` names another host than the request's.
+    /// `same-origin`, or (from a browser that sends none) its `Origin` names another host than the
+    /// request's. A client that is no browser sends neither and is not refused: forging a request
+    /// needs a victim's browser.
     static func checkSameOrigin(_ request: Request) throws {
-        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin" {
-            throw APIError.forbidden("dashboard actions come from the dashboard's own pages")
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] {
+            guard site == "same-origin" else { throw APIError.forbidden("dashboard actions come from the dashboard's own pages") }
+            return
         }
         if let origin = request.headers[.origin] {
             let host = request.head.authority ?? ""
@@ -186,14 +189,15 @@ struct DashboardController: Sendable {
 
     // MARK: Rendering
 
-    /// Headers of every page: only this server's script and style, no framing, no referrer, no caching.
+    /// Headers of every page: only this server's script and style, no framing, no referrer to other sites, no caching.
     static let securityHeaders: HTTPFields = [
         HTTPField.Name("Content-Security-Policy")!:
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("X-Frame-Options")!: "DENY",
-        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        // Not no-referrer: with it a browser sends `Origin: null` on the dashboard's own forms.
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
         .cacheControl: "no-store",
     ]
 
