@@ -147,7 +147,7 @@ struct AnswerCacheTests {
                 await doomed.stop(with: SIGKILL)
                 try survivor.start(outputPath: log, environment: environment)
                 let answered = try await waitForEnd(leader.id, harness: stack.harness, timeout: .seconds(30))
-                #expect(answered.status == .finished && answered.crashes == 1, "the lease ran out and the job ran again: \(answered.attempts) attempts, \(answered.crashes) crashes")
+                #expect(answered.status == .finished && answered.crashes >= 1, "the lease ran out and the job ran again: \(answered.attempts) attempts, \(answered.crashes) crashes")
                 for follower in followers {
                     let record = try await waitForEnd(follower.id, harness: stack.harness, timeout: .seconds(10))
                     #expect(record.status == .finished && record.endCount == 1 && record.result == answered.result)
