@@ -87,25 +87,33 @@ struct APIStreamingTests {
     @Test("A query that follows the same question in flight reads started while its leader runs, and streams the leader's tokens to its own end")
     func followerStreamsLeader() async throws {
         let policy = AnswerCachePolicy(ttl: .seconds(60), chatModel: "test-model", promptVersion: "1")
-        try await withAPI(worker: true, holdMilliseconds: 1000, answerCache: policy) { api in
+        let gate = TestGate()
+        defer { gate.open() }
+        try await withAPI(worker: true, gate: gate, answerCache: policy) { api in
             let leader = try await api.submit("How long is a lease?", extra: #""stream":true"#)
             try await eventually("the leader to start") {
                 try await api.send(.get, "/v1/queries/\(leader)").json["status"] == .string("started")
             }
             let follower = try await api.submit("how long is a lease?", extra: #""stream":true"#)
             #expect(try await api.send(.get, "/v1/queries/\(follower)").json["coalesced_with"] == .string(leader))
-            // On a loaded machine the leader may lose its lease and wait to run again: the follower
-            // then reads queued, and started once the leader runs again.
+            // The leader waits at the gate; on a loaded machine it may lose its lease and wait to
+            // run again, the follower reading queued until it does.
             try await eventually("the follower to read as its running leader") {
                 let read = try await api.send(.get, "/v1/queries/\(follower)").json
                 return read["status"] == .string("started") && read["started_at"] != nil
             }
 
-            let events = try await Self.collectEvents(api, "/v1/queries/\(follower)/events")
+            let (stream, connection) = Self.openEvents(api, "/v1/queries/\(follower)/events")
+            defer { connection.cancel() }
+            var events = try await Self.read(stream) { $0.contains { $0.event == "status" } }
+            let first = try #require(events.first)
+            #expect(first.event == "status")
+            // Connected: now the leader answers.
+            gate.open()
+            events += try await Self.read(stream) { $0.last?.event == "end" }
             let statuses = events.filter { $0.event == "status" }.compactMap {
                 (try? JSONDecoder().decode(JSONValue.self, from: Data($0.data.utf8)))?["status"]?.stringValue
             }
-            #expect(events.first?.event == "status")
             #expect(statuses.contains("started"), "the stream shows the leader running: \(statuses)")
             // The tokens of the leader's last attempt (a lost lease starts them over after a `reset`).
             let lastAttempt = Array(events.suffix(from: (events.lastIndex { $0.event == "reset" } ?? -1) + 1))

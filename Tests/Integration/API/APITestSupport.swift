@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 @testable import RAGQueue
 @testable import RAGQueueAPI
@@ -12,6 +13,8 @@ struct CannedRAGHandler: JobHandler {
     let kind = RAGQuery.kind
     /// Milliseconds to hold each job before answering (lets tests observe `started`).
     var holdMilliseconds = 0
+    /// When set, each job waits for it to open before it answers: a test decides when jobs end.
+    var gate: TestGate? = nil
 
     static func answer(to query: String) -> String { "answer to: \(query)" }
 
@@ -25,6 +28,7 @@ struct CannedRAGHandler: JobHandler {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+        if let gate { await gate.wait() }
         if query.stream {
             let words = answer.split(separator: " ", omittingEmptySubsequences: false)
             for (index, word) in words.enumerated() {
@@ -36,6 +40,31 @@ struct CannedRAGHandler: JobHandler {
             answer: answer, sources: [], model: "canned", embeddingModel: "canned", collection: query.collection ?? "default"
         )
         return Array(try JSONEncoder().encode(result))
+    }
+}
+
+/// A gate jobs wait at until the test opens it; it stays open.
+final class TestGate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let passes = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passes { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }
 
@@ -80,6 +109,7 @@ func withAPI<T: Sendable>(
     worker: Bool = false,
     appendOnly: Bool = false,
     holdMilliseconds: Int = 0,
+    gate: TestGate? = nil,
     answerCache: AnswerCachePolicy = AnswerCachePolicy(),
     configureQueue: (inout QueueConfiguration) -> Void = { _ in },
     configure: (inout APIConfiguration) -> Void = { _ in },
@@ -102,7 +132,7 @@ func withAPI<T: Sendable>(
             var workerConfiguration = Worker.Configuration()
             workerConfiguration.idleWait = .milliseconds(200)
             workerConfiguration.shutdownGrace = .seconds(1)
-            let handler = CannedRAGHandler(holdMilliseconds: holdMilliseconds)
+            let handler = CannedRAGHandler(holdMilliseconds: holdMilliseconds, gate: gate)
             services.append(.init(service: Worker(
                 store: queue.store, queue: queue.configuration, handlers: [handler], configuration: workerConfiguration, logger: testLogger("worker")
             )))
