@@ -125,9 +125,9 @@ struct QueryEventStream: Sendable {
         case .leaderEvent(.cancelRequested):
             break
         case .event(.status), .event(.resync), .leaderEvent(.status), .leaderEvent(.resync):
-            // After a resync, tokens may have been missed too.
+            // After a resync, tokens may have been missed too (a leader's are read below, from
+            // whichever job the stream follows now).
             if case .event(.resync) = item, streamTokens { try await sendTokens(&progress, writer: &writer) }
-            if case .leaderEvent(.resync) = item, streamTokens { try await sendTokens(&progress, writer: &writer) }
             guard let fresh = try await dependencies.store.job(id) else { return false }
             let status = progress.record.status
             progress.record = fresh

@@ -41,6 +41,21 @@ public final class InMemoryJobStore: QueueStore {
             }
             var cacheKey: String?
             var semanticScope: String?
+            let budgetKey = request.budget.map { "\(request.tenantKey):\($0.unit.rawValue):\($0.period.id(at: now))" }
+            /// A new job that waits (for a worker or a leader): its idempotency key claimed, its
+            /// rank from the next sequence number.
+            func waitingJob(_ state: inout State) -> Job {
+                let id = JobID()
+                if let idempotency { state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds) }
+                state.sequence += 1
+                var job = Job(
+                    id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
+                    rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
+                    idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
+                )
+                job.semanticScope = semanticScope
+                return job
+            }
             if let cache = request.answerCache {
                 let version = String(state.collectionVersions[cache.collection] ?? 0)
                 let key = cache.key + ":" + version
@@ -68,24 +83,15 @@ public final class InMemoryJobStore: QueueStore {
                 {
                     // A follower spends nothing and reserves nothing; should it take over from its
                     // leader, it reserves then, and what it spends counts in this budget period.
-                    let budgetKey = request.budget.map { "\(request.tenantKey):\($0.unit.rawValue):\($0.period.id(at: now))" }
-                    let id = JobID()
-                    if let idempotency { state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds) }
-                    state.sequence += 1
-                    var job = Job(
-                        id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
-                        rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
-                        idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: key
-                    )
+                    var job = waitingJob(&state)
                     job.leader = leader
-                    job.semanticScope = semanticScope
                     job.hold = job.reserved
                     job.reserved = 0
-                    state.jobs[id] = job
-                    state.followers[leader, default: []].append(id)
+                    state.jobs[job.id] = job
+                    state.followers[leader, default: []].append(job.id)
                     state.count("enqueued")
                     state.count("coalesced")
-                    return (.success(EnqueueResult(id: id, existing: false, coalesced: true)), [])
+                    return (.success(EnqueueResult(id: job.id, existing: false, coalesced: true)), [])
                 }
             }
             let depth = state.waiting.count + state.scheduled.count
@@ -94,9 +100,7 @@ public final class InMemoryJobStore: QueueStore {
                 let wait = perSecond > 0.01 ? Int64((Double(depth - configuration.maxDepth + 1) / perSecond * 1000).rounded(.up)) : 30_000
                 return (.failure(.queueFull(depth: depth, retryAfter: .milliseconds(min(max(wait, 1000), 300_000)))), [])
             }
-            var budgetKey: String?
-            if let budget = request.budget {
-                let key = "\(request.tenantKey):\(budget.unit.rawValue):\(budget.period.id(at: now))"
+            if let budget = request.budget, let key = budgetKey {
                 var status = state.budgets[key] ?? BudgetStatus(reserved: 0, spent: 0, limit: 0)
                 guard status.reserved + status.spent + budget.amount <= budget.limit else {
                     return (.failure(.budgetExhausted(retryAfter: .milliseconds(budget.period.remaining(at: now)))), [])
@@ -104,19 +108,9 @@ public final class InMemoryJobStore: QueueStore {
                 status.reserved += budget.amount
                 status.limit = budget.limit
                 state.budgets[key] = status
-                budgetKey = key
             }
-            let id = JobID()
-            if let idempotency {
-                state.idempotency[idempotency] = (id, now + configuration.failureTTL.milliseconds)
-            }
-            state.sequence += 1
-            var job = Job(
-                id: id, request: request, maxAttempts: maxAttempts, createdAt: now,
-                rank: EnqueueRequest.rank(createdAt: now, priority: request.priority, step: configuration.priorityStep, sequence: state.sequence),
-                idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
-            )
-            job.semanticScope = semanticScope
+            let job = waitingJob(&state)
+            let id = job.id
             state.jobs[id] = job
             if let cacheKey { state.leaders[cacheKey] = id }
             if let policy = request.tenantPolicy {
