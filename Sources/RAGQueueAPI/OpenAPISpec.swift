@@ -363,6 +363,10 @@ enum OpenAPISpec {
                           expired_leases: {type: integer}
                           ended_per_second: {type: number}
                           counters: {type: object, additionalProperties: {type: integer}}
+                          failures:
+                            description: Jobs ended failed since the counters began, by error code; they add up to counters.failed.
+                            type: object
+                            additionalProperties: {type: integer}
                           tenants:
                             type: array
                             items:

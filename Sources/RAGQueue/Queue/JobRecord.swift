@@ -62,6 +62,8 @@ public struct JobRecord: Sendable, Hashable {
     /// For an answer reused from a similar question (`cachedFrom`, semantic cache): the cosine
     /// similarity of the two questions' embeddings; nil for an equal question or a job that ran.
     public var similarity: Double? = nil
+    /// Times an operator put it back in the queue after it failed (`JobStore.retry`).
+    public var operatorRetries: Int = 0
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -115,6 +117,7 @@ extension JobRecord {
         self.cachedFrom = nonEmpty("cached_from").flatMap(JobID.init)
         self.coalescedWith = nonEmpty("leader").flatMap(JobID.init)
         self.similarity = nonEmpty("similarity").flatMap(Double.init)
+        self.operatorRetries = Int(number("retries") ?? 0)
     }
 }
 

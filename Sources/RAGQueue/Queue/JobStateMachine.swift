@@ -26,7 +26,7 @@ public struct JobStateMachine: Sendable, Hashable {
     /// Attempts started so far (claims not handed back).
     public private(set) var attempts: Int
     /// Attempts allowed before the job fails for good.
-    public let maxAttempts: Int
+    public private(set) var maxAttempts: Int
     /// Set when a cancel arrived while the job was running.
     public private(set) var cancelRequested: Bool
     /// Fencing token of the current or last attempt.
@@ -119,6 +119,17 @@ public struct JobStateMachine: Sendable, Hashable {
     public mutating func promote() -> Outcome {
         guard status == .scheduled else { return .rejected(status.isTerminal ? .alreadyEnded : .invalidState) }
         status = .queued
+        return .moved(to: .queued)
+    }
+
+    /// An operator retries a failed job: it waits for a worker again with `allowance` more attempts
+    /// (attempts go on counting) and a clean slate of crashes.
+    public mutating func retry(allowance: Int) -> Outcome {
+        guard status == .failed else { return .rejected(.invalidState) }
+        status = .queued
+        maxAttempts = attempts + max(1, allowance)
+        crashes = 0
+        cancelRequested = false
         return .moved(to: .queued)
     }
 

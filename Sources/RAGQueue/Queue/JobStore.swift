@@ -31,6 +31,10 @@ public protocol JobStore: Sendable {
     func release(_ lease: JobLease) async throws(QueueError)
     /// Cancels a job: at once when waiting, at its next step when running.
     func cancel(_ id: JobID) async throws(QueueError) -> CancelOutcome
+    /// Puts a failed job back in the queue (an operator's retry): `QueueConfiguration.maxAttempts`
+    /// more attempts, counted on from its last; it keeps its place in its tenant's line, and reserves
+    /// no budget again (what it spends still counts). Throws `invalidState` unless the job failed.
+    func retry(_ id: JobID) async throws(QueueError)
     /// Cancels every waiting job at once (a step of the simulator ends); returns how many.
     func cancelWaiting() async throws(QueueError) -> Int
     /// Requeues or fails jobs whose leases expired and promotes due retries.

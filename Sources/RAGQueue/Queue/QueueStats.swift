@@ -18,8 +18,39 @@ public struct QueueStats: Sendable, Hashable, Codable {
     public var waitingTenants: Int = 0
     /// Jobs ended per second, averaged over the last 30 s or so (exponentially weighted).
     public var endedPerSecond: Double = 0
-    /// Lifetime counters: enqueued, finished, failed, canceled, retried, reclaimed, released.
+    /// Lifetime counters: enqueued, finished, failed, canceled, retried, reclaimed, released, ...
     public var counters: [String: Int]
+    /// Lifetime count of jobs that ended `failed`, by their error's code (`backend_error`,
+    /// `lease_expired`, ...); they add up to `counters["failed"]`.
+    public var failures: [String: Int] = [:]
+
+    /// Names of the counters of failures by reason, in the stores' counters: this plus the code.
+    static let failurePrefix = "failed:"
+
+    /// The snapshot, with `allCounters` as the stores keep them: failures by reason
+    /// (`failed:<code>`) go to `failures`, the rest to `counters`.
+    init(
+        waiting: Int, active: Int, scheduled: Int, failed: Int, oldestWaitingSeconds: Double, liveWorkers: Int,
+        expiredLeases: Int, waitingTenants: Int, endedPerSecond: Double, allCounters: [String: Int]
+    ) {
+        self.waiting = waiting
+        self.active = active
+        self.scheduled = scheduled
+        self.failed = failed
+        self.oldestWaitingSeconds = oldestWaitingSeconds
+        self.liveWorkers = liveWorkers
+        self.expiredLeases = expiredLeases
+        self.waitingTenants = waitingTenants
+        self.endedPerSecond = endedPerSecond
+        counters = [:]
+        for (name, value) in allCounters {
+            if name.hasPrefix(Self.failurePrefix) {
+                failures[String(name.dropFirst(Self.failurePrefix.count))] = value
+            } else {
+                counters[name] = value
+            }
+        }
+    }
 }
 
 /// One tenant as the queue sees it now: its line, what runs, its share and what it has used.

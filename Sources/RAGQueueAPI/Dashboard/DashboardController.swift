@@ -114,6 +114,8 @@ struct DashboardController: Sendable {
                     "cost": Self.dollars(tenant.usage[JobUsage.costMicroUSD]), "saved": Self.dollars(tenant.usage[JobUsage.savedMicroUSD]),
                 ]
             },
+            "hasFailures": !stats.failures.isEmpty,
+            "failures": stats.failures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ["reason": $0.key, "count": $0.value] as [String: Any] },
             "counters": stats.counters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] as [String: Any] },
         ]
         return Self.render("overview", values)

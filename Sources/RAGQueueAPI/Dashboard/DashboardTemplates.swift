@@ -59,6 +59,13 @@ enum DashboardTemplates {
         {{#hasTenants}}</tbody></table>{{/hasTenants}}
         </section>
         <section>
+        <h2>Failures by reason</h2>
+        {{^hasFailures}}<p class="muted">No job has failed.</p>{{/hasFailures}}
+        {{#hasFailures}}<table class="failures"><tbody>{{/hasFailures}}
+        {{#failures}}<tr><td><code>{{reason}}</code></td><td class="number" data-failure="{{reason}}">{{count}}</td></tr>{{/failures}}
+        {{#hasFailures}}</tbody></table>{{/hasFailures}}
+        </section>
+        <section>
         <h2>Counters</h2>
         <table class="counters"><tbody>
         {{#counters}}<tr><td>{{name}}</td><td class="number" data-counter="{{name}}">{{value}}</td></tr>{{/counters}}

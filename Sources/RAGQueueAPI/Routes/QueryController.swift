@@ -149,7 +149,8 @@ struct QueryController: Sendable {
             "failed": .integer(stats.failed), "oldest_waiting_seconds": .number(stats.oldestWaitingSeconds),
             "live_workers": .integer(stats.liveWorkers), "expired_leases": .integer(stats.expiredLeases),
             "ended_per_second": .number((stats.endedPerSecond * 1000).rounded() / 1000),
-            "counters": .object(stats.counters.mapValues { .integer($0) }), "tenants": .array(tenants),
+            "counters": .object(stats.counters.mapValues { .integer($0) }),
+            "failures": .object(stats.failures.mapValues { .integer($0) }), "tenants": .array(tenants),
         ]))
     }
 

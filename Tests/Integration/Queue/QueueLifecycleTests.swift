@@ -122,7 +122,10 @@ struct QueueLifecycleTests {
             let failed = try #require(try await store.job(id))
             #expect(failed.status == .failed)
             #expect(failed.error?.message == "still 429")
-            #expect(try await store.stats().failed == 1)
+            let stats = try await store.stats()
+            #expect(stats.failed == 1)
+            #expect(stats.failures == ["rate_limited": 1], "failures are counted by reason, the retried attempt not among them")
+            #expect(stats.counters["failed"] == 1 && stats.counters["failed:rate_limited"] == nil)
         }
     }
 
@@ -134,6 +137,41 @@ struct QueueLifecycleTests {
             let outcome = try await harness.store.fail(job.lease, failure: JobFailure(code: "collection_not_found", message: "no collection x", transient: false), retryAtMilliseconds: 0, timings: [:])
             #expect(outcome == .failed)
             #expect(try await harness.store.job(job.id)?.status == .failed)
+        }
+    }
+
+    @Test("an operator's retry puts a failed job back in the queue: it runs again as a new attempt and ends once more; other states are refused", arguments: StoreKind.allCases)
+    func operatorRetry(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in
+            let store = harness.store
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [], idempotencyKey: "once", tenant: "acme")).id
+            await #expect(throws: QueueError.invalidState(id, "queued")) { try await store.retry(id) }
+            let first = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            let failure = JobFailure(code: "collection_not_found", message: "no collection x", transient: false)
+            #expect(try await store.fail(first.lease, failure: failure, retryAtMilliseconds: 0, timings: [:]) == .failed)
+            let unknown = JobID()
+            await #expect(throws: QueueError.notFound(unknown)) { try await store.retry(unknown) }
+
+            try await store.retry(id)
+            let queued = try #require(try await store.job(id))
+            #expect(queued.status == .queued && queued.endedAt == nil && queued.endCount == 0)
+            #expect(queued.attempts == 1 && queued.maxAttempts == 3, "the configured attempts again, counted on")
+            #expect(queued.operatorRetries == 1)
+            var stats = try await store.stats()
+            #expect(stats.failed == 0 && stats.waiting == 1)
+            #expect(stats.counters["retried_by_operator"] == 1 && stats.failures == ["collection_not_found": 1], "the failure stays counted")
+            // Its idempotency key still names it: a resubmit while it waits again gets the same job.
+            #expect(try await store.enqueue(EnqueueRequest(kind: "noop", payload: [], idempotencyKey: "once", tenant: "acme")).id == id)
+            await #expect(throws: QueueError.invalidState(id, "queued")) { try await store.retry(id) }
+
+            let second = try #require(try await store.claim(workerID: "w2", count: 1).jobs.first)
+            #expect(second.id == id && second.attempt == 2 && second.token > first.token)
+            await #expect(throws: QueueError.staleToken(id)) { try await store.complete(first.lease, result: Array("late".utf8), timings: [:]) }
+            try await store.complete(second.lease, result: Array("fixed".utf8), timings: [:])
+            let done = try #require(try await store.job(id))
+            #expect(done.status == .finished && done.result == Array("fixed".utf8) && done.endCount == 1)
+            stats = try await store.stats()
+            #expect(stats.counters["finished"] == 1 && stats.counters["failed"] == 1)
         }
     }
 
@@ -175,6 +213,7 @@ struct QueueLifecycleTests {
             #expect(record.status == .failed)
             #expect(record.error?.code == "lease_expired")
             #expect(record.error?.message.contains("2 attempts") == true)
+            #expect(try await store.stats().failures == ["lease_expired": 1])
         }
     }
 
@@ -214,6 +253,7 @@ struct QueueLifecycleTests {
             #expect(failed.error?.code == "worker_crashed")
             #expect(failed.error?.transient == false)
             #expect(failed.error?.message.contains("2 workers died") == true)
+            #expect(try await store.stats().failures == ["worker_crashed": 1])
         }
     }
 

@@ -8,7 +8,7 @@ extension InMemoryJobStore {
         let payload: [UInt8]
         var status: JobStatus = .queued
         var attempts = 0
-        let maxAttempts: Int
+        var maxAttempts: Int
         let createdAt: Int64
         var enqueuedAt: Int64
         var startedAt: Int64?
@@ -58,6 +58,8 @@ extension InMemoryJobStore {
         var semanticScope: String?
         /// The similarity of the question whose answer it reused.
         var similarity: Double?
+        /// Times an operator retried it after it failed.
+        var operatorRetries = 0
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
@@ -92,6 +94,7 @@ extension InMemoryJobStore {
         mutating func apply(_ machine: JobStateMachine) {
             status = machine.status
             attempts = machine.attempts
+            maxAttempts = machine.maxAttempts
             token = machine.token
             cancelRequested = machine.cancelRequested
             crashes = machine.crashes
@@ -106,7 +109,7 @@ extension InMemoryJobStore {
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
                 priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom,
-                coalescedWith: leader, similarity: similarity
+                coalescedWith: leader, similarity: similarity, operatorRetries: operatorRetries
             )
         }
     }
@@ -193,6 +196,15 @@ extension InMemoryJobStore {
             throughput = (decayed + 1.0 / 30, now)
             pendingEvents.append((job.id, .status(job.status)))
             endFollowers(of: job, now: now, ttl: ttl)
+        }
+
+        /// Ends `job` `failed` for good (the scripts' `end_failed`): it joins the failed index and
+        /// counts in `failed` and `failed:<code>`, the failures by reason.
+        mutating func endFailed(_ job: inout Job, machine: JobStateMachine, now: Int64, ttl: Duration) {
+            failed[job.id] = now
+            finish(&job, machine: machine, now: now, ttl: ttl)
+            count("failed")
+            count(QueueStats.failurePrefix + (job.error?.code ?? "unknown"))
         }
 
         /// The followers of `job`, which just ended, end as it did, each once; if it was canceled,

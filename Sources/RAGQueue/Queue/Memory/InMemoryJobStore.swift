@@ -253,9 +253,7 @@ public final class InMemoryJobStore: QueueStore {
                 state.count("canceled")
                 return .canceled
             default:
-                state.failed[job.id] = now
-                state.finish(&job, machine: machine, now: now, ttl: configuration.failureTTL)
-                state.count("failed")
+                state.endFailed(&job, machine: machine, now: now, ttl: configuration.failureTTL)
                 return .failed
             }
         }
@@ -303,6 +301,38 @@ public final class InMemoryJobStore: QueueStore {
         }
         publish(events)
         return try outcome.get()
+    }
+
+    public func retry(_ id: JobID) async throws(QueueError) {
+        let now = clock.nowMilliseconds()
+        let allowance = configuration.maxAttempts
+        let keyLifetime = configuration.failureTTL.milliseconds
+        let (outcome, events, wake): (Result<Void, QueueError>, [(JobID, JobEvent)], [CheckedContinuation<Void, Never>]) = state.withLock { state in
+            state.expire(now: now)
+            guard var job = state.jobs[id] else { return (.failure(.notFound(id)), [], []) }
+            var machine = job.stateMachine
+            guard case .moved = machine.retry(allowance: allowance) else { return (.failure(.invalidState(id, job.status.rawValue)), [], []) }
+            job.apply(machine)
+            state.failed[id] = nil
+            job.enqueuedAt = now
+            job.endedAt = nil
+            job.leaseUntil = nil
+            job.retryAt = nil
+            job.expiresAt = nil
+            job.ends = 0
+            job.refunds = 0
+            job.operatorRetries += 1
+            // As at enqueue: the key lives on while the job does.
+            if let key = job.idempotencyKey, state.idempotency[key]?.id == id { state.idempotency[key]?.expiresAt = now + keyLifetime }
+            state.jobs[id] = job
+            state.pushReady(job, now: now)
+            state.count("retried_by_operator")
+            state.pendingEvents.append((id, .status(.queued)))
+            return (.success(()), state.takeEvents(), state.takeWorkWaiters())
+        }
+        publish(events)
+        for waiter in wake { waiter.resume() }
+        try outcome.get()
     }
 
     public func cancelWaiting() async throws(QueueError) -> Int {
@@ -411,10 +441,8 @@ public final class InMemoryJobStore: QueueStore {
             report.requeued += 1
         default:
             job.error = JobFailure(code: code, message: final, transient: false, attempt: machine.attempts)
-            state.failed[id] = now
-            state.finish(&job, machine: machine, now: now, ttl: configuration.failureTTL)
+            state.endFailed(&job, machine: machine, now: now, ttl: configuration.failureTTL)
             state.jobs[id] = job
-            state.count("failed")
             report.failed += 1
         }
     }
@@ -475,7 +503,7 @@ public final class InMemoryJobStore: QueueStore {
                 liveWorkers: state.workers.values.filter { $0.deadline > now }.count,
                 expiredLeases: state.active.values.filter { $0 <= now }.count,
                 waitingTenants: state.scheduler.eligible.count + state.scheduler.blocked.count,
-                endedPerSecond: state.endedPerSecond(now: now), counters: state.counters
+                endedPerSecond: state.endedPerSecond(now: now), allCounters: state.counters
             )
         }
     }

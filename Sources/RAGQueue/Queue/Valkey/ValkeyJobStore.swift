@@ -331,6 +331,14 @@ public final class ValkeyJobStore: QueueStore {
         return status == "canceled" ? .canceled : .requested
     }
 
+    public func retry(_ id: JobID) async throws(QueueError) {
+        let reply = try await run(
+            QueueScripts.retry, keys: [keys.job(id)],
+            arguments: [keys.base, id.rawValue, clock.nowMilliseconds(), keys.events, configuration.maxAttempts]
+        )
+        _ = try ScriptCode.check(reply, jobID: id)
+    }
+
     public func cancelWaiting() async throws(QueueError) -> Int {
         let reply = try await run(
             QueueScripts.cancelWaiting, keys: [keys.waiting],
@@ -500,7 +508,7 @@ public final class ValkeyJobStore: QueueStore {
             waiting: numbers[0], active: numbers[1], scheduled: numbers[2], failed: numbers[3],
             oldestWaitingSeconds: oldest >= 0 ? max(0, Double(Int(now) - oldest) / 1000) : 0,
             liveWorkers: numbers[5], expiredLeases: numbers[6], waitingTenants: numbers[7],
-            endedPerSecond: parts[8].double ?? 0, counters: counters
+            endedPerSecond: parts[8].double ?? 0, allCounters: counters
         )
     }
 

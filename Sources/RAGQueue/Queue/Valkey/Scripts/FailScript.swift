@@ -41,9 +41,8 @@ extension QueueScripts {
           publish(ARGV[9], id, 'scheduled')
           return {0, 'scheduled'}
         end
-        redis.call('ZADD', B .. 'failed', ARGV[4], id)
-        finish(B, KEYS[1], id, 'failed', ARGV[4], ARGV[8], ARGV[9])
-        redis.call('HINCRBY', B .. 'counters', 'failed', 1)
+        local decoded, failure = pcall(cjson.decode, ARGV[5])
+        end_failed(B, KEYS[1], id, ARGV[4], ARGV[8], ARGV[9], decoded and type(failure) == 'table' and failure.code or nil)
         return {0, 'failed'}
         """)
 }

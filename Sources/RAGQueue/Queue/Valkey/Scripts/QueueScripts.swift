@@ -202,6 +202,15 @@ enum QueueScripts {
           end_followers(B, key, id, status, now, ttl, channel)
         end
 
+        -- Ends a job `failed` for good: it joins the `failed` index (kept as long as its record) and
+        -- counts in `failed` and in `failed:<code>`, the failures by reason.
+        local function end_failed(B, key, id, now, ttl, channel, code)
+          redis.call('ZADD', B .. 'failed', now, id)
+          finish(B, key, id, 'failed', now, ttl, channel)
+          redis.call('HINCRBY', B .. 'counters', 'failed', 1)
+          redis.call('HINCRBY', B .. 'counters', 'failed:' .. (code or 'unknown'), 1)
+        end
+
         -- Checks that the caller holds the job's current lease. Returns nil when it does.
         local function check_holder(key, token)
           local record = redis.call('HMGET', key, 'status', 'token')

@@ -73,9 +73,7 @@ extension QueueScripts {
             requeued = requeued + 1
           else
             redis.call('HSET', key, 'error', cjson.encode({code = code, transient = false, attempt = attempts, message = final}))
-            redis.call('ZADD', B .. 'failed', now, id)
-            finish(B, key, id, 'failed', now, ARGV[4], ARGV[3])
-            redis.call('HINCRBY', B .. 'counters', 'failed', 1)
+            end_failed(B, key, id, now, ARGV[4], ARGV[3], code)
             failed = failed + 1
           end
         end
