@@ -148,6 +148,8 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
             }
             if error.isNotFound { return .notFound() }
             if error.isAlreadyEnded { return .conflict(error.message) }
+            // An action the job's state does not allow (an operator's retry of a job that did not fail).
+            if error.isInvalidState { return .conflict(error.message) }
             if error.isDurabilityUnconfirmed, let id = error.jobID {
                 return .init(
                     .durabilityUnconfirmed, .serviceUnavailable,

@@ -479,6 +479,17 @@ enum OpenAPISpec {
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
                 '404': {$ref: '#/components/responses/Error'}
+          /ui/jobs/{id}/retry:
+            post:
+              summary: 'Puts a failed query back in the queue (more attempts, counted on), from the dashboard''s own page only.'
+              parameters:
+                - $ref: '#/components/parameters/QueryID'
+              responses:
+                '303': {description: 'Queued again: see the job page.'}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+                '404': {$ref: '#/components/responses/Error'}
+                '409': {$ref: '#/components/responses/Error'}
 
         """
 }

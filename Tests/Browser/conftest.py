@@ -104,15 +104,21 @@ def stack():
         os.makedirs(corpus)
         with open(os.path.join(corpus, "guide.txt"), "w") as guide:
             guide.write("Leases protect running jobs.\fWhen a worker dies its lease ends and another worker takes the job.\f")
-        ingest = subprocess.run([os.path.join(BUILD, "ragserve"), "ingest", corpus, "--collection", "guide"],
-                                env=environment, capture_output=True, text=True, timeout=60)
-        assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+        details = {"environment": environment, "corpus": corpus}
+        ingest(details, "guide")
         processes.start("worker", [os.path.join(BUILD, "ragserve"), "worker"], environment)
         api, api_log = processes.start("api", [os.path.join(BUILD, "ragserve"), "api", "--host", "127.0.0.1", "--port", "0"], environment)
         url = wait_for_line(api_log, r"^API_URL=(\S+)", api)
-        yield {"url": url, "valkey": valkey}
+        yield details | {"url": url, "valkey": valkey}
     finally:
         processes.stop()
+
+
+def ingest(stack: dict, collection: str) -> None:
+    """Ingests the test corpus into `collection` with `ragserve ingest`, as an operator would."""
+    done = subprocess.run([os.path.join(BUILD, "ragserve"), "ingest", stack["corpus"], "--collection", collection],
+                          env=stack["environment"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="session")

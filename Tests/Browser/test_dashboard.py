@@ -6,7 +6,7 @@ import time
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import OPERATOR_KEY, TENANT_KEY, call, sign_in
+from conftest import OPERATOR_KEY, TENANT_KEY, call, ingest, sign_in
 
 
 def console_errors(browser) -> list:
@@ -97,3 +97,26 @@ def test_cancel_from_the_job_page_cancels_the_query(stack, browser):
     browser.refresh()
     assert shown(browser, '[data-field="status"]') == "canceled"
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/cancel']"), "an ended query has nothing to cancel"
+
+
+def test_retry_from_the_job_page_runs_a_failed_query_again(stack, browser):
+    # The tenant asks a collection nobody ingested yet: the query fails for good.
+    status, reply = call(stack["url"], "/v1/queries", key=TENANT_KEY, method="POST",
+                         body={"query": "What protects running jobs?", "collection": "acme-later"})
+    assert status == 202
+    path = "/v1/queries/" + reply["id"]
+    WebDriverWait(browser, 30).until(lambda b: call(stack["url"], path, key=TENANT_KEY)[1]["status"] == "failed")
+    assert call(stack["url"], path, key=TENANT_KEY)[1]["error"]["code"] == "collection_not_found"
+    # The operator ingests it, then retries the query from its page.
+    ingest(stack, "acme-later")
+    sign_in(browser, OPERATOR_KEY)
+    browser.get(stack["url"] + "/ui/jobs/" + reply["id"])
+    assert shown(browser, '[data-field="status"]') == "failed"
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/retry'] button").click()
+    WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/ui/jobs/" + reply["id"]))
+    WebDriverWait(browser, 30).until(lambda b: call(stack["url"], path, key=TENANT_KEY)[1]["status"] == "finished")
+    browser.refresh()
+    assert shown(browser, '[data-field="status"]') == "finished"
+    assert "What protects running jobs?" in shown(browser, '[data-field="answer"]')
+    assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/retry']"), "a finished query has nothing to retry"
+    assert console_errors(browser) == []

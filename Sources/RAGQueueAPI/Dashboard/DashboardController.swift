@@ -30,7 +30,12 @@ struct DashboardController: Sendable {
         }
         router.get("/ui/jobs/{id}") { _, context in try await job(context) }
         router.get("/ui/ask") { _, context in try ask(context) }
-        router.post("/ui/jobs/{id}/cancel") { request, context in try await cancel(request, context) }
+        router.post("/ui/jobs/{id}/cancel") { request, context in
+            try await act(request, context) { store, id throws(QueueError) in _ = try await store.cancel(id) }
+        }
+        router.post("/ui/jobs/{id}/retry") { request, context in
+            try await act(request, context) { store, id throws(QueueError) in try await store.retry(id) }
+        }
         router.get("/ui/app.js") { _, context in
             try authorizeCaller(context)
             return Self.asset(DashboardTemplates.script, type: "text/javascript; charset=utf-8")
@@ -132,12 +137,14 @@ struct DashboardController: Sendable {
             "id": shown.id.rawValue, "status": shown.status.rawValue, "tenant": shown.tenant ?? "-", "created": QueryView.iso(shown.createdAt),
             "attempts": shown.attempts, "maxAttempts": shown.maxAttempts, "question": Self.question(of: shown) ?? "(not a query: \(shown.kind))",
             "cancellable": !shown.status.isTerminal && seesAll(context),
+            "retryable": shown.status == .failed && seesAll(context),
             "hasTimings": !shown.timings.isEmpty,
             "timings": shown.timings.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": Self.number($0.value)] as [String: Any] },
         ]
         if let started = shown.startedAt { values["started"] = QueryView.iso(started) }
         if let ended = shown.endedAt { values["ended"] = QueryView.iso(ended) }
         if shown.crashes > 0 { values["crashes"] = shown.crashes }
+        if shown.operatorRetries > 0 { values["operatorRetries"] = shown.operatorRetries }
         if let worker = shown.workerID { values["worker"] = worker }
         if let source = shown.cachedFrom { values["cachedFrom"] = source.rawValue }
         if let similarity = shown.similarity { values["similarity"] = String(format: "%.4f", similarity) }
@@ -161,14 +168,18 @@ struct DashboardController: Sendable {
         return Self.html(Self.render("layout", ["title": "Query \(shown.id.rawValue)", "body": body]))
     }
 
-    /// `POST /ui/jobs/{id}/cancel`, from a page of this dashboard: cancels, then shows the job again.
-    private func cancel(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    /// An operator's action on a job (`POST /ui/jobs/{id}/cancel`, `.../retry`), from a page of
+    /// this dashboard: does it, then shows the job again. A job that cannot take it (a retry of a job
+    /// that did not fail) is 409.
+    private func act(
+        _ request: Request, _ context: APIRequestContext, _ action: (any JobStore, JobID) async throws(QueueError) -> Void
+    ) async throws -> Response {
         try authorize(context)
         try Self.checkSameOrigin(request)
         guard let id = context.parameters.get("id").flatMap(JobID.init), try await dependencies.store.job(id) != nil else {
             throw APIError.notFound()
         }
-        _ = try await dependencies.store.cancel(id)
+        try await action(dependencies.store, id)
         return Response(status: .seeOther, headers: [.location: "/ui/jobs/\(id.rawValue)", .cacheControl: "no-store"])
     }
 

@@ -88,13 +88,14 @@ enum DashboardTemplates {
         <dt>created</dt><dd>{{created}}</dd>
         {{#started}}<dt>started</dt><dd>{{started}}</dd>{{/started}}
         {{#ended}}<dt>ended</dt><dd>{{ended}}</dd>{{/ended}}
-        <dt>attempts</dt><dd>{{attempts}} of {{maxAttempts}}{{#crashes}}, {{crashes}} lost with their worker{{/crashes}}</dd>
+        <dt>attempts</dt><dd>{{attempts}} of {{maxAttempts}}{{#crashes}}, {{crashes}} lost with their worker{{/crashes}}{{#operatorRetries}}, retried by an operator {{operatorRetries}}×{{/operatorRetries}}</dd>
         {{#worker}}<dt>worker</dt><dd>{{worker}}</dd>{{/worker}}
         {{#cachedFrom}}<dt>answer of</dt><dd><a href="/ui/jobs/{{cachedFrom}}">{{cachedFrom}}</a>{{#similarity}} (similarity {{similarity}}){{/similarity}}</dd>{{/cachedFrom}}
         {{#coalescedWith}}<dt>follows</dt><dd><a href="/ui/jobs/{{coalescedWith}}">{{coalescedWith}}</a></dd>{{/coalescedWith}}
         {{#cost}}<dt>cost</dt><dd>{{cost}}</dd>{{/cost}}
         </dl>
         {{#cancellable}}<form method="post" action="/ui/jobs/{{id}}/cancel"><button type="submit">Cancel</button></form>{{/cancellable}}
+        {{#retryable}}<form method="post" action="/ui/jobs/{{id}}/retry"><button type="submit">Retry</button></form>{{/retryable}}
         <h2>Question</h2>
         <p class="question" data-field="question">{{question}}</p>
         {{#answer}}<h2>Answer</h2><p class="answer" data-field="answer">{{answer}}</p>{{/answer}}

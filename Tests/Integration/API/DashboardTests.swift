@@ -99,6 +99,41 @@ struct DashboardTests {
         }
     }
 
+    @Test("retry from the job page puts a failed query back in the queue; a query that did not fail is 409, a tenant's key 403, another site's POST refused")
+    func retryFromPage() async throws {
+        try await Self.withDashboard { api in
+            let id = try await api.submit("retry me", headers: Self.tenant)
+            let jobID = try #require(JobID(id))
+            var own = Self.admin
+            own.add(name: "Sec-Fetch-Site", value: "same-origin")
+            let early = try await api.send(.post, "/ui/jobs/\(id)/retry", headers: own)
+            #expect(early.status == 409 && early.json["error"]?["code"] == .string("conflict"), "a waiting query cannot be retried")
+            #expect(!(try await api.send(.get, "/ui/jobs/\(id)", headers: Self.admin).text.contains("/retry")))
+
+            // A worker fails it for good.
+            let claimed = try #require(try await api.queue.store.claim(workerID: "w", count: 1).jobs.first)
+            let failure = JobFailure(code: "collection_not_found", message: "no collection docs", transient: false)
+            #expect(try await api.queue.store.fail(claimed.lease, failure: failure, retryAtMilliseconds: 0, timings: [:]) == .failed)
+            let failedPage = try await api.send(.get, "/ui/jobs/\(id)", headers: Self.admin).text
+            #expect(failedPage.contains(#"action="/ui/jobs/\#(id)/retry""#) && failedPage.contains("collection_not_found"))
+            #expect(!(try await api.send(.get, "/ui/jobs/\(id)", headers: Self.tenant).text.contains("/retry")), "no actions for tenants")
+            #expect(Self.shown(try await api.send(.get, "/ui/overview", headers: Self.admin).text, "data-failure", "collection_not_found") == "1")
+
+            var crossSite = Self.admin
+            crossSite.add(name: "Sec-Fetch-Site", value: "cross-site")
+            #expect(try await api.send(.post, "/ui/jobs/\(id)/retry", headers: crossSite).status == 403)
+            #expect(try await api.send(.post, "/ui/jobs/\(id)/retry", headers: Self.tenant).status == 403)
+            #expect(try await api.queue.store.job(jobID)?.status == .failed)
+
+            let retried = try await api.send(.post, "/ui/jobs/\(id)/retry", headers: own)
+            #expect(retried.status == 303 && retried.headers["Location"] == "/ui/jobs/\(id)")
+            let record = try #require(try await api.queue.store.job(jobID))
+            #expect(record.status == .queued && record.operatorRetries == 1)
+            #expect(try await api.send(.get, "/v1/queries/\(id)", headers: Self.tenant).json["status"] == .string("queued"))
+            #expect(try await api.send(.get, "/ui/jobs/\(id)", headers: Self.admin).text.contains("retried by an operator 1×"))
+        }
+    }
+
     @Test("the ask page is for tenants too, with the deployment's collection and top_k; a tenant sees its own query pages only, without actions")
     func askAndTenantPages() async throws {
         try await Self.withDashboard { api in
