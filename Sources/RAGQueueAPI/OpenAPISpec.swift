@@ -432,9 +432,22 @@ enum OpenAPISpec {
                 '200': {$ref: '#/components/responses/Page'}
                 '401': {$ref: '#/components/responses/Error'}
                 '403': {$ref: '#/components/responses/Error'}
+          /ui/jobs:
+            get:
+              summary: 'The recent jobs, newest first, 50 a page, filtered by status, tenant and question text (operators).'
+              parameters:
+                - {name: status, in: query, schema: {type: string, enum: [queued, started, scheduled, finished, failed, canceled]}}
+                - {name: tenant, in: query, schema: {type: string}}
+                - {name: text, in: query, description: 'Text the question contains, case-insensitively for ASCII letters.', schema: {type: string}}
+                - {name: after, in: query, description: 'The cursor of the previous page''s Older link.', schema: {type: string}}
+              responses:
+                '200': {$ref: '#/components/responses/Page'}
+                '400': {$ref: '#/components/responses/Error'}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
           /ui/jobs/{id}:
             get:
-              summary: 'One query: question, answer, sources, timings, attempts, cost; cancel while it runs.'
+              summary: 'One query: question, answer, sources, timings, attempts, cost; cancel while it runs, retry once it failed.'
               parameters:
                 - $ref: '#/components/parameters/QueryID'
               responses:

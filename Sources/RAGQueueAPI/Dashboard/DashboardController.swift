@@ -21,6 +21,8 @@ struct DashboardController: Sendable {
 
     /// Jobs listed as running, at most.
     static let runningLimit = 50
+    /// Jobs on one page of the recent jobs.
+    static let pageSize = 50
 
     func register(on router: Router<APIRequestContext>) {
         router.get("/ui/") { _, context in try await page(context) }
@@ -28,6 +30,7 @@ struct DashboardController: Sendable {
             try authorize(context)
             return Self.html(try await overview())
         }
+        router.get("/ui/jobs") { request, context in try await jobs(request, context) }
         router.get("/ui/jobs/{id}") { _, context in try await job(context) }
         router.get("/ui/ask") { _, context in try ask(context) }
         router.post("/ui/jobs/{id}/cancel") { request, context in
@@ -124,6 +127,56 @@ struct DashboardController: Sendable {
             "counters": stats.counters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] as [String: Any] },
         ]
         return Self.render("overview", values)
+    }
+
+    /// `/ui/jobs`: the recent jobs, newest first, filtered by status, tenant and question text,
+    /// `pageSize` a page; `after` is the cursor the previous page's "Older" link carries.
+    private func jobs(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try authorize(context)
+        let parameters = request.uri.queryParameters
+        func parameter(_ name: String) -> String? { parameters.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        var status: JobStatus?
+        if let text = parameter("status") {
+            guard let value = JobStatus(rawValue: text) else {
+                throw APIError.badRequest("status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = value
+        }
+        var cursor: JobCursor?
+        if let text = parameter("after") {
+            guard let value = JobCursor(text) else { throw APIError.badRequest("after is not a cursor of this listing") }
+            cursor = value
+        }
+        let tenant = parameter("tenant").map { String($0.prefix(200)) }
+        let text = parameter("text").map { String($0.prefix(200)) }
+        let filter = JobFilter(status: status, tenant: tenant, text: text)
+        let page = try await dependencies.store.jobs(matching: filter, after: cursor, limit: Self.pageSize)
+        let tenants = try await dependencies.store.tenantStats().map(\.tenant).filter { $0 != "-" }.sorted()
+        func link(after next: JobCursor?) -> String {
+            var components = URLComponents()
+            components.path = "/ui/jobs"
+            let items = [("status", status?.rawValue), ("tenant", tenant), ("text", text), ("after", next?.description)]
+            components.queryItems = items.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+            return components.string ?? "/ui/jobs"
+        }
+        var values: [String: Any] = [
+            "statuses": JobStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] as [String: Any] },
+            "tenant": tenant ?? "", "text": text ?? "", "tenants": tenants.map { ["name": $0] },
+            "hasJobs": !page.records.isEmpty,
+            "jobs": page.records.map { record -> [String: Any] in
+                var row: [String: Any] = [
+                    "id": record.id.rawValue, "status": record.status.rawValue, "tenant": record.tenant ?? "-",
+                    "question": Self.question(of: record).map { Self.clipped($0, 100) } ?? record.kind,
+                    "created": QueryView.iso(record.createdAt), "attempts": record.attempts,
+                ]
+                if let ended = record.endedAt { row["took"] = Self.seconds(ended.timeIntervalSince(record.createdAt)) }
+                if let error = record.error, record.status == .failed { row["error"] = error.code }
+                return row
+            },
+        ]
+        if cursor != nil { values["newest"] = link(after: nil) }
+        if let next = page.next { values["older"] = link(after: next) }
+        return Self.html(Self.render("layout", ["title": "Jobs", "body": Self.render("jobs", values)]))
     }
 
     private func job(_ context: APIRequestContext) async throws -> Response {

@@ -17,7 +17,7 @@ enum DashboardTemplates {
         <script src="/ui/app.js" defer></script>
         </head>
         <body>
-        <header><a class="brand" href="/ui/">RAGQueue</a><nav><a href="/ui/">Dashboard</a> <a href="/ui/ask">Ask</a></nav><span id="updated" class="muted"></span></header>
+        <header><a class="brand" href="/ui/">RAGQueue</a><nav><a href="/ui/">Dashboard</a> <a href="/ui/jobs">Jobs</a> <a href="/ui/ask">Ask</a></nav><span id="updated" class="muted"></span></header>
         <main>
         {{{body}}}
         </main>
@@ -59,7 +59,7 @@ enum DashboardTemplates {
         {{#hasTenants}}</tbody></table>{{/hasTenants}}
         </section>
         <section>
-        <h2>Failures by reason</h2>
+        <h2>Failures by reason <a class="more" href="/ui/jobs?status=failed">failed jobs</a></h2>
         {{^hasFailures}}<p class="muted">No job has failed.</p>{{/hasFailures}}
         {{#hasFailures}}<table class="failures"><tbody>{{/hasFailures}}
         {{#failures}}<tr><td><code>{{reason}}</code></td><td class="number" data-failure="{{reason}}">{{count}}</td></tr>{{/failures}}
@@ -78,6 +78,23 @@ enum DashboardTemplates {
         <div id="overview" data-refresh="/ui/overview">
         {{{overview}}}
         </div>
+        """
+
+    /// The recent jobs, filtered, one page at a time.
+    static let jobs = """
+        <h1>Jobs</h1>
+        <form class="filters" method="get" action="/ui/jobs">
+        <label>Status <select name="status"><option value="">any</option>{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statuses}}</select></label>
+        <label>Tenant <input name="tenant" value="{{tenant}}" list="tenant-names" size="14"></label>
+        <datalist id="tenant-names">{{#tenants}}<option value="{{name}}"></option>{{/tenants}}</datalist>
+        <label>Question contains <input name="text" value="{{text}}" size="24"></label>
+        <button type="submit">Filter</button>
+        </form>
+        {{^hasJobs}}<p class="muted">No job matches.</p>{{/hasJobs}}
+        {{#hasJobs}}<table class="jobs"><thead><tr><th>job</th><th>status</th><th>tenant</th><th>question</th><th>created</th><th>took</th><th>attempts</th></tr></thead><tbody>{{/hasJobs}}
+        {{#jobs}}<tr data-job="{{id}}"><td><a href="/ui/jobs/{{id}}">{{id}}</a></td><td class="status-{{status}}">{{status}}{{#error}} <code>{{error}}</code>{{/error}}</td><td>{{tenant}}</td><td>{{question}}</td><td>{{created}}</td><td class="number">{{took}}</td><td class="number">{{attempts}}</td></tr>{{/jobs}}
+        {{#hasJobs}}</tbody></table>{{/hasJobs}}
+        <nav class="pages">{{#newest}}<a href="{{newest}}">Newest</a>{{/newest}} {{#older}}<a href="{{older}}" rel="next">Older →</a>{{/older}}</nav>
         """
 
     static let job = """
@@ -231,13 +248,15 @@ enum DashboardTemplates {
         .status-failed, .error { color: #c33; } .status-finished { color: #393; }
         form.ask { display: flex; flex-direction: column; gap: .5rem; max-width: 48rem; }
         form.ask textarea { font: inherit; padding: .4rem; } form.ask .row { display: flex; gap: 1rem; align-items: center; }
+        form.filters { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin-bottom: 1rem; }
+        nav.pages { margin-top: 1rem; display: flex; gap: 1rem; } h2 .more { font-size: .8rem; font-weight: normal; margin-left: .6rem; }
         """
 
     /// The compiled templates, once per process; a template that does not compile is a bug of this
     /// file, caught by the dashboard's tests before it ships.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("overview", overview), ("dashboard", dashboard), ("job", job), ("ask", ask)] {
+        for (name, text) in [("layout", layout), ("overview", overview), ("dashboard", dashboard), ("jobs", jobs), ("job", job), ("ask", ask)] {
             if let template = try? MustacheTemplate(string: text) { library.register(template, named: name) }
         }
         return library

@@ -134,6 +134,48 @@ struct DashboardTests {
         }
     }
 
+    @Test("the jobs page lists recent jobs newest first, filters them by status, tenant and text, pages on with Older, and refuses a bad filter")
+    func jobsPage() async throws {
+        try await withAPI(configure: {
+            $0.apiKeys = [APISecurityTests.alice: "tenant-a", APISecurityTests.bob: "tenant-b"]
+            $0.adminKeys = [Self.operatorKey]
+        }) { api in
+            var ids: [String] = []
+            for number in 0..<55 {
+                let key = number % 5 == 0 ? APISecurityTests.bob : APISecurityTests.alice
+                ids.append(try await api.submit(number == 7 ? "Where is the <b>lease</b> kept?" : "question \(number)", headers: ["X-API-Key": key]))
+            }
+            #expect(try await api.send(.get, "/ui/jobs", headers: Self.tenant).status == 403)
+            func listed(_ html: String) -> [String] {
+                html.components(separatedBy: #"<tr data-job=""#).dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            }
+            func older(_ html: String) -> String? {
+                guard let match = html.range(of: #"href="[^"]*" rel="next""#, options: .regularExpression) else { return nil }
+                return String(html[match].dropFirst(6).prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            }
+            let first = try await api.send(.get, "/ui/jobs", headers: Self.admin).text
+            #expect(listed(first) == Array(ids.reversed().prefix(50)), "newest first, 50 a page")
+            let next = try #require(older(first))
+            let second = try await api.send(.get, next, headers: Self.admin).text
+            #expect(listed(second) == Array(ids.reversed().dropFirst(50)))
+            if let last = older(second) {
+                #expect(listed(try await api.send(.get, last, headers: Self.admin).text).isEmpty, "nothing older than the first job")
+            }
+
+            let bobs = listed(try await api.send(.get, "/ui/jobs?tenant=tenant-b", headers: Self.admin).text)
+            #expect(bobs == ids.enumerated().filter { $0.offset % 5 == 0 }.map(\.element).reversed())
+            let found = try await api.send(.get, "/ui/jobs?text=LEASE%3C%2Fb", headers: Self.admin).text
+            #expect(listed(found) == [ids[7]])
+            #expect(found.contains("Where is the &lt;b&gt;lease&lt;/b&gt; kept?") && found.contains(#"value="LEASE&lt;/b""#), "escaped, filter kept in the form")
+            #expect(listed(try await api.send(.get, "/ui/jobs?status=finished", headers: Self.admin).text).isEmpty)
+            #expect(listed(try await api.send(.get, "/ui/jobs?status=queued&tenant=tenant-b", headers: Self.admin).text).count == 11)
+            for bad in ["/ui/jobs?status=lost", "/ui/jobs?after=nonsense"] {
+                let refused = try await api.send(.get, bad, headers: Self.admin)
+                #expect(refused.status == 400 && refused.json["error"]?["code"] == .string("bad_request"), "\(bad)")
+            }
+        }
+    }
+
     @Test("the ask page is for tenants too, with the deployment's collection and top_k; a tenant sees its own query pages only, without actions")
     func askAndTenantPages() async throws {
         try await Self.withDashboard { api in

@@ -175,6 +175,59 @@ struct QueueLifecycleTests {
         }
     }
 
+    @Test("recent jobs are listed newest first, page by page without gaps or repeats, filtered by status, tenant and question text", arguments: StoreKind.allCases)
+    func listing(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            func query(_ text: String) -> [UInt8] { Array(#"{"query":"\#(text)"}"#.utf8) }
+            var created: [JobID] = []
+            for (index, tenant) in ["acme", "zeta", "acme", "acme", "zeta", "acme"].enumerated() {
+                // Two jobs share each millisecond: the cursor must split a millisecond right.
+                if index % 2 == 0 { clock.advance(by: .milliseconds(5)) }
+                let text = index == 3 ? "Where do Leases END?" : "question \(index)"
+                created.append(try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: query(text), tenant: tenant)).id)
+            }
+            let newestFirst = try await store.jobs(createdFrom: .distantPast, until: .distantFuture).reversed().map(\.id)
+            #expect(Set(newestFirst) == Set(created) && newestFirst.count == 6)
+
+            var seen: [JobID] = []
+            var cursor: JobCursor?
+            var pages = 0
+            repeat {
+                let page = try await store.jobs(matching: JobFilter(), after: cursor, limit: 4)
+                seen += page.records.map(\.id)
+                cursor = page.next
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(seen == newestFirst, "newest first, by id within a millisecond, each once")
+
+            let first = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
+            _ = try await store.fail(first.lease, failure: JobFailure(code: "bad", message: "no", transient: false), retryAtMilliseconds: 0, timings: [:])
+            #expect(try await store.jobs(matching: JobFilter(status: .failed), after: nil, limit: 10).records.map(\.id) == [first.id])
+            let zeta = try await store.jobs(matching: JobFilter(tenant: "zeta"), after: nil, limit: 10).records
+            #expect(zeta.map(\.id) == newestFirst.filter { [created[1], created[4]].contains($0) })
+            #expect(try await store.jobs(matching: JobFilter(text: "leases end"), after: nil, limit: 10).records.map(\.id) == [created[3]])
+            #expect(try await store.jobs(matching: JobFilter(tenant: "zeta", text: "leases"), after: nil, limit: 10).records.isEmpty)
+            #expect(try await store.jobs(matching: JobFilter(text: "query"), after: nil, limit: 10).records.isEmpty, "the question is matched, not the JSON around it")
+
+            // A rare match behind more than a thousand others is still found, page by page.
+            for index in 0..<1_100 {
+                _ = try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: query("filler \(index)"), tenant: "bulk"))
+            }
+            var found: [JobID] = []
+            cursor = nil
+            pages = 0
+            repeat {
+                let page = try await store.jobs(matching: JobFilter(text: "LEASES"), after: cursor, limit: 10)
+                found += page.records.map(\.id)
+                cursor = page.next
+                pages += 1
+            } while cursor != nil && pages < 20
+            #expect(found == [created[3]])
+        }
+    }
+
     @Test("an expired lease is reclaimed; the stale holder's writes are refused; the limit fails the job", arguments: StoreKind.allCases)
     func leaseExpiryAndFencing(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in

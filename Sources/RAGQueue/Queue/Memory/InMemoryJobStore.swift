@@ -484,6 +484,26 @@ public final class InMemoryJobStore: QueueStore {
         }
     }
 
+    public func jobs(matching filter: JobFilter, after cursor: JobCursor?, limit: Int) async throws(QueueError) -> JobPage {
+        let now = clock.nowMilliseconds()
+        let limit = max(1, limit)
+        let jobs = state.withLock { state in
+            state.expire(now: now)
+            return Array(state.jobs.values)
+        }
+        let ordered = jobs.filter { job in
+            cursor.map { (job.createdAt, job.id.rawValue) < ($0.createdAtMilliseconds, $0.id.rawValue) } ?? true
+        }.sorted { ($0.createdAt, $0.id.rawValue) > ($1.createdAt, $1.id.rawValue) }
+        var records: [JobRecord] = []
+        for job in ordered {
+            let record = job.record
+            guard filter.matches(record) else { continue }
+            records.append(record)
+            if records.count == limit { return JobPage(records: records, next: JobCursor(createdAtMilliseconds: job.createdAt, id: job.id)) }
+        }
+        return JobPage(records: records, next: nil)
+    }
+
     public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
         let now = clock.nowMilliseconds()
         return state.withLock { state in

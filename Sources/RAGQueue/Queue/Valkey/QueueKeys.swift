@@ -52,6 +52,9 @@ public struct QueueKeys: Sendable, Hashable {
     public var active: String { base + "active" }
     /// ZSET of job ids waiting for a retry, scored by due time (ms).
     public var scheduled: String { base + "scheduled" }
+    /// ZSET of every job id, scored by creation time (ms): the recent jobs' listing and the jobs of
+    /// a time range; trimmed by reclaim to the longest record TTL, its expired entries skipped.
+    public var recent: String { base + "recent" }
     /// ZSET of failed job ids, scored by end time (ms); trimmed as their records expire.
     public var failed: String { base + "failed" }
     /// ZSET with one member; its presence wakes one idle worker (`BZPOPMIN`).

@@ -429,30 +429,41 @@ public final class ValkeyJobStore: QueueStore {
         return CachedAnswer(result: result, job: job, costMicroUSD: fields[2].int ?? 0)
     }
 
-    public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
-        // Job records have no index by time: a cursor walks the keys (on the one node that holds
-        // the queue's hash tag), a thousand at a time, and keeps the records created in range.
-        let pattern = Self.globEscaped(keys.jobPrefix) + "*"
-        var cursor = "0"
-        var found: [JobRecord] = []
-        repeat {
-            let reply = try await send(ValkeyCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { throw .corruptRecord("unexpected SCAN reply") }
-            let ids = (parts[1].array ?? []).compactMap { $0.string.flatMap { JobID(String($0.dropFirst(keys.jobPrefix.count))) } }
-            found += try await records(of: ids).filter { $0.createdAt >= start && $0.createdAt < end }
-            cursor = next
-        } while cursor != "0"
-        return found.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+    public func jobs(matching filter: JobFilter, after cursor: JobCursor?, limit: Int) async throws(QueueError) -> JobPage {
+        let limit = max(1, limit)
+        var cursor = cursor
+        var ids: [JobID] = []
+        // Each call looks at a bounded number of entries; a rare filter takes several, and a page
+        // stops after ten of them (10,000 jobs looked at) with a cursor to go on from.
+        for _ in 0..<10 {
+            let reply = try await run(
+                QueueScripts.listJobs, keys: [keys.recent],
+                arguments: [
+                    keys.base, cursor.map { String($0.createdAtMilliseconds) } ?? "+inf", cursor?.id.rawValue ?? "", limit - ids.count,
+                    filter.status?.rawValue ?? "", filter.tenant ?? "", filter.text ?? "", 1000,
+                ]
+            )
+            guard let parts = reply.array, parts.count >= 2 else { throw .corruptRecord("unexpected list_jobs reply") }
+            ids += parts.dropFirst(2).compactMap { $0.string.flatMap(JobID.init) }
+            guard let milliseconds = parts[0].string.flatMap(Double.init), let id = parts[1].string.flatMap(JobID.init) else {
+                cursor = nil
+                break
+            }
+            cursor = JobCursor(createdAtMilliseconds: Int64(milliseconds), id: id)
+            if ids.count >= limit { break }
+        }
+        // A record that expired since the script saw it is left out.
+        return JobPage(records: try await records(of: ids), next: cursor)
     }
 
-    /// `text` with the characters special in a key pattern escaped.
-    static func globEscaped(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if "*?[]\\^".contains(character) { escaped.append("\\") }
-            escaped.append(character)
+    public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
+        let reply = try await send(ValkeyCommand("ZRANGEBYSCORE", keys.recent, start.epochMilliseconds, "(\(end.epochMilliseconds)"))
+        let ids = (reply.array ?? []).compactMap { $0.string.flatMap(JobID.init) }
+        var found: [JobRecord] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            found += try await records(of: Array(ids[start..<min(ids.count, start + 1000)]))
         }
-        return escaped
+        return found.sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
     }
 
     public func ping() async throws(QueueError) {

@@ -41,6 +41,13 @@ extension QueueScripts {
           redis.call('SET', KEYS[2], id, 'PX', ttl)
           return KEYS[2]
         end
+        -- Every new job, whichever way it starts: its tenant is known, it is listed among the recent
+        -- jobs (`recent`, by creation time) and counted.
+        local function created()
+          redis.call('SADD', B .. 'tenant-names', tk)
+          redis.call('ZADD', B .. 'recent', now, id)
+          redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+        end
         local cache_key = ''
         local semantic = ''
         if ARGV[20] ~= '' then
@@ -56,8 +63,7 @@ extension QueueScripts {
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
               'priority', ARGV[12], 'result', hit[1], 'cached_from', hit[2], 'ends', 1)
             redis.call('PEXPIRE', KEYS[1], ARGV[24])
-            redis.call('SADD', B .. 'tenant-names', tk)
-            redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            created()
             redis.call('HINCRBY', B .. 'counters', 'finished', 1)
             redis.call('HINCRBY', B .. 'counters', 'cache_hits', 1)
             redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', tonumber(hit[3]) or 0)
@@ -85,8 +91,7 @@ extension QueueScripts {
               redis.call('HSET', KEYS[1], 'budget', KEYS[3], 'budget_unit', ARGV[16], 'reserved', 0, 'hold', ARGV[18])
             end
             redis.call('SADD', B .. 'followers:' .. leader, id)
-            redis.call('SADD', B .. 'tenant-names', tk)
-            redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            created()
             redis.call('HINCRBY', B .. 'counters', 'coalesced', 1)
             return {3, id}
           end
@@ -123,11 +128,10 @@ extension QueueScripts {
           'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic)
         if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
-        redis.call('SADD', B .. 'tenant-names', tk)
+        created()
         push_ready(B, id, tk, rank, now)
         if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
         redis.call('ZADD', B .. 'marker', 0, 'w')
-        redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
         -- No event: nobody can be waiting on an id that did not exist a moment ago.
         return {0, id}
         """)

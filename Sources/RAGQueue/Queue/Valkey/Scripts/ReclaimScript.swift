@@ -6,7 +6,7 @@ extension QueueScripts {
         to their tenant's ready set at once, their attempt not counted, until `max crashes` workers
         have died holding one job (then it fails with `worker_crashed`); jobs whose lease expired
         go back while attempts remain, else fail with `lease_expired`; canceled ones end `canceled`.
-        Also promotes due retries and trims the failed index.
+        Also promotes due retries and trims the failed and recent indexes.
         Outages: `seen` keeps when reclaim last ran. A gap longer than a heartbeat means nobody
         could reach the queue (Valkey was down, or no worker ran): every lease and heartbeat
         deadline moves on by the gap before anything is judged, so the live workers renew before
@@ -92,6 +92,8 @@ extension QueueScripts {
         local promoted = promote_due(B, now, 1000, ARGV[3])
         if requeued + promoted > 0 then redis.call('ZADD', B .. 'marker', 0, 'w') end
         redis.call('ZREMRANGEBYSCORE', B .. 'failed', '-inf', now - tonumber(ARGV[4]))
+        -- The recent jobs' index keeps what the longest-kept records may still hold.
+        redis.call('ZREMRANGEBYSCORE', B .. 'recent', '-inf', now - math.max(tonumber(ARGV[4]), tonumber(ARGV[5])))
         return {requeued, failed, canceled, promoted, crashed, gap}
         """)
 }
