@@ -22,6 +22,8 @@ public struct APIDependencies: Sendable {
     public let dataLoss: StoreDataLossWatch
     /// The event streams and long-polls each caller holds open.
     public let openWaits: OpenWaits
+    /// The dashboard's charts, fed by the queue's end events from the start of this process.
+    let series: DashboardSeries
     /// Keep-alives and time limits of the open event streams.
     public let streamTimers = StreamTimers(keepAlive: QueryEventStream.keepAliveInterval)
 
@@ -39,6 +41,7 @@ public struct APIDependencies: Sendable {
         self.webhooks = webhooks
         self.dataLoss = StoreDataLossWatch(store: store)
         self.openWaits = OpenWaits(limit: configuration.limits.maxOpenWaitsPerCaller)
+        self.series = DashboardSeries(observing: store)
     }
 
     /// A slot of `context`'s caller for an event stream or a long-poll, or 429 when it holds its limit.

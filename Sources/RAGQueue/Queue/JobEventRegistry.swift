@@ -40,6 +40,8 @@ final class JobEventRegistry: Sendable {
     private struct Watchers {
         var next = 0
         var sinks: [JobID: [Int: EventSink]] = [:]
+        /// Who hears every job's end (`JobStore.observeEnds`).
+        var endSinks: [Int: @Sendable (JobEnd) -> Void] = [:]
     }
 
     private let watchers = Mutex(Watchers())
@@ -56,6 +58,30 @@ final class JobEventRegistry: Sendable {
                 watchers.sinks[id]?[token] = nil
                 if watchers.sinks[id]?.isEmpty == true { watchers.sinks[id] = nil }
             }
+        }
+    }
+
+    /// Delivers every job's end to `sink` until the observation is cancelled.
+    func addEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation {
+        let token = watchers.withLock { watchers in
+            watchers.next += 1
+            watchers.endSinks[watchers.next] = sink
+            return watchers.next
+        }
+        return EventObservation { [weak self] in
+            self?.watchers.withLock { _ = $0.endSinks.removeValue(forKey: token) }
+        }
+    }
+
+    /// Whether anyone hears the ends (so a store need not work them out otherwise).
+    var observesEnds: Bool { watchers.withLock { !$0.endSinks.isEmpty } }
+
+    /// Delivers jobs' ends to whoever hears them, outside the lock.
+    func deliverEnds(_ ends: [JobEnd]) {
+        guard !ends.isEmpty else { return }
+        let sinks = watchers.withLock { Array($0.endSinks.values) }
+        for end in ends {
+            for sink in sinks { sink(end) }
         }
     }
 

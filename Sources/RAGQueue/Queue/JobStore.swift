@@ -85,6 +85,11 @@ public protocol JobStore: Sendable {
     /// store closes (then `sink.finish`). Events published while the store could not listen are
     /// replaced by `.resync`. See `events(for:)` for the same as an `AsyncStream`.
     func observeEvents(of id: JobID, _ sink: EventSink) -> EventObservation
+    /// Delivers every job's end (finished, failed or canceled by a worker, a reclaim or a cancel;
+    /// answers from the cache at submit are not among them) to `sink` from now on, with its times,
+    /// until the observation is cancelled. Ends published while the store could not listen are
+    /// missed: this is for figures, not for bookkeeping.
+    func observeEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation
 
     // MARK: Streamed answers
 

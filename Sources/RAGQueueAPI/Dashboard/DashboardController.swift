@@ -122,6 +122,7 @@ struct DashboardController: Sendable {
                     "cost": Self.dollars(tenant.usage[JobUsage.costMicroUSD]), "saved": Self.dollars(tenant.usage[JobUsage.savedMicroUSD]),
                 ]
             },
+            "charts": Self.charts(dependencies.series.points()),
             "hasFailures": !stats.failures.isEmpty,
             "failures": stats.failures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ["reason": $0.key, "count": $0.value] as [String: Any] },
             "counters": stats.counters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] as [String: Any] },
@@ -177,6 +178,28 @@ struct DashboardController: Sendable {
         if cursor != nil { values["newest"] = link(after: nil) }
         if let next = page.next { values["older"] = link(after: next) }
         return Self.html(Self.render("layout", ["title": "Jobs", "body": Self.render("jobs", values)]))
+    }
+
+    /// The charts of the last minutes: jobs ended per second, and the queue wait's and end to end
+    /// time's percentiles, as inline SVG.
+    static func charts(_ points: [DashboardSeries.Point]) -> String {
+        let span = "-\(Int(DashboardSeries.bucketSeconds) * points.count / 60) min"
+        let colors = (p50: "#3a7bd5", p95: "#e0a030", p99: "#d04040")
+        func percentiles(_ pick: (DashboardSeries.Point) -> DashboardSeries.Percentiles?) -> [DashboardChart.Line] {
+            [
+                .init(label: "p50", color: colors.p50, values: points.map { pick($0)?.p50 }),
+                .init(label: "p95", color: colors.p95, values: points.map { pick($0)?.p95 }),
+                .init(label: "p99", color: colors.p99, values: points.map { pick($0)?.p99 }),
+            ]
+        }
+        return [
+            DashboardChart.svg(name: "throughput", title: "Jobs ended per second", unit: "/s", span: span, lines: [
+                .init(label: "finished", color: "#3a9a50", values: points.map(\.finishedPerSecond)),
+                .init(label: "failed", color: "#d04040", values: points.map(\.failedPerSecond)),
+            ]),
+            DashboardChart.svg(name: "total", title: "Submit to end", unit: "s", span: span, lines: percentiles(\.total)),
+            DashboardChart.svg(name: "wait", title: "Queue wait", unit: "s", span: span, lines: percentiles(\.wait)),
+        ].joined(separator: "\n")
     }
 
     private func job(_ context: APIRequestContext) async throws -> Response {

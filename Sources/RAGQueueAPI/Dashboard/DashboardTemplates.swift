@@ -2,8 +2,8 @@ import Mustache
 
 /// The dashboard's pages: Mustache templates compiled into the binary (no files to deploy), and
 /// its one script and style sheet. `{{name}}` escapes HTML, so whatever a user wrote (a question, an
-/// answer, a tenant's name) is shown as text; `{{{body}}}` is used only for a page rendered by these
-/// templates already.
+/// answer, a tenant's name) is shown as text; triple braces take only a page rendered by these
+/// templates already (`{{{body}}}`) or charts drawn from numbers by `DashboardChart` (`{{{charts}}}`).
 enum DashboardTemplates {
     static let layout = """
         <!doctype html>
@@ -36,6 +36,10 @@ enum DashboardTemplates {
         <div class="card"><span class="label">oldest waiting</span><span class="value" data-stat="oldest_waiting_seconds">{{queue.oldestWaiting}}</span></div>
         <div class="card"><span class="label">live workers</span><span class="value" data-stat="live_workers">{{queue.liveWorkers}}</span></div>
         <div class="card"><span class="label">expired leases</span><span class="value" data-stat="expired_leases">{{queue.expiredLeases}}</span></div>
+        </section>
+        <section>
+        <h2>Last 10 minutes <span class="muted">(10 s buckets, since this API process started)</span></h2>
+        <div class="charts">{{{charts}}}</div>
         </section>
         <section>
         <h2>Workers</h2>
@@ -249,6 +253,10 @@ enum DashboardTemplates {
         form.ask { display: flex; flex-direction: column; gap: .5rem; max-width: 48rem; }
         form.ask textarea { font: inherit; padding: .4rem; } form.ask .row { display: flex; gap: 1rem; align-items: center; }
         form.filters { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin-bottom: 1rem; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(26rem, 1fr)); gap: .8rem; }
+        svg.chart { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+        .chart-title { font-size: 12px; font-weight: 600; fill: currentColor; } .chart-legend { font-size: 11px; }
+        .chart-axis { font-size: 10px; fill: var(--muted); } .chart-grid { stroke: var(--line); stroke-width: 1; }
         nav.pages { margin-top: 1rem; display: flex; gap: 1rem; } h2 .more { font-size: .8rem; font-weight: normal; margin-left: .6rem; }
         """
 

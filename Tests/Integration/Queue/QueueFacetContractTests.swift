@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import Valkey
 @testable import RAGQueue
@@ -63,6 +64,55 @@ struct QueueFacetContractTests {
             try await eventually("the lease to run out") {
                 try await harness.store.holdDelivery(id, owner: "alive", lease: .seconds(30))
             }
+        }
+    }
+
+    @Test("every end is announced to observeEnds with its queue wait and total: finished, failed, canceled while waiting, a follower, an answer from the cache", arguments: StoreKind.allCases)
+    func observedEnds(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let heard = Mutex<[JobID: JobEnd]>([:])
+            let observation = store.observeEnds { end in heard.withLock { $0[end.id] = end } }
+            defer { observation.cancel() }
+            // A store that hears its ends through a subscription misses those before it is in place:
+            // probe jobs end until one is heard.
+            try await eventually("the first end to be heard") {
+                let probe = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+                _ = try await store.cancel(probe.id)
+                return heard.withLock { !$0.isEmpty }
+            }
+            heard.withLock { $0 = [:] }
+
+            var request = EnqueueRequest(kind: RAGQuery.kind, payload: Array("q".utf8), tenant: "acme")
+            request.answerCache = AnswerCacheEntry(key: "k-ends", collection: "docs", ttl: .seconds(60))
+            let finished = try await store.enqueue(request).id
+            clock.advance(by: .milliseconds(300))
+            let follower = try await store.enqueue(request)
+            #expect(follower.coalesced)
+            let failing = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            let canceled = try await store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+            clock.advance(by: .milliseconds(200))
+            let jobs = try await store.claim(workerID: "w", count: 2).jobs
+            #expect(Set(jobs.map(\.id)) == [finished, failing.id])
+            clock.advance(by: .milliseconds(1_000))
+            for job in jobs where job.id == finished { try await store.complete(job.lease, result: Array("a".utf8), timings: [:]) }
+            for job in jobs where job.id == failing.id {
+                _ = try await store.fail(job.lease, failure: JobFailure(code: "bad", message: "no", transient: false), retryAtMilliseconds: 0, timings: [:])
+            }
+            _ = try await store.cancel(canceled.id)
+            let hit = try await store.enqueue(request)
+            #expect(hit.cached)
+
+            let expected: [JobID: JobEnd] = [
+                finished: JobEnd(id: finished, status: .finished, queueWait: .milliseconds(500), total: .milliseconds(1_500)),
+                follower.id: JobEnd(id: follower.id, status: .finished, queueWait: nil, total: .milliseconds(1_200)),
+                failing.id: JobEnd(id: failing.id, status: .failed, queueWait: .milliseconds(200), total: .milliseconds(1_200)),
+                canceled.id: JobEnd(id: canceled.id, status: .canceled, queueWait: nil, total: .milliseconds(1_200)),
+                hit.id: JobEnd(id: hit.id, status: .finished, queueWait: nil, total: .zero),
+            ]
+            try await eventually("every end to be heard") { heard.withLock { $0.count >= expected.count } }
+            #expect(heard.withLock { $0 } == expected)
         }
     }
 

@@ -7,6 +7,10 @@ extension InMemoryJobStore {
         watchers.add(sink, for: id)
     }
 
+    public func observeEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation {
+        watchers.addEnds(sink)
+    }
+
     // MARK: Token streams
 
     public func appendTokens(_ entries: [TokenEntry.Kind], to id: JobID) async throws(QueueError) {

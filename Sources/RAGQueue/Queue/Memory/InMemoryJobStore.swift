@@ -121,6 +121,8 @@ public final class InMemoryJobStore: QueueStore {
             return (.success(EnqueueResult(id: id, existing: false)), state.takeWorkWaiters())
         }
         for waiter in wake { waiter.resume() }
+        // An answer from the cache ends the job at once: announced like any end (the scripts' publish_end).
+        if case .success(let enqueued) = result, enqueued.cached { publish([(enqueued.id, .status(.finished))]) }
         return try result.get()
     }
 
@@ -637,5 +639,19 @@ public final class InMemoryJobStore: QueueStore {
     /// Sends `events` to the watchers of their jobs.
     func publish(_ events: [(JobID, JobEvent)]) {
         watchers.deliver(events)
+        guard watchers.observesEnds else { return }
+        let ended = events.compactMap { id, event -> JobID? in
+            if case .status(let status) = event, status.isTerminal { return id }
+            return nil
+        }
+        guard !ended.isEmpty else { return }
+        let ends = state.withLock { state in
+            ended.compactMap { id in
+                state.jobs[id].flatMap { job in
+                    job.endedAt.map { JobEnd(id: id, status: job.status, createdAt: job.createdAt, firstStartedAt: job.firstStartedAt, endedAt: $0) }
+                }
+            }
+        }
+        watchers.deliverEnds(ends)
     }
 }

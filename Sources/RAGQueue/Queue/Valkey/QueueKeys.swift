@@ -72,7 +72,8 @@ public struct QueueKeys: Sendable, Hashable {
     /// STREAM of a semantic scope's answered questions (`answer` reference, packed `vector`),
     /// written by `complete`, capped at `SimilarAnswers.capacity`, living as long as its answers.
     public func similarAnswers(_ scope: String) -> String { base + "semantic:" + scope }
-    /// Pub/sub channel announcing job status changes as `<id> <status>`.
+    /// Pub/sub channel announcing job status changes as `<id> <status>`; an end adds the queue wait
+    /// and the total in ms (`<id> finished 12 840`; -1 for a job that never started).
     public var events: String { base + "events" }
     /// Prefix of the job records; a job's key is this plus its id.
     public var jobPrefix: String { base + "job:" }

@@ -48,18 +48,28 @@ final class ValkeyJobEvents: Sendable {
         return registry.add(sink, for: id)
     }
 
+    /// Delivers every job's end to `sink`. The first observation starts the subscription, in the background.
+    func observeEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation {
+        if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
+        return registry.addEnds(sink)
+    }
+
+    /// A message is `<id> <word>`; an end is `<id> <status> <queue wait ms, -1 if it never started> <total ms>`.
     private func deliver(_ message: [UInt8]) {
-        guard let space = message.firstIndex(of: 32),
-              let id = JobID(String(decoding: message[..<space], as: UTF8.self))
-        else { return }
-        let word = String(decoding: message[(space + 1)...], as: UTF8.self)
+        let words = message.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
+        guard words.count >= 2, let id = JobID(words[0]) else { return }
         let event: JobEvent
-        if word == "cancel" {
+        if words[1] == "cancel" {
             event = .cancelRequested
-        } else if word == "tokens" {
+        } else if words[1] == "tokens" {
             event = .tokens
-        } else if let status = JobStatus(rawValue: word) {
+        } else if let status = JobStatus(rawValue: words[1]) {
             event = .status(status)
+            if status.isTerminal, words.count == 4, let wait = Int64(words[2]), let total = Int64(words[3]) {
+                registry.deliverEnds([
+                    JobEnd(id: id, status: status, queueWait: wait >= 0 ? .milliseconds(wait) : nil, total: .milliseconds(max(0, total)))
+                ])
+            }
         } else {
             return
         }

@@ -140,6 +140,7 @@ public final class ValkeyJobStore: QueueStore {
                 budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
                 request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
                 request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds, request.answerCache?.scope ?? "",
+                keys.events,
             ]
         )
         let (code, detail) = try ScriptCode.check(reply, jobID: id)
@@ -489,6 +490,10 @@ public final class ValkeyJobStore: QueueStore {
 
     public func observeEvents(of id: JobID, _ sink: EventSink) -> EventObservation {
         eventHub.observe(id, sink)
+    }
+
+    public func observeEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation {
+        eventHub.observeEnds(sink)
     }
 
     /// A job record from an `HGETALL` reply; nil when the hash is empty.

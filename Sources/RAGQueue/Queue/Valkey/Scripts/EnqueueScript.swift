@@ -15,7 +15,7 @@ extension QueueScripts {
         budget)  ARGV[17] budget limit  ARGV[18] amount to reserve  ARGV[19] ms until the budget period ends
         ARGV[20] answer cache key without the version ('' = no cache)  ARGV[21] collection
         ARGV[22] answer cache ttl (ms)  ARGV[23] may a cached answer answer it (0|1)  ARGV[24] record ttl of an ended job (ms)
-        ARGV[25] semantic cache scope without the version ('' = none)
+        ARGV[25] semantic cache scope without the version ('' = none)  ARGV[26] events channel
         The answer cache: the key gets the collection's version (`collections` hash, bumped by every
         ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
         job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
@@ -69,6 +69,8 @@ extension QueueScripts {
             redis.call('HINCRBY', B .. 'counters', 'cache_saved_micro_usd', tonumber(hit[3]) or 0)
             redis.call('HINCRBY', B .. 'usage:' .. tk, 'cache_hits', 1)
             redis.call('HINCRBY', B .. 'usage:' .. tk, 'saved_micro_usd', tonumber(hit[3]) or 0)
+            -- Nobody waits on this id yet; the end is announced for those who count ends (observeEnds).
+            publish_end(ARGV[26], id, 'finished', now, now, nil)
             return {2, id}
           end
           -- In-flight coalescing: the same question waiting or running attaches this job to it.
@@ -132,7 +134,7 @@ extension QueueScripts {
         push_ready(B, id, tk, rank, now)
         if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
         redis.call('ZADD', B .. 'marker', 0, 'w')
-        -- No event: nobody can be waiting on an id that did not exist a moment ago.
+        -- No event: nobody can be waiting on an id that did not exist a moment ago, and it has not ended.
         return {0, id}
         """)
 }

@@ -24,6 +24,14 @@ enum QueueScripts {
           redis.call('PUBLISH', channel, id .. ' ' .. status)
         end
 
+        -- Announces a job's end with its times (JobStore.observeEnds): `<id> <status> <queue wait ms,
+        -- -1 if it never started> <total ms>`.
+        local function publish_end(channel, id, status, now, created, first_started)
+          local wait = -1
+          if first_started and created then wait = math.max(0, tonumber(first_started) - tonumber(created)) end
+          redis.call('PUBLISH', channel, string.format('%s %s %d %d', id, status, wait, math.max(0, tonumber(now) - (tonumber(created) or now))))
+        end
+
         -- Makes `tenant` eligible for claims when it has ready jobs and room under its limit, or
         -- parks it in `blocked`, or drops it when it has nothing ready.
         local function activate(B, tenant)
@@ -158,7 +166,8 @@ enum QueueScripts {
                 redis.call('HSET', fkey, unpack(fields))
                 redis.call('HINCRBY', fkey, 'ends', 1)
                 redis.call('PEXPIRE', fkey, ttl)
-                local idem = redis.call('HGET', fkey, 'idem_key')
+                local fields_of = redis.call('HMGET', fkey, 'idem_key', 'created_at')
+                local idem = fields_of[1]
                 if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
                 redis.call('HINCRBY', B .. 'counters', status, 1)
                 if status == 'finished' then
@@ -167,7 +176,7 @@ enum QueueScripts {
                   redis.call('HINCRBY', B .. 'usage:' .. ftk, 'coalesced', 1)
                   redis.call('HINCRBY', B .. 'usage:' .. ftk, 'saved_micro_usd', saved)
                 end
-                publish(channel, follower, status)
+                publish_end(channel, follower, status, now, fields_of[2], nil)
               end
             end
           end
@@ -184,7 +193,7 @@ enum QueueScripts {
           redis.call('HSET', key, unpack(fields))
           redis.call('HINCRBY', key, 'ends', 1)
           redis.call('PEXPIRE', key, ttl)
-          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved')
+          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at')
           if record[1] and record[1] ~= '' then redis.call('PEXPIRE', record[1], ttl) end
           if record[2] and record[2] ~= '' then
             local reserved = tonumber(record[3]) or 0
@@ -198,7 +207,7 @@ enum QueueScripts {
           local previous, since = tonumber(rate[1]) or 0, tonumber(rate[2]) or now
           local decayed = previous * math.exp(-math.max(0, now - since) / 30000)
           redis.call('HSET', B .. 'throughput', 'rate', tostring(decayed + 1 / 30), 'ts', now)
-          publish(channel, id, status)
+          publish_end(channel, id, status, now, record[4], record[5])
           end_followers(B, key, id, status, now, ttl, channel)
         end
 
