@@ -183,7 +183,8 @@ struct DashboardController: Sendable {
     /// The charts of the last minutes: jobs ended per second, and the queue wait's and end to end
     /// time's percentiles, as inline SVG.
     static func charts(_ points: [DashboardSeries.Point]) -> String {
-        let span = "-\(Int(DashboardSeries.bucketSeconds) * points.count / 60) min"
+        let seconds = Int(DashboardSeries.bucketSeconds) * points.count
+        let span = seconds >= 120 ? "-\(seconds / 60) min" : "-\(seconds) s"
         let colors = (p50: "#3a7bd5", p95: "#e0a030", p99: "#d04040")
         func percentiles(_ pick: (DashboardSeries.Point) -> DashboardSeries.Percentiles?) -> [DashboardChart.Line] {
             [

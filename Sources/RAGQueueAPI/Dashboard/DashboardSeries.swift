@@ -66,10 +66,13 @@ final class DashboardSeries: Sendable {
     private let buckets = Mutex<[Bucket]>([])
     private let observation = Mutex<EventObservation?>(nil)
     private let clock: any WallClock
+    /// The bucket this process started in: the charts begin there until they span 10 minutes.
+    private let firstBucket: Int64
 
     /// Series fed by `store`'s end events from now on.
     init(observing store: any JobStore, clock: any WallClock = SystemWallClock()) {
         self.clock = clock
+        firstBucket = clock.nowMilliseconds() / (Self.bucketSeconds * 1000)
         let observation = store.observeEnds { [weak self] end in self?.record(end) }
         self.observation.withLock { $0 = observation }
     }
@@ -93,14 +96,15 @@ final class DashboardSeries: Sendable {
         }
     }
 
-    /// The last `bucketCount` buckets up to now, oldest first; a bucket with no end has zero rates
-    /// and no percentiles. The bucket of now is left out: it is still filling.
+    /// The buckets since this process started, the last `bucketCount` at most, oldest first; a
+    /// bucket with no end has zero rates and no percentiles. The bucket of now is left out: it is
+    /// still filling.
     func points() -> [Point] {
         let current = clock.nowMilliseconds() / (Self.bucketSeconds * 1000)
         let kept = buckets.withLock { $0 }
         let byIndex = Dictionary(kept.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         let seconds = Double(Self.bucketSeconds)
-        return (current - Int64(Self.bucketCount)..<current).map { index in
+        return (max(firstBucket, current - Int64(Self.bucketCount))..<current).map { index in
             let bucket = byIndex[index]
             return Point(
                 start: index * Self.bucketSeconds * 1000,

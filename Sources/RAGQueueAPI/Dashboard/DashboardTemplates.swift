@@ -38,7 +38,7 @@ enum DashboardTemplates {
         <div class="card"><span class="label">expired leases</span><span class="value" data-stat="expired_leases">{{queue.expiredLeases}}</span></div>
         </section>
         <section>
-        <h2>Last 10 minutes <span class="muted">(10 s buckets, since this API process started)</span></h2>
+        <h2>Last minutes <span class="muted">(10 s buckets, up to 10 minutes since this API process started)</span></h2>
         <div class="charts">{{{charts}}}</div>
         </section>
         <section>
