@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests browser-tests bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
+.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests browser-tests screenshots bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
 
 all: build
 
@@ -115,6 +115,12 @@ bench-fakes: build-release
 # The dashboard and the ask page in headless Chromium (Debian's chromium and chromium-driver,
 # installed by `make deps`), driven by selenium; Tests/Browser/conftest.py starts and stops by pid
 # its own Valkey, fakes, worker and API.
+# PNGs of the dashboard under ragsim load and of the ask, job and jobs pages, into docs/images.
+screenshots: build-release
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c "import selenium" 2>/dev/null || $(VENV)/bin/pip install -q --disable-pip-version-check selenium
+	$(VENV)/bin/python scripts/screenshots.py
+
 browser-tests: build
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -c "import selenium, pytest" 2>/dev/null || \

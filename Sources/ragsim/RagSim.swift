@@ -7,7 +7,8 @@ struct RagSim: AsyncParsableCommand {
         commandName: "ragsim",
         abstract: "Load simulator and benchmarks for RAGQueue.",
         subcommands: [
-            SimulateCommand.self, PlanCommand.self, ChartCommand.self, BenchQueueCommand.self, BenchAPICommand.self, QueueWorkerCommand.self, FakesCommand.self,
+            SimulateCommand.self, PlanCommand.self, ChartCommand.self, BenchQueueCommand.self, BenchAPICommand.self, BenchDashboardCommand.self,
+            QueueWorkerCommand.self, FakesCommand.self,
             BenchFakesCommand.self,
         ],
         defaultSubcommand: SimulateCommand.self

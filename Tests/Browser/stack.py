@@ -64,9 +64,10 @@ class Stack:
         self.processes.append(process)
         return process, log
 
-    def start_backends(self, collection: str, api_keys: str, token_latency_ms: int = 30) -> None:
-        """A private Valkey, the fakes and the test corpus ingested into `collection`; the
-        environment of `ragserve` for them (`API_KEYS` as given, the operator's key)."""
+    def start_backends(self, collection: str, api_keys: str, fakes: list[str] | None = None, ingest: bool = True) -> None:
+        """A private Valkey, the fakes (`ragsim fakes` with `fakes` as its options; 30 ms a token by
+        default) and, with `ingest`, the test corpus ingested into `collection`; the environment of
+        `ragserve` for them (`API_KEYS` as given, the operator's key)."""
         valkey_server = os.environ.get("VALKEY_SERVER") or os.path.join(ROOT, ".deps", "bin", "valkey-server")
         port = free_port()
         valkey, _ = self.start(
@@ -83,9 +84,10 @@ class Stack:
                     raise RuntimeError("valkey-server did not start")
                 time.sleep(0.05)
         self.valkey_url = f"valkey://127.0.0.1:{port}"
-        fakes, fakes_log = self.start("fakes", [os.path.join(self.build, "ragsim"), "fakes", "--token-latency-ms", str(token_latency_ms)], dict(os.environ))
-        qdrant = wait_for_line(fakes_log, r"^QDRANT_URL=(\S+)", fakes)
-        openai = wait_for_line(fakes_log, r"^OPENAI_BASE_URL=(\S+)", fakes)
+        options = fakes if fakes is not None else ["--token-latency-ms", "30"]
+        server, fakes_log = self.start("fakes", [os.path.join(self.build, "ragsim"), "fakes"] + options, dict(os.environ))
+        qdrant = wait_for_line(fakes_log, r"^QDRANT_URL=(\S+)", server)
+        openai = wait_for_line(fakes_log, r"^OPENAI_BASE_URL=(\S+)", server)
         self.environment = {
             key: value for key, value in os.environ.items() if not key.startswith(("API_", "RAGQ_", "RAG_", "OPENAI_", "QDRANT_", "VALKEY_"))
         }
@@ -98,7 +100,8 @@ class Stack:
         os.makedirs(self.corpus)
         with open(os.path.join(self.corpus, "guide.txt"), "w") as guide:
             guide.write(CORPUS)
-        self.ingest(collection)
+        if ingest:
+            self.ingest(collection)
 
     def ingest(self, collection: str) -> None:
         """Ingests the test corpus into `collection` with `ragserve ingest`, as an operator would."""

@@ -64,6 +64,48 @@ public struct JobRecord: Sendable, Hashable {
     public var similarity: Double? = nil
     /// Times an operator put it back in the queue after it failed (`JobStore.retry`).
     public var operatorRetries: Int = 0
+    /// What happened to it, oldest first (the oldest steps of a long history are dropped).
+    public var history: [Step] = []
+
+    /// One step of a job's history.
+    public struct Step: Sendable, Hashable {
+        public var at: Date
+        /// `created`, `follows`, `started`, `scheduled`, `queued`, `released`, `lease_expired`,
+        /// `worker_crashed`, `cancel_requested`, `retried_by_operator`, `finished`, `failed`, `canceled`.
+        public var what: String
+        /// `follows`: the leader; `started`: worker, attempt; `scheduled`: error code, retry time
+        /// (ms); `queued`: `retry_due` after a scheduled retry; `lease_expired`, `worker_crashed`:
+        /// the worker; `failed`: error code; `finished`: `cached_from <job>` for a cached answer;
+        /// an end shared with a leader: `with_leader <job>`.
+        public var details: [String]
+
+        public init(at: Date, what: String, details: [String] = []) {
+            self.at = at
+            self.what = what
+            self.details = details
+        }
+
+        /// The steps of a stored history: a line `<ms> <what> [detail ...]` each.
+        static func parse(_ text: String) -> [Step] {
+            text.split(separator: "\n").compactMap { line in
+                let words = line.split(separator: " ").map(String.init)
+                guard words.count >= 2, let milliseconds = Int64(words[0]) else { return nil }
+                return Step(at: Date(epochMilliseconds: milliseconds), what: words[1], details: Array(words.dropFirst(2)))
+            }
+        }
+
+        /// `history` with a step at `now` added, the oldest dropped past 4 KB (the scripts' `noted`).
+        static func noted(_ history: String, now: Int64, _ line: String) -> String {
+            var text = history + "\(now) \(line)\n"
+            if text.utf8.count > 4096 {
+                let bytes = Array(text.utf8)
+                if let newline = bytes[(bytes.count - 3073)...].firstIndex(of: 10) {
+                    text = String(decoding: bytes[(newline + 1)...], as: UTF8.self)
+                }
+            }
+            return text
+        }
+    }
 
     /// The state machine positioned where this record is.
     public var stateMachine: JobStateMachine {
@@ -118,6 +160,7 @@ extension JobRecord {
         self.coalescedWith = nonEmpty("leader").flatMap(JobID.init)
         self.similarity = nonEmpty("similarity").flatMap(Double.init)
         self.operatorRetries = Int(number("retries") ?? 0)
+        self.history = Step.parse(text("history") ?? "")
     }
 }
 

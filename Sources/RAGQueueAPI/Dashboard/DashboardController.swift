@@ -218,6 +218,10 @@ struct DashboardController: Sendable {
             "hasTimings": !shown.timings.isEmpty,
             "timings": shown.timings.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": Self.number($0.value)] as [String: Any] },
         ]
+        values["hasHistory"] = !shown.history.isEmpty
+        values["history"] = shown.history.map { step -> [String: Any] in
+            ["at": QueryView.iso(step.at), "after": Self.seconds(max(0, step.at.timeIntervalSince(shown.createdAt))), "what": step.what, "text": Self.describe(step)]
+        }
         if let started = shown.startedAt { values["started"] = QueryView.iso(started) }
         if let ended = shown.endedAt { values["ended"] = QueryView.iso(ended) }
         if shown.crashes > 0 { values["crashes"] = shown.crashes }
@@ -243,6 +247,33 @@ struct DashboardController: Sendable {
         }
         let body = Self.render("job", values)
         return Self.html(Self.render("layout", ["title": "Query \(shown.id.rawValue)", "body": body]))
+    }
+
+    /// A step of a job's history in words.
+    static func describe(_ step: JobRecord.Step) -> String {
+        let details = step.details
+        func detail(_ index: Int) -> String { index < details.count ? details[index] : "?" }
+        switch step.what {
+        case "created": return "submitted"
+        case "follows": return "follows query \(detail(0)), the same question in flight"
+        case "started": return "attempt \(detail(1)) started on worker \(detail(0))"
+        case "scheduled":
+            let at = Double(detail(1)).map { QueryView.iso(Date(timeIntervalSince1970: $0 / 1000)) } ?? detail(1)
+            return "attempt failed (\(detail(0))); retry at \(at)"
+        case "queued": return details.first == "retry_due" ? "back in the queue: its retry is due" : "back in the queue"
+        case "released": return "handed back by its worker (shutdown); the attempt does not count"
+        case "lease_expired": return "worker \(detail(0)) stopped renewing its lease"
+        case "worker_crashed": return "worker \(detail(0)) died holding it; the attempt does not count"
+        case "cancel_requested": return "cancel requested; its worker stops at its next step"
+        case "retried_by_operator": return "retried by an operator"
+        case "finished":
+            if details.first == "cached_from" { return "answered from the cache (query \(detail(1)))" }
+            if details.first == "with_leader" { return "finished with query \(detail(1))" }
+            return "finished"
+        case "failed": return details.first == "with_leader" ? "failed with query \(detail(1))" : "failed (\(detail(0)))"
+        case "canceled": return details.first == "with_leader" ? "canceled with query \(detail(1))" : "canceled"
+        default: return ([step.what] + details).joined(separator: " ")
+        }
     }
 
     /// An operator's action on a job (`POST /ui/jobs/{id}/cancel`, `.../retry`), from a page of

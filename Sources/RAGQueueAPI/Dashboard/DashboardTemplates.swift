@@ -123,6 +123,9 @@ enum DashboardTemplates {
         {{#hasSources}}<h2>Sources</h2><ol class="sources">{{/hasSources}}
         {{#sources}}<li><strong>{{source}}</strong>{{#page}}, page {{page}}{{/page}} <span class="muted">score {{score}}</span><br><span class="excerpt">{{excerpt}}</span></li>{{/sources}}
         {{#hasSources}}</ol>{{/hasSources}}
+        {{#hasHistory}}<h2>Timeline</h2><table class="timeline"><tbody>{{/hasHistory}}
+        {{#history}}<tr data-step="{{what}}"><td>{{at}}</td><td class="number muted">+{{after}}</td><td>{{text}}</td></tr>{{/history}}
+        {{#hasHistory}}</tbody></table>{{/hasHistory}}
         {{#error}}<h2>Error</h2><p class="error"><code>{{code}}</code> {{message}}</p>{{/error}}
         {{#hasTimings}}<h2>Timings</h2><table><tbody>{{/hasTimings}}
         {{#timings}}<tr><td>{{name}}</td><td class="number">{{value}}</td></tr>{{/timings}}

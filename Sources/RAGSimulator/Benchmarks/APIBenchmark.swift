@@ -46,22 +46,32 @@ public struct APIBenchmark: Sendable {
         guard let wrkPath = Self.locate(options.wrk ?? "wrk") else {
             throw RunFailure("wrk not found\(options.wrk.map { " at \($0)" } ?? " on PATH"); install it (make deps, or apt-get install wrk)")
         }
+        try await Self.running("bench-api") { ragserve, workDirectory, reaper in
+            try await APIBenchmarkRun(
+                wrk: wrkPath, ragserve: ragserve, workDirectory: workDirectory, reaper: reaper, connections: options.connections,
+                threads: options.threads, duration: Int(options.duration.components.seconds), samples: options.samples, waiters: options.waiters,
+                streams: options.streams
+            ).run()
+        }
+    }
+
+    /// Runs a benchmark of `ragserve` (found next to ragsim) in a fresh work directory: `body` gets
+    /// them and the reaper that stops, at the end, on error and on SIGINT or SIGTERM, everything
+    /// it started; failures and interruptions end in a `RunFailure` that names the logs.
+    static func running(
+        _ name: String, _ body: @escaping @Sendable (_ ragserve: String, _ workDirectory: URL, _ reaper: ProcessReaper) async throws -> Void
+    ) async throws {
         let ragserve: String
         do {
             ragserve = try Simulation.locateRagserve()
         } catch {
             throw RunFailure("\(error)")
         }
-        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-bench-api-\(UUID().uuidString.prefix(8))")
+        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ragsim-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let reaper = ProcessReaper()
-        let bench = APIBenchmarkRun(
-            wrk: wrkPath, ragserve: ragserve, workDirectory: workDirectory, reaper: reaper, connections: options.connections,
-            threads: options.threads, duration: Int(options.duration.components.seconds), samples: options.samples, waiters: options.waiters,
-            streams: options.streams
-        )
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        let work = Task { try await bench.run() }
+        let work = Task { try await body(ragserve, workDirectory, reaper) }
         let watcher = Task {
             for await _ in signals { work.cancel(); return }
         }

@@ -136,15 +136,23 @@ struct APIBenchmarkRun: Sendable {
     private func startAPI(valkeyURL: String, prefix: String, http: CurlHTTPClient) async throws -> (url: String, pid: Int32?) {
         // A clean environment: none of the caller's settings (keys, limits, body sizes) may change what is measured.
         let environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "VALKEY_URL": valkeyURL, "RAGQ_PREFIX": prefix, "RAGQ_MAX_DEPTH": "0",
             "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning", "API_MAX_OPEN_WAITS_PER_KEY": String(max(streams, 100) + 100),
             "API_MAX_CONNECTIONS": String(max(16_384, streams + 1_000)),
         ]
+        if streams > 0 { OpenStreams.raiseFileLimit() }
+        return try await Self.startAPI(ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, http: http)
+    }
+
+    /// Starts `ragserve api --port 0` with `environment` (and the caller's PATH, nothing else of
+    /// its); returns its root and pid once `/healthz` answers.
+    static func startAPI(
+        ragserve: String, environment: [String: String], workDirectory: URL, reaper: ProcessReaper, http: CurlHTTPClient
+    ) async throws -> (url: String, pid: Int32?) {
+        let environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { given, _ in given }
         let output = workDirectory.appendingPathComponent("api.log").path
         let child = ChildProcess(executable: ragserve, arguments: ["api", "--host", "127.0.0.1", "--port", "0"])
         reaper.add("child:api", child: child, grace: .seconds(5))
-        if streams > 0 { OpenStreams.raiseFileLimit() }
         try child.start(outputPath: output, environment: environment)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, child.isRunning {

@@ -71,6 +71,8 @@ struct DashboardTests {
             #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"), "\(page)")
             #expect(Self.shown(page, "data-field", "status") == "finished")
             #expect(page.contains(#"data-field="answer">answer to: &lt;script&gt;"#))
+            let steps = page.components(separatedBy: #"<tr data-step=""#).dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            #expect(steps == ["created", "started", "finished"], "the timeline: \(steps)")
             #expect(try await api.send(.get, "/ui/jobs/\(JobID())", headers: Self.admin).status == 404)
         }
     }

@@ -228,6 +228,30 @@ struct QueueLifecycleTests {
         }
     }
 
+    @Test("a job's history lists each step with its time, worker, attempt and reason", arguments: StoreKind.allCases)
+    func history(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 3 }) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let created = clock.nowMilliseconds()
+            let id = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            let first = try #require(try await store.claim(workerID: "w1", count: 1).jobs.first)
+            let retryAt = clock.nowMilliseconds() + 2_000
+            _ = try await store.fail(first.lease, failure: JobFailure(code: "rate_limited", message: "429", transient: true), retryAtMilliseconds: retryAt, timings: [:])
+            clock.advance(by: .seconds(2))
+            _ = try #require(try await store.claim(workerID: "w2", count: 1).jobs.first)
+            try await harness.passTime(harness.configuration.lease + .seconds(1), live: ["w2"])
+            let third = try #require(try await store.claim(workerID: "w3", count: 1).jobs.first)
+            try await store.complete(third.lease, result: [], timings: [:])
+
+            let steps = try #require(try await store.job(id)).history
+            #expect(steps.map(\.what) == ["created", "started", "scheduled", "queued", "started", "lease_expired", "queued", "started", "finished"])
+            #expect(steps.map(\.details) == [[], ["w1", "1"], ["rate_limited", String(retryAt)], ["retry_due"], ["w2", "2"], ["w2"], [], ["w3", "3"], []])
+            #expect(steps.first?.at == Date(epochMilliseconds: created) && steps[3].at == Date(epochMilliseconds: retryAt))
+            #expect(steps.map(\.at) == steps.map(\.at).sorted())
+        }
+    }
+
     @Test("an expired lease is reclaimed; the stale holder's writes are refused; the limit fails the job", arguments: StoreKind.allCases)
     func leaseExpiryAndFencing(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true, configure: { $0.maxAttempts = 2 }) { harness in

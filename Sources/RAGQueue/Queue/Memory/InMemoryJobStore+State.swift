@@ -60,6 +60,13 @@ extension InMemoryJobStore {
         var similarity: Double?
         /// Times an operator retried it after it failed.
         var operatorRetries = 0
+        /// Its history, in the stored form (`JobRecord.Step`).
+        var history = ""
+
+        /// Adds a step at `now` to its history.
+        mutating func note(_ now: Int64, _ line: String) {
+            history = JobRecord.Step.noted(history, now: now, line)
+        }
 
         init(
             id: JobID, request: EnqueueRequest, maxAttempts: Int, createdAt: Int64, rank: Int64, idempotencyKey: String?,
@@ -109,7 +116,7 @@ extension InMemoryJobStore {
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
                 priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom,
-                coalescedWith: leader, similarity: similarity, operatorRetries: operatorRetries
+                coalescedWith: leader, similarity: similarity, operatorRetries: operatorRetries, history: JobRecord.Step.parse(history)
             )
         }
     }
@@ -181,6 +188,7 @@ extension InMemoryJobStore {
         /// throughput estimate. The caller stores the job.
         mutating func finish(_ job: inout Job, machine: JobStateMachine, now: Int64, ttl: Duration) {
             job.apply(machine)
+            job.note(now, machine.status == .failed ? "failed \(job.error?.code ?? "unknown")" : machine.status.rawValue)
             job.endedAt = now
             job.ends += 1
             job.expiresAt = now + ttl.milliseconds
@@ -236,6 +244,7 @@ extension InMemoryJobStore {
                     }
                 } else {
                     follower.status = job.status
+                    follower.note(now, "\(job.status.rawValue) with_leader \(job.id)")
                     follower.endedAt = now
                     follower.result = job.result
                     follower.error = job.error
@@ -302,6 +311,7 @@ extension InMemoryJobStore {
                 var machine = job.stateMachine
                 _ = machine.promote()
                 job.apply(machine)
+                job.note(now, "queued retry_due")
                 job.enqueuedAt = now
                 job.retryAt = nil
                 jobs[id] = job

@@ -54,6 +54,7 @@ public final class InMemoryJobStore: QueueStore {
                     idempotencyKey: idempotency, budgetKey: budgetKey, cacheKey: cacheKey
                 )
                 job.semanticScope = semanticScope
+                job.note(now, "created")
                 return job
             }
             if let cache = request.answerCache {
@@ -69,6 +70,8 @@ public final class InMemoryJobStore: QueueStore {
                     job.endedAt = now
                     job.result = hit.result
                     job.cachedFrom = hit.job
+                    job.note(now, "created")
+                    job.note(now, "finished cached_from \(hit.job)")
                     job.ends = 1
                     job.reserved = 0
                     job.expiresAt = now + configuration.resultTTL.milliseconds
@@ -85,6 +88,7 @@ public final class InMemoryJobStore: QueueStore {
                     // leader, it reserves then, and what it spends counts in this budget period.
                     var job = waitingJob(&state)
                     job.leader = leader
+                    job.note(now, "follows \(leader)")
                     job.hold = job.reserved
                     job.reserved = 0
                     state.jobs[job.id] = job
@@ -155,6 +159,7 @@ public final class InMemoryJobStore: QueueStore {
                 job.startedAt = now
                 if job.firstStartedAt == nil { job.firstStartedAt = now }
                 job.workerID = workerID
+                job.note(now, "started \(workerID) \(job.attempts)")
                 job.leaseUntil = now + lease
                 state.jobs[id] = job
                 state.active[id] = now + lease
@@ -242,6 +247,7 @@ public final class InMemoryJobStore: QueueStore {
             job.timings = timings
             switch machine.status {
             case .scheduled:
+                job.note(now, "scheduled \(failure.code) \(retryAtMilliseconds)")
                 job.apply(machine)
                 job.retryAt = retryAtMilliseconds
                 job.leaseUntil = nil
@@ -267,6 +273,7 @@ public final class InMemoryJobStore: QueueStore {
         _ = try change(lease) { job, machine, state throws(QueueError) in
             _ = machine.release(token: lease.token)
             state.leaveActive(job)
+            job.note(now, "released")
             if machine.status == .canceled {
                 state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
                 state.count("canceled")
@@ -298,6 +305,7 @@ public final class InMemoryJobStore: QueueStore {
                 return (.success(.canceled), state.takeEvents())
             }
             job.apply(machine)
+            job.note(now, "cancel_requested")
             state.jobs[id] = job
             return (.success(.requested), [(id, .cancelRequested)])
         }
@@ -324,6 +332,7 @@ public final class InMemoryJobStore: QueueStore {
             job.ends = 0
             job.refunds = 0
             job.operatorRetries += 1
+            job.note(now, "retried_by_operator")
             // As at enqueue: the key lives on while the job does.
             if let key = job.idempotencyKey, state.idempotency[key]?.id == id { state.idempotency[key]?.expiresAt = now + keyLifetime }
             state.jobs[id] = job
@@ -426,6 +435,7 @@ public final class InMemoryJobStore: QueueStore {
             final = "gave up after \(job.attempts) attempts: the last worker (\(worker)) stopped renewing its lease"
         }
         job.error = JobFailure(code: code, message: lost, transient: true, attempt: machine.attempts)
+        job.note(now, "\(code) \(worker)")
         switch machine.status {
         case .canceled:
             state.finish(&job, machine: machine, now: now, ttl: configuration.resultTTL)
@@ -434,6 +444,7 @@ public final class InMemoryJobStore: QueueStore {
             report.canceled += 1
         case .queued:
             job.apply(machine)
+            job.note(now, "queued")
             job.enqueuedAt = now
             job.leaseUntil = nil
             state.jobs[id] = job

@@ -21,6 +21,7 @@ extension QueueScripts {
         end
         if status == 'started' then
           redis.call('HSET', KEYS[1], 'cancel', 1)
+          note(KEYS[1], ARGV[3], 'cancel_requested')
           redis.call('PUBLISH', ARGV[5], id .. ' cancel')
           return {0, 'started'}
         end

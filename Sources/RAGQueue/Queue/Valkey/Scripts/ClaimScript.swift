@@ -38,13 +38,14 @@ extension QueueScripts {
             redis.call('ZREM', B .. 'waiting', id)
             local key = B .. 'job:' .. id
             local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
-              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic')
+              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history')
             -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
             if record[1] == 'queued' then
               local token = redis.call('INCR', KEYS[1])
               local attempts = tonumber(record[2]) + 1
               redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', token,
-                'worker', ARGV[4], 'started_at', now, 'lease_until', deadline)
+                'worker', ARGV[4], 'started_at', now, 'lease_until', deadline,
+                'history', noted(record[12], now, 'started ' .. ARGV[4] .. ' ' .. attempts))
               if attempts == 1 then redis.call('HSET', key, 'first_started_at', now) end
               redis.call('ZADD', B .. 'active', deadline, id)
               redis.call('SADD', B .. 'held:' .. ARGV[4], id)

@@ -61,7 +61,8 @@ extension QueueScripts {
             redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'finished',
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now, 'ended_at', now,
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
-              'priority', ARGV[12], 'result', hit[1], 'cached_from', hit[2], 'ends', 1)
+              'priority', ARGV[12], 'result', hit[1], 'cached_from', hit[2], 'ends', 1,
+              'history', noted(nil, now, 'created') .. noted(nil, now, 'finished cached_from ' .. hit[2]))
             redis.call('PEXPIRE', KEYS[1], ARGV[24])
             created()
             redis.call('HINCRBY', B .. 'counters', 'finished', 1)
@@ -86,7 +87,8 @@ extension QueueScripts {
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
               'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader,
-              'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic)
+              'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic,
+              'history', noted(nil, now, 'created') .. noted(nil, now, 'follows ' .. leader))
             -- A follower spends and reserves nothing; should it take over from its leader, it
             -- reserves `hold` then, and what it spends counts in this budget period.
             if ARGV[16] ~= '' then
@@ -127,7 +129,7 @@ extension QueueScripts {
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
           'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
           'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
-          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic)
+          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic, 'history', noted(nil, now, 'created'))
         if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
         created()

@@ -32,6 +32,8 @@ extension QueueScripts {
           return {0, 'canceled'}
         end
         if ARGV[6] == '1' and attempts < max_attempts then
+          local decoded, failure = pcall(cjson.decode, ARGV[5])
+          note(KEYS[1], ARGV[4], 'scheduled ' .. tostring(decoded and type(failure) == 'table' and failure.code or 'unknown') .. ' ' .. ARGV[7])
           redis.call('HSET', KEYS[1], 'status', 'scheduled', 'retry_at', ARGV[7])
           redis.call('HDEL', KEYS[1], 'lease_until')
           redis.call('ZADD', B .. 'scheduled', ARGV[7], id)

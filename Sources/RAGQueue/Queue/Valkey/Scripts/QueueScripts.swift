@@ -24,6 +24,19 @@ enum QueueScripts {
           redis.call('PUBLISH', channel, id .. ' ' .. status)
         end
 
+        -- The job's history (`JobRecord.history`): a line `<ms> <step> [detail ...]` per step, the
+        -- oldest dropped past 4 KB. `noted` returns the field with a line added, for a caller that
+        -- writes the record anyway; `note` adds one by itself.
+        local function noted(history, now, line)
+          local text = (history or '') .. now .. ' ' .. line .. '\\n'
+          if #text > 4096 then text = string.sub(text, (string.find(text, '\\n', #text - 3072, true) or 0) + 1) end
+          return text
+        end
+
+        local function note(key, now, line)
+          redis.call('HSET', key, 'history', noted(redis.call('HGET', key, 'history'), now, line))
+        end
+
         -- Announces a job's end with its times (JobStore.observeEnds): `<id> <status> <queue wait ms,
         -- -1 if it never started> <total ms>`.
         local function publish_end(channel, id, status, now, created, first_started)
@@ -88,9 +101,9 @@ enum QueueScripts {
           for _, id in ipairs(due) do
             redis.call('ZREM', B .. 'scheduled', id)
             local key = B .. 'job:' .. id
-            local record = redis.call('HMGET', key, 'status', 'tk', 'rank')
+            local record = redis.call('HMGET', key, 'status', 'tk', 'rank', 'history')
             if record[1] == 'scheduled' then
-              redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now)
+              redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now, 'history', noted(record[4], now, 'queued retry_due'))
               redis.call('HDEL', key, 'retry_at')
               push_ready(B, id, record[2], record[3], now)
               publish(channel, id, 'queued')
@@ -160,7 +173,7 @@ enum QueueScripts {
                 redis.call('HSET', fkey, 'leader', heir)
                 redis.call('SADD', B .. 'followers:' .. heir, follower)
               else
-                local fields = {'status', status, 'ended_at', now}
+                local fields = {'status', status, 'ended_at', now, 'history', noted(redis.call('HGET', fkey, 'history'), now, status .. ' with_leader ' .. id)}
                 if copy[1] then fields[#fields + 1] = 'result'; fields[#fields + 1] = copy[1] end
                 if copy[2] then fields[#fields + 1] = 'error'; fields[#fields + 1] = copy[2] end
                 redis.call('HSET', fkey, unpack(fields))
@@ -188,12 +201,17 @@ enum QueueScripts {
         -- the job is started.) `ends` counts the final writes: anything but 1 is a bug that audits
         -- (ragsim's chaos ledger) report as a duplicate.
         local function finish(B, key, id, status, now, ttl, channel, extra)
-          local fields = {'status', status, 'ended_at', now}
+          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error')
+          local step = status
+          if status == 'failed' and record[7] then
+            local decoded, failure = pcall(cjson.decode, record[7])
+            if decoded and type(failure) == 'table' and failure.code then step = step .. ' ' .. failure.code end
+          end
+          local fields = {'status', status, 'ended_at', now, 'history', noted(record[6], now, step)}
           if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
           redis.call('HSET', key, unpack(fields))
           redis.call('HINCRBY', key, 'ends', 1)
           redis.call('PEXPIRE', key, ttl)
-          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at')
           if record[1] and record[1] ~= '' then redis.call('PEXPIRE', record[1], ttl) end
           if record[2] and record[2] ~= '' then
             local reserved = tonumber(record[3]) or 0

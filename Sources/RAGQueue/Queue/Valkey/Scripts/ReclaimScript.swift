@@ -60,12 +60,13 @@ extension QueueScripts {
             end
           end
           redis.call('HSET', key, 'error', cjson.encode({code = code, transient = true, attempt = attempts, message = lost}))
+          note(key, now, code .. ' ' .. worker)
           if record[4] == '1' then
             finish(B, key, id, 'canceled', now, ARGV[5], ARGV[3])
             redis.call('HINCRBY', B .. 'counters', 'canceled', 1)
             canceled = canceled + 1
           elseif not final then
-            redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now)
+            redis.call('HSET', key, 'status', 'queued', 'enqueued_at', now, 'history', noted(redis.call('HGET', key, 'history'), now, 'queued'))
             redis.call('HDEL', key, 'lease_until')
             push_ready(B, id, tenant, record[7], now)
             redis.call('HINCRBY', B .. 'counters', 'reclaimed', 1)

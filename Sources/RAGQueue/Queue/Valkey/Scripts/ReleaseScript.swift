@@ -15,6 +15,7 @@ extension QueueScripts {
         local tenant = record[1] or '-'
         leave_active(B, id, tenant)
         redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+        note(KEYS[1], ARGV[4], 'released')
         if record[3] == '1' then
           finish(B, KEYS[1], id, 'canceled', ARGV[4], ARGV[6], ARGV[5])
           redis.call('HINCRBY', B .. 'counters', 'canceled', 1)

@@ -20,6 +20,7 @@ extension QueueScripts {
           'crashes', 0, 'refunds', 0, 'ends', 0, 'cancel', 0)
         redis.call('HDEL', KEYS[1], 'ended_at', 'lease_until', 'retry_at')
         redis.call('HINCRBY', KEYS[1], 'retries', 1)
+        note(KEYS[1], now, 'retried_by_operator')
         redis.call('PERSIST', KEYS[1])
         if record[5] and record[5] ~= '' then redis.call('PERSIST', record[5]) end
         push_ready(B, id, record[2] or '-', record[3], now)
