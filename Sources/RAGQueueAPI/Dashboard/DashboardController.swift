@@ -115,13 +115,7 @@ struct DashboardController: Sendable {
                 ]
             },
             "hasTenants": !tenants.isEmpty,
-            "tenants": tenants.map { tenant -> [String: Any] in
-                [
-                    "name": tenant.tenant, "waiting": tenant.waiting, "running": tenant.running, "weight": Self.number(tenant.weight),
-                    "limit": tenant.maxRunning.map(String.init) ?? "none", "tokens": tenant.usage[JobUsage.tokens],
-                    "cost": Self.dollars(tenant.usage[JobUsage.costMicroUSD]), "saved": Self.dollars(tenant.usage[JobUsage.savedMicroUSD]),
-                ]
-            },
+            "tenants": try await tenantRows(tenants),
             "charts": Self.charts(dependencies.series.points()),
             "hasFailures": !stats.failures.isEmpty,
             "failures": stats.failures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ["reason": $0.key, "count": $0.value] as [String: Any] },
@@ -201,6 +195,27 @@ struct DashboardController: Sendable {
             DashboardChart.svg(name: "total", title: "Submit to end", unit: "s", span: span, lines: percentiles(\.total)),
             DashboardChart.svg(name: "wait", title: "Queue wait", unit: "s", span: span, lines: percentiles(\.wait)),
         ].joined(separator: "\n")
+    }
+
+    /// The tenants' rows: line, usage, cost, what the cache saved, and the budget of the period
+    /// now (spent, reserved by jobs not ended, limit) when the tenant has one.
+    private func tenantRows(_ tenants: [TenantStats]) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for tenant in tenants {
+            var row: [String: Any] = [
+                "name": tenant.tenant, "waiting": tenant.waiting, "running": tenant.running, "weight": Self.number(tenant.weight),
+                "limit": tenant.maxRunning.map(String.init) ?? "none", "tokens": tenant.usage[JobUsage.tokens],
+                "cost": Self.dollars(tenant.usage[JobUsage.costMicroUSD]), "saved": Self.dollars(tenant.usage[JobUsage.savedMicroUSD]),
+                "budget": "none",
+            ]
+            if let budget = dependencies.configuration.tenants[tenant.tenant]?.budget {
+                let status = try await dependencies.store.budgetStatus(tenant: tenant.tenant, period: budget.period, unit: budget.unit)
+                func amount(_ units: Int64) -> String { budget.unit == .microUSD ? Self.dollars(units) : "\(units) tokens" }
+                row["budget"] = "\(amount(status.spent)) spent, \(amount(status.reserved)) reserved of \(amount(budget.limit)) a \(budget.period.rawValue)"
+            }
+            rows.append(row)
+        }
+        return rows
     }
 
     private func job(_ context: APIRequestContext) async throws -> Response {

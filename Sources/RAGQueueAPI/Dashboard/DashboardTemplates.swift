@@ -58,8 +58,8 @@ enum DashboardTemplates {
         <section>
         <h2>Tenants</h2>
         {{^hasTenants}}<p class="muted">No tenant has sent a query.</p>{{/hasTenants}}
-        {{#hasTenants}}<table><thead><tr><th>tenant</th><th>waiting</th><th>running</th><th>weight</th><th>limit</th><th>tokens</th><th>cost</th><th>saved by the cache</th></tr></thead><tbody>{{/hasTenants}}
-        {{#tenants}}<tr data-tenant="{{name}}"><td>{{name}}</td><td>{{waiting}}</td><td>{{running}}</td><td>{{weight}}</td><td>{{limit}}</td><td>{{tokens}}</td><td>{{cost}}</td><td>{{saved}}</td></tr>{{/tenants}}
+        {{#hasTenants}}<table><thead><tr><th>tenant</th><th>waiting</th><th>running</th><th>weight</th><th>limit</th><th>tokens</th><th>cost</th><th>saved by the cache</th><th>budget</th></tr></thead><tbody>{{/hasTenants}}
+        {{#tenants}}<tr data-tenant="{{name}}"><td>{{name}}</td><td>{{waiting}}</td><td>{{running}}</td><td>{{weight}}</td><td>{{limit}}</td><td>{{tokens}}</td><td>{{cost}}</td><td>{{saved}}</td><td>{{budget}}</td></tr>{{/tenants}}
         {{#hasTenants}}</tbody></table>{{/hasTenants}}
         </section>
         <section>

@@ -180,13 +180,13 @@ struct QueueLifecycleTests {
         try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
-            func query(_ text: String) -> [UInt8] { Array(#"{"query":"\#(text)"}"#.utf8) }
+            func query(_ text: String) throws -> [UInt8] { Array(try JSONEncoder().encode(["query": text])) }
             var created: [JobID] = []
             for (index, tenant) in ["acme", "zeta", "acme", "acme", "zeta", "acme"].enumerated() {
                 // Two jobs share each millisecond: the cursor must split a millisecond right.
                 if index % 2 == 0 { clock.advance(by: .milliseconds(5)) }
-                let text = index == 3 ? "Where do Leases END?" : "question \(index)"
-                created.append(try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: query(text), tenant: tenant)).id)
+                let text = index == 3 ? #"Where do "Leases" END/start?"# : "question \(index)"
+                created.append(try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: try query(text), tenant: tenant)).id)
             }
             let newestFirst = try await store.jobs(createdFrom: .distantPast, until: .distantFuture).reversed().map(\.id)
             #expect(Set(newestFirst) == Set(created) && newestFirst.count == 6)
@@ -207,13 +207,14 @@ struct QueueLifecycleTests {
             #expect(try await store.jobs(matching: JobFilter(status: .failed), after: nil, limit: 10).records.map(\.id) == [first.id])
             let zeta = try await store.jobs(matching: JobFilter(tenant: "zeta"), after: nil, limit: 10).records
             #expect(zeta.map(\.id) == newestFirst.filter { [created[1], created[4]].contains($0) })
-            #expect(try await store.jobs(matching: JobFilter(text: "leases end"), after: nil, limit: 10).records.map(\.id) == [created[3]])
+            #expect(try await store.jobs(matching: JobFilter(text: "leases\" end"), after: nil, limit: 10).records.map(\.id) == [created[3]])
+            #expect(try await store.jobs(matching: JobFilter(text: "end/start"), after: nil, limit: 10).records.map(\.id) == [created[3]], "text JSON escapes")
             #expect(try await store.jobs(matching: JobFilter(tenant: "zeta", text: "leases"), after: nil, limit: 10).records.isEmpty)
             #expect(try await store.jobs(matching: JobFilter(text: "query"), after: nil, limit: 10).records.isEmpty, "the question is matched, not the JSON around it")
 
             // A rare match behind more than a thousand others is still found, page by page.
             for index in 0..<1_100 {
-                _ = try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: query("filler \(index)"), tenant: "bulk"))
+                _ = try await store.enqueue(EnqueueRequest(kind: "rag.query", payload: try query("filler \(index)"), tenant: "bulk"))
             }
             var found: [JobID] = []
             cursor = nil

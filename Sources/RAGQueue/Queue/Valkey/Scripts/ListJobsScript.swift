@@ -24,6 +24,16 @@ extension QueueScripts {
           if ok and type(doc) == 'table' and type(doc.query) == 'string' then return doc.query end
           return payload
         end
+        -- Whether the payload's question holds `text`. Most payloads lack it even as raw JSON, which
+        -- is cheaper to look at than to decode; text JSON could escape (quotes, slashes, backslashes,
+        -- anything not plain ASCII) is always decoded first.
+        local plain = not string.find(text, '[^%w%s%.,;:!%?%-_%(%)]')
+        local function holds(payload)
+          if plain and not string.find(string.lower(payload), text, 1, true) then return false end
+          return string.find(string.lower(question(payload)), text, 1, true) ~= nil
+        end
+        local fields = {'status', 'tenant'}
+        if text ~= '' then fields[3] = 'payload' end
         while true do
           local chunk = redis.call('ZREVRANGEBYSCORE', KEYS[1], top, '-inf', 'WITHSCORES', 'LIMIT', offset, 200)
           if #chunk == 0 then return out end
@@ -33,9 +43,9 @@ extension QueueScripts {
             -- Same millisecond as the cursor: only the ids after it (ZREVRANGE gives them descending).
             if after == '' or tonumber(score) ~= top_number or id < after then
               looked = looked + 1
-              local record = redis.call('HMGET', B .. 'job:' .. id, 'status', 'tenant', 'payload')
+              local record = redis.call('HMGET', B .. 'job:' .. id, unpack(fields))
               if record[1] and (status == '' or record[1] == status) and (tenant == '' or record[2] == tenant)
-                and (text == '' or string.find(string.lower(question(record[3] or '')), text, 1, true)) then
+                and (text == '' or holds(record[3] or '')) then
                 out[#out + 1] = id
                 matched = matched + 1
               end
