@@ -16,6 +16,23 @@ public struct JobFilter: Sendable, Hashable {
         self.text = text.flatMap { $0.isEmpty ? nil : $0.lowercased() }
     }
 
+    /// The time a listing with this filter is ordered by, newest first. Jobs that failed, run or
+    /// wait for a retry are few and each of those states has an index of its own, so a filter on
+    /// one of them walks that index (by end time, lease deadline, due time) instead of every job
+    /// by creation time.
+    public enum Order: Sendable, Hashable {
+        case created, ended, leaseDeadline, due
+    }
+
+    public var orderedBy: Order {
+        switch status {
+        case .failed: .ended
+        case .started: .leaseDeadline
+        case .scheduled: .due
+        default: .created
+        }
+    }
+
     /// Whether `record` passes.
     func matches(_ record: JobRecord) -> Bool {
         if let status, record.status != status { return false }
@@ -38,14 +55,15 @@ public struct JobFilter: Sendable, Hashable {
     }
 }
 
-/// A place in the listing of jobs, newest first: what comes after it was created earlier, or in
-/// the same millisecond with a smaller id. Written `<ms>.<id>` in URLs.
+/// A place in a listing of jobs, newest first: what comes after it has an earlier time, or the same
+/// millisecond and a smaller id. The time is the one the listing is ordered by (`JobFilter.orderedBy`).
+/// Written `<ms>.<id>` in URLs.
 public struct JobCursor: Sendable, Hashable, LosslessStringConvertible {
-    public var createdAtMilliseconds: Int64
+    public var milliseconds: Int64
     public var id: JobID
 
-    public init(createdAtMilliseconds: Int64, id: JobID) {
-        self.createdAtMilliseconds = createdAtMilliseconds
+    public init(milliseconds: Int64, id: JobID) {
+        self.milliseconds = milliseconds
         self.id = id
     }
 
@@ -53,10 +71,10 @@ public struct JobCursor: Sendable, Hashable, LosslessStringConvertible {
         guard let dot = description.firstIndex(of: "."), let milliseconds = Int64(description[..<dot]),
               let id = JobID(String(description[description.index(after: dot)...]))
         else { return nil }
-        self.init(createdAtMilliseconds: milliseconds, id: id)
+        self.init(milliseconds: milliseconds, id: id)
     }
 
-    public var description: String { "\(createdAtMilliseconds).\(id.rawValue)" }
+    public var description: String { "\(milliseconds).\(id.rawValue)" }
 }
 
 /// One page of a listing: its jobs, newest first, and where the next page starts (nil at the end).

@@ -55,8 +55,9 @@ public protocol JobStore: Sendable {
     func similarAnswers(in scope: String, after cursor: String?) async throws(QueueError) -> SimilarAnswers
     /// The cached answer an index entry refers to; nil once it expired or was retired.
     func cachedAnswer(_ reference: String) async throws(QueueError) -> CachedAnswer?
-    /// The recent jobs that pass `filter`, newest first, after `cursor` (from the newest when nil),
-    /// at most `limit` of them; the page's `next` is where the next page starts (nil at the end; a
+    /// The recent jobs that pass `filter`, newest first (by creation; by the time of their state's
+    /// own index for failed, running and scheduled jobs: `JobFilter.orderedBy`), after `cursor`
+    /// (from the newest when nil), at most `limit` of them; the page's `next` is where the next page starts (nil at the end; a
     /// page may come back short of `limit` with a `next` when its filter is rare). Jobs are listed as
     /// long as their records are kept (`resultTTL`, `failureTTL`).
     func jobs(matching filter: JobFilter, after cursor: JobCursor?, limit: Int) async throws(QueueError) -> JobPage

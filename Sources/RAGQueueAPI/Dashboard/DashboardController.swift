@@ -170,7 +170,11 @@ struct DashboardController: Sendable {
             },
         ]
         if cursor != nil { values["newest"] = link(after: nil) }
-        if let next = page.next { values["older"] = link(after: next) }
+        if let next = page.next {
+            values["older"] = link(after: next)
+            // A rare filter stops after a bounded walk: say so, rather than look like the end.
+            values["partial"] = page.records.count < Self.pageSize
+        }
         return Self.html(Self.render("layout", ["title": "Jobs", "body": Self.render("jobs", values)]))
     }
 

@@ -94,10 +94,11 @@ enum DashboardTemplates {
         <label>Question contains <input name="text" value="{{text}}" size="24"></label>
         <button type="submit">Filter</button>
         </form>
-        {{^hasJobs}}<p class="muted">No job matches.</p>{{/hasJobs}}
+        {{^hasJobs}}{{^older}}<p class="muted">No job matches.</p>{{/older}}{{/hasJobs}}
         {{#hasJobs}}<table class="jobs"><thead><tr><th>job</th><th>status</th><th>tenant</th><th>question</th><th>created</th><th>took</th><th>attempts</th></tr></thead><tbody>{{/hasJobs}}
         {{#jobs}}<tr data-job="{{id}}"><td><a href="/ui/jobs/{{id}}">{{id}}</a></td><td class="status-{{status}}">{{status}}{{#error}} <code>{{error}}</code>{{/error}}</td><td>{{tenant}}</td><td>{{question}}</td><td>{{created}}</td><td class="number">{{took}}</td><td class="number">{{attempts}}</td></tr>{{/jobs}}
         {{#hasJobs}}</tbody></table>{{/hasJobs}}
+        {{#partial}}<p class="muted">Searched the jobs up to here; older ones may match too.</p>{{/partial}}
         <nav class="pages">{{#newest}}<a href="{{newest}}">Newest</a>{{/newest}} {{#older}}<a href="{{older}}" rel="next">Older →</a>{{/older}}</nav>
         """
 

@@ -55,6 +55,7 @@ struct DashboardTests {
             #expect(Self.shown(html, "data-stat", "waiting") == "3")
             #expect(Self.shown(html, "data-counter", "enqueued") == stats["counters"]?["enqueued"]?.intValue.map(String.init))
             #expect(html.contains(#"data-tenant="tenant-a""#))
+            for chart in ["throughput", "total", "wait"] { #expect(html.contains(#"<svg class="chart" data-chart="\#(chart)""#)) }
         }
     }
 

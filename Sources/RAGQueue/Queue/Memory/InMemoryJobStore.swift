@@ -500,19 +500,26 @@ public final class InMemoryJobStore: QueueStore {
     public func jobs(matching filter: JobFilter, after cursor: JobCursor?, limit: Int) async throws(QueueError) -> JobPage {
         let now = clock.nowMilliseconds()
         let limit = max(1, limit)
-        let jobs = state.withLock { state in
+        let indexed: [(at: Int64, job: Job)] = state.withLock { state in
             state.expire(now: now)
-            return Array(state.jobs.values)
+            let jobs = state.jobs
+            func index(_ times: [JobID: Int64]) -> [(at: Int64, job: Job)] { times.compactMap { id, at in jobs[id].map { (at, $0) } } }
+            switch filter.orderedBy {
+            case .created: return jobs.values.map { ($0.createdAt, $0) }
+            case .ended: return index(state.failed)
+            case .leaseDeadline: return index(state.active)
+            case .due: return index(state.scheduled)
+            }
         }
-        let ordered = jobs.filter { job in
-            cursor.map { (job.createdAt, job.id.rawValue) < ($0.createdAtMilliseconds, $0.id.rawValue) } ?? true
-        }.sorted { ($0.createdAt, $0.id.rawValue) > ($1.createdAt, $1.id.rawValue) }
+        let ordered = indexed.filter { entry in
+            cursor.map { (entry.at, entry.job.id.rawValue) < ($0.milliseconds, $0.id.rawValue) } ?? true
+        }.sorted { ($0.at, $0.job.id.rawValue) > ($1.at, $1.job.id.rawValue) }
         var records: [JobRecord] = []
-        for job in ordered {
+        for (at, job) in ordered {
             let record = job.record
             guard filter.matches(record) else { continue }
             records.append(record)
-            if records.count == limit { return JobPage(records: records, next: JobCursor(createdAtMilliseconds: job.createdAt, id: job.id)) }
+            if records.count == limit { return JobPage(records: records, next: JobCursor(milliseconds: at, id: job.id)) }
         }
         return JobPage(records: records, next: nil)
     }

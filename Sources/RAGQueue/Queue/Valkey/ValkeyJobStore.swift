@@ -434,13 +434,19 @@ public final class ValkeyJobStore: QueueStore {
         let limit = max(1, limit)
         var cursor = cursor
         var ids: [JobID] = []
+        let index = switch filter.orderedBy {
+        case .created: keys.recent
+        case .ended: keys.failed
+        case .leaseDeadline: keys.active
+        case .due: keys.scheduled
+        }
         // Each call looks at a bounded number of entries; a rare filter takes several, and a page
-        // stops after ten of them (10,000 jobs looked at) with a cursor to go on from.
-        for _ in 0..<10 {
+        // stops after `listingCalls` of them with a cursor to go on from.
+        for _ in 0..<Self.listingCalls {
             let reply = try await run(
-                QueueScripts.listJobs, keys: [keys.recent],
+                QueueScripts.listJobs, keys: [index],
                 arguments: [
-                    keys.base, cursor.map { String($0.createdAtMilliseconds) } ?? "+inf", cursor?.id.rawValue ?? "", limit - ids.count,
+                    keys.base, cursor.map { String($0.milliseconds) } ?? "+inf", cursor?.id.rawValue ?? "", limit - ids.count,
                     filter.status?.rawValue ?? "", filter.tenant ?? "", filter.text ?? "", 1000,
                 ]
             )
@@ -450,12 +456,16 @@ public final class ValkeyJobStore: QueueStore {
                 cursor = nil
                 break
             }
-            cursor = JobCursor(createdAtMilliseconds: Int64(milliseconds), id: id)
+            cursor = JobCursor(milliseconds: Int64(milliseconds), id: id)
             if ids.count >= limit { break }
         }
         // A record that expired since the script saw it is left out.
         return JobPage(records: try await records(of: ids), next: cursor)
     }
+
+    /// Script calls of a page of `jobs(matching:)`, each looking at up to 1,000 entries: a page
+    /// looks at 4,000 jobs at most (about 30 ms on a small machine), then hands on a cursor.
+    static let listingCalls = 4
 
     public func jobs(createdFrom start: Date, until end: Date) async throws(QueueError) -> [JobRecord] {
         let reply = try await send(ValkeyCommand("ZRANGEBYSCORE", keys.recent, start.epochMilliseconds, "(\(end.epochMilliseconds)"))

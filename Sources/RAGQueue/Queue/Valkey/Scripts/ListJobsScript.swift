@@ -2,12 +2,13 @@ import Valkey
 
 extension QueueScripts {
     static let listJobs = ValkeyScript(name: "list_jobs", source: """
-        --[[ list_jobs: the recent jobs that pass a filter, newest first (JobStore.jobs(matching:)),
-        walking the `recent` index from a cursor. Read-only, and bounded: it looks at no more than
+        --[[ list_jobs: the jobs that pass a filter, newest first (JobStore.jobs(matching:)), walking
+        an index from a cursor: `recent` (by creation time), or for a status with an index of its
+        own that index (`failed` by end time, `active` by lease deadline, `scheduled` by due time). Read-only, and bounded: it looks at no more than
         `budget` entries per call and then returns where it stopped, so a rare filter costs the
         caller more calls, never Valkey one long script. Entries whose record expired are skipped.
-        KEYS[1] recent
-        ARGV[1] B  ARGV[2] created at or before (ms; '+inf' from the newest)  ARGV[3] id the cursor names
+        KEYS[1] the index walked
+        ARGV[1] B  ARGV[2] score at or below which to start (ms; '+inf' from the newest)  ARGV[3] id the cursor names
         ('' none: the whole millisecond counts)  ARGV[4] limit  ARGV[5] status ('' any)  ARGV[6] tenant
         ('' any)  ARGV[7] text the question contains, lowercase ('' any)  ARGV[8] budget
         Returns {cursor ms, cursor id, id, ...}: the matching ids, then the cursor to go on from (the
