@@ -362,6 +362,7 @@ enum OpenAPISpec {
                           live_workers: {type: integer}
                           expired_leases: {type: integer}
                           ended_per_second: {type: number}
+                          max_depth: {type: integer, description: 'The most queued and scheduled jobs before submits get 503 (RAGQ_MAX_DEPTH); 0 for no limit.'}
                           counters: {type: object, additionalProperties: {type: integer}}
                           failures:
                             description: Jobs ended failed since the counters began, by error code; they add up to counters.failed.

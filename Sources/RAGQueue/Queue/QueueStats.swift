@@ -18,6 +18,8 @@ public struct QueueStats: Sendable, Hashable, Codable {
     public var waitingTenants: Int = 0
     /// Jobs ended per second, averaged over the last 30 s or so (exponentially weighted).
     public var endedPerSecond: Double = 0
+    /// The most jobs that may wait (queued and scheduled) before submits are refused; 0 for no limit.
+    public var maxDepth: Int = 0
     /// Lifetime counters: enqueued, finished, failed, canceled, retried, reclaimed, released, ...
     public var counters: [String: Int]
     /// Lifetime count of jobs that ended `failed`, by their error's code (`backend_error`,
@@ -31,8 +33,9 @@ public struct QueueStats: Sendable, Hashable, Codable {
     /// (`failed:<code>`) go to `failures`, the rest to `counters`.
     init(
         waiting: Int, active: Int, scheduled: Int, failed: Int, oldestWaitingSeconds: Double, liveWorkers: Int,
-        expiredLeases: Int, waitingTenants: Int, endedPerSecond: Double, allCounters: [String: Int]
+        expiredLeases: Int, waitingTenants: Int, endedPerSecond: Double, maxDepth: Int, allCounters: [String: Int]
     ) {
+        self.maxDepth = maxDepth
         self.waiting = waiting
         self.active = active
         self.scheduled = scheduled

@@ -99,6 +99,7 @@ struct DashboardController: Sendable {
                 "waiting": stats.waiting, "active": stats.active, "scheduled": stats.scheduled, "failed": stats.failed,
                 "endedPerSecond": String(format: "%.3f", stats.endedPerSecond), "oldestWaiting": Self.seconds(stats.oldestWaitingSeconds),
                 "liveWorkers": stats.liveWorkers, "expiredLeases": stats.expiredLeases,
+                "depth": stats.waiting + stats.scheduled, "maxDepth": stats.maxDepth > 0 ? String(stats.maxDepth) : "no limit",
             ] as [String: Any],
             "hasWorkers": !workers.isEmpty,
             "workers": workers.map { worker -> [String: Any] in

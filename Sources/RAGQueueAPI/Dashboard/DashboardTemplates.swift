@@ -32,6 +32,7 @@ enum DashboardTemplates {
         <div class="card"><span class="label">running</span><span class="value" data-stat="active">{{queue.active}}</span></div>
         <div class="card"><span class="label">scheduled</span><span class="value" data-stat="scheduled">{{queue.scheduled}}</span></div>
         <div class="card"><span class="label">failed</span><span class="value" data-stat="failed">{{queue.failed}}</span></div>
+        <div class="card"><span class="label">depth of limit</span><span class="value" data-stat="depth">{{queue.depth}} <small class="muted">of {{queue.maxDepth}}</small></span></div>
         <div class="card"><span class="label">ended/s</span><span class="value" data-stat="ended_per_second">{{queue.endedPerSecond}}</span></div>
         <div class="card"><span class="label">oldest waiting</span><span class="value" data-stat="oldest_waiting_seconds">{{queue.oldestWaiting}}</span></div>
         <div class="card"><span class="label">live workers</span><span class="value" data-stat="live_workers">{{queue.liveWorkers}}</span></div>

@@ -148,7 +148,7 @@ struct QueryController: Sendable {
             "waiting": .integer(stats.waiting), "active": .integer(stats.active), "scheduled": .integer(stats.scheduled),
             "failed": .integer(stats.failed), "oldest_waiting_seconds": .number(stats.oldestWaitingSeconds),
             "live_workers": .integer(stats.liveWorkers), "expired_leases": .integer(stats.expiredLeases),
-            "ended_per_second": .number((stats.endedPerSecond * 1000).rounded() / 1000),
+            "ended_per_second": .number((stats.endedPerSecond * 1000).rounded() / 1000), "max_depth": .integer(stats.maxDepth),
             "counters": .object(stats.counters.mapValues { .integer($0) }),
             "failures": .object(stats.failures.mapValues { .integer($0) }), "tenants": .array(tenants),
         ]))

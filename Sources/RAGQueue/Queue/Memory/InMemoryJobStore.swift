@@ -543,7 +543,8 @@ public final class InMemoryJobStore: QueueStore {
                 liveWorkers: state.workers.values.filter { $0.deadline > now }.count,
                 expiredLeases: state.active.values.filter { $0 <= now }.count,
                 waitingTenants: state.scheduler.eligible.count + state.scheduler.blocked.count,
-                endedPerSecond: state.endedPerSecond(now: now), allCounters: state.counters
+                endedPerSecond: state.endedPerSecond(now: now), maxDepth: configuration.maxDepth,
+                allCounters: state.counters
             )
         }
     }
