@@ -57,7 +57,7 @@ public struct DashboardBenchmark: Sendable {
             let pages = [
                 ("/ui/ (dashboard)", "/ui/"), ("/ui/overview (its 2 s refresh)", "/ui/overview"), ("/ui/jobs (newest 50)", "/ui/jobs"),
                 ("/ui/jobs?status=failed", "/ui/jobs?status=failed"), ("/ui/jobs?tenant=tenant-3", "/ui/jobs?tenant=tenant-3"),
-                ("/ui/jobs?text=… (one match, oldest)", "/ui/jobs?text=\(rare)"), ("/ui/jobs/{id} (answer, 4 sources)", "/ui/jobs/\(finished)"),
+                ("/ui/jobs?text=… (only the oldest)", "/ui/jobs?text=\(rare)"), ("/ui/jobs/{id} (answer, 4 sources)", "/ui/jobs/\(finished)"),
                 ("/ui/ask", "/ui/ask"),
             ]
             for (name, path) in pages {
