@@ -12,6 +12,11 @@ public struct WorkerInfo: Sendable, Hashable, Codable {
     public var kinds: [String]
     /// When it started (ms since the epoch).
     public var startedAtMilliseconds: Int64
+    /// Jobs it holds now: filled when read from the store (`JobStore.workers()`), nil as announced.
+    public var jobsInFlight: Int?
+    /// When it is taken for dead unless it beats again (ms since the epoch): filled when read from
+    /// the store, nil as announced.
+    public var heartbeatDeadlineMilliseconds: Int64?
 
     public init(id: String, host: String, pid: Int32, concurrency: Int, kinds: [String], startedAtMilliseconds: Int64) {
         self.id = id

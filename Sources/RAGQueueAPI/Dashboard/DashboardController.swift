@@ -92,6 +92,7 @@ struct DashboardController: Sendable {
         let store = dependencies.store
         let stats = try await store.stats()
         let workers = try await store.workers().sorted { $0.id < $1.id }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         let running = try await store.runningJobs(limit: Self.runningLimit)
         let tenants = try await store.tenantStats()
         let values: [String: Any] = [
@@ -106,6 +107,8 @@ struct DashboardController: Sendable {
                 [
                     "id": worker.id, "host": worker.host, "pid": Int(worker.pid), "concurrency": worker.concurrency,
                     "since": QueryView.iso(Date(timeIntervalSince1970: Double(worker.startedAtMilliseconds) / 1000)), "kinds": worker.kinds.joined(separator: ", "),
+                    "inFlight": worker.jobsInFlight.map(String.init) ?? "?",
+                    "heartbeat": worker.heartbeatDeadlineMilliseconds.map { Self.seconds(max(0, Double($0 - now) / 1000)) } ?? "?",
                 ]
             },
             "hasRunning": !running.isEmpty,

@@ -45,8 +45,8 @@ enum DashboardTemplates {
         <section>
         <h2>Workers</h2>
         {{^hasWorkers}}<p class="muted">No worker has sent a heartbeat.</p>{{/hasWorkers}}
-        {{#hasWorkers}}<table><thead><tr><th>worker</th><th>host</th><th>pid</th><th>concurrency</th><th>since</th><th>kinds</th></tr></thead><tbody>{{/hasWorkers}}
-        {{#workers}}<tr data-worker="{{id}}"><td>{{id}}</td><td>{{host}}</td><td>{{pid}}</td><td>{{concurrency}}</td><td>{{since}}</td><td>{{kinds}}</td></tr>{{/workers}}
+        {{#hasWorkers}}<table><thead><tr><th>worker</th><th>host</th><th>pid</th><th>jobs in flight</th><th>concurrency</th><th>heartbeat good for</th><th>since</th><th>kinds</th></tr></thead><tbody>{{/hasWorkers}}
+        {{#workers}}<tr data-worker="{{id}}"><td>{{id}}</td><td>{{host}}</td><td>{{pid}}</td><td class="number" data-in-flight="{{id}}">{{inFlight}}</td><td class="number">{{concurrency}}</td><td class="number">{{heartbeat}}</td><td>{{since}}</td><td>{{kinds}}</td></tr>{{/workers}}
         {{#hasWorkers}}</tbody></table>{{/hasWorkers}}
         </section>
         <section>

@@ -320,6 +320,10 @@ struct QueueLifecycleTests {
             #expect(try await store.job(kept)?.status == .started, "a live worker keeps its job")
             #expect(try await store.renew([held.lease]) == [.renewed])
             #expect(try await !store.workers().map(\.id).contains("dies"), "a dead worker is forgotten")
+            let lives = try #require(try await store.workers().first { $0.id == "lives" })
+            let now = try #require(harness.clock).nowMilliseconds()
+            #expect(lives.jobsInFlight == 1, "the job it holds")
+            #expect(lives.heartbeatDeadlineMilliseconds.map { $0 > now && $0 <= now + harness.configuration.heartbeat.milliseconds } == true)
 
             // The second worker to die holding it makes it fail.
             try await store.heartbeat(WorkerInfo(id: "dies-too", host: "test", pid: 0, concurrency: 1, kinds: [], startedAtMilliseconds: 0), ttl: harness.configuration.heartbeat)

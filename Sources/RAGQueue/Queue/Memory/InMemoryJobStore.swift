@@ -606,7 +606,12 @@ public final class InMemoryJobStore: QueueStore {
     public func workers() async throws(QueueError) -> [WorkerInfo] {
         let now = clock.nowMilliseconds()
         return state.withLock { state in
-            state.workers.values.filter { $0.deadline > now }.map(\.info).sorted { $0.id < $1.id }
+            state.workers.values.filter { $0.deadline > now }.map { worker in
+                var info = worker.info
+                info.jobsInFlight = state.active.keys.filter { state.jobs[$0]?.workerID == info.id }.count
+                info.heartbeatDeadlineMilliseconds = worker.deadline
+                return info
+            }.sorted { $0.id < $1.id }
         }
     }
 

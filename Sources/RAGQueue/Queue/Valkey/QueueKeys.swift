@@ -86,6 +86,8 @@ public struct QueueKeys: Sendable, Hashable {
     public func idempotency(_ key: String, tenant: String?) -> String {
         idempotencyPrefix + (tenant ?? "") + ":" + key
     }
+    /// SET of the job ids one worker holds (claim adds, every way out of `active` removes).
+    public func held(_ worker: String) -> String { base + "held:" + worker }
     /// HASH describing one worker process.
     public func worker(_ id: String) -> String { base + "worker:" + id }
     /// STREAM of one job's answer tokens, for streaming readers.
