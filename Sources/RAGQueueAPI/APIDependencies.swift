@@ -54,6 +54,12 @@ public struct APIDependencies: Sendable {
 
     /// The `rag.query` job named by `text`, when it exists and belongs to the caller's tenant (any
     /// tenant's, for an operator); any other id (malformed, unknown, expired, another tenant's) is 404.
+    /// Whether the caller sees and acts on every tenant's queries: an operator, or anyone when the
+    /// API has no keys at all (as it is then open).
+    func seesAll(_ context: APIRequestContext) -> Bool {
+        context.isAdmin || (configuration.apiKeys.isEmpty && configuration.adminKeys.isEmpty)
+    }
+
     func query(_ text: String?, context: APIRequestContext) async throws -> JobRecord {
         guard let text, let id = JobID(text) else { throw APIError.notFound() }
         guard let record = try await store.job(id), record.kind == RAGQuery.kind, context.isAdmin || record.tenant == context.tenant else {

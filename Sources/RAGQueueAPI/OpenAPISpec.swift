@@ -319,6 +319,21 @@ enum OpenAPISpec {
                 '404': {$ref: '#/components/responses/Error'}
                 '409': {$ref: '#/components/responses/Error'}
                 '429': {$ref: '#/components/responses/Error'}
+          /v1/queries/{id}/retry:
+            post:
+              summary: 'Puts a failed query back in the queue (operators): the configured attempts again, counted on from its last.'
+              parameters:
+                - $ref: '#/components/parameters/QueryID'
+              responses:
+                '202':
+                  description: Queued again.
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Query'}
+                '401': {$ref: '#/components/responses/Error'}
+                '403': {$ref: '#/components/responses/Error'}
+                '404': {$ref: '#/components/responses/Error'}
+                '409': {$ref: '#/components/responses/Error'}
           /v1/queries/{id}/events:
             get:
               summary: Server-Sent Events of the query's status and, when streamed, its answer's tokens.

@@ -49,10 +49,8 @@ struct DashboardController: Sendable {
         }
     }
 
-    /// Whether the caller sees every tenant: an operator, or anyone when the API has no keys.
     private func seesAll(_ context: APIRequestContext) -> Bool {
-        let configuration = dependencies.configuration
-        return context.isAdmin || (configuration.apiKeys.isEmpty && configuration.adminKeys.isEmpty)
+        dependencies.seesAll(context)
     }
 
     /// Lets operators in, and everyone when the API has no keys; a tenant's key is 403, none 401.

@@ -15,6 +15,7 @@ struct QueryController: Sendable {
         router.post("/v1/queries") { request, context in try await submit(request, context) }
         router.get("/v1/queries/{id}") { request, context in try await read(request, context) }
         router.delete("/v1/queries/{id}") { _, context in try await cancel(context) }
+        router.post("/v1/queries/{id}/retry") { _, context in try await retry(context) }
         router.get("/v1/queries/{id}/events") { request, context in try await events(request, context) }
         router.get("/v1/stats") { _, context in try await stats(context) }
     }
@@ -134,6 +135,16 @@ struct QueryController: Sendable {
         case .requested: ("cancel_requested", JobStatus.started.rawValue)
         }
         return Response.json(.object(["id": .string(record.id.rawValue), "outcome": .string(word), "status": .string(status)]))
+    }
+
+    /// `POST /v1/queries/{id}/retry` (operators): puts a failed query back in the queue with the
+    /// configured attempts again (`JobStore.retry`); 409 unless it failed.
+    private func retry(_ context: APIRequestContext) async throws -> Response {
+        guard dependencies.seesAll(context) else { throw APIError.forbidden("retrying a query needs an operator's key (API_ADMIN_KEYS)") }
+        let record = try await dependencies.query(context.parameters.get("id"), context: context)
+        try await dependencies.store.retry(record.id)
+        guard let queued = try await dependencies.store.job(record.id) else { throw APIError.notFound() }
+        return Response.json(QueryView.v1(try await dependencies.presented(queued)), status: .accepted)
     }
 
     /// `GET /v1/stats`: the queue's sizes and counters, and the tenants' lines, usage, cost and

@@ -45,17 +45,7 @@ struct APIBenchmarkRun: Sendable {
 
     /// Starts Valkey and the API, then measures and prints the notification delays and the wrk rows.
     func run() async throws {
-        let server = try ValkeyServerProcess(executable: SimulationServices.locateValkeyServer())
-        reaper.add("valkey-server") {
-            await server.stop()
-            server.cleanUp()
-        }
-        try await server.start()
-        var queue = QueueConfiguration()
-        queue.prefix = "bench-api-\(JobID().rawValue.prefix(8))"
-        queue.maxDepth = 0
-        let http = try CurlHTTPClient()
-        reaper.add("http-client") { await http.shutdown() }
+        let (server, queue, http) = try await Self.privateQueue("bench-api", reaper: reaper)
         let (apiURL, apiPID) = try await startAPI(valkeyURL: server.url, prefix: queue.prefix, http: http)
         let store = try ValkeyJobStore(url: server.url, configuration: queue)
         reaper.add("valkey-client") { store.close() }
@@ -142,6 +132,25 @@ struct APIBenchmarkRun: Sendable {
         ]
         if streams > 0 { OpenStreams.raiseFileLimit() }
         return try await Self.startAPI(ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, http: http)
+    }
+
+    /// A private valkey-server, a queue of its own on it (no depth limit) and an HTTP client, all
+    /// stopped by `reaper`.
+    static func privateQueue(
+        _ name: String, reaper: ProcessReaper
+    ) async throws -> (server: ValkeyServerProcess, queue: QueueConfiguration, http: CurlHTTPClient) {
+        let server = try ValkeyServerProcess(executable: SimulationServices.locateValkeyServer())
+        reaper.add("valkey-server") {
+            await server.stop()
+            server.cleanUp()
+        }
+        try await server.start()
+        var queue = QueueConfiguration()
+        queue.prefix = "\(name)-\(JobID().rawValue.prefix(8))"
+        queue.maxDepth = 0
+        let http = try CurlHTTPClient()
+        reaper.add("http-client") { await http.shutdown() }
+        return (server, queue, http)
     }
 
     /// Starts `ragserve api --port 0` with `environment` (and the caller's PATH, nothing else of

@@ -28,17 +28,7 @@ public struct DashboardBenchmark: Sendable {
     public func run() async throws {
         let options = options
         try await APIBenchmark.running("bench-dashboard") { ragserve, workDirectory, reaper in
-            let server = try ValkeyServerProcess(executable: SimulationServices.locateValkeyServer())
-            reaper.add("valkey-server") {
-                await server.stop()
-                server.cleanUp()
-            }
-            try await server.start()
-            var queue = QueueConfiguration()
-            queue.prefix = "bench-dashboard-\(JobID().rawValue.prefix(8))"
-            queue.maxDepth = 0
-            let http = try CurlHTTPClient()
-            reaper.add("http-client") { await http.shutdown() }
+            let (server, queue, http) = try await APIBenchmarkRun.privateQueue("bench-dashboard", reaper: reaper)
             let environment = ["VALKEY_URL": server.url, "RAGQ_PREFIX": queue.prefix, "RAGQ_MAX_DEPTH": "0", "API_RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning"]
             let (apiURL, _) = try await APIBenchmarkRun.startAPI(
                 ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, http: http

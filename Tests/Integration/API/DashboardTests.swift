@@ -137,6 +137,23 @@ struct DashboardTests {
         }
     }
 
+    @Test("POST /v1/queries/{id}/retry is for operators: 202 with the query queued again, 409 unless it failed, 403 for its own tenant")
+    func retryThroughTheAPI() async throws {
+        try await Self.withDashboard { api in
+            let id = try await api.submit("retry me through the API", headers: Self.tenant)
+            let early = try await api.send(.post, "/v1/queries/\(id)/retry", headers: Self.admin)
+            #expect(early.status == 409 && early.json["error"]?["code"] == .string("conflict"))
+            let claimed = try #require(try await api.queue.store.claim(workerID: "w", count: 1).jobs.first)
+            let failure = JobFailure(code: "backend_error", message: "500 from the model", transient: false)
+            _ = try await api.queue.store.fail(claimed.lease, failure: failure, retryAtMilliseconds: 0, timings: [:])
+            #expect(try await api.send(.post, "/v1/queries/\(id)/retry", headers: Self.tenant).status == 403)
+            #expect(try await api.send(.post, "/v1/queries/\(JobID())/retry", headers: Self.admin).status == 404)
+            let retried = try await api.send(.post, "/v1/queries/\(id)/retry", headers: Self.admin)
+            #expect(retried.status == 202 && retried.json["status"] == .string("queued") && retried.json["id"] == .string(id))
+            #expect(try await api.send(.get, "/v1/queries/\(id)", headers: Self.tenant).json["status"] == .string("queued"))
+        }
+    }
+
     @Test("the jobs page lists recent jobs newest first, filters them by status, tenant and text, pages on with Older, and refuses a bad filter")
     func jobsPage() async throws {
         try await withAPI(configure: {
