@@ -12,8 +12,10 @@ struct QueryCommand: AsyncParsableCommand {
 
     @Argument(help: "The question.")
     var question: String
-    @Flag(help: "Wait for the answer and print it.")
+    @Flag(help: "Wait for the answer and print it, with its sources.")
     var wait = false
+    @Flag(help: "Print the query as the API has it (JSON: status, result with answer and sources, error, timings); with --wait, once it ended.")
+    var json = false
     @Option(help: "Base URL of the API (default: RAGQUEUE_API_URL or http://127.0.0.1:8000).")
     var url: String?
     @Option(help: "Collection to search (default: the server's).")
@@ -51,19 +53,36 @@ struct QueryCommand: AsyncParsableCommand {
         }
     }
 
-    /// The job id, or with `--wait` the answer; throws what to say when there is none.
+    /// The job id, or with `--wait` the answer and its sources (with `--json`, the query as the
+    /// API has it); throws what to say when there is none.
     private func ask(_ query: RAGQuery, client: RAGQueueClient) async throws -> String {
         let id = try await client.submit(query)
-        guard wait else { return id.rawValue }
+        guard wait else { return json ? try Self.text(.object(["id": .string(id.rawValue)])) : id.rawValue }
         let view = try await client.waitForEnd(of: id, timeout: .seconds(timeout))
+        if json, view["status"]?.stringValue == "finished" { return try Self.text(view) }
         switch view["status"]?.stringValue {
         case "finished":
-            return view["result"]?["answer"]?.stringValue ?? view["result"]?.displayText ?? ""
+            let answer = view["result"]?["answer"]?.stringValue ?? view["result"]?.displayText ?? ""
+            let sources = view["result"]?["sources"]?.arrayValue ?? []
+            guard !sources.isEmpty else { return answer }
+            let lines = sources.enumerated().map { index, source -> String in
+                let name = source["source"]?.stringValue ?? source["id"]?.stringValue ?? "?"
+                let page = (source["page_label"]?.stringValue ?? source["page"]?.intValue.map(String.init)).map { ", page \($0)" } ?? ""
+                return "  \(index + 1). \(name)\(page)"
+            }
+            return ([answer, "", "Sources:"] + lines).joined(separator: "\n")
         case "failed", "canceled":
             let message = view["error"]?["message"]?.stringValue ?? view["status"]?.stringValue ?? "failed"
             throw CommandFailure("query \(id) ended without an answer: \(message)")
         default:
             throw CommandFailure("no answer within \(timeout) s; the query is \(id)")
         }
+    }
+
+    /// `value` as one line of JSON, keys sorted.
+    static func text(_ value: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -10,6 +10,7 @@ struct RagServe: AsyncParsableCommand {
         abstract: "Answers RAG questions asynchronously: an HTTP API, a Valkey job queue and workers.",
         discussion: "Configuration comes from the environment:\n\n" + RAGQueueConfiguration.environmentVariables.help() + "\n"
             + APIConfiguration.environmentVariables.help(),
+        version: RAGQueueVersion.current,
         // One line per subcommand.
         subcommands: [
             WorkerCommand.self,

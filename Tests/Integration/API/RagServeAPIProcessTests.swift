@@ -35,6 +35,29 @@ struct RagServeAPIProcessTests {
                 #expect(code == 0, "ragserve query exited \(code): \(output)")
                 #expect(output.contains(CannedRAGHandler.answer(to: "What is a lease?")))
 
+                // --json: the whole query as the API has it, one line a program can read.
+                let jsonLog = queryLog + ".json"
+                defer { try? FileManager.default.removeItem(atPath: jsonLog) }
+                let asJSON = ChildProcess(executable: binary, arguments: ["query", "What is a lease?", "--wait", "--json", "--url", base, "--timeout", "30"])
+                try asJSON.start(outputPath: jsonLog, environment: Self.environment(queue: queue))
+                #expect(await asJSON.waitForExit() == 0)
+                let line = try #require((try? String(contentsOfFile: jsonLog, encoding: .utf8))?.split(separator: "\n").last)
+                let view = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+                #expect(view["status"] == .string("finished") && view["result"]?["answer"] == .string(CannedRAGHandler.answer(to: "What is a lease?")))
+                #expect(view["result"]?["sources"]?.arrayValue != nil, "the sources come with it")
+
+                // --version: the release, exit 0; a bad option: exit 64 with the usage.
+                for (program, arguments, expected) in [(binary, ["--version"], 0), (builtProduct("ragsim"), ["--version"], 0), (binary, ["query"], 64)]
+                    as [(String, [String], Int32)] {
+                    let log = queryLog + ".\(expected)"
+                    defer { try? FileManager.default.removeItem(atPath: log) }
+                    let child = ChildProcess(executable: program, arguments: arguments)
+                    try child.start(outputPath: log, environment: Self.environment(queue: queue))
+                    #expect(await child.waitForExit() == expected, "\(program) \(arguments)")
+                    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    if expected == 0 { #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == RAGQueueVersion.current) }
+                }
+
                 #expect(await api.stop() == 0, "\((try? String(contentsOfFile: apiLog, encoding: .utf8)) ?? "")")
             } catch {
                 await api.stop(with: SIGKILL)
