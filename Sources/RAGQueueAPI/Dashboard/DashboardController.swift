@@ -49,20 +49,17 @@ struct DashboardController: Sendable {
         }
     }
 
-    private func seesAll(_ context: APIRequestContext) -> Bool {
-        dependencies.seesAll(context)
-    }
 
     /// Lets operators in, and everyone when the API has no keys; a tenant's key is 403, none 401.
     private func authorize(_ context: APIRequestContext) throws {
-        if seesAll(context) { return }
+        if dependencies.seesAll(context) { return }
         if context.tenant != nil { throw APIError.forbidden("the dashboard shows every tenant: it needs an operator's key (API_ADMIN_KEYS)") }
         throw APIError.unauthorized
     }
 
     /// Lets in whoever the API lets in: an operator, a tenant, anyone when it has no keys.
     private func authorizeCaller(_ context: APIRequestContext) throws {
-        if seesAll(context) || context.tenant != nil { return }
+        if dependencies.seesAll(context) || context.tenant != nil { return }
         throw APIError.unauthorized
     }
 
@@ -90,7 +87,7 @@ struct DashboardController: Sendable {
         let store = dependencies.store
         let stats = try await store.stats()
         let workers = try await store.workers().sorted { $0.id < $1.id }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = SystemWallClock().nowMilliseconds()
         let running = try await store.runningJobs(limit: Self.runningLimit)
         let tenants = try await store.tenantStats()
         let values: [String: Any] = [
@@ -228,14 +225,14 @@ struct DashboardController: Sendable {
         try authorizeCaller(context)
         // A tenant sees its own queries only; another's id is not found, as on the API.
         guard let id = context.parameters.get("id").flatMap(JobID.init), let record = try await dependencies.store.job(id),
-              seesAll(context) || record.tenant == context.tenant
+              dependencies.seesAll(context) || record.tenant == context.tenant
         else { throw APIError.notFound() }
         let shown = try await dependencies.presented(record)
         var values: [String: Any] = [
             "id": shown.id.rawValue, "status": shown.status.rawValue, "tenant": shown.tenant ?? "-", "created": QueryView.iso(shown.createdAt),
             "attempts": shown.attempts, "maxAttempts": shown.maxAttempts, "question": Self.question(of: shown) ?? "(not a query: \(shown.kind))",
-            "cancellable": !shown.status.isTerminal && seesAll(context),
-            "retryable": shown.status == .failed && seesAll(context),
+            "cancellable": !shown.status.isTerminal && dependencies.seesAll(context),
+            "retryable": shown.status == .failed && dependencies.seesAll(context),
             "hasTimings": !shown.timings.isEmpty,
             "timings": shown.timings.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": Self.number($0.value)] as [String: Any] },
         ]

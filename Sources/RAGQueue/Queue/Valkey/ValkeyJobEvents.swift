@@ -44,14 +44,19 @@ final class ValkeyJobEvents: Sendable {
     /// Delivers `id`'s events to `sink` from now on. The first observation starts the
     /// subscription, in the background.
     func observe(_ id: JobID, _ sink: EventSink) -> EventObservation {
-        if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
+        startInBackground()
         return registry.add(sink, for: id)
     }
 
     /// Delivers every job's end to `sink`. The first observation starts the subscription, in the background.
     func observeEnds(_ sink: @escaping @Sendable (JobEnd) -> Void) -> EventObservation {
-        if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
+        startInBackground()
         return registry.addEnds(sink)
+    }
+
+    /// Starts the subscription in the background unless it is started.
+    private func startInBackground() {
+        if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
     }
 
     /// A message is `<id> <word>`; an end is `<id> <status> <queue wait ms, -1 if it never started> <total ms>`.

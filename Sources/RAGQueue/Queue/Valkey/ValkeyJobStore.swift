@@ -335,7 +335,7 @@ public final class ValkeyJobStore: QueueStore {
     public func retry(_ id: JobID) async throws(QueueError) {
         let reply = try await run(
             QueueScripts.retry, keys: [keys.job(id)],
-            arguments: [keys.base, id.rawValue, clock.nowMilliseconds(), keys.events, configuration.maxAttempts]
+            arguments: [keys.base, id.rawValue, clock.nowMilliseconds(), keys.events, configuration.maxAttempts, configuration.failureTTL.milliseconds]
         )
         _ = try ScriptCode.check(reply, jobID: id)
     }

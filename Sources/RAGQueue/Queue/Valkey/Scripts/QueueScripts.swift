@@ -173,13 +173,13 @@ enum QueueScripts {
                 redis.call('HSET', fkey, 'leader', heir)
                 redis.call('SADD', B .. 'followers:' .. heir, follower)
               else
-                local fields = {'status', status, 'ended_at', now, 'history', noted(redis.call('HGET', fkey, 'history'), now, status .. ' with_leader ' .. id)}
+                local fields_of = redis.call('HMGET', fkey, 'idem_key', 'created_at', 'history')
+                local fields = {'status', status, 'ended_at', now, 'history', noted(fields_of[3], now, status .. ' with_leader ' .. id)}
                 if copy[1] then fields[#fields + 1] = 'result'; fields[#fields + 1] = copy[1] end
                 if copy[2] then fields[#fields + 1] = 'error'; fields[#fields + 1] = copy[2] end
                 redis.call('HSET', fkey, unpack(fields))
                 redis.call('HINCRBY', fkey, 'ends', 1)
                 redis.call('PEXPIRE', fkey, ttl)
-                local fields_of = redis.call('HMGET', fkey, 'idem_key', 'created_at')
                 local idem = fields_of[1]
                 if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
                 redis.call('HINCRBY', B .. 'counters', status, 1)
