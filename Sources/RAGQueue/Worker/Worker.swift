@@ -40,16 +40,19 @@ public final class Worker: Service {
     let handlers: [String: any JobHandler]
     let logger: Logger
     let clock: any WallClock
+    let metrics: WorkerMetrics
     private let inFlight = InFlightJobs()
     private let stopping = Mutex(false)
     private let waiter: any WorkWaiter
 
-    /// A worker for `store`, running `handlers` (one per kind); `clock` times retries and heartbeats.
+    /// A worker for `store`, running `handlers` (one per kind); `clock` times retries and heartbeats;
+    /// what it measures goes to `metrics`.
     public init(
         store: any JobStore, queue: QueueConfiguration, handlers: [any JobHandler], configuration: Configuration = .init(),
-        clock: any WallClock = SystemWallClock(), logger: Logger
+        clock: any WallClock = SystemWallClock(), metrics: WorkerMetrics = WorkerMetrics(), logger: Logger
     ) {
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.queue = queue
         self.configuration = configuration
@@ -73,14 +76,20 @@ public final class Worker: Service {
         )
         // Announced before the first claim, so a crash is noticed by its heartbeat from the start.
         try? await store.heartbeat(info, ttl: queue.heartbeat)
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.maintain(info) }
-                await self.claimLoop()
-                await self.drain()
-                group.cancelAll()
+        // A graceful shutdown stops claiming and lets running jobs finish within the grace; a
+        // cancellation (a sibling service failed, say) stops claiming and hands them back at once.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.maintain(info) }
+                    await self.claimLoop()
+                    await self.drain()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.stop()
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             self.stop()
         }
         waiter.close()
@@ -205,7 +214,7 @@ public final class Worker: Service {
     private func drain() async {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.shutdownGrace
-        while !inFlight.isEmpty && clock.now < deadline {
+        while !inFlight.isEmpty && clock.now < deadline && !Task.isCancelled {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.inFlight.waitForChange(below: 1) }
                 group.addTask { try? await Task.sleep(until: deadline, clock: clock) }
