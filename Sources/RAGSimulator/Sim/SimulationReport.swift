@@ -71,11 +71,29 @@ struct SimulationReport: Sendable, Codable {
 
     /// Reads a report written by `write(to:)`.
     static func read(from path: String) throws -> SimulationReport {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SimulationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SimulationError("cannot read \(path): no such readable file") }
         do {
             return try decoder.decode(SimulationReport.self, from: data)
+        } catch let error as DecodingError {
+            throw SimulationError("\(path) is not a ragsim --json report: \(Self.describe(error))")
         } catch {
-            throw SimulationError("\(path) is not a ragsim --json report: \(error)")
+            throw SimulationError("\(path) is not a ragsim --json report: \(error.localizedDescription)")
+        }
+    }
+
+    /// A decoding error in one line: what is wrong, and where (`steps[0].workers`).
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : text.isEmpty ? "the top level" : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(let type, let context): return "\(path(context.codingPath)) is not \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context.codingPath)) is null, not \(type)"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
         }
     }
 
