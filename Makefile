@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test unit integration sim bench-queue bench-api fakes clean python-tests browser-tests screenshots bench-dashboard bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
+.PHONY: all deps build build-release test deploy-tests unit integration sim bench-queue bench-api fakes clean python-tests browser-tests screenshots bench-dashboard bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
 
 all: build
 
@@ -24,6 +24,7 @@ test: build check-layers
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build --filter IntegrationTests
 	$(MAKE) python-tests
 	$(MAKE) browser-tests
+	$(MAKE) deploy-tests
 	$(MAKE) api-fuzz
 
 # Only the queue talks to Valkey (docs/architecture.md): no file outside the queue's folders (and
@@ -130,6 +131,14 @@ browser-tests: build
 	@$(VENV)/bin/python -c "import selenium, pytest" 2>/dev/null || \
 		$(VENV)/bin/pip install -q --disable-pip-version-check selenium pytest
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Browser
+
+# The compose file, Dockerfile and .dockerignore read against what a deployment relies on; the
+# systemd units through systemd-analyze (verify, and security --offline). No engine pulls images here.
+deploy-tests: deps
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c "import yaml, pytest" 2>/dev/null || \
+		$(VENV)/bin/pip install -q --disable-pip-version-check pyyaml pytest
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Deploy
 
 # Schemathesis against `ragserve api` on a private Valkey: requests generated from /openapi.yaml,
 # none of which may get a 5xx. Valkey and the API run in the background and are stopped by pid.

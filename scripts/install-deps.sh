@@ -9,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
-apt_packages=(libhiredis-dev libcurl4-openssl-dev libssl-dev openssl pkg-config poppler-utils wrk liblzf1 libjemalloc2 chromium chromium-driver)
+apt_packages=(libhiredis-dev libcurl4-openssl-dev libssl-dev openssl pkg-config poppler-utils wrk liblzf1 libjemalloc2 chromium chromium-driver systemd)
 
 missing=()
 for package in "${apt_packages[@]}"; do
