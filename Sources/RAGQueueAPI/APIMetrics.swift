@@ -1,3 +1,4 @@
+import Foundation
 import Prometheus
 import RAGQueue
 import Synchronization
@@ -7,6 +8,11 @@ import Synchronization
 public final class APIMetrics: Sendable {
     /// Metric names, with their help texts.
     public enum Name {
+        /// `ragqueue_api_request_duration_seconds`: histogram of the time to answer a request (to its
+        /// headers: a stream's body is not in it) by `route`, `method`, `status`.
+        public static var requestDuration: MetricNameDescriptor {
+            MetricNameDescriptor(metricName: "ragqueue_api_request_duration", unitName: "seconds", helpText: "Time to answer a request, to its headers, by route template, method and status.")
+        }
         /// `ragqueue_api_requests_total`: requests by `route`, `method`, `status`.
         public static var requests: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_api_requests", unitName: "total", helpText: "HTTP requests by route template, method and status.")
@@ -54,24 +60,21 @@ public final class APIMetrics: Sendable {
         public static var tenantJobs: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_tenant_jobs", unitName: "", helpText: "Each tenant's jobs waiting and running.")
         }
-        /// `ragqueue_tenant_usage`: each tenant's usage counters by `counter` (tokens, vector searches,
-        /// cost_micro_usd), since the queue's counters began; read on every scrape.
-        public static var tenantUsage: MetricNameDescriptor {
-            MetricNameDescriptor(metricName: "ragqueue_tenant_usage", unitName: "", helpText: "Each tenant's usage since the queue's counters began.")
-        }
-        /// `ragqueue_tenant_cost_usd`: each tenant's model cost in US dollars since the counters began.
-        public static var tenantCost: MetricNameDescriptor {
-            MetricNameDescriptor(metricName: "ragqueue_tenant_cost", unitName: "usd", helpText: "Each tenant's model cost in US dollars since the counters began.")
-        }
         /// `ragqueue_queue_up`: 1 when this scrape read the queue's figures, 0 when Valkey did not
         /// answer (the queue and tenant figures are then NaN, never the last values seen).
         public static var queueUp: MetricNameDescriptor {
             MetricNameDescriptor(metricName: "ragqueue_queue_up", unitName: "", helpText: "1 when the queue figures were read on this scrape; 0 when Valkey did not answer (they are NaN).")
         }
-        /// `ragqueue_queue_events`: the queue's lifetime counters by `event`, read on every scrape.
-        public static var queueEvents: MetricNameDescriptor {
-            MetricNameDescriptor(metricName: "ragqueue_queue_events", unitName: "", helpText: "Queue lifetime counters by event.")
-        }
+        /// `ragqueue_queue_events_total`: the queue's lifetime counters by `event`, read on every scrape.
+        public static let queueEvents = (name: "ragqueue_queue_events_total", help: "Queue lifetime counters by event, read from the queue.")
+        /// `ragqueue_queue_failures_total`: jobs that failed for good, by `reason` (the failure's
+        /// code), read on every scrape.
+        public static let queueFailures = (name: "ragqueue_queue_failures_total", help: "Jobs that failed for good by reason, read from the queue.")
+        /// `ragqueue_tenant_usage_total`: each tenant's usage by `counter` (tokens, vector searches,
+        /// cost_micro_usd, ...) since the queue's counters began; read on every scrape.
+        public static let tenantUsage = (name: "ragqueue_tenant_usage_total", help: "Each tenant's usage since the queue's counters began.")
+        /// `ragqueue_tenant_cost_usd_total`: each tenant's model cost in US dollars since the counters began.
+        public static let tenantCost = (name: "ragqueue_tenant_cost_usd_total", help: "Each tenant's model cost in US dollars since the queue's counters began.")
     }
 
     /// The registry `/metrics` renders.
@@ -88,8 +91,11 @@ public final class APIMetrics: Sendable {
     private let dataLost: Gauge
     /// See `Name.queueUp`.
     private let queueUp: Gauge
-    /// The label sets of the figures read from the queue so far, to blank when it does not answer.
-    private let queueLabels = Mutex<(events: Set<String>, tenants: Set<String>, usage: Set<String>)>(([], [], []))
+    /// The tenants whose gauges were read so far, to blank when the queue does not answer.
+    private let tenantsSeen = Mutex<Set<String>>([])
+    /// The counters read from the queue on the last scrape, by family: the queue keeps them, so
+    /// they are written as counters from what was read (`ReadCounters`), absent when it did not answer.
+    private let readCounters = Mutex<[String: ReadCounters]>([:])
 
     /// Metrics in `registry` (a fresh one by default, so tests do not share counts).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -102,9 +108,16 @@ public final class APIMetrics: Sendable {
         queueUp = registry.makeGauge(descriptor: Name.queueUp)
     }
 
-    /// Counts one request.
-    func recordRequest(route: String, method: String, status: Int) {
-        registry.makeCounter(descriptor: Name.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+    /// Buckets of the request duration histogram: most answers take a millisecond; a long-poll
+    /// up to its 30 s wait.
+    static let requestBuckets: [Duration] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+        .map { Duration.nanoseconds(Int64($0 * 1e9)) }
+
+    /// Counts and times one request.
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(descriptor: Name.requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Name.requestDuration, labels: labels, buckets: Self.requestBuckets).record(duration)
     }
 
     /// Sets `ragqueue_valkey_data_lost`.
@@ -128,10 +141,10 @@ public final class APIMetrics: Sendable {
         }
         registry.makeGauge(descriptor: Name.oldestWaiting).set(stats.oldestWaitingSeconds)
         registry.makeGauge(descriptor: Name.liveWorkers).set(Double(stats.liveWorkers))
-        for (event, count) in stats.counters {
-            registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double(count))
+        readCounters.withLock {
+            $0[Name.queueEvents.name] = ReadCounters(Name.queueEvents, stats.counters.map { ([("event", $0.key)], Double($0.value)) })
+            $0[Name.queueFailures.name] = ReadCounters(Name.queueFailures, stats.failures.map { ([("reason", $0.key)], Double($0.value)) })
         }
-        queueLabels.withLock { $0.events.formUnion(stats.counters.keys) }
         queueUp.set(1.0)
     }
 
@@ -144,19 +157,12 @@ public final class APIMetrics: Sendable {
         }
         registry.makeGauge(descriptor: Name.oldestWaiting).set(Double.nan)
         registry.makeGauge(descriptor: Name.liveWorkers).set(Double.nan)
-        let labels = queueLabels.withLock { $0 }
-        for event in labels.events {
-            registry.makeGauge(descriptor: Name.queueEvents, labels: [("event", event)]).set(Double.nan)
-        }
-        for tenant in labels.tenants {
+        for tenant in tenantsSeen.withLock({ $0 }) {
             for state in Self.tenantStates {
                 registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant), ("state", state)]).set(Double.nan)
             }
-            for counter in labels.usage {
-                registry.makeGauge(descriptor: Name.tenantUsage, labels: [("tenant", tenant), ("counter", counter)]).set(Double.nan)
-            }
-            registry.makeGauge(descriptor: Name.tenantCost, labels: [("tenant", tenant)]).set(Double.nan)
         }
+        readCounters.withLock { $0 = [:] }
     }
 
     /// Sets the tenant gauges from a fresh snapshot (labels: the configured tenants' names).
@@ -165,20 +171,52 @@ public final class APIMetrics: Sendable {
             for (state, count) in zip(Self.tenantStates, [tenant.waiting, tenant.running]) {
                 registry.makeGauge(descriptor: Name.tenantJobs, labels: [("tenant", tenant.tenant), ("state", state)]).set(Double(count))
             }
-            for (counter, value) in tenant.usage.counters {
-                registry.makeGauge(descriptor: Name.tenantUsage, labels: [("tenant", tenant.tenant), ("counter", counter)]).set(Double(value))
-            }
-            registry.makeGauge(descriptor: Name.tenantCost, labels: [("tenant", tenant.tenant)])
-                .set(Double(tenant.usage[JobUsage.costMicroUSD]) / 1_000_000)
-            queueLabels.withLock {
-                $0.tenants.insert(tenant.tenant)
-                $0.usage.formUnion(tenant.usage.counters.keys)
-            }
+        }
+        tenantsSeen.withLock { $0.formUnion(tenants.map(\.tenant)) }
+        readCounters.withLock {
+            $0[Name.tenantUsage.name] = ReadCounters(Name.tenantUsage, tenants.flatMap { tenant in
+                tenant.usage.counters.map { ([("tenant", tenant.tenant), ("counter", $0.key)], Double($0.value)) }
+            })
+            $0[Name.tenantCost.name] = ReadCounters(Name.tenantCost, tenants.map {
+                ([("tenant", $0.tenant)], Double($0.usage[JobUsage.costMicroUSD]) / 1_000_000)
+            })
         }
     }
 
     /// The Prometheus text exposition of every metric.
     func render() -> String {
-        registry.emitToString()
+        registry.emitToString() + readCounters.withLock { families in families.keys.sorted().compactMap { families[$0]?.exposition }.joined() }
+    }
+}
+
+/// A counter family whose values were read from the queue: written in the Prometheus text format
+/// as a counter (the queue's counters only grow; should Valkey lose them, the drop reads as a
+/// counter reset, which Prometheus's `rate()` handles).
+struct ReadCounters: Sendable {
+    let name: String
+    let help: String
+    let samples: [(labels: [(String, String)], value: Double)]
+
+    init(_ family: (name: String, help: String), _ samples: [([(String, String)], Double)]) {
+        self.name = family.name
+        self.help = family.help
+        self.samples = samples.map { (labels: $0.0, value: $0.1) }
+    }
+
+    /// `# HELP`, `# TYPE` and one line per sample, sorted.
+    var exposition: String {
+        guard !samples.isEmpty else { return "" }
+        var lines = samples.map { sample in
+            let labels = sample.labels.map { "\($0.0)=\"\(Self.escaped($0.1))\"" }.joined(separator: ",")
+            let value = sample.value == sample.value.rounded() && abs(sample.value) < 1e15 ? String(Int64(sample.value)) : String(sample.value)
+            return "\(name){\(labels)} \(value)"
+        }
+        lines.sort()
+        return "# HELP \(name) \(help)\n# TYPE \(name) counter\n" + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A label value escaped as the text format wants: backslash, double quote and newline.
+    private static func escaped(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -32,7 +32,7 @@ struct APICommand: AsyncParsableCommand {
         var api = try CommandSupport.apiConfiguration()
         if let host { api.host = host }
         if let port { api.port = port }
-        let logger = CommandSupport.logger("ragserve.api", level: configuration.logLevel)
+        let logger = CommandSupport.logger("ragserve.api", configuration)
         let shownHost = api.host == "0.0.0.0" ? "127.0.0.1" : api.host
         let application: APIApplication
         do {
@@ -52,6 +52,8 @@ struct APICommand: AsyncParsableCommand {
             throw CommandSupport.fail(error)
         }
         logger.info("api starting", metadata: ["valkey": "\(application.store.redactedURL)", "api.keys": "\(api.apiKeys.count)"])
-        try await CommandSupport.run(application.services, logger: logger, maximumShutdown: Self.shutdownGrace) { application.close() }
+        try await CommandSupport.run(
+            application.services, logger: logger, maximumShutdown: Self.shutdownGrace, listening: [(api.host, api.port)]
+        ) { application.close() }
     }
 }

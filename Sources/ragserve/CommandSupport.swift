@@ -36,22 +36,22 @@ enum CommandSupport {
         try ValkeyJobStore(url: configuration.valkeyURL, configuration: configuration.queue, serverWait: .seconds(5))
     }
 
-    /// Logs to standard error at `level`; call once per process.
-    static func logger(_ label: String, level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+    /// Logs to standard error at the configured level and format (`LOG_LEVEL`, `LOG_FORMAT`); call
+    /// once per process.
+    static func logger(_ label: String, _ configuration: RAGQueueConfiguration) -> Logger {
+        let level = configuration.logLevel
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, level: level) }
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
     }
 
     /// Runs `services` in a group until SIGTERM or SIGINT, then `close`; a failure exits non-zero
-    /// with one line.
+    /// with one line, which names the address when one of `listening` could not be bound.
     static func run(
-        _ services: [any Service], logger: Logger, maximumShutdown: Duration? = nil, close: () async -> Void
+        _ services: [any Service], logger: Logger, maximumShutdown: Duration? = nil, listening: [(host: String, port: Int)] = [],
+        close: () async -> Void
     ) async throws {
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
@@ -62,6 +62,9 @@ enum CommandSupport {
             try await ServiceGroup(configuration: configuration).run()
         } catch {
             await close()
+            if let line = listening.lazy.compactMap({ ListenFailure.message(for: error, host: $0.host, port: $0.port) }).first {
+                throw fail(CommandFailure(line))
+            }
             throw fail(error)
         }
         await close()

@@ -31,7 +31,7 @@ struct IngestCommand: AsyncParsableCommand {
             if let batchSize { configuration.ingest.batchSize = batchSize }
         }
         let collection = self.collection ?? configuration.pipeline.rules.defaultCollection
-        let logger = CommandSupport.logger("ragserve.ingest", level: configuration.logLevel)
+        let logger = CommandSupport.logger("ragserve.ingest", configuration)
         let backends: RAGBackends
         do {
             backends = try RAGBackends(configuration: configuration, logger: logger)

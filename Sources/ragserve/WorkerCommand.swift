@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import RAGQueue
+import RAGQueueAPI
 
 /// `ragserve worker`: claims `rag.query` jobs and answers them until SIGTERM or SIGINT.
 struct WorkerCommand: AsyncParsableCommand {
@@ -14,19 +16,35 @@ struct WorkerCommand: AsyncParsableCommand {
     var concurrency: Int?
     @Option(help: "Queue name (default: RAGQ_QUEUE, default).")
     var queue: String?
+    @Option(help: "Serve /metrics and /healthz on this port; 0 picks a free one (default: WORKER_METRICS_PORT, off).")
+    var metricsPort: Int?
 
     func run() async throws {
         let configuration = try CommandSupport.configuration { configuration in
             if let concurrency { configuration.worker.concurrency = concurrency }
             if let queue { configuration.queue.name = queue }
+            if let metricsPort { configuration.workerMetricsPort = metricsPort }
         }
-        let logger = CommandSupport.logger("ragserve.worker", level: configuration.logLevel)
+        let logger = CommandSupport.logger("ragserve.worker", configuration)
+        // The worker's figures go to Prometheus, served when a port is set.
+        let server = WorkerMetricsServer()
         let application: WorkerApplication
         do {
-            application = try await WorkerApplication(configuration: configuration, logger: logger)
+            application = try await WorkerApplication(configuration: configuration, metrics: WorkerMetrics(factory: server.factory), logger: logger)
         } catch {
             throw CommandSupport.fail(error)
         }
-        try await CommandSupport.run(application.services, logger: logger) { await application.close() }
+        var services = application.services
+        var listening: [(host: String, port: Int)] = []
+        if let port = configuration.workerMetricsPort {
+            let host = configuration.workerMetricsHost
+            let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
+            services.insert(server.service(host: host, port: port, logger: logger) { port in
+                // One line for scripts that start the worker on port 0 and need its address.
+                FileHandle.standardOutput.write(Data("METRICS_URL=http://\(shownHost):\(port)/metrics\n".utf8))
+            }, at: 0)
+            listening.append((host, port))
+        }
+        try await CommandSupport.run(services, logger: logger, listening: listening) { await application.close() }
     }
 }

@@ -170,7 +170,8 @@ extension JSONValue: CustomStringConvertible {
         }
     }
 
-    private static func quoted(_ text: String) -> String {
+    /// A JSON string literal of `text`.
+    static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

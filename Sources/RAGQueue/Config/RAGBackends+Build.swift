@@ -37,8 +37,8 @@ extension RAGBackends {
     }
 
     /// The pipeline over these backends.
-    public func pipeline(_ configuration: RAGPipeline.Configuration) -> RAGPipeline {
-        RAGPipeline(configuration: configuration, embeddings: embeddings, vectorStore: vectorStore, chat: chat)
+    public func pipeline(_ configuration: RAGPipeline.Configuration, metrics: WorkerMetrics = WorkerMetrics()) -> RAGPipeline {
+        RAGPipeline(configuration: configuration, embeddings: embeddings, vectorStore: vectorStore, chat: chat, metrics: metrics)
     }
 
     /// An ingester storing through these backends.

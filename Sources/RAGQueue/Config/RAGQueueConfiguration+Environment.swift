@@ -112,6 +112,12 @@ extension RAGQueueConfiguration {
                 }
                 $0.logLevel = level
             },
+            .init("LOG_FORMAT", "text", "text (one line of key=value per event) or json (one object per line); timestamps in UTC to the millisecond") {
+                guard let format = LogFormat(rawValue: $1.lowercased()) else {
+                    throw ConfigurationError(setting: "LOG_FORMAT", "must be text or json, got \"\($1)\"")
+                }
+                $0.logFormat = format
+            },
         ]
     }
 
@@ -209,6 +215,12 @@ extension RAGQueueConfiguration {
         return [
             .init("WORKER_CONCURRENCY", "\(worker.concurrency)", "jobs a worker process runs at once") {
                 $0.worker.concurrency = try Parse.integer($1, "WORKER_CONCURRENCY", in: 1...10_000)
+            },
+            .init("WORKER_METRICS_PORT", "(off)", "port of the worker's /metrics and /healthz (0 picks a free one); unset, the worker serves no HTTP") {
+                $0.workerMetricsPort = try Parse.integer($1, "WORKER_METRICS_PORT", in: 0...65535)
+            },
+            .init("WORKER_METRICS_HOST", "0.0.0.0", "address the worker's metrics server binds") {
+                $0.workerMetricsHost = $1
             },
             .init("WORKER_SHUTDOWN_GRACE_SECONDS", "\(Int(worker.shutdownGrace.seconds))", "time running jobs get after SIGTERM before they are handed back") {
                 $0.worker.shutdownGrace = try Parse.duration($1, "WORKER_SHUTDOWN_GRACE_SECONDS", in: 0...3600)

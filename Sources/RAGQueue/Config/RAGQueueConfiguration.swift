@@ -46,6 +46,12 @@ public struct RAGQueueConfiguration: Sendable {
     public var semanticCacheThreshold = 0.0
     /// Least severe level logged. Default `info`.
     public var logLevel: Logger.Level = .info
+    /// How log lines are written (`LOG_FORMAT`).
+    public var logFormat: LogFormat = .text
+    /// The port of a worker's metrics server (`WORKER_METRICS_PORT`); nil: none.
+    public var workerMetricsPort: Int?
+    /// The address it binds (`WORKER_METRICS_HOST`).
+    public var workerMetricsHost = "0.0.0.0"
 
     /// The defaults.
     public init() {}

@@ -13,8 +13,9 @@ public struct WorkerApplication: Sendable {
     public let worker: Worker
 
     /// Builds everything `ragserve worker` runs, after checking the configuration and waiting for
-    /// Valkey to answer (see `waitForValkey`). Handlers: `rag.query`, plus the diagnostic `noop` and `sleep`.
-    public init(configuration: RAGQueueConfiguration, logger: Logger) async throws {
+    /// Valkey to answer (see `waitForValkey`). Handlers: `rag.query`, plus the diagnostic `noop` and
+    /// `sleep`. What the worker and its pipeline measure goes to `metrics`.
+    public init(configuration: RAGQueueConfiguration, metrics: WorkerMetrics = WorkerMetrics(), logger: Logger) async throws {
         try configuration.validate()
         try await Self.waitForValkey(url: configuration.valkeyURL, logger: logger)
         let store: ValkeyJobStore
@@ -40,12 +41,12 @@ public struct WorkerApplication: Sendable {
         let similar = configuration.answerCache.isEnabled && configuration.semanticCacheThreshold > 0
             ? SemanticAnswerIndex(store: store, threshold: configuration.semanticCacheThreshold) : nil
         let handlers: [any JobHandler] = [
-            RAGQueryHandler(pipeline: backends.pipeline(configuration.pipeline), similarAnswers: similar), NoopJobHandler(), SleepJobHandler(),
+            RAGQueryHandler(pipeline: backends.pipeline(configuration.pipeline, metrics: metrics), similarAnswers: similar), NoopJobHandler(), SleepJobHandler(),
         ]
         self.configuration = configuration
         self.store = store
         self.backends = backends
-        self.worker = Worker(store: store, queue: configuration.queue, handlers: handlers, configuration: configuration.worker, logger: logger)
+        self.worker = Worker(store: store, queue: configuration.queue, handlers: handlers, configuration: configuration.worker, metrics: metrics, logger: logger)
     }
 
     /// Returns once Valkey at `url` answers. A worker started before its Valkey (a deployment's

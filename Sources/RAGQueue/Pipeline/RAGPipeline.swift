@@ -44,10 +44,16 @@ public struct RAGPipeline: Sendable {
     public let vectorStore: any VectorStore
     /// Writes the answer.
     public let chat: any ChatModel
+    /// Where the providers' 429s are counted.
+    public let metrics: WorkerMetrics
 
     /// A pipeline over the three backends.
-    public init(configuration: Configuration = .init(), embeddings: any EmbeddingModel, vectorStore: any VectorStore, chat: any ChatModel) {
+    public init(
+        configuration: Configuration = .init(), embeddings: any EmbeddingModel, vectorStore: any VectorStore, chat: any ChatModel,
+        metrics: WorkerMetrics = WorkerMetrics()
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.embeddings = embeddings
         self.vectorStore = vectorStore
         self.chat = chat
@@ -169,8 +175,11 @@ public struct RAGPipeline: Sendable {
         while true {
             do {
                 return try await body()
-            } catch let error as BackendError where error.code == .rateLimited && waits < configuration.rateLimitRetries {
-                guard let pause = error.retryAfter, pause <= configuration.maxRateLimitWait else { throw failed(stage, error) }
+            } catch let error as BackendError where error.code == .rateLimited {
+                metrics.throttled(stage: stage.rawValue)
+                guard waits < configuration.rateLimitRetries, let pause = error.retryAfter, pause <= configuration.maxRateLimitWait else {
+                    throw failed(stage, error)
+                }
                 waits += 1
                 do {
                     try await Task.sleep(for: pause)

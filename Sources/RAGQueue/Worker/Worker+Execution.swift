@@ -10,6 +10,7 @@ extension Worker {
         if let requestID = job.requestID { jobLogger[metadataKey: "request.id"] = .string(requestID) }
         let logger = jobLogger
         logger.debug("job started")
+        metrics.claimed(job)
 
         let timings = TimingRecorder()
         let tokens = TokenSink(store: store, id: job.id, attempt: job.attempt, logger: logger)
@@ -25,15 +26,16 @@ extension Worker {
             outcome = .failure(JobFailure(code: "unknown_kind", message: "no handler for job kind '\(job.kind)'", transient: false))
         }
 
+        if flag.reason != .leaseLost { metrics.used(stages: timings.snapshot, usage: timings.usage) }
         switch (flag.reason, outcome) {
         case (.leaseLost?, _):
             logger.warning("job abandoned: its lease was taken over")
         case (_, .success(let result)):
             // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
-            await persist(job, logger: logger) { () async throws(QueueError) in
+            let written: Void? = await persist(job, logger: logger) { () async throws(QueueError) in
                 try await self.store.complete(job.lease, result: result, timings: timings.snapshot, usage: timings.usage, cache: timings.cacheWrite)
             }
-            logger.debug("job finished")
+            if written != nil { recordEnd(job, outcome: "succeeded", usage: timings.usage, logger: logger) }
         case (.shutdown?, .failure):
             await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
             logger.info("job handed back for another worker")
@@ -43,7 +45,7 @@ extension Worker {
                 try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot, usage: timings.usage)
             }
             if ended != nil, await tokens.isStarted { await tokens.append([.error(code: failure.code, message: failure.message, final: true)]) }
-            logger.info("job canceled")
+            if ended != nil { recordEnd(job, outcome: "canceled", usage: timings.usage, logger: logger) }
         case (nil, .failure(let error)):
             var classified = JobFailure(for: error)
             classified.attempt = job.attempt
@@ -67,15 +69,31 @@ extension Worker {
                 try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot, usage: timings.usage)
             }
             if let outcome {
+                metrics.attemptFailed(code: failure.code, final: outcome != .scheduled)
                 logger.log(level: outcome == .scheduled ? .info : .warning, "job attempt failed", metadata: [
                     "error.code": .string(failure.code), "outcome": "\(outcome)",
                 ])
+                if outcome != .scheduled { recordEnd(job, outcome: "failed", usage: timings.usage, logger: logger) }
             }
             // The stream says whether another attempt follows, as the queue decided.
             if let result = outcome, await tokens.isStarted {
                 await tokens.append([.error(code: failure.code, message: failure.message, final: result != .scheduled)])
             }
         }
+    }
+
+    /// Records a job's end by this worker: its histogram, and one info line with what it took.
+    private func recordEnd(_ job: ClaimedJob, outcome: String, usage: JobUsage, logger: Logger) {
+        let now = clock.nowMilliseconds()
+        metrics.ended(job, outcome: outcome, now: now)
+        var metadata: Logger.Metadata = [
+            "outcome": .string(outcome),
+            "duration_ms": .stringConvertible(max(0, now - job.createdAtMilliseconds)),
+            "queue_wait_ms": .stringConvertible(max(0, job.claimedAtMilliseconds - job.enqueuedAtMilliseconds)),
+            "tokens": .stringConvertible(usage[JobUsage.tokens]),
+        ]
+        if let tenant = job.tenant { metadata["tenant"] = .string(tenant) }
+        logger.info("job ended", metadata: metadata)
     }
 
     /// Writes an outcome, retrying while the store is unreachable, for at most one lease: past that

@@ -68,7 +68,7 @@ struct APIv1QueryTests {
             let stats = try await api.send(.get, "/v1/stats").json
             #expect(stats["counters"]?["cache_hits"] == .integer(1))
             let metrics = try await api.send(.get, "/metrics").text
-            #expect(metrics.contains(#"ragqueue_queue_events{event="cache_hits"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"ragqueue_queue_events_total{event="cache_hits"} 1"#), "\(metrics)")
         }
     }
 

@@ -64,6 +64,75 @@ struct RagServeWorkerProcessTests {
         }
     }
 
+    @Test("--metrics-port: /metrics counts the job the worker ran in its histograms, /healthz answers, LOG_FORMAT=json lines parse, a port in use is named in one line")
+    func metricsAndJSONLogs() async throws {
+        try await withRAGStack(startWorker: false) { stack in
+            let binary = builtProduct("ragserve")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("ragserve-\(JobID().rawValue.prefix(6)).log").path
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            var environment = Self.environment(stack, grace: "5")
+            environment["LOG_FORMAT"] = "json"
+            environment["LOG_LEVEL"] = "info"
+            environment["WORKER_METRICS_HOST"] = "127.0.0.1"
+            let worker = ChildProcess(executable: binary, arguments: ["worker", "--metrics-port", "0"])
+            try worker.start(outputPath: log, environment: environment)
+            let http = try CurlHTTPClient()
+            do {
+                func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+                try await eventually(timeout: .seconds(20), "the worker to print its metrics address") { output().contains("METRICS_URL=") }
+                let line = try #require(output().split(separator: "\n").first { $0.hasPrefix("METRICS_URL=") })
+                let metricsURL = String(line.dropFirst("METRICS_URL=".count))
+                let port = try #require(URL(string: metricsURL)?.port)
+
+                let id = try await stack.ask(RAGQuery(query: "What do honeybees store in the hive?", topK: 2))
+                #expect(try await waitForEnd(id, harness: stack.harness, timeout: .seconds(20)).status == .finished)
+                var metrics = ""
+                try await eventually(timeout: .seconds(10), "the job's end in the worker's histogram") {
+                    metrics = String(decoding: try await http.execute(HTTPClientRequest(url: metricsURL, timeout: .seconds(10))).body, as: UTF8.self)
+                    return metrics.contains(#"ragqueue_job_duration_seconds_count{outcome="succeeded"} 1"#)
+                }
+                #expect(metrics.contains("# TYPE ragqueue_job_duration_seconds histogram"), "\(metrics)")
+                #expect(metrics.contains("ragqueue_job_queue_wait_seconds_count 1"), "\(metrics)")
+                for stage in RAGPipeline.Stage.allCases {
+                    #expect(metrics.contains(#"ragqueue_stage_duration_seconds_count{stage="\#(stage.rawValue)"} 1"#), "\(stage) timed once")
+                }
+                #expect(metrics.contains(#"ragqueue_tokens_total{kind="completion"}"#), "\(metrics)")
+                let health = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz", timeout: .seconds(10)))
+                #expect(health.status == 200)
+
+                // Every log line is one JSON object with a millisecond UTC timestamp; the job's end is one info line.
+                let lines = output().split(separator: "\n").filter { !$0.hasPrefix("METRICS_URL=") }
+                #expect(!lines.isEmpty)
+                var ended: JSONValue?
+                for line in lines {
+                    let object = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+                    let timestamp = try #require(object["ts"]?.stringValue, "\(line)")
+                    #expect(timestamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(timestamp)")
+                    #expect(object["level"] != nil && object["logger"] != nil && object["msg"] != nil)
+                    #expect(!line.contains("sk-test-children"), "no key in the log: \(line)")
+                    if object["msg"] == .string("job ended") { ended = object }
+                }
+                let end = try #require(ended, "one info line for the finished job:\n\(output())")
+                #expect(end["level"] == .string("info") && end["job.id"] == .string(id.rawValue) && end["outcome"] == .string("succeeded"))
+                #expect(end["duration_ms"]?.intValue != nil && (end["tokens"]?.intValue ?? 0) > 0, "\(end)")
+
+                // A second worker on the same port: exit 1, and the line names the address.
+                var second = environment
+                second["LOG_LEVEL"] = "critical"
+                let (code, text) = try await runProduct("ragserve", ["worker", "--metrics-port", String(port)], environment: second)
+                #expect(code == 1)
+                #expect(text.contains("ragserve: cannot listen on 127.0.0.1:\(port): the port is in use by another process\n"), "\(text)")
+
+                await http.shutdown()
+                #expect(await worker.stop() == 0, "\(output())")
+            } catch {
+                await http.shutdown()
+                await worker.stop(with: SIGKILL)
+                throw error
+            }
+        }
+    }
+
     @Test("a bad setting or a malformed Valkey URL exits non-zero with one line")
     func startupFailures() async throws {
         let cases: [([String: String], String)] = [
