@@ -73,6 +73,22 @@ struct SimulationChartTests {
         #expect(elements.named("rect", class: "plot").map { $0["data-panel"] } == ["throughput", "latency"])
     }
 
+    @Test("a file that is not a report fails in one line saying what is wrong", arguments: [
+        ("{}", "is missing"), ("not json", "not JSON"), ("[]", "the top level is not"),
+    ])
+    func badReport(content: String, says: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
+        try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            try SimulationChart.draw(reportAt: path, to: path + ".svg")
+            Issue.record("drew a chart of \(content)")
+        } catch {
+            #expect(error.description.hasPrefix("\(path) is not a ragsim --json report: "), "\(error.description)")
+            #expect(error.description.contains(says) && !error.description.contains("\n"), "\(error.description)")
+        }
+    }
+
     @Test("special characters in the scenario are escaped")
     func escaped() throws {
         let svg = SimulationChart(report: Self.report([(1, 1, 1, 1, 1)], profile: #"a<b & "c""#)).render()
