@@ -52,6 +52,9 @@ public func buildAPIApplication(
 /// and 405 for a routed path asked with another method.
 public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    // Outermost: a server span per request, continuing the caller's `traceparent` (a no-op until
+    // a tracer is bootstrapped).
+    router.add(middleware: TracingMiddleware())
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: APIMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: APIErrorMiddleware())

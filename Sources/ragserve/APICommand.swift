@@ -33,6 +33,7 @@ struct APICommand: AsyncParsableCommand {
         if let host { api.host = host }
         if let port { api.port = port }
         let logger = CommandSupport.logger("ragserve.api", configuration)
+        let tracing = try CommandSupport.tracing("ragserve-api", logger: logger)
         let shownHost = api.host == "0.0.0.0" ? "127.0.0.1" : api.host
         let application: APIApplication
         do {
@@ -53,7 +54,7 @@ struct APICommand: AsyncParsableCommand {
         }
         logger.info("api starting", metadata: ["valkey": "\(application.store.redactedURL)", "api.keys": "\(api.apiKeys.count)"])
         try await CommandSupport.run(
-            application.services, logger: logger, maximumShutdown: Self.shutdownGrace, listening: [(api.host, api.port)]
+            (tracing.map { [$0] } ?? []) + application.services, logger: logger, maximumShutdown: Self.shutdownGrace, listening: [(api.host, api.port)]
         ) { application.close() }
     }
 }

@@ -70,6 +70,16 @@ enum CommandSupport {
         await close()
     }
 
+    /// The span exporter of this process when the `OTEL_*` variables ask for tracing (its tracer
+    /// bootstrapped), to run first among the services; nil when tracing is off.
+    static func tracing(_ serviceName: String, logger: Logger) throws -> (any Service)? {
+        do {
+            return try OTLPExporter.bootstrap(environment: ProcessInfo.processInfo.environment, serviceName: serviceName, logger: logger)
+        } catch {
+            throw fail(error)
+        }
+    }
+
     /// Prints `ragserve: <error>` on standard error and returns the exit code to throw.
     static func fail(_ error: any Error) -> ExitCode {
         if let exit = error as? ExitCode { return exit }

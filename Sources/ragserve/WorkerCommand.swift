@@ -26,6 +26,7 @@ struct WorkerCommand: AsyncParsableCommand {
             if let metricsPort { configuration.workerMetricsPort = metricsPort }
         }
         let logger = CommandSupport.logger("ragserve.worker", configuration)
+        let tracing = try CommandSupport.tracing("ragserve-worker", logger: logger)
         // The worker's figures go to Prometheus, served when a port is set.
         let server = WorkerMetricsServer()
         let application: WorkerApplication
@@ -34,7 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             throw CommandSupport.fail(error)
         }
-        var services = application.services
+        var services = (tracing.map { [$0] } ?? []) + application.services
         var listening: [(host: String, port: Int)] = []
         if let port = configuration.workerMetricsPort {
             let host = configuration.workerMetricsHost

@@ -1,3 +1,5 @@
+import Tracing
+
 /// Answers one question: embed it, retrieve the nearest chunks, ask the chat model with them as context.
 ///
 /// It knows nothing of jobs: it takes a `RAGQuery` and returns a `RAGAnswer` or throws a `RAGError`.
@@ -88,7 +90,10 @@ public struct RAGPipeline: Sendable {
             onStage(stage, duration)
         }
         do throws(RAGError) {
-            let embedded = try await stage(.embed, timed, failed) { try await embeddings.embeddings(for: [query.query]) }
+            let embedded = try await stage(.embed, timed, failed, describe: { embedded in
+                ["gen_ai.operation.name": "embeddings", "gen_ai.request.model": .string(embeddings.modelName),
+                 "gen_ai.usage.input_tokens": .int64(Int64(embedded.tokens))]
+            }) { try await embeddings.embeddings(for: [query.query]) }
             usage.embeddingTokens = embedded.tokens
             usage.embeddingCostUSD = configuration.prices.cost(model: embeddings.modelName, input: embedded.tokens)
             guard embedded.vectors.count == 1, let vector = embedded.vectors.first else {
@@ -100,11 +105,18 @@ public struct RAGPipeline: Sendable {
                 return reused
             }
             usage.vectorSearches += 1
-            let hits = try await stage(.retrieve, timed, failed) {
+            let hits = try await stage(.retrieve, timed, failed, describe: { hits in
+                ["db.operation.name": "query", "db.collection.name": .string(collection), "ragqueue.top_k": .int64(Int64(topK)),
+                 "ragqueue.hits": .int64(Int64(hits.count))]
+            }) {
                 try await vectorStore.query(VectorQuery(vector: vector, limit: topK, filter: filter), in: collection)
             }
             let messages = configuration.prompt.messages(question: query.query, hits: hits)
-            let completion = try await stage(.generate, timed, failed) { try await generate(messages, onDelta: onDelta) }
+            let completion = try await stage(.generate, timed, failed, describe: { completion in
+                ["gen_ai.operation.name": "chat", "gen_ai.request.model": .string(chat.modelName), "gen_ai.response.model": .string(completion.model),
+                 "gen_ai.usage.input_tokens": .int64(Int64(completion.usage?.promptTokens ?? 0)),
+                 "gen_ai.usage.output_tokens": .int64(Int64(completion.usage?.completionTokens ?? 0))]
+            }) { try await generate(messages, onDelta: onDelta) }
             usage.promptTokens = completion.usage?.promptTokens ?? 0
             usage.completionTokens = completion.usage?.completionTokens ?? 0
             usage.chatCostUSD = configuration.prices.cost(model: chat.modelName, input: usage.promptTokens, output: usage.completionTokens)
@@ -163,31 +175,42 @@ public struct RAGPipeline: Sendable {
 
     /// Runs a stage, timed. A rate limit with a short `Retry-After` is waited out here, up to
     /// `rateLimitRetries` times, as the providers' own clients do: a burst of 429s then costs seconds
-    /// instead of a failed answer. Any other failure, and cancellation, ends the answer.
+    /// instead of a failed answer. Any other failure, and cancellation, ends the answer. Traced as a
+    /// client span named after the stage, with `describe`'s attributes of what it returned.
     private func stage<T>(
         _ stage: Stage, _ onStage: (Stage, Duration) -> Void,
-        _ failed: (Stage, any Error) -> RAGError, _ body: () async throws -> T
+        _ failed: (Stage, any Error) -> RAGError, describe: (T) -> SpanAttributes, _ body: () async throws -> T
     ) async throws(RAGError) -> T {
         if Task.isCancelled { throw .canceled(during: stage) }
+        let span = startSpan(stage.rawValue, ofKind: .client)
+        defer { span.end() }
         let start = ContinuousClock.now
         defer { onStage(stage, ContinuousClock.now - start) }
         var waits = 0
+        func failing(_ error: RAGError) -> RAGError {
+            span.recordError(error)
+            span.setStatus(.init(code: .error))
+            return error
+        }
         while true {
             do {
-                return try await body()
+                let value = try await body()
+                span.attributes.merge(describe(value))
+                return value
             } catch let error as BackendError where error.code == .rateLimited {
                 metrics.throttled(stage: stage.rawValue)
+                span.addEvent(SpanEvent(name: "rate limited", attributes: ["ragqueue.retry_after_ms": .int64(error.retryAfter?.milliseconds ?? -1)]))
                 guard waits < configuration.rateLimitRetries, let pause = error.retryAfter, pause <= configuration.maxRateLimitWait else {
-                    throw failed(stage, error)
+                    throw failing(failed(stage, error))
                 }
                 waits += 1
                 do {
                     try await Task.sleep(for: pause)
                 } catch {
-                    throw .canceled(during: stage)
+                    throw failing(.canceled(during: stage))
                 }
             } catch {
-                throw failed(stage, error)
+                throw failing(failed(stage, error))
             }
         }
     }

@@ -20,6 +20,8 @@ public struct ClaimedJob: Sendable, Hashable {
     public var claimedAtMilliseconds: Int64
     /// The enqueuing request's id, for logs.
     public var requestID: String?
+    /// The W3C `traceparent` it was enqueued under (`EnqueueRequest.traceParent`), if any.
+    public var traceParent: String? = nil
     /// The owning tenant.
     public var tenant: String?
     /// The job's priority (0...9).

@@ -13,6 +13,9 @@ public struct EnqueueRequest: Sendable, Hashable {
     public var idempotencyKey: String?
     /// Request id of the caller, carried into the worker's logs.
     public var requestID: String?
+    /// The W3C `traceparent` of the span that enqueued the job, carried to the worker, whose spans
+    /// continue the trace; nil when the caller is not traced.
+    public var traceParent: String?
     /// Tenant that owns the job; nil shares the default tenant.
     public var tenant: String?
     /// Overrides the queue's attempt limit for this job.

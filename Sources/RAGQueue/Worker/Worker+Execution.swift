@@ -1,8 +1,30 @@
 import Logging
+import Tracing
 
 extension Worker {
-    /// Runs one attempt and writes its outcome, unless the lease was lost.
+    /// Runs one attempt and writes its outcome, unless the lease was lost; traced as a consumer span
+    /// continuing the trace the job was enqueued under (`ClaimedJob.traceParent`), after a span of
+    /// its wait in the queue as the queue recorded it.
     func execute(_ job: ClaimedJob, flag: CancelFlag) async {
+        let parent = InstrumentationContext.continuing(job.traceParent)
+        let wait = startSpan("queue wait", context: parent, at: DefaultTracerClock.Timestamp.epoch(milliseconds: job.enqueuedAtMilliseconds))
+        wait.attributes["messaging.message.id"] = job.id.rawValue
+        wait.end(at: DefaultTracerClock.Timestamp.epoch(milliseconds: job.claimedAtMilliseconds))
+        let span = startSpan("process \(job.kind)", context: parent, ofKind: .consumer)
+        span.attributes["messaging.system"] = "ragqueue"
+        span.attributes["messaging.operation.type"] = "process"
+        span.attributes["messaging.message.id"] = job.id.rawValue
+        span.attributes["ragqueue.job.attempt"] = job.attempt
+        span.attributes["ragqueue.worker.id"] = configuration.id
+        if let tenant = job.tenant { span.attributes["ragqueue.tenant"] = tenant }
+        await InstrumentationContext.$current.withValue(span.context) {
+            await attempt(job, flag: flag, span: span)
+        }
+        span.end()
+    }
+
+    /// One attempt, under its span.
+    private func attempt(_ job: ClaimedJob, flag: CancelFlag, span: any Span) async {
         var jobLogger = self.logger
         jobLogger[metadataKey: "job.id"] = .string(job.id.rawValue)
         jobLogger[metadataKey: "job.kind"] = .string(job.kind)
@@ -27,21 +49,27 @@ extension Worker {
         }
 
         if flag.reason != .leaseLost { metrics.used(stages: timings.snapshot, usage: timings.usage) }
+        span.attributes["gen_ai.usage.input_tokens"] = Int(timings.usage[JobUsage.promptTokens] + timings.usage[JobUsage.embeddingTokens])
+        span.attributes["gen_ai.usage.output_tokens"] = Int(timings.usage[JobUsage.completionTokens])
+        if case .failure(let error) = outcome {
+            span.recordError(error)
+            span.setStatus(.init(code: .error, message: JobFailure(for: error).code))
+        }
         switch (flag.reason, outcome) {
         case (.leaseLost?, _):
             logger.warning("job abandoned: its lease was taken over")
         case (_, .success(let result)):
             // Finished work is kept, even when a cancel or a shutdown arrived during the last step.
-            let written: Void? = await persist(job, logger: logger) { () async throws(QueueError) in
+            let written: Void? = await persist(job, "complete", logger: logger) { () async throws(QueueError) in
                 try await self.store.complete(job.lease, result: result, timings: timings.snapshot, usage: timings.usage, cache: timings.cacheWrite)
             }
             if written != nil { recordEnd(job, outcome: "succeeded", usage: timings.usage, logger: logger) }
         case (.shutdown?, .failure):
-            await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
+            await persist(job, "release", logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
             logger.info("job handed back for another worker")
         case (.canceled?, .failure):
             let failure = JobFailure(code: "canceled", message: "canceled by request", transient: false, attempt: job.attempt)
-            let ended = await persist(job, logger: logger) { () async throws(QueueError) in
+            let ended = await persist(job, "fail", logger: logger) { () async throws(QueueError) in
                 try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: 0, timings: timings.snapshot, usage: timings.usage)
             }
             if ended != nil, await tokens.isStarted { await tokens.append([.error(code: failure.code, message: failure.message, final: true)]) }
@@ -53,7 +81,7 @@ extension Worker {
             // An outage is the backends' failure, not the job's: while the circuit is open, the job
             // goes back to the queue without spending an attempt.
             if failure.isBackendOutage, let circuit = try? await store.reportBackendFailure(), circuit.isOpen(at: clock.nowMilliseconds()) {
-                let released: Void? = await persist(job, logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
+                let released: Void? = await persist(job, "release", logger: logger) { () async throws(QueueError) in try await self.store.release(job.lease) }
                 if released != nil {
                     logger.warning("backends failing: job handed back without spending an attempt", metadata: [
                         "error.code": .string(failure.code), "circuit.open_ms": "\(circuit.openUntilMilliseconds - clock.nowMilliseconds())",
@@ -65,7 +93,7 @@ extension Worker {
             var generator = SystemRandomNumberGenerator()
             let delay = queue.retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter, using: &generator)
             let retryAt = clock.nowMilliseconds() + delay.milliseconds
-            let outcome = await persist(job, logger: logger) { () async throws(QueueError) in
+            let outcome = await persist(job, "fail", logger: logger) { () async throws(QueueError) in
                 try await self.store.fail(job.lease, failure: failure, retryAtMilliseconds: retryAt, timings: timings.snapshot, usage: timings.usage)
             }
             if let outcome {
@@ -98,9 +126,15 @@ extension Worker {
 
     /// Writes an outcome, retrying while the store is unreachable, for at most one lease: past that
     /// the job will have been reclaimed and the write would be refused anyway. Returns what the write
-    /// returned, or nil when it could not be written.
+    /// returned, or nil when it could not be written. Traced as a client span named `operation`.
     @discardableResult
-    private func persist<T: Sendable>(_ job: ClaimedJob, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> T) async -> T? {
+    private func persist<T: Sendable>(
+        _ job: ClaimedJob, _ operation: String, logger: Logger, _ write: @escaping @Sendable () async throws(QueueError) -> T
+    ) async -> T? {
+        let span = startSpan("queue \(operation)", ofKind: .client)
+        span.attributes["db.system.name"] = "valkey"
+        span.attributes["db.operation.name"] = operation
+        defer { span.end() }
         let clock = ContinuousClock()
         let deadline = clock.now + queue.lease
         var pause = Duration.milliseconds(50)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
+import Tracing
 import RAGQueue
 
 /// The v1 query resource: submit, read (with long poll), cancel, watch (`+Events`), and stats.
@@ -81,12 +82,27 @@ struct QueryController: Sendable {
             tenantPolicy: context.tenant == nil ? nil : settings.policy, budget: budget
         )
         if settings.answerCache != false { request.answerCache = dependencies.answerCache.entry(for: query, tenant: context.tenant) }
+        // The enqueue is a producer span of the request's trace; the job carries its context to
+        // the worker, whose spans continue the trace.
+        let span = startSpan("enqueue \(RAGQuery.kind)", ofKind: .producer)
+        span.attributes["messaging.system"] = "ragqueue"
+        span.attributes["messaging.operation.type"] = "send"
+        request.traceParent = span.context.traceparent
         let outcome: Result<EnqueueResult, QueueError>
         do throws(QueueError) {
             outcome = .success(try await dependencies.store.enqueue(request))
         } catch {
             outcome = .failure(error)
         }
+        switch outcome {
+        case .success(let result):
+            span.attributes["messaging.message.id"] = result.id.rawValue
+            span.attributes["ragqueue.job.existing"] = result.existing
+        case .failure(let error):
+            span.recordError(error)
+            span.setStatus(.init(code: .error, message: error.codeName))
+        }
+        span.end()
         if case .failure(let error) = outcome, error.isBudgetExhausted {
             dependencies.metrics.budgetRefusals.increment()
             throw APIError.budgetExhausted(

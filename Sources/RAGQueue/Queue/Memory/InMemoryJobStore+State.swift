@@ -22,6 +22,7 @@ extension InMemoryJobStore {
         var error: JobFailure?
         var timings: [String: Double] = [:]
         let requestID: String?
+        let traceParent: String?
         let tenant: String?
         /// The tenant's name in the scheduler (`-` for none).
         let tenantKey: String
@@ -81,6 +82,7 @@ extension InMemoryJobStore {
             self.createdAt = createdAt
             self.enqueuedAt = createdAt
             self.requestID = request.requestID
+            self.traceParent = request.traceParent
             self.tenant = request.tenant
             self.tenantKey = request.tenantKey
             self.idempotencyKey = idempotencyKey

@@ -167,7 +167,8 @@ public final class InMemoryJobStore: QueueStore {
                 jobs.append(ClaimedJob(
                     id: id, token: job.token, attempt: job.attempts, maxAttempts: job.maxAttempts, kind: job.kind, payload: job.payload,
                     createdAtMilliseconds: job.createdAt, enqueuedAtMilliseconds: job.enqueuedAt, claimedAtMilliseconds: now,
-                    requestID: job.requestID, tenant: job.tenant, priority: job.priority, answerScope: job.semanticScope
+                    requestID: job.requestID, traceParent: job.traceParent, tenant: job.tenant, priority: job.priority,
+                    answerScope: job.semanticScope
                 ))
             }
             return (ClaimBatch(jobs: jobs, nextDueMilliseconds: state.scheduled.values.min()), events)

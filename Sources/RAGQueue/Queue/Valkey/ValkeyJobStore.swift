@@ -140,7 +140,7 @@ public final class ValkeyJobStore: QueueStore {
                 budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
                 request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
                 request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds, request.answerCache?.scope ?? "",
-                keys.events,
+                keys.events, request.traceParent ?? "",
             ]
         )
         let (code, detail) = try ScriptCode.check(reply, jobID: id)
@@ -238,6 +238,7 @@ public final class ValkeyJobStore: QueueStore {
                 payload: payload, createdAtMilliseconds: created, enqueuedAtMilliseconds: f[9].int ?? created,
                 claimedAtMilliseconds: now,
                 requestID: f[7].string.flatMap { $0.isEmpty ? nil : $0 },
+                traceParent: f[12].string.flatMap { $0.isEmpty ? nil : $0 },
                 tenant: f[8].string.flatMap { $0.isEmpty ? nil : $0 },
                 priority: f[10].int.map { Int($0) } ?? EnqueueRequest.defaultPriority,
                 answerScope: f[11].string.flatMap { $0.isEmpty ? nil : $0 }

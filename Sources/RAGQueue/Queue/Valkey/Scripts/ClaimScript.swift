@@ -2,7 +2,7 @@ import Valkey
 
 extension QueueScripts {
     /// Fields returned per claimed job, in order.
-    static let claimStride = 12
+    static let claimStride = 13
 
     static let claim = ValkeyScript(name: "claim", source: prelude + """
         --[[ claim: a worker takes up to N queued jobs, each with a lease and a fresh fencing token,
@@ -38,7 +38,7 @@ extension QueueScripts {
             redis.call('ZREM', B .. 'waiting', id)
             local key = B .. 'job:' .. id
             local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
-              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history')
+              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history', 'traceparent')
             -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
             if record[1] == 'queued' then
               local token = redis.call('INCR', KEYS[1])
@@ -59,7 +59,7 @@ extension QueueScripts {
               publish(ARGV[6], id, 'started')
               taken = taken + 1
               for _, value in ipairs({id, token, attempts, record[3], record[4], record[5], record[6],
-                                       record[7], record[8], record[9], record[10] or '5', record[11] or ''}) do
+                                       record[7], record[8], record[9], record[10] or '5', record[11] or '', record[13] or ''}) do
                 out[#out + 1] = value
               end
             end

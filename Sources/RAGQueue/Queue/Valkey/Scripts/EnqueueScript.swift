@@ -16,6 +16,7 @@ extension QueueScripts {
         ARGV[20] answer cache key without the version ('' = no cache)  ARGV[21] collection
         ARGV[22] answer cache ttl (ms)  ARGV[23] may a cached answer answer it (0|1)  ARGV[24] record ttl of an ended job (ms)
         ARGV[25] semantic cache scope without the version ('' = none)  ARGV[26] events channel
+        ARGV[27] the enqueuing span's W3C traceparent ('' = none), handed to the worker with the job
         The answer cache: the key gets the collection's version (`collections` hash, bumped by every
         ingest), so no answer retrieved before an ingest answers after it. A cached answer makes the
         job `finished` at once, with the answer and the id of the job that produced it (`cached_from`);
@@ -86,7 +87,7 @@ extension QueueScripts {
             redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
               'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
-              'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader,
+              'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'leader', leader, 'traceparent', ARGV[27],
               'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic,
               'history', noted(nil, now, 'created') .. noted(nil, now, 'follows ' .. leader))
             -- A follower spends and reserves nothing; should it take over from its leader, it
@@ -129,7 +130,8 @@ extension QueueScripts {
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
           'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
           'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
-          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic, 'history', noted(nil, now, 'created'))
+          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic, 'history', noted(nil, now, 'created'),
+          'traceparent', ARGV[27])
         if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
         if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
         created()
