@@ -155,6 +155,7 @@ let package = Package(
                 "FakeBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/Unit",
             swiftSettings: swiftSettings

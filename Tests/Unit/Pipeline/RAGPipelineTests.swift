@@ -1,3 +1,5 @@
+import Prometheus
+import RAGQueueAPI
 import Synchronization
 import Testing
 
@@ -52,7 +54,9 @@ extension PipelineTests {
         ]
 
         /// A store holding `pages` (page labels 1...) in `docs`, and a pipeline over it.
-        static func pipeline(chat: ScriptedChatModel, configure: (inout RAGPipeline.Configuration) -> Void = { _ in }) async throws -> RAGPipeline {
+        static func pipeline(
+            chat: ScriptedChatModel, metrics: WorkerMetrics = WorkerMetrics(), configure: (inout RAGPipeline.Configuration) -> Void = { _ in }
+        ) async throws -> RAGPipeline {
             let embeddings = LocalEmbeddings()
             let store = InMemoryVectorStore()
             try await store.createCollection("docs", dimension: embeddings.dimension(), distance: .cosine)
@@ -67,7 +71,7 @@ extension PipelineTests {
             var configuration = RAGPipeline.Configuration()
             configuration.rules.defaultCollection = "docs"
             configure(&configuration)
-            return RAGPipeline(configuration: configuration, embeddings: embeddings, vectorStore: store, chat: chat)
+            return RAGPipeline(configuration: configuration, embeddings: embeddings, vectorStore: store, chat: chat, metrics: metrics)
         }
 
         @Test("the nearest chunk goes into the prompt; sources, collection and stage times come back")
@@ -107,19 +111,23 @@ extension PipelineTests {
             #expect(invalid?.stage == nil)
         }
 
-        @Test("a short 429 is waited out inside the answer; a long one is a transient error with its delay")
+        @Test("a short 429 is waited out inside the answer; a long one is a transient error with its delay; both are counted")
         func rateLimits() async throws {
+            let server = WorkerMetricsServer()
+            let metrics = WorkerMetrics(factory: server.factory)
             let short = BackendError(.rateLimited, backend: "openai", status: 429, message: "slow down", retryAfter: .milliseconds(20))
-            let waited = try await Self.pipeline(chat: ScriptedChatModel([.failure(short), .answer("fine")]))
+            let waited = try await Self.pipeline(chat: ScriptedChatModel([.failure(short), .answer("fine")]), metrics: metrics)
             #expect(try await waited.answer(RAGQuery(query: "q")).answer == "fine")
+            #expect(server.registry.emitToString().contains(#"ragqueue_provider_throttled_total{stage="generate"} 1"#))
 
             let long = BackendError(.rateLimited, backend: "openai", status: 429, message: "slow down", retryAfter: .seconds(30))
-            let refused = try await Self.pipeline(chat: ScriptedChatModel([.failure(long)]))
+            let refused = try await Self.pipeline(chat: ScriptedChatModel([.failure(long)]), metrics: metrics)
             let error = await #expect(throws: RAGError.self) { try await refused.answer(RAGQuery(query: "q")) }
             #expect(error?.codeName == "rate_limited")
             #expect(error?.isTransient == true)
             #expect(error?.retryAfter == .seconds(30))
             #expect(error?.stage == .generate)
+            #expect(server.registry.emitToString().contains(#"ragqueue_provider_throttled_total{stage="generate"} 2"#))
         }
 
         @Test("a cancelled caller stops the answer as canceled")
