@@ -8,7 +8,8 @@ import Valkey
 /// (again) in place every waiter is told to re-read (`.resync`).
 final class ValkeyJobEvents: Sendable {
     private let registry = JobEventRegistry()
-    private let subscriber = Mutex<ValkeySubscriber?>(nil)
+    /// The subscription and the one task that starts it, whoever asked first.
+    private let subscription = Mutex<(subscriber: ValkeySubscriber, started: Task<Void, Never>)?>(nil)
     private let configuration: ValkeyConfiguration
     private let channel: String
 
@@ -19,25 +20,31 @@ final class ValkeyJobEvents: Sendable {
     }
 
     /// Subscribes unless subscribed already; returns once the subscription is in place (or its first
-    /// attempt failed, after which it keeps trying in the background).
+    /// attempt failed, after which it keeps trying in the background), whoever started it: an
+    /// observation's background start and this call wait for the same thing.
     func start() async {
-        let fresh: ValkeySubscriber? = subscriber.withLock { current in
-            guard current == nil else { return nil }
+        await startOnce().value
+    }
+
+    /// The task that starts the subscription, made by the first caller.
+    private func startOnce() -> Task<Void, Never> {
+        subscription.withLock { current in
+            if let current { return current.started }
             let subscriber = ValkeySubscriber(
                 configuration: configuration,
                 channels: [channel],
                 onMessage: { [weak self] _, message in self?.deliver(message) },
                 onSubscribed: { [weak self] in self?.registry.broadcast(.resync) }
             )
-            current = subscriber
-            return subscriber
+            let started = Task { await subscriber.start() }
+            current = (subscriber, started)
+            return started
         }
-        await fresh?.start()
     }
 
     /// Ends the subscription and every observation.
     func close() {
-        subscriber.withLock { $0 }?.close()
+        subscription.withLock { $0?.subscriber }?.close()
         registry.finishAll()
     }
 
@@ -56,7 +63,7 @@ final class ValkeyJobEvents: Sendable {
 
     /// Starts the subscription in the background unless it is started.
     private func startInBackground() {
-        if subscriber.withLock({ $0 == nil }) { Task { await self.start() } }
+        _ = startOnce()
     }
 
     /// A message is `<id> <word>`; an end is `<id> <status> <queue wait ms, -1 if it never started> <total ms>`.
