@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import RAGQueue
+import Tracing
 
 /// Builds the HTTP API around explicit dependencies; `ragserve api` and the tests both call it.
 ///
@@ -52,9 +53,9 @@ public func buildAPIApplication(
 /// and 405 for a routed path asked with another method.
 public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
-    // Outermost: a server span per request, continuing the caller's `traceparent` (a no-op until
-    // a tracer is bootstrapped).
-    router.add(middleware: TracingMiddleware())
+    // Outermost, when a tracer is bootstrapped: a server span per request, continuing the caller's
+    // `traceparent`. Without one it would only spend time building attributes nobody records.
+    if !(InstrumentationSystem.instrument is NoOpInstrument) { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: APIMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: APIErrorMiddleware())

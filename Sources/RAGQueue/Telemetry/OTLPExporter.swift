@@ -16,7 +16,7 @@ public final class OTLPExporter: Service, Sendable {
     private struct State {
         var queue: [FinishedSpan] = []
         var dropped = 0
-        var wake: CheckedContinuation<Void, Never>?
+        var flush = false
     }
     private let state = Mutex(State())
 
@@ -42,25 +42,18 @@ public final class OTLPExporter: Service, Sendable {
 
     /// Queues an ended span.
     func add(_ span: FinishedSpan) {
-        let wake: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard state.queue.count < configuration.maxQueueSize else {
+        state.withLock { state in
+            if state.queue.count < configuration.maxQueueSize {
+                state.queue.append(span)
+            } else {
                 state.dropped += 1
-                return nil
             }
-            state.queue.append(span)
-            guard state.queue.count >= configuration.maxExportBatchSize else { return nil }
-            defer { state.wake = nil }
-            return state.wake
         }
-        wake?.resume()
     }
 
     /// Sends what waits without waiting for the schedule.
     func flushSoon() {
-        state.withLock { state in
-            defer { state.wake = nil }
-            return state.wake
-        }?.resume()
+        state.withLock { $0.flush = true }
     }
 
     public func run() async throws {
@@ -82,24 +75,18 @@ public final class OTLPExporter: Service, Sendable {
         }
     }
 
-    /// Waits for the schedule, a full batch or a flush.
+    /// Returns after the schedule's delay, or sooner once a batch is full or a flush is asked for
+    /// (looked at every 50 ms: nothing to wake, nothing to lose).
     private func sleep() async {
-        let delay = configuration.scheduleDelay
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let now: Bool = self.state.withLock { state in
-                        if state.queue.count >= self.configuration.maxExportBatchSize || Task.isShuttingDownGracefully { return true }
-                        state.wake = continuation
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.scheduleDelay
+        while clock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let ready = state.withLock { state in
+                defer { state.flush = false }
+                return state.flush || state.queue.count >= configuration.maxExportBatchSize
             }
-            group.addTask { try? await Task.sleep(for: delay) }
-            await group.next()
-            self.flushSoon()
-            group.cancelAll()
+            if ready { return }
+            try? await Task.sleep(for: min(.milliseconds(50), deadline - clock.now))
         }
     }
 

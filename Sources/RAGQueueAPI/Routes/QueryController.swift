@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
-import Tracing
 import RAGQueue
+import Tracing
 
 /// The v1 query resource: submit, read (with long poll), cancel, watch (`+Events`), and stats.
 struct QueryController: Sendable {
