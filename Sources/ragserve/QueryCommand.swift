@@ -35,11 +35,12 @@ struct QueryCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        let baseURL = url ?? environment["RAGQUEUE_API_URL"] ?? "http://127.0.0.1:8000"
+        guard let parsed = URL(string: baseURL), parsed.scheme == "http" || parsed.scheme == "https", parsed.host?.isEmpty == false else {
+            throw CommandSupport.fail(CommandFailure("the API URL must be http:// or https:// with a host, got \"\(baseURL)\" (--url or RAGQUEUE_API_URL)"))
+        }
         let httpClient = try CurlHTTPClient()
-        let client = RAGQueueClient(
-            baseURL: url ?? environment["RAGQUEUE_API_URL"] ?? "http://127.0.0.1:8000", apiKey: environment["RAGQUEUE_API_KEY"],
-            httpClient: httpClient
-        )
+        let client = RAGQueueClient(baseURL: baseURL, apiKey: environment["RAGQUEUE_API_KEY"], httpClient: httpClient)
         let outcome: Result<String, ExitCode>
         do {
             outcome = .success(try await ask(query, client: client))

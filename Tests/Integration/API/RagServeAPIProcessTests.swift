@@ -46,9 +46,11 @@ struct RagServeAPIProcessTests {
                 #expect(view["status"] == .string("finished") && view["result"]?["answer"] == .string(CannedRAGHandler.answer(to: "What is a lease?")))
                 #expect(view["result"]?["sources"]?.arrayValue != nil, "the sources come with it")
 
-                // --version: the release, exit 0; a bad option: exit 64 with the usage.
-                for (program, arguments, expected) in [(binary, ["--version"], 0), (builtProduct("ragsim"), ["--version"], 0), (binary, ["query"], 64)]
-                    as [(String, [String], Int32)] {
+                // --version: the release, exit 0; a bad option: exit 64 with the usage; a URL that is not one: exit 1, one line.
+                for (program, arguments, expected) in [
+                    (binary, ["--version"], 0), (builtProduct("ragsim"), ["--version"], 0), (binary, ["query"], 64),
+                    (binary, ["query", "q", "--url", "notaurl"], 1),
+                ] as [(String, [String], Int32)] {
                     let log = queryLog + ".\(expected)"
                     defer { try? FileManager.default.removeItem(atPath: log) }
                     let child = ChildProcess(executable: program, arguments: arguments)
@@ -56,6 +58,7 @@ struct RagServeAPIProcessTests {
                     #expect(await child.waitForExit() == expected, "\(program) \(arguments)")
                     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                     if expected == 0 { #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == RAGQueueVersion.current) }
+                    if expected == 1 { #expect(text == "ragserve: the API URL must be http:// or https:// with a host, got \"notaurl\" (--url or RAGQUEUE_API_URL)\n", "\(text)") }
                 }
 
                 #expect(await api.stop() == 0, "\((try? String(contentsOfFile: apiLog, encoding: .utf8)) ?? "")")
