@@ -7,7 +7,7 @@ import Tracing
 /// Sends ended spans to an OpenTelemetry collector over OTLP/HTTP with JSON bodies (`POST
 /// <endpoint>`, `application/json`), in batches: every `scheduleDelay`, or sooner when a batch
 /// fills. Spans beyond `maxQueueSize` waiting are dropped and counted, never blocking the caller;
-/// a graceful shutdown sends what is left. Its own HTTP client (libcurl) runs and stops with it.
+/// a graceful shutdown sends what is left. Its own HTTP client (libcurl) stops after that.
 public final class OTLPExporter: Service, Sendable {
     /// Where and how spans go.
     public let configuration: TracingConfiguration
@@ -17,6 +17,8 @@ public final class OTLPExporter: Service, Sendable {
         var queue: [FinishedSpan] = []
         var dropped = 0
         var flush = false
+        /// Batches lost since the last export that worked.
+        var failedBatches = 0
     }
     private let state = Mutex(State())
 
@@ -57,22 +59,18 @@ public final class OTLPExporter: Service, Sendable {
     }
 
     public func run() async throws {
-        let client = self.client
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await client.run() }
-            await withGracefulShutdownHandler {
-                while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    await self.sleep()
-                    await self.export()
-                }
-            } onGracefulShutdown: {
-                self.flushSoon()
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                await sleep()
+                await export()
             }
-            // What ended before the shutdown goes out before the client stops.
-            await self.export()
-            await client.shutdown()
-            group.cancelAll()
+        } onGracefulShutdown: {
+            self.flushSoon()
         }
+        // What ended before the shutdown goes out, then the client stops (not as a service of its
+        // own: it would stop with the shutdown, before this last export).
+        await export()
+        await client.shutdown()
     }
 
     /// Returns after the schedule's delay, or sooner once a batch is full or a flush is asked for
@@ -91,7 +89,8 @@ public final class OTLPExporter: Service, Sendable {
     }
 
     /// Sends every queued span, a batch per request; a failed request's spans are dropped (the
-    /// collector may be away: tracing never holds the queue's work back) and logged.
+    /// collector may be away: tracing never holds the queue's work back). The first failure is
+    /// logged, then every hundredth, and the recovery.
     func export() async {
         while true {
             let (batch, dropped): ([FinishedSpan], Int) = state.withLock { state in
@@ -105,14 +104,29 @@ public final class OTLPExporter: Service, Sendable {
             var headers: HTTPClientHeaders = ["Content-Type": "application/json"]
             for (name, value) in configuration.headers { headers.replaceOrAdd(name: name, value: value) }
             let body = Data(OTLPJSON.request(batch, resource: configuration.resource).description.utf8)
+            let failure: String?
             do {
                 let response = try await client.execute(HTTPClientRequest(url: configuration.endpoint, method: .post, headers: headers, body: body))
-                if !(200..<300).contains(response.status) {
-                    logger.warning("span export refused", metadata: ["http.status": "\(response.status)", "spans": "\(batch.count)"])
-                }
+                failure = (200..<300).contains(response.status) ? nil : "the collector answered HTTP \(response.status)"
             } catch {
-                logger.warning("span export failed", metadata: ["error": "\(error)", "spans": "\(batch.count)"])
+                failure = "\(error)"
             }
+            report(failure)
+        }
+    }
+
+    /// Logs the start of a run of failed exports, every hundredth failure, and its end.
+    private func report(_ failure: String?) {
+        let failedBefore = state.withLock { state in
+            defer { state.failedBatches = failure == nil ? 0 : state.failedBatches + 1 }
+            return state.failedBatches
+        }
+        if let failure, failedBefore % 100 == 0 {
+            logger.warning("span export failed; spans are dropped until the collector answers", metadata: [
+                "error": .string(failure), "otlp.endpoint": .string(configuration.endpoint), "failed_batches": "\(failedBefore + 1)",
+            ])
+        } else if failure == nil, failedBefore > 0 {
+            logger.notice("span export works again", metadata: ["failed_batches": "\(failedBefore)"])
         }
     }
 }

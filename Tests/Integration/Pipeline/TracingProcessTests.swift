@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import Testing
+import Tracing
 
 @testable import RAGQueue
 import RAGQueueTestSupport
@@ -68,6 +69,32 @@ struct TracingProcessTests {
             await group.triggerGracefulShutdown()
             _ = try? await running.value
             return result
+        }
+    }
+
+    @Test("the exporter keeps at most its queue's size, and a graceful shutdown sends what waits without waiting for the schedule")
+    func exporterBoundAndFlush() async throws {
+        let receiver = Receiver()
+        try await receiver.serving { collector in
+            var configuration = try #require(try TracingConfiguration.from(
+                environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "600000", "OTEL_BSP_MAX_QUEUE_SIZE": "10"],
+                serviceName: "exporter-test"
+            ))
+            configuration.maxExportBatchSize = 4
+            let exporter = try OTLPExporter(configuration: configuration, logger: testLogger("exporter"))
+            let tracer = OTLPTracer(exporter: exporter)
+            for number in 0..<25 { tracer.startSpan("span \(number)", context: .topLevel).end() }
+            let group = ServiceGroup(configuration: .init(services: [exporter], logger: testLogger("exporter")))
+            let running = Task { try await group.run() }
+            // Batches are full from the start: they go at once, the schedule notwithstanding.
+            try await eventually("the queued spans") { receiver.spans.withLock { $0.count } >= 10 }
+            // Less than a batch, on a ten-minute schedule: only the shutdown sends these.
+            for number in 0..<2 { tracer.startSpan("late \(number)", context: .topLevel).end() }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            let names = receiver.spans.withLock { $0.map(\.name) }
+            #expect(names == (0..<10).map { "span \($0)" } + ["late 0", "late 1"], "the first ten, once each, the rest dropped; then the late two: \(names)")
+            #expect(receiver.spans.withLock { $0.allSatisfy { $0.service == "exporter-test" } })
         }
     }
 
