@@ -56,6 +56,8 @@ def test_compose_waits_for_healthy_backends_and_offers_ingest(compose):
     assert ingest["command"][0] == "ingest" and "tools" in ingest["profiles"]
     assert any(volume.endswith(":/documents:ro") for volume in ingest["volumes"])
     assert ingest["image"] == compose["services"]["api"]["image"], "one image for every process"
+    version = re.search(r'current = "([^"]+)"', (ROOT / "Sources/RAGQueue/Version.swift").read_text()).group(1)
+    assert compose["services"]["api"]["image"] == f"ragqueue:{version}", "the image is tagged with the release it builds"
 
 
 def test_compose_keeps_secrets_out(compose):
