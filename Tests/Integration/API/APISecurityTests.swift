@@ -252,7 +252,8 @@ struct APISecurityTests {
     func rateLimit() async throws {
         try await withAPI(configure: {
             $0.apiKeys = [Self.alice: "tenant-a", Self.bob: "tenant-b"]
-            $0.rateLimit.requestsPerMinute = 6
+            // One token a minute: a loaded machine's stall between the requests refills none.
+            $0.rateLimit.requestsPerMinute = 1
             $0.rateLimit.burst = 3
         }) { api in
             let headers: HTTPClientHeaders = ["Authorization": "Bearer \(Self.alice)"]
@@ -263,7 +264,7 @@ struct APISecurityTests {
             #expect(refused.status == 429)
             #expect(refused.json["error"]?["code"] == .string("rate_limited"))
             let retryAfter = try #require(refused.headers["Retry-After"].flatMap { Int($0) })
-            #expect((1...10).contains(retryAfter))
+            #expect((1...60).contains(retryAfter))
             // Another key has a bucket of its own; health routes are never limited.
             #expect(try await api.send(.get, "/v1/stats", headers: ["X-API-Key": Self.bob]).status == 200)
             #expect(try await api.send(.get, "/healthz").status == 200)
