@@ -26,8 +26,8 @@ public struct TraceContext: Sendable, Hashable {
         let fields = value.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
         guard fields.count >= 4, fields[0].count == 2, fields[0] != "ff", fields[1].count == 32, fields[2].count == 16, fields[3].count == 2,
               fields[0] != "00" || fields.count == 4,
-              let version = Self.bytes(fields[0]), version.count == 1,
-              let traceID = Self.bytes(fields[1]), let spanID = Self.bytes(fields[2]), let flags = Self.bytes(fields[3]),
+              [UInt8](hex: fields[0]) != nil,
+              let traceID = [UInt8](hex: fields[1]), let spanID = [UInt8](hex: fields[2]), let flags = [UInt8](hex: fields[3]),
               traceID.contains(where: { $0 != 0 }), spanID.contains(where: { $0 != 0 })
         else { return nil }
         self.init(traceID: traceID, spanID: spanID, sampled: flags[0] & 1 == 1)
@@ -52,21 +52,6 @@ public struct TraceContext: Sendable, Hashable {
 
     private static func bytes(of value: UInt64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
-    }
-
-    /// Lowercase or uppercase hex digits as bytes; nil for anything else.
-    private static func bytes(_ hex: Substring) -> [UInt8]? {
-        guard hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.count / 2)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
     }
 }
 

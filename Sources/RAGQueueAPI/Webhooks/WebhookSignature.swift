@@ -45,21 +45,8 @@ public struct WebhookSignature: Sendable, Hashable {
         let key = SymmetricKey(data: Array(secret.utf8))
         // swift-crypto compares the codes in constant time.
         return signatures.contains { signature in
-            guard let bytes = hexBytes(signature) else { return false }
+            guard let bytes = [UInt8](hex: signature) else { return false }
             return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: message, using: key)
         }
-    }
-
-    /// The bytes `hex` spells (two lowercase or uppercase digits each); nil when it is not hex.
-    private static func hexBytes(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }

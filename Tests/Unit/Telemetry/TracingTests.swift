@@ -17,6 +17,7 @@ struct TracingTests {
         ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false),
         ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", false),
         ("00-4bf92f3577b34da6a3ce929d0e0e47zz-00f067aa0ba902b7-01", false),
+        ("00-4bf92f3577b34da6a3ce929d0e0e4736-+0f067aa0ba902b7-01", false),
         ("", false),
     ])
     func traceparent(value: String, valid: Bool) throws {
