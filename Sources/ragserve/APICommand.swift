@@ -34,13 +34,11 @@ struct APICommand: AsyncParsableCommand {
         if let port { api.port = port }
         let logger = CommandSupport.logger("ragserve.api", configuration)
         let tracing = try CommandSupport.tracing("ragserve-api", logger: logger)
-        let shownHost = api.host == "0.0.0.0" ? "127.0.0.1" : api.host
         let application: APIApplication
         do {
-            application = try APIApplication(configuration: configuration, api: api, logger: logger) { port in
-                // One line for scripts that start the API on port 0 and need its address.
-                FileHandle.standardOutput.write(Data("API_URL=http://\(shownHost):\(port)\n".utf8))
-            }
+            application = try APIApplication(
+                configuration: configuration, api: api, logger: logger, onServerRunning: CommandSupport.announce("API_URL", host: api.host)
+            )
         } catch {
             throw CommandSupport.fail(error)
         }
@@ -54,7 +52,7 @@ struct APICommand: AsyncParsableCommand {
         }
         logger.info("api starting", metadata: ["valkey": "\(application.store.redactedURL)", "api.keys": "\(api.apiKeys.count)"])
         try await CommandSupport.run(
-            (tracing.map { [$0] } ?? []) + application.services, logger: logger, maximumShutdown: Self.shutdownGrace, listening: [(api.host, api.port)]
+            tracing + application.services, logger: logger, maximumShutdown: Self.shutdownGrace, listening: [(api.host, api.port)]
         ) { application.close() }
     }
 }

@@ -71,13 +71,21 @@ enum CommandSupport {
     }
 
     /// The span exporter of this process when the `OTEL_*` variables ask for tracing (its tracer
-    /// bootstrapped), to run first among the services; nil when tracing is off.
-    static func tracing(_ serviceName: String, logger: Logger) throws -> (any Service)? {
+    /// bootstrapped), to run first among the services; none when tracing is off.
+    static func tracing(_ serviceName: String, logger: Logger) throws -> [any Service] {
         do {
             return try OTLPExporter.bootstrap(environment: ProcessInfo.processInfo.environment, serviceName: serviceName, logger: logger)
+                .map { [$0] } ?? []
         } catch {
             throw fail(error)
         }
+    }
+
+    /// Prints `<variable>=http://<host>:<port><path>` on standard output once a server listens: one
+    /// line for scripts that start it on port 0 and need its address (`0.0.0.0` shown as loopback).
+    static func announce(_ variable: String, host: String, path: String = "") -> @Sendable (Int) async -> Void {
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        return { port in FileHandle.standardOutput.write(Data("\(variable)=http://\(shownHost):\(port)\(path)\n".utf8)) }
     }
 
     /// Prints `ragserve: <error>` on standard error and returns the exit code to throw.

@@ -58,9 +58,9 @@ struct QueryCommand: AsyncParsableCommand {
     /// API has it); throws what to say when there is none.
     private func ask(_ query: RAGQuery, client: RAGQueueClient) async throws -> String {
         let id = try await client.submit(query)
-        guard wait else { return json ? try Self.text(.object(["id": .string(id.rawValue)])) : id.rawValue }
+        guard wait else { return json ? JSONValue.object(["id": .string(id.rawValue)]).description : id.rawValue }
         let view = try await client.waitForEnd(of: id, timeout: .seconds(timeout))
-        if json, view["status"]?.stringValue == "finished" { return try Self.text(view) }
+        if json, view["status"]?.stringValue == "finished" { return view.description }
         switch view["status"]?.stringValue {
         case "finished":
             let answer = view["result"]?["answer"]?.stringValue ?? view["result"]?.displayText ?? ""
@@ -78,12 +78,5 @@ struct QueryCommand: AsyncParsableCommand {
         default:
             throw CommandFailure("no answer within \(timeout) s; the query is \(id)")
         }
-    }
-
-    /// `value` as one line of JSON, keys sorted.
-    static func text(_ value: JSONValue) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

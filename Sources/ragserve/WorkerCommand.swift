@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import RAGQueue
 import RAGQueueAPI
 
@@ -35,15 +34,12 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             throw CommandSupport.fail(error)
         }
-        var services = (tracing.map { [$0] } ?? []) + application.services
+        var services = tracing + application.services
         var listening: [(host: String, port: Int)] = []
         if let port = configuration.workerMetricsPort {
             let host = configuration.workerMetricsHost
-            let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
-            services.insert(server.service(host: host, port: port, logger: logger) { port in
-                // One line for scripts that start the worker on port 0 and need its address.
-                FileHandle.standardOutput.write(Data("METRICS_URL=http://\(shownHost):\(port)/metrics\n".utf8))
-            }, at: 0)
+            let announce = CommandSupport.announce("METRICS_URL", host: host, path: "/metrics")
+            services.insert(server.service(host: host, port: port, logger: logger, onServerRunning: announce), at: 0)
             listening.append((host, port))
         }
         try await CommandSupport.run(services, logger: logger, listening: listening) { await application.close() }

@@ -32,6 +32,9 @@ public struct ClaimedJob: Sendable, Hashable {
 
     /// The lease this claim holds.
     public var lease: JobLease { JobLease(id: id, token: token) }
+
+    /// How long this attempt waited in the queue: from entering the waiting list to this claim.
+    public var queueWaitMilliseconds: Int64 { max(0, claimedAtMilliseconds - enqueuedAtMilliseconds) }
 }
 
 /// The proof of holding a job: its id and the fencing token of the claim.

@@ -12,6 +12,8 @@ public final class OTLPExporter: Service, Sendable {
     /// Where and how spans go.
     public let configuration: TracingConfiguration
     private let client: CurlHTTPClient
+    /// Every export's headers: JSON, and the configured ones.
+    private let headers: HTTPClientHeaders
     private let logger: Logger
     private struct State {
         var queue: [FinishedSpan] = []
@@ -28,6 +30,9 @@ public final class OTLPExporter: Service, Sendable {
         var http = CurlHTTPClient.Configuration()
         http.timeout = configuration.exportTimeout
         self.client = try CurlHTTPClient(configuration: http, logger: logger)
+        var headers: HTTPClientHeaders = ["Content-Type": "application/json"]
+        for (name, value) in configuration.headers { headers.replaceOrAdd(name: name, value: value) }
+        self.headers = headers
         self.logger = logger
     }
 
@@ -101,13 +106,11 @@ public final class OTLPExporter: Service, Sendable {
             }
             if dropped > 0 { logger.warning("spans dropped: the export queue was full", metadata: ["spans": "\(dropped)"]) }
             guard !batch.isEmpty else { return }
-            var headers: HTTPClientHeaders = ["Content-Type": "application/json"]
-            for (name, value) in configuration.headers { headers.replaceOrAdd(name: name, value: value) }
             let body = Data(OTLPJSON.request(batch, resource: configuration.resource).description.utf8)
             let failure: String?
             do {
                 let response = try await client.execute(HTTPClientRequest(url: configuration.endpoint, method: .post, headers: headers, body: body))
-                failure = (200..<300).contains(response.status) ? nil : "the collector answered HTTP \(response.status)"
+                failure = response.isSuccess ? nil : "the collector answered HTTP \(response.status)"
             } catch {
                 failure = "\(error)"
             }
@@ -137,7 +140,7 @@ enum OTLPJSON {
     static func request(_ spans: [FinishedSpan], resource: [String: String]) -> JSONValue {
         .object([
             "resourceSpans": .array([.object([
-                "resource": .object(["attributes": .array(resource.sorted { $0.key < $1.key }.map { keyValue($0.key, .object(["stringValue": .string($0.value)])) })]),
+                "resource": .object(["attributes": .array(resource.sorted { $0.key < $1.key }.map { keyValue($0.key, value(.string($0.value))) })]),
                 "scopeSpans": .array([.object([
                     "scope": .object(["name": "RAGQueue", "version": .string(RAGQueueVersion.current)]),
                     "spans": .array(spans.map(span)),

@@ -112,12 +112,12 @@ extension Worker {
 
     /// Records a job's end by this worker: its histogram, and one info line with what it took.
     private func recordEnd(_ job: ClaimedJob, outcome: String, usage: JobUsage, logger: Logger) {
-        let now = clock.nowMilliseconds()
-        metrics.ended(job, outcome: outcome, now: now)
+        let duration = max(0, clock.nowMilliseconds() - job.createdAtMilliseconds)
+        metrics.ended(outcome: outcome, milliseconds: duration)
         var metadata: Logger.Metadata = [
             "outcome": .string(outcome),
-            "duration_ms": .stringConvertible(max(0, now - job.createdAtMilliseconds)),
-            "queue_wait_ms": .stringConvertible(max(0, job.claimedAtMilliseconds - job.enqueuedAtMilliseconds)),
+            "duration_ms": .stringConvertible(duration),
+            "queue_wait_ms": .stringConvertible(job.queueWaitMilliseconds),
             "tokens": .stringConvertible(usage[JobUsage.tokens]),
         ]
         if let tenant = job.tenant { metadata["tenant"] = .string(tenant) }

@@ -38,14 +38,12 @@ public struct WorkerMetrics: Sendable {
 
     /// Records a claimed attempt's wait in the queue.
     func claimed(_ job: ClaimedJob) {
-        Timer(label: Name.queueWait, factory: factory)
-            .recordMilliseconds(max(0, job.claimedAtMilliseconds - job.enqueuedAtMilliseconds))
+        Timer(label: Name.queueWait, factory: factory).recordMilliseconds(job.queueWaitMilliseconds)
     }
 
-    /// Records the end of a job by this process, `now` in ms since the epoch.
-    func ended(_ job: ClaimedJob, outcome: String, now: Int64) {
-        Timer(label: Name.jobDuration, dimensions: [("outcome", outcome)], factory: factory)
-            .recordMilliseconds(max(0, now - job.createdAtMilliseconds))
+    /// Records the end of a job by this process, `milliseconds` after it was submitted.
+    func ended(outcome: String, milliseconds: Int64) {
+        Timer(label: Name.jobDuration, dimensions: [("outcome", outcome)], factory: factory).recordMilliseconds(milliseconds)
     }
 
     /// Records a failed attempt: `final` when the job ends with it.

@@ -46,7 +46,7 @@ public struct RAGQueryHandler: JobHandler {
             throw error
         }
         context.record(usage: answer.usage.jobUsage)
-        answer.timings["queue_wait_ms"] = Double(max(0, job.claimedAtMilliseconds - job.enqueuedAtMilliseconds))
+        answer.timings["queue_wait_ms"] = Double(job.queueWaitMilliseconds)
         do {
             return Array(try Self.encoder.encode(answer))
         } catch {
