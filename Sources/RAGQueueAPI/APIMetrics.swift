@@ -77,6 +77,9 @@ public final class APIMetrics: Sendable {
         public static let tenantCost = (name: "ragqueue_tenant_cost_usd_total", help: "Each tenant's model cost in US dollars since the queue's counters began.")
     }
 
+    /// The media type of the Prometheus text exposition, as `/metrics` answers it.
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
     /// See `Name.jobsEnqueued`.

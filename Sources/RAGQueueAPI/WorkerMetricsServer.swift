@@ -1,4 +1,3 @@
-import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -31,15 +30,8 @@ public struct WorkerMetricsServer: Sendable {
     public func service(host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         let router = Router()
         let registry = self.registry
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: registry.emitToString()))
-            )
-        }
-        router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
-        }
+        router.get("/metrics") { _, _ in Response.text(registry.emitToString(), contentType: APIMetrics.contentType) }
+        router.get("/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "RAGQueue-worker"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },

@@ -63,6 +63,6 @@ struct OperationsController: Sendable {
         } else {
             dependencies.metrics.markQueueUnavailable()
         }
-        return Response.text(dependencies.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        return Response.text(dependencies.metrics.render(), contentType: APIMetrics.contentType)
     }
 }
