@@ -5,7 +5,7 @@ export VALKEY_SERVER
 # hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning of its own.
 BUILD_FLAGS ?=
 
-.PHONY: all deps build build-release test deploy-tests unit integration sim bench-queue bench-api fakes clean python-tests browser-tests screenshots bench-dashboard bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
+.PHONY: all deps build build-release test deploy-tests unit integration sim bench-queue bench-api bench-worker fakes clean python-tests browser-tests screenshots bench-dashboard bench-fakes api-fuzz sim-check sim-baseline chaos check-layers
 
 all: build
 
@@ -83,6 +83,10 @@ bench-queue: build-release
 # POST /v1/queries under wrk, and the delay from a job's end to a waiting client (long-poll, SSE).
 bench-api: build-release
 	.build/release/ragsim bench-api $(ARGS)
+
+# RAG jobs through the api and one worker at a fixed backend time: CPU and memory per job, the highest rate kept up.
+bench-worker: build-release
+	.build/release/ragsim bench-worker $(ARGS)
 
 # The dashboard's pages with 10,000 jobs waiting (and 1,100 ended, 50 running): p50/p90/p99 per page.
 bench-dashboard: build-release

@@ -60,6 +60,9 @@ public final class ChildProcess: Sendable {
         let output = outputPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process's: not every library opens its sockets close-on-exec, and a
+        // child holding the parent's connections would keep them open (and skew what it measures).
+        closeFrom(&actions, 3)
 
         let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
@@ -132,3 +135,8 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
     defer { for pointer in pointers { free(pointer) } }
     return body(pointers)
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which its Swift module
+/// does not export: the child closes every descriptor from `lowest` up before it runs.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32

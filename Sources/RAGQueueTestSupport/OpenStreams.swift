@@ -71,18 +71,4 @@ public struct OpenStreams: Sendable {
         }
         return descriptor
     }
-
-    /// Resident memory and threads of process `pid`, from `/proc/<pid>/status`; nil where unavailable.
-    public static func usage(of pid: Int32) -> (residentKB: Int, threads: Int)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        var resident: Int?
-        var threads: Int?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\t" })
-            if parts.first == "VmRSS", parts.count >= 2 { resident = Int(parts[1]) }
-            if parts.first == "Threads", parts.count >= 2 { threads = Int(parts[1]) }
-        }
-        guard let resident, let threads else { return nil }
-        return (resident, threads)
-    }
 }

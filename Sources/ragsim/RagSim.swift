@@ -9,7 +9,7 @@ struct RagSim: AsyncParsableCommand {
         abstract: "Load simulator and benchmarks for RAGQueue.",
         version: RAGQueueVersion.current,
         subcommands: [
-            SimulateCommand.self, PlanCommand.self, ChartCommand.self, BenchQueueCommand.self, BenchAPICommand.self, BenchDashboardCommand.self,
+            SimulateCommand.self, PlanCommand.self, ChartCommand.self, BenchQueueCommand.self, BenchAPICommand.self, BenchWorkerCommand.self, BenchDashboardCommand.self,
             QueueWorkerCommand.self, FakesCommand.self,
             BenchFakesCommand.self,
         ],

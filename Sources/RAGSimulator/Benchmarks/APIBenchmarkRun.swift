@@ -103,13 +103,13 @@ struct APIBenchmarkRun: Sendable {
             let query = RAGQuery(query: "streamed question \(number)", stream: true)
             ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json)).id)
         }
-        let before = OpenStreams.usage(of: pid)
+        let before = ProcessUsage.read(pid: pid)
         let clientsBefore = try await store.connectedClients()
         let started = ContinuousClock.now
         let open = try await OpenStreams.open(port: port, paths: (0..<streams).map { "/v1/queries/\(ids[$0 % ids.count])/events" })
         let opening = ContinuousClock.now - started
         try await Task.sleep(for: .seconds(1))  // let the API settle after the last one before reading its memory
-        let after = OpenStreams.usage(of: pid)
+        let after = ProcessUsage.read(pid: pid)
         let clientsAfter = try await store.connectedClients()
         Console.line("")
         Console.line("\(open.count) event streams opened in \(String(format: "%.1f", opening.seconds)) s and held open (100 streamed queries no worker runs)")

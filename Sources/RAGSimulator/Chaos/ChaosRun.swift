@@ -48,7 +48,7 @@ struct ChaosRun: Sendable {
             apiURL = try await api.start()
         }
         for _ in 0..<workers { try pool.spawn() }
-        try await step.waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
+        try await SimulationStep.waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
             try await store.stats().liveWorkers >= workers
         }
 

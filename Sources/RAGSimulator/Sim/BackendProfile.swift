@@ -7,12 +7,16 @@ public enum BackendProfile: String, Sendable, CaseIterable {
     case openaiTypical = "openai-typical"
     /// No added latency: measures the queue, the processes and the fakes themselves.
     case zero
+    /// The same time for every call: embeddings 100 ms, Qdrant 20 ms, chat 430 ms (550 ms a
+    /// job), nothing streamed per token; what `bench-worker` compares its latencies with.
+    case fixed
 
     /// One line for the scenario header.
     var summary: String {
         switch self {
         case .openaiTypical: "embeddings ~100-300 ms, qdrant ~5-20 ms, chat ~1-3 s (28 ms/token)"
         case .zero: "no added latency"
+        case .fixed: "fixed: embeddings 100 ms, qdrant 20 ms, chat 430 ms (550 ms a job)"
         }
     }
 
@@ -31,6 +35,11 @@ public enum BackendProfile: String, Sendable, CaseIterable {
             )
         case .zero:
             LatencyProfile()
+        case .fixed:
+            LatencyProfile(
+                default: .fixed(.zero),
+                perEndpoint: [.embeddings: .fixed(WorkerBenchmark.embeddingTime), .chatCompletions: .fixed(WorkerBenchmark.chatTime)]
+            )
         }
     }
 
@@ -39,6 +48,7 @@ public enum BackendProfile: String, Sendable, CaseIterable {
         switch self {
         case .openaiTypical: LatencyProfile(default: .lognormal(median: .milliseconds(10), sigma: 0.35))
         case .zero: LatencyProfile()
+        case .fixed: LatencyProfile(default: .fixed(WorkerBenchmark.searchTime))
         }
     }
 }

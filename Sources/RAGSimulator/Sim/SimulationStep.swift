@@ -65,7 +65,7 @@ struct SimulationStep: Sendable {
                 tokens.append(token)
                 children.append(child)
             }
-            try await waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
+            try await Self.waitUntil(seconds: 30, "\(workers) worker process(es) to register (logs in \(plan.logDirectory.path))") {
                 if let dead = children.firstIndex(where: { !$0.isRunning }) {
                     throw SimulationError("worker \(dead + 1) exited at start; see \(log("step\(index)-worker\(dead + 1)"))")
                 }
@@ -193,7 +193,7 @@ struct SimulationStep: Sendable {
         let token = reaper.add("child:api", child: child, grace: .seconds(5))
         try child.start(outputPath: output, environment: environment)
         var url: String?
-        try await waitUntil(seconds: 20, "ragserve api to listen (log in \(output))") {
+        try await Self.waitUntil(seconds: 20, "ragserve api to listen (log in \(output))") {
             guard child.isRunning else { throw SimulationError("ragserve api exited at start; see \(output)") }
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("API_URL=") }) else { return false }
@@ -210,7 +210,7 @@ struct SimulationStep: Sendable {
     }
 
     /// Polls `condition` every 50 ms until it holds, or throws after `seconds`.
-    func waitUntil(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
+    static func waitUntil(seconds: Int, _ what: String, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while try await !condition() {
             guard ContinuousClock.now < deadline else { throw SimulationError("timed out waiting for \(what)") }

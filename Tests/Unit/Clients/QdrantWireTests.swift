@@ -6,18 +6,18 @@ import Testing
 extension ClientsTests {
     @Suite("Qdrant wire format")
     struct QdrantWireTests {
-        private func json(_ body: some Encodable) throws -> JSONValue {
-            try JSONDecoder().decode(JSONValue.self, from: QdrantVectorStore.encode(body))
+        private func json(_ body: Data) throws -> JSONValue {
+            try JSONDecoder().decode(JSONValue.self, from: body)
         }
 
         @Test("create collection sends size and capitalised distance")
         func create() throws {
             #expect(
-                try self.json(QdrantVectorStore.createCollectionBody(dimension: 384, distance: .cosine, vectorName: nil))
+                try self.json(Data(QdrantVectorStore.createCollectionBody(dimension: 384, distance: .cosine, vectorName: nil).description.utf8))
                     == ["vectors": ["size": 384, "distance": "Cosine"]]
             )
             #expect(
-                try self.json(QdrantVectorStore.createCollectionBody(dimension: 4, distance: .dot, vectorName: "text"))
+                try self.json(Data(QdrantVectorStore.createCollectionBody(dimension: 4, distance: .dot, vectorName: "text").description.utf8))
                     == ["vectors": ["text": ["size": 4, "distance": "Dot"]]]
             )
         }
@@ -75,6 +75,36 @@ extension ClientsTests {
             )
             let plain = try self.json(QdrantVectorStore.queryBody(VectorQuery(vector: [1], limit: 2), vectorName: nil))
             #expect(plain == ["query": [1], "limit": 2, "with_payload": true])
+            let named = try self.json(QdrantVectorStore.queryBody(VectorQuery(vector: [1], limit: 2), vectorName: "text"))
+            #expect(named["using"] == "text")
+        }
+
+        @Test("every float of a vector reads back as the same float")
+        func vectorsRoundTrip() throws {
+            var random = SystemRandomNumberGenerator()
+            let edges: [Float] = [0, -0.0, 1, -1, 1e-8, -3.4e38, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1, 1 / 3]
+            let vector = edges + (0..<1536).map { _ in Float.random(in: -1...1, using: &random) }
+            struct Body: Decodable { var query: [Float] }
+            let body = try JSONDecoder().decode(Body.self, from: QdrantVectorStore.queryBody(VectorQuery(vector: vector, limit: 4), vectorName: nil))
+            #expect(body.query == vector)
+            struct Points: Decodable { struct Point: Decodable { var vector: [Float] }; var points: [Point] }
+            let points = try JSONDecoder().decode(
+                Points.self, from: QdrantVectorStore.upsertBody([VectorPoint(id: .integer(UInt64.max), vector: vector, payload: [:])], vectorName: nil)
+            )
+            #expect(points.points.first?.vector == vector)
+        }
+
+        @Test("a NaN or infinite number is refused before anything is sent")
+        func nonFinite() {
+            for value in [Float.nan, .infinity, -.infinity] {
+                #expect(throws: BackendError.self) { try QdrantVectorStore.queryBody(VectorQuery(vector: [0.5, value], limit: 4), vectorName: nil) }
+                #expect(throws: BackendError.self) {
+                    try QdrantVectorStore.upsertBody([VectorPoint(id: .integer(1), vector: [value], payload: [:])], vectorName: nil)
+                }
+            }
+            #expect(throws: BackendError.self) {
+                try QdrantVectorStore.queryBody(VectorQuery(vector: [1], limit: 4, scoreThreshold: .nan), vectorName: nil)
+            }
         }
 
         @Test("a bare condition becomes a must filter; any and not nest")

@@ -49,7 +49,7 @@ public final class QdrantVectorStore: VectorStore {
     public func collectionExists(_ name: String) async throws -> Bool {
         struct Exists: Decodable { var exists: Bool }
         do {
-            let result = try await self.call(.get, Self.collectionPath(name) + "/exists", body: JSONValue?.none, as: Exists.self)
+            let result = try await self.call(.get, Self.collectionPath(name) + "/exists", body: nil, as: Exists.self)
             return result.exists
         } catch let error as BackendError where error.code == .notFound {
             return try await self.collectionInfo(name) != nil
@@ -60,7 +60,7 @@ public final class QdrantVectorStore: VectorStore {
     public func collectionInfo(_ name: String) async throws -> VectorCollectionInfo? {
         let result: JSONValue
         do {
-            result = try await self.call(.get, Self.collectionPath(name), body: JSONValue?.none, as: JSONValue.self)
+            result = try await self.call(.get, Self.collectionPath(name), body: nil, as: JSONValue.self)
         } catch let error as BackendError where error.code == .notFound {
             return nil
         }
@@ -70,7 +70,7 @@ public final class QdrantVectorStore: VectorStore {
     /// `PUT /collections/{name}` with `{"vectors":{"size":N,"distance":"Cosine"}}`.
     public func createCollection(_ name: String, dimension: Int, distance: VectorDistance) async throws {
         let body = Self.createCollectionBody(dimension: dimension, distance: distance, vectorName: self.configuration.vectorName)
-        _ = try await self.call(.put, Self.collectionPath(name), body: body, as: JSONValue.self)
+        _ = try await self.call(.put, Self.collectionPath(name), body: Data(body.description.utf8), as: JSONValue.self)
     }
 
     /// `PUT /collections/{name}/points?wait=true`, in batches of `upsertBatchSize`.
@@ -79,7 +79,7 @@ public final class QdrantVectorStore: VectorStore {
         for start in stride(from: 0, to: points.count, by: size) {
             try Task.checkCancellation()
             let batch = Array(points[start..<min(start + size, points.count)])
-            let body = Self.upsertBody(batch, vectorName: self.configuration.vectorName)
+            let body = try Self.upsertBody(batch, vectorName: self.configuration.vectorName)
             _ = try await self.call(.put, Self.collectionPath(collection) + "/points?wait=true", body: body, as: JSONValue.self)
         }
     }
@@ -87,7 +87,7 @@ public final class QdrantVectorStore: VectorStore {
     /// `POST /collections/{name}/points/query` with the vector, limit, payload, filter and threshold.
     public func query(_ query: VectorQuery, in collection: String) async throws -> [ScoredPoint] {
         struct Result: Decodable { var points: [QdrantScoredPoint] }
-        let body = Self.queryBody(query, vectorName: self.configuration.vectorName)
+        let body = try Self.queryBody(query, vectorName: self.configuration.vectorName)
         let result = try await self.call(.post, Self.collectionPath(collection) + "/points/query", body: body, as: Result.self)
         return result.points.map { ScoredPoint(id: $0.id, score: $0.score, payload: $0.payload ?? [:]) }
     }
@@ -96,7 +96,7 @@ public final class QdrantVectorStore: VectorStore {
     /// whose payload matches (re-ingesting a file removes its old chunks this way).
     public func deletePoints(matching filter: PayloadFilter, in collection: String) async throws {
         let body: JSONValue = ["filter": Self.filterValue(filter)]
-        _ = try await self.call(.post, Self.collectionPath(collection) + "/points/delete?wait=true", body: body, as: JSONValue.self)
+        _ = try await self.call(.post, Self.collectionPath(collection) + "/points/delete?wait=true", body: Data(body.description.utf8), as: JSONValue.self)
     }
 
     // MARK: Transport
@@ -104,21 +104,17 @@ public final class QdrantVectorStore: VectorStore {
     private func call<Result: Decodable>(
         _ method: HTTPClientRequest.Method,
         _ path: String,
-        body: (some Encodable)?,
+        body: Data?,
         as type: Result.Type
     ) async throws -> Result {
         var headers: HTTPClientHeaders = ["Accept": "application/json"]
         if let apiKey = self.configuration.apiKey {
             headers.add(name: "api-key", value: apiKey)
         }
-        var data: Data?
-        if let body {
-            headers.add(name: "Content-Type", value: "application/json")
-            data = try Self.encode(body)
-        }
+        if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         var base = self.configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        let request = HTTPClientRequest(url: base + path, method: method, headers: headers, body: data, timeout: self.configuration.timeout)
+        let request = HTTPClientRequest(url: base + path, method: method, headers: headers, body: body, timeout: self.configuration.timeout)
         let secrets = self.configuration.apiKey.map { [$0] } ?? []
         let response: HTTPClientResponse
         do {

@@ -1,0 +1,253 @@
+import FakeBackends
+import Foundation
+import Logging
+import RAGQueue
+import RAGQueueTestSupport
+
+/// RAG jobs through the real `ragserve api` and one `ragserve worker` against the fakes at a fixed
+/// backend time: CPU per job of each process, the highest offered rate the box keeps up with,
+/// memory per job in flight, memory and sockets after a burst.
+public struct WorkerBenchmark: Sendable {
+    /// What to measure.
+    public struct Options: Sendable {
+        /// Offered rates (queries per second), one row each, each positive.
+        var rates: [Int]
+        /// Seconds of traffic per rate.
+        var seconds: Int
+        /// Jobs in flight at once whose memory is read, one row each.
+        var inFlight: [Int]
+        /// How long the slow model holds each answer while the in-flight memory is read.
+        var hold: Duration
+        /// How long after the last burst the memory and sockets are read again.
+        var settle: Duration
+
+        /// Options with every value given.
+        public init(rates: [Int], seconds: Int, inFlight: [Int], hold: Duration, settle: Duration) {
+            self.rates = rates
+            self.seconds = seconds
+            self.inFlight = inFlight
+            self.hold = hold
+            self.settle = settle
+        }
+    }
+
+    /// One row of the rate ladder.
+    struct RateRow: Sendable {
+        var rate: Int
+        var jobs: Int
+        var errors: Int
+        /// Milliseconds from the POST to the long-poll's answer, sorted.
+        var latencies: [Double]
+        var workerCPUms: Double
+        var apiCPUms: Double
+        /// The first error a client met, for the note under the table.
+        var firstError: String?
+    }
+
+    /// The fixed backend: embeddings, then Qdrant, then the chat model; none streams.
+    static let embeddingTime = Duration.milliseconds(100)
+    static let searchTime = Duration.milliseconds(20)
+    static let chatTime = Duration.milliseconds(430)
+    static var backendTime: Duration { embeddingTime + searchTime + chatTime }
+
+    let options: Options
+
+    /// A benchmark configured by `options`.
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// Runs both parts and prints their tables; everything started is stopped at the end, on
+    /// error and on SIGINT or SIGTERM.
+    public func run() async throws {
+        try await APIBenchmark.running("bench-worker") { ragserve, workDirectory, reaper in
+            try await measure(ragserve: ragserve, workDirectory: workDirectory, reaper: reaper)
+        }
+    }
+
+    private func measure(ragserve: String, workDirectory: URL, reaper: ProcessReaper) async throws {
+        OpenStreams.raiseFileLimit()  // thousands of jobs in flight are thousands of sockets; children inherit it
+        var logger = Logger(label: "ragsim.bench-worker")
+        logger.logLevel = .warning
+        let services = try await SimulationServices.start(
+            endpoints: .init(), profile: .fixed, seed: 42, corpus: SimCorpus(seed: 42), collection: "bench",
+            workDirectory: workDirectory, reaper: reaper, logger: logger, say: { Console.line($0) }
+        )
+        let prefix = "bench-worker-\(JobID().rawValue.prefix(8))"
+        var queue = QueueConfiguration()
+        queue.prefix = prefix
+        queue.maxDepth = 0
+        let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
+        reaper.add("valkey-client") { store.close() }
+        let concurrency = max(options.inFlight.max() ?? 0, (options.rates.max() ?? 0) * 4, 64)
+        var environment = services.childEnvironment(prefix: prefix, concurrency: concurrency)
+        // Every client long-polls its own job, all with the one (absent) key.
+        environment["API_MAX_OPEN_WAITS_PER_KEY"] = String(concurrency + 100)
+        environment["API_MAX_CONNECTIONS"] = String(max(16_384, concurrency * 2))
+        let (apiURL, apiPID) = try await APIBenchmarkRun.startAPI(
+            ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, http: services.httpClient
+        )
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        Console.line("ragserve api and one ragserve worker (concurrency \(concurrency)), Valkey, the fakes and this process share \(cores) cores")
+        Console.line("backend: embeddings \(Self.milliseconds(Self.embeddingTime)) ms, Qdrant \(Self.milliseconds(Self.searchTime)) ms, "
+            + "chat \(Self.milliseconds(Self.chatTime)) ms, fixed (\(Self.milliseconds(Self.backendTime)) ms a job); 1536-d vectors, top_k 4, not streamed")
+
+        let worker = try await startWorker(
+            ragserve: ragserve, environment: environment, name: "worker", workDirectory: workDirectory, reaper: reaper, store: store
+        )
+        guard let apiPID, let workerPID = worker.child.pid else { throw SimulationError("the api's or the worker's pid is unknown") }
+        let client = RAGQueueClient(baseURL: apiURL, httpClient: services.httpClient)
+        _ = try await offer(rate: 20, seconds: 1, offset: 0, client: client)  // warm-up: connections, scripts, allocator
+        Console.line("")
+        Console.line("offered rate, \(options.seconds) s each: POST /v1/queries, then GET /v1/queries/{id}?wait=30 until it ends")
+        Console.line("     q/s    jobs  errors   p50 ms   p99 ms   worker CPU ms/job   api CPU ms/job   kept up")
+        let limit = Self.milliseconds(Self.backendTime) * 1.1
+        var highest: Int?
+        var errors: [String] = []
+        var offset = 1_000
+        for rate in options.rates {
+            let before = (ProcessUsage.read(pid: workerPID), ProcessUsage.read(pid: apiPID))
+            var row = try await offer(rate: rate, seconds: options.seconds, offset: offset, client: client)
+            offset += rate * options.seconds
+            let after = (ProcessUsage.read(pid: workerPID), ProcessUsage.read(pid: apiPID))
+            guard let workerBefore = before.0, let apiBefore = before.1, let workerAfter = after.0, let apiAfter = after.1 else {
+                throw SimulationError("the worker or the api exited (logs in \(workDirectory.path))")
+            }
+            row.workerCPUms = (workerAfter.cpuSeconds - workerBefore.cpuSeconds) * 1000 / Double(max(row.jobs, 1))
+            row.apiCPUms = (apiAfter.cpuSeconds - apiBefore.cpuSeconds) * 1000 / Double(max(row.jobs, 1))
+            let p99 = APIBenchmarkRun.percentile(row.latencies, 0.99)
+            let keptUp = row.errors == 0 && p99 <= limit
+            if keptUp { highest = max(highest ?? 0, rate) }
+            Console.line(APIBenchmarkRun.pad(String(rate), 8) + APIBenchmarkRun.pad(String(row.jobs), 8) + APIBenchmarkRun.pad(String(row.errors), 8)
+                + APIBenchmarkRun.pad(APIBenchmarkRun.format(APIBenchmarkRun.percentile(row.latencies, 0.5)), 9)
+                + APIBenchmarkRun.pad(APIBenchmarkRun.format(p99), 9)
+                + APIBenchmarkRun.pad(String(format: "%.2f", row.workerCPUms), 20) + APIBenchmarkRun.pad(String(format: "%.2f", row.apiCPUms), 17)
+                + APIBenchmarkRun.pad(keptUp ? "yes" : "no", 10))
+            if let error = row.firstError { errors.append("  \(rate) q/s, first error: \(error)") }
+        }
+        for line in errors { Console.line(line) }
+        Console.line("kept up: no errors and p99 <= 1.1 x the backend time (\(String(format: "%.0f", limit)) ms); highest rate kept up: "
+            + (highest.map { "\($0) q/s" } ?? "none of those offered"))
+        await reaper.stop([worker.token])
+
+        try await measureMemory(
+            ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, store: store, offset: offset
+        )
+    }
+
+    /// Jobs held in flight by a slow model, `inFlight` at a time: the worker's memory and sockets
+    /// at each level, then right after the last burst and `settle` later.
+    private func measureMemory(
+        ragserve: String, environment: [String: String], workDirectory: URL, reaper: ProcessReaper, store: ValkeyJobStore, offset: Int
+    ) async throws {
+        let slow = FakeOpenAIServer(configuration: .init(
+            seed: 42, latency: LatencyProfile(default: .fixed(.zero), perEndpoint: [.chatCompletions: .fixed(options.hold)])
+        ))
+        reaper.add("fake-openai-slow") { await slow.stop() }
+        try await slow.start()
+        var slowEnvironment = environment
+        slowEnvironment["OPENAI_BASE_URL"] = slow.baseURL
+        let worker = try await startWorker(
+            ragserve: ragserve, environment: slowEnvironment, name: "worker-memory", workDirectory: workDirectory, reaper: reaper, store: store
+        )
+        guard let pid = worker.child.pid, let idle = ProcessUsage.read(pid: pid) else { throw SimulationError("the worker's pid is unknown") }
+        Console.line("")
+        Console.line("jobs held in flight (the model answers after \(Self.milliseconds(options.hold) / 1000) s), a fresh worker: idle "
+            + "\(idle.residentKB / 1024) MB resident, \(idle.sockets) sockets, \(idle.threads) threads")
+        Console.line("in flight   resident MB   KB per job   sockets   threads")
+        var next = offset
+        for count in options.inFlight {
+            let chats = slow.counters.snapshot().requests(.chatCompletions)
+            for start in stride(from: 0, to: count, by: 256) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for number in start..<min(start + 256, count) {
+                        let query = RAGQuery(query: "What does the lease protect in case \(next + number)?", topK: 4)
+                        group.addTask { _ = try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json)) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            next += count
+            try await SimulationStep.waitUntil(seconds: max(30, Int(options.hold.seconds)), "\(count) chat requests in flight") {
+                slow.counters.snapshot().requests(.chatCompletions) - chats >= count
+            }
+            guard let usage = ProcessUsage.read(pid: pid) else { throw SimulationError("the worker exited (logs in \(workDirectory.path))") }
+            let perJob = Double(usage.residentKB - idle.residentKB) / Double(count)
+            Console.line(APIBenchmarkRun.pad(String(count), 9) + APIBenchmarkRun.pad(String(usage.residentKB / 1024), 14)
+                + APIBenchmarkRun.pad(String(format: "%.1f", perJob), 13) + APIBenchmarkRun.pad(String(usage.sockets), 10)
+                + APIBenchmarkRun.pad(String(usage.threads), 10))
+            try await SimulationStep.waitUntil(seconds: Int(options.hold.seconds) + 120, "the \(count) jobs to end") {
+                let stats = try await store.stats()
+                return stats.waiting + stats.active == 0
+            }
+        }
+        guard let ended = ProcessUsage.read(pid: pid) else { throw SimulationError("the worker exited (logs in \(workDirectory.path))") }
+        Console.line("after the last burst ended: \(ended.residentKB / 1024) MB resident (peak \(ended.peakResidentKB / 1024) MB), \(ended.sockets) sockets")
+        try await Task.sleep(for: options.settle)
+        guard let settled = ProcessUsage.read(pid: pid) else { throw SimulationError("the worker exited (logs in \(workDirectory.path))") }
+        Console.line("\(Self.milliseconds(options.settle) / 1000) s later: \(settled.residentKB / 1024) MB resident ("
+            + String(format: "%.2f", Double(settled.residentKB) / Double(max(idle.residentKB, 1))) + " x idle), \(settled.sockets) sockets")
+        await reaper.stop([worker.token])
+    }
+
+    /// Offers `rate` queries a second for `seconds` through the API, each a question of its own
+    /// (numbered from `offset`, so no answer cache or coalescing serves it); each client waits
+    /// for its answer by long poll.
+    private func offer(rate: Int, seconds: Int, offset: Int, client: RAGQueueClient) async throws -> RateRow {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let count = rate * seconds
+        let interval = Duration.seconds(1) / rate
+        var row = RateRow(rate: rate, jobs: 0, errors: 0, latencies: [], workerCPUms: 0, apiCPUms: 0)
+        await withTaskGroup(of: Result<Double, SimulationError>.self) { group in
+            for number in 0..<count {
+                try? await clock.sleep(until: start + interval * number)
+                group.addTask {
+                    let sent = clock.now
+                    do {
+                        let query = RAGQuery(query: "What does the lease protect in case \(offset + number)?", topK: 4)
+                        let (id, _) = try await client.accept(query)
+                        var view = try await client.query(id, wait: .seconds(30))
+                        while !RAGQueueClient.hasEnded(view) { view = try await client.query(id, wait: .seconds(30)) }
+                        guard view["status"]?.stringValue == JobStatus.finished.rawValue else {
+                            return .failure(SimulationError("a job ended \(view["status"]?.stringValue ?? "without a status"): \(view["error"].map { "\($0)" } ?? "")"))
+                        }
+                        return .success((clock.now - sent).seconds * 1000)
+                    } catch {
+                        return .failure(SimulationError("\(error)"))
+                    }
+                }
+            }
+            for await outcome in group {
+                switch outcome {
+                case .success(let latency):
+                    row.jobs += 1
+                    row.latencies.append(latency)
+                case .failure(let error):
+                    row.errors += 1
+                    if row.firstError == nil { row.firstError = error.description }
+                }
+            }
+        }
+        row.latencies.sort()
+        return row
+    }
+
+    /// Starts `ragserve worker` and waits until it has registered with the queue.
+    private func startWorker(
+        ragserve: String, environment: [String: String], name: String, workDirectory: URL, reaper: ProcessReaper, store: ValkeyJobStore
+    ) async throws -> (child: ChildProcess, token: Int) {
+        let output = workDirectory.appendingPathComponent("\(name).log").path
+        let child = ChildProcess(executable: ragserve, arguments: ["worker"])
+        let token = reaper.add("child:\(name)", child: child, grace: .seconds(5))
+        try child.start(outputPath: output, environment: environment)
+        let live = try await store.stats().liveWorkers
+        try await SimulationStep.waitUntil(seconds: 30, "ragserve worker to register (log in \(output))") {
+            guard child.isRunning else { throw SimulationError("ragserve worker exited at start; see \(output)") }
+            return try await store.stats().liveWorkers > live
+        }
+        return (child, token)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double { duration.seconds * 1000 }
+}
