@@ -17,10 +17,6 @@ extension Response {
 extension ByteBuffer {
     /// `value` as JSON, keys sorted.
     static func json(_ value: JSONValue) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // JSONValue holds only finite numbers decoded from JSON or built here, so encoding cannot fail;
-        // the fallback keeps the body well-formed all the same.
-        return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
+        ByteBuffer(bytes: value.jsonBytes)
     }
 }

@@ -155,37 +155,15 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 }
 
 extension JSONValue: CustomStringConvertible {
-    /// The value as JSON text with sorted keys (for logs and messages).
+    /// The value as compact JSON text with sorted keys (`jsonBytes` as a string).
     public var description: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .integer(let value): return String(value)
-        case .number(let value): return value.isFinite ? String(value) : "null"
-        case .string(let value): return Self.quoted(value)
-        case .array(let values): return "[" + values.map(\.description).joined(separator: ",") + "]"
-        case .object(let members):
-            let body = members.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\($0.value.description)" }
-            return "{" + body.joined(separator: ",") + "}"
-        }
+        String(decoding: jsonBytes, as: UTF8.self)
     }
 
     /// A JSON string literal of `text`.
     static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        var bytes: [UInt8] = []
+        writeQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

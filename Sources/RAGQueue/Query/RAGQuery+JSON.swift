@@ -9,7 +9,7 @@ extension RAGQuery {
     public init(json bytes: some Collection<UInt8>) throws(QueryValidationError) {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONValue(parsing: bytes)
         } catch {
             throw .malformed("the body is not valid JSON")
         }

@@ -42,7 +42,7 @@ enum QueryView {
             if let similarity = record.similarity { object["similarity"] = .number((similarity * 10_000).rounded() / 10_000) }
         }
         if record.status == .finished, let result = record.result {
-            object["result"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(result)))
+            object["result"] = (try? JSONValue(parsing: result))
                 ?? .string(String(decoding: result, as: UTF8.self))
         }
         if record.status == .failed || record.status == .scheduled, let error = record.error {

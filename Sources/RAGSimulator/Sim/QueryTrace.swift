@@ -99,7 +99,7 @@ struct QueryTrace: Sendable, Hashable {
     }
 
     private static func entry(_ line: String) throws(SimulationError) -> Entry {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else { throw SimulationError("not valid JSON") }
+        guard let value = try? JSONValue(parsing: line.utf8) else { throw SimulationError("not valid JSON") }
         guard let fields = value.objectValue else { throw SimulationError("not a JSON object") }
         if let unknown = fields.keys.sorted().first(where: { !keys.contains($0) }) {
             throw SimulationError("unknown key \"\(unknown)\" (a line has \(keys.map { "\"\($0)\"" }.joined(separator: ", ")))")

@@ -30,5 +30,50 @@ extension ClientsTests {
             let value: JSONValue = ["b": "q\"\n", "a": [1, nil]]
             #expect(value.description == #"{"a":[1,null],"b":"q\"\n"}"#)
         }
+
+        @Test("the byte parser reads what JSONDecoder reads, to the same values")
+        func parserAgrees() throws {
+            let samples = [
+                #"{"a":[1,2.5,"x",true,null],"b":{"c":-7}}"#, #"  [ ]  "#, "{}", "0", "-0", "-12", "1.5E-2", "9223372036854775807",
+                "9223372036854775808", "-9223372036854775808", #""\u00e9\ud83d\ude00 \" \\ \/ \b\f\n\r\t""#, "\"caf\u{e9} \u{1F600}\"",
+                #"[[[[["deep"]]]]]"#, #"{"nested":{"list":[{"k":null},[],{}]}}"#, "0.1", "123456789.123456789", "true", "null",
+            ]
+            for sample in samples {
+                let expected = try JSONDecoder().decode(JSONValue.self, from: Data(sample.utf8))
+                #expect(try JSONValue(parsing: Array(sample.utf8)) == expected, "\(sample)")
+                #expect(try JSONValue(parsing: expected.jsonBytes) == expected, "written and read back: \(sample)")
+            }
+            // Where the two differ, the parser keeps to what JSONValue documents (JSONDecoder reads
+            // 1e3 as an integer and keeps a repeated key's first value, as few other readers do).
+            #expect(try JSONValue(parsing: Array("1e3".utf8)) == .number(1000))
+            #expect(try JSONValue(parsing: Array(#"{"dup":1,"dup":2}"#.utf8)) == ["dup": 2])
+        }
+
+        @Test("the byte parser refuses what is not JSON, saying where")
+        func parserRefuses() {
+            let texts = [
+                "", "{", "[1,]", #"{"a" 1}"#, "01", "1.", "-", ".5", "1e", "+1", "tru", "nul", "[1] x", "\"a\u{1}b\"", #""\x""#, #""\ud800""#,
+                #""\udc00""#, #""\u12""#, "\"open", "1e999", "{1:2}", "NaN",
+            ]
+            var samples = texts.map { Array($0.utf8) }
+            samples += [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22]]  // not UTF-8
+            let depth = JSONValue.maximumDepth
+            samples.append(Array(repeating: UInt8(ascii: "["), count: depth + 1) + Array(repeating: UInt8(ascii: "]"), count: depth + 1))
+            for sample in samples {
+                #expect(throws: JSONValue.ParseError.self, "\(String(decoding: sample, as: UTF8.self))") { try JSONValue(parsing: sample) }
+            }
+            let nested = Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
+            #expect(throws: Never.self) { try JSONValue(parsing: nested) }
+            #expect(throws: JSONValue.ParseError(offset: 5, reason: "expected ',' or ']'")) { try JSONValue(parsing: Array("[1,2 3]".utf8)) }
+        }
+
+        @Test("the writer escapes quotes, backslashes and control characters, and keeps the rest as UTF-8")
+        func writer() throws {
+            let text = "a\"b\\c\u{1}\u{1F}\té/"
+            let written = String(decoding: JSONValue.string(text).jsonBytes, as: UTF8.self)
+            #expect(written == #""a\"b\\c\u0001\u001f\té/""#)
+            #expect(try JSONDecoder().decode(String.self, from: Data(written.utf8)) == text)
+            #expect(JSONValue.number(.infinity).description == "null")
+        }
     }
 }

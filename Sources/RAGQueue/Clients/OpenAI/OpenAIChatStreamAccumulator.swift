@@ -51,7 +51,7 @@ struct OpenAIChatStreamAccumulator: Sendable {
             return []
         }
         let bytes = Data(data.utf8)
-        if let value = try? JSONDecoder().decode(JSONValue.self, from: bytes), let error = OpenAIErrorEnvelope.parse(value) {
+        if let value = try? JSONValue(parsing: bytes), let error = OpenAIErrorEnvelope.parse(value) {
             let code: BackendError.Code =
                 switch error.providerCode {
                 case "rate_limit_exceeded", "requests", "tokens": .rateLimited

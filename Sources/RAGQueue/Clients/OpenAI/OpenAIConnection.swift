@@ -145,7 +145,7 @@ struct OpenAIErrorEnvelope: Sendable, Hashable {
 
     /// The envelope in `body`, or nil when the body is not one (or not JSON).
     static func parse(_ body: Data) -> OpenAIErrorEnvelope? {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: body) else { return nil }
+        guard let value = try? JSONValue(parsing: body) else { return nil }
         return Self.parse(value)
     }
 

@@ -4,18 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A hit as Qdrant returns it; `payload` is absent or null when not requested.
-struct QdrantScoredPoint: Decodable {
-    var id: PointID
-    var score: Float
-    var payload: [String: JSONValue]?
-}
-
-/// Qdrant's success envelope `{"result":…,"status":"ok","time":…}`.
-struct QdrantEnvelope<Result: Decodable>: Decodable {
-    var result: Result
-}
-
 /// Qdrant's request bodies, written straight to JSON bytes with sorted keys. A query's vector
 /// (1,536 floats) took a third of a worker's CPU through `JSONEncoder`; written here it is one
 /// pass of `Float.description` (the shortest text that reads back as the same float).
@@ -194,17 +182,49 @@ extension QdrantVectorStore {
     }
 
     /// The `result` of Qdrant's envelope `{"result":…,"status":"ok","time":…}`.
-    static func decodeResult<Result: Decodable>(_ type: Result.Type, from body: Data) throws -> Result {
+    static func result(from body: Data) throws(BackendError) -> JSONValue {
+        let envelope: JSONValue
         do {
-            return try JSONDecoder().decode(QdrantEnvelope<Result>.self, from: body).result
+            envelope = try JSONValue(parsing: body)
         } catch {
             throw BackendError(.invalidResponse, backend: Self.backend, message: "could not read Qdrant's response: \(error)")
         }
+        guard let result = envelope["result"] else {
+            throw BackendError(.invalidResponse, backend: Self.backend, message: "Qdrant's response has no result")
+        }
+        return result
+    }
+
+    /// The hits of a query's result `{"points":[{"id":…,"score":…,"payload":{…}}]}`; a payload
+    /// absent or null (not requested) reads as empty.
+    static func scoredPoints(_ result: JSONValue) throws(BackendError) -> [ScoredPoint] {
+        guard let points = result["points"]?.arrayValue else {
+            throw BackendError(.invalidResponse, backend: Self.backend, message: "Qdrant's query result has no points")
+        }
+        var hits: [ScoredPoint] = []
+        hits.reserveCapacity(points.count)
+        for point in points {
+            let id: PointID
+            switch point["id"] {
+            case .integer(let number) where number >= 0: id = .integer(UInt64(number))
+            case .number(let number) where number >= 0 && number < 0x1p64 && number.rounded() == number: id = .integer(UInt64(number))
+            case .string(let text): id = .uuid(text)
+            default: throw BackendError(.invalidResponse, backend: Self.backend, message: "a Qdrant hit has no valid id")
+            }
+            let score: Float
+            switch point["score"] {
+            case .integer(let number): score = Float(number)
+            case .number(let number): score = Float(number)
+            default: throw BackendError(.invalidResponse, backend: Self.backend, message: "a Qdrant hit has no score")
+            }
+            hits.append(ScoredPoint(id: id, score: score, payload: point["payload"]?.objectValue ?? [:]))
+        }
+        return hits
     }
 
     /// Maps an error response; Qdrant says `{"status":{"error":"…"}}`.
     static func error(status: Int, headers: HTTPClientHeaders, body: Data, what: String) -> BackendError {
-        let value = try? JSONDecoder().decode(JSONValue.self, from: body)
+        let value = try? JSONValue(parsing: body)
         let detail = value?.value(atPath: "status.error")?.stringValue ?? OpenAIConnection.summary(of: body)
         var message = "\(what): \(detail.isEmpty ? "HTTP \(status)" : detail)"
         if status == 404, detail.contains("Collection") {

@@ -47,10 +47,12 @@ public final class QdrantVectorStore: VectorStore {
 
     /// `GET /collections/{name}/exists`; falls back to `GET /collections/{name}` on servers before 1.8.
     public func collectionExists(_ name: String) async throws -> Bool {
-        struct Exists: Decodable { var exists: Bool }
         do {
-            let result = try await self.call(.get, Self.collectionPath(name) + "/exists", body: nil, as: Exists.self)
-            return result.exists
+            let result = try await self.call(.get, Self.collectionPath(name) + "/exists", body: nil)
+            guard let exists = result["exists"]?.boolValue else {
+                throw BackendError(.invalidResponse, backend: Self.backend, message: "Qdrant's answer to exists has no exists")
+            }
+            return exists
         } catch let error as BackendError where error.code == .notFound {
             return try await self.collectionInfo(name) != nil
         }
@@ -60,7 +62,7 @@ public final class QdrantVectorStore: VectorStore {
     public func collectionInfo(_ name: String) async throws -> VectorCollectionInfo? {
         let result: JSONValue
         do {
-            result = try await self.call(.get, Self.collectionPath(name), body: nil, as: JSONValue.self)
+            result = try await self.call(.get, Self.collectionPath(name), body: nil)
         } catch let error as BackendError where error.code == .notFound {
             return nil
         }
@@ -70,7 +72,7 @@ public final class QdrantVectorStore: VectorStore {
     /// `PUT /collections/{name}` with `{"vectors":{"size":N,"distance":"Cosine"}}`.
     public func createCollection(_ name: String, dimension: Int, distance: VectorDistance) async throws {
         let body = Self.createCollectionBody(dimension: dimension, distance: distance, vectorName: self.configuration.vectorName)
-        _ = try await self.call(.put, Self.collectionPath(name), body: Data(body.description.utf8), as: JSONValue.self)
+        _ = try await self.call(.put, Self.collectionPath(name), body: Data(body.jsonBytes))
     }
 
     /// `PUT /collections/{name}/points?wait=true`, in batches of `upsertBatchSize`.
@@ -80,33 +82,27 @@ public final class QdrantVectorStore: VectorStore {
             try Task.checkCancellation()
             let batch = Array(points[start..<min(start + size, points.count)])
             let body = try Self.upsertBody(batch, vectorName: self.configuration.vectorName)
-            _ = try await self.call(.put, Self.collectionPath(collection) + "/points?wait=true", body: body, as: JSONValue.self)
+            _ = try await self.call(.put, Self.collectionPath(collection) + "/points?wait=true", body: body)
         }
     }
 
     /// `POST /collections/{name}/points/query` with the vector, limit, payload, filter and threshold.
     public func query(_ query: VectorQuery, in collection: String) async throws -> [ScoredPoint] {
-        struct Result: Decodable { var points: [QdrantScoredPoint] }
         let body = try Self.queryBody(query, vectorName: self.configuration.vectorName)
-        let result = try await self.call(.post, Self.collectionPath(collection) + "/points/query", body: body, as: Result.self)
-        return result.points.map { ScoredPoint(id: $0.id, score: $0.score, payload: $0.payload ?? [:]) }
+        return try Self.scoredPoints(try await self.call(.post, Self.collectionPath(collection) + "/points/query", body: body))
     }
 
     /// `POST /collections/{name}/points/delete?wait=true` with `{"filter":…}`: deletes every point
     /// whose payload matches (re-ingesting a file removes its old chunks this way).
     public func deletePoints(matching filter: PayloadFilter, in collection: String) async throws {
         let body: JSONValue = ["filter": Self.filterValue(filter)]
-        _ = try await self.call(.post, Self.collectionPath(collection) + "/points/delete?wait=true", body: Data(body.description.utf8), as: JSONValue.self)
+        _ = try await self.call(.post, Self.collectionPath(collection) + "/points/delete?wait=true", body: Data(body.jsonBytes))
     }
 
     // MARK: Transport
 
-    private func call<Result: Decodable>(
-        _ method: HTTPClientRequest.Method,
-        _ path: String,
-        body: Data?,
-        as type: Result.Type
-    ) async throws -> Result {
+    /// Sends one request; returns the `result` of Qdrant's answer.
+    private func call(_ method: HTTPClientRequest.Method, _ path: String, body: Data?) async throws -> JSONValue {
         var headers: HTTPClientHeaders = ["Accept": "application/json"]
         if let apiKey = self.configuration.apiKey {
             headers.add(name: "api-key", value: apiKey)
@@ -133,6 +129,6 @@ public final class QdrantVectorStore: VectorStore {
             )
             throw error
         }
-        return try Self.decodeResult(type, from: response.body)
+        return try Self.result(from: response.body)
     }
 }

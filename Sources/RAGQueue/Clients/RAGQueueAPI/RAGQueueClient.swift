@@ -95,7 +95,7 @@ public struct RAGQueueClient: Sendable {
         } catch {
             throw Refusal(status: nil, message: "\(request.url): \(error)")
         }
-        let body = (try? JSONDecoder().decode(JSONValue.self, from: response.body)) ?? .null
+        let body = (try? JSONValue(parsing: response.body)) ?? .null
         guard response.isSuccess else {
             let message = body["error"]?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
             throw Refusal(status: response.status, message: message)
