@@ -161,6 +161,12 @@ extension RAGQueueConfiguration {
             .init("OPENAI_TIMEOUT_SECONDS", "\(Int(CurlHTTPClient.Configuration().timeout.seconds))", "deadline of one OpenAI call (a whole stream when streaming)") {
                 $0.http.timeout = try Parse.duration($1, "OPENAI_TIMEOUT_SECONDS", in: 0.1...3600)
             },
+            .init(
+                "HTTP_MAX_IDLE_CONNECTIONS", "\(CurlHTTPClient.Configuration().maxCachedConnections)",
+                "connections to OpenAI and Qdrant a process keeps open for reuse, those in use included; above it a call's connection closes when it ends"
+            ) {
+                $0.http.maxCachedConnections = try Parse.integer($1, "HTTP_MAX_IDLE_CONNECTIONS", in: 1...100_000)
+            },
         ]
     }
 

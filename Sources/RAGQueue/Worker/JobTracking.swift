@@ -51,7 +51,12 @@ final class InFlightJobs: Sendable {
         var entries: [JobID: Entry] = [:]
         var waiters: [Int: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextWaiter = 0
+        /// The most jobs run at once since the set was last empty.
+        var peak = 0
     }
+
+    /// How many jobs at once make a burst whose end returns freed memory to the system.
+    static let burst = 256
 
     private let state = Mutex(State())
 
@@ -62,18 +67,27 @@ final class InFlightJobs: Sendable {
     /// Starts a job's task and records it in one step, so the task cannot end before it is recorded
     /// (its `remove` waits for the lock held here).
     func start(lease: JobLease, flag: CancelFlag, _ makeTask: () -> Task<Void, Never>) {
-        state.withLock { $0.entries[lease.id] = Entry(lease: lease, flag: flag, task: makeTask()) }
+        state.withLock { state in
+            state.entries[lease.id] = Entry(lease: lease, flag: flag, task: makeTask())
+            state.peak = max(state.peak, state.entries.count)
+        }
     }
 
+    /// Forgets a job that ended. When the last job of a burst (`burst` or more at once) ends, the
+    /// memory its jobs freed goes back to the system (`FreedMemory.release()`).
     func remove(_ id: JobID) {
-        let ready = state.withLock { state in
+        let (ready, burstEnded) = state.withLock { state in
             state.entries[id] = nil
             let count = state.entries.count
             let ready = state.waiters.filter { count < $0.value.limit }
             for key in ready.keys { state.waiters[key] = nil }
-            return ready.values.map(\.continuation)
+            let burstEnded = count == 0 && state.peak >= Self.burst
+            if count == 0 { state.peak = 0 }
+            if burstEnded { state.entries = [:] }  // the table's capacity too
+            return (ready.values.map(\.continuation), burstEnded)
         }
         for waiter in ready { waiter.resume() }
+        if burstEnded { FreedMemory.release() }
     }
 
     /// Wakes every waiter, as if a job had ended (shutdown).

@@ -133,6 +133,36 @@ extension ClientsTests {
             await client.shutdown()
         }
 
+        @Test("after a burst, only maxCachedConnections connections stay open for reuse")
+        func idleConnectionsBounded() async throws {
+            let burst = 16
+            let gate = BurstGate(size: burst)
+            let router = Router(context: LoopbackRequestContext.self)
+            router.get("port") { _, context -> String in
+                await gate.arrive()  // every request of a burst holds its connection until all have one
+                return String(context.remotePort ?? -1)
+            }
+            let client = try Self.makeClient { $0.maxCachedConnections = 4 }
+            try await withLoopbackServer(router) { base in
+                func burstPorts() async throws -> Set<String> {
+                    try await withThrowingTaskGroup(of: String.self) { group in
+                        for _ in 0..<burst {
+                            group.addTask { String(decoding: try await client.execute(HTTPClientRequest(url: base + "/port")).body, as: UTF8.self) }
+                        }
+                        return try await group.reduce(into: []) { $0.insert($1) }
+                    }
+                }
+                let first = try await burstPorts()
+                #expect(first.count == burst)
+                let second = try await burstPorts()
+                #expect(second.count == burst)
+                // Connections the first burst left open are reused by the second; at most 4 were kept.
+                #expect(first.intersection(second).count <= 4)
+                #expect(!first.intersection(second).isEmpty)
+            }
+            await client.shutdown()
+        }
+
         @Test("a per-call timeout fails a slow call with a transient timeout error")
         func timeout() async throws {
             let router = Router(context: LoopbackRequestContext.self)

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A request context that remembers the client's port, so tests can see connection reuse.
 struct LoopbackRequestContext: RequestContext {
@@ -82,5 +83,32 @@ final class Signal: Sendable {
     func wait() async -> Bool {
         var iterator = self.stream.makeAsyncIterator()
         return await iterator.next() != nil
+    }
+}
+
+/// Holds each arriving request until `size` have arrived, then lets that whole burst go; the next
+/// arrivals form the next burst.
+final class BurstGate: Sendable {
+    private struct State {
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let size: Int
+    private let state = Mutex(State())
+
+    init(size: Int) {
+        self.size = size
+    }
+
+    func arrive() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let release = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.waiting.append(continuation)
+                guard state.waiting.count == size else { return [] }
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for waiter in release { waiter.resume() }
+        }
     }
 }

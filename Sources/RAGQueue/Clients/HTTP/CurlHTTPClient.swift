@@ -19,8 +19,12 @@ public final class CurlHTTPClient: Sendable {
         public var connectTimeout: Duration = .seconds(10)
         /// Most connections open to one host at a time; 0 (default) means no limit. Extra requests wait.
         public var maxConnectionsPerHost: Int = 0
-        /// Most idle connections kept for reuse; 0 (default) keeps libcurl's default (4 x transfers in flight).
-        public var maxCachedConnections: Int = 0
+        /// Most connections kept open for reuse, counting those in use; when a call ends above it,
+        /// the oldest idle one closes. Default 256; 0 keeps libcurl's own (4 x transfers in flight,
+        /// which after a burst of thousands leaves thousands open).
+        public var maxCachedConnections: Int = 256
+        /// Connections idle longer than this are not reused but closed; default 60 s.
+        public var maxIdleTime: Duration = .seconds(60)
         /// Largest body `execute` will buffer, in bytes; default 64 MiB. Streams are not limited.
         public var maxResponseBytes: Int = 64 * 1024 * 1024
         /// `User-Agent` sent when a request sets none; default `RAGQueue`.

@@ -20,6 +20,13 @@ extension CurlMultiLoop {
             Self.milliseconds(request.connectTimeout ?? self.configuration.connectTimeout)
         )
         try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        // libcurl's receive buffer is 16 KiB per transfer; answers here are a few KiB and arrive in
+        // pieces anyway, and with thousands of calls in flight the buffers were a fifth of the memory.
+        // libcurl refuses a new size while a reused handle still holds its old buffer (a handle
+        // whose last request failed before it was sent): that handle keeps the default, which
+        // costs only memory, so the refusal is not an error of the request.
+        _ = try? easy.set(CURLOPT_BUFFERSIZE, 4096)
+        try easy.set(CURLOPT_MAXAGE_CONN, max(1, Int(self.configuration.maxIdleTime.components.seconds)))
         // Proxy CONNECT responses would otherwise reach the header callback as a first response head.
         try easy.set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
         if self.configuration.acceptCompressedResponses {
