@@ -66,6 +66,14 @@ struct APIBenchmarkRun: Sendable {
                 + columns.map { Self.pad($0, 9) }.joined())
         }
         Console.line("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
+        var firstTokens: [Double] = []
+        while firstTokens.count < samples {
+            firstTokens += try await measureFirstTokens(count: min(waiters, samples - firstTokens.count), apiURL: apiURL, store: store, http: http)
+        }
+        firstTokens.sort()
+        Console.line("first token  " + Self.pad(String(firstTokens.count), 4)
+            + ([0.5, 0.9, 0.99].map { Self.format(Self.percentile(firstTokens, $0)) } + [Self.format(firstTokens.last ?? 0)]).map { Self.pad($0, 9) }.joined())
+        Console.line("first token: from the worker's write of a model's first token (XADD and PUBLISH) to the SSE client's token event")
 
         var open: OpenStreams?
         if streams > 0 { open = try await openStreams(apiURL: apiURL, pid: apiPID, store: store) }
@@ -218,6 +226,61 @@ struct APIBenchmarkRun: Sendable {
             }
             return delays
         }
+    }
+
+    /// Streamed jobs, claimed as a worker would, each with an SSE client; once every client is
+    /// subscribed, writes each job's first token as a worker's `TokenSink` does and returns the
+    /// milliseconds (one monotonic clock) from the write to the client's `token` event.
+    private func measureFirstTokens(count: Int, apiURL: String, store: ValkeyJobStore, http: CurlHTTPClient) async throws -> [Double] {
+        let payload = RAGQuery(query: "How soon does the first token arrive?", stream: true).json
+        for _ in 0..<count {
+            _ = try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload))
+        }
+        let claimed = try await store.claim(workerID: "bench-api", count: count).jobs
+        guard claimed.count == count else { throw SimulationError("claimed \(claimed.count) of \(count) jobs") }
+        let clock = ContinuousClock()
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        var written: [JobID: ContinuousClock.Instant] = [:]
+        let arrivals = try await withThrowingTaskGroup(of: (JobID, ContinuousClock.Instant).self) { group in
+            for job in claimed {
+                group.addTask {
+                    let response = try await http.stream(HTTPClientRequest(url: "\(apiURL)/v1/queries/\(job.id)/events", timeout: .seconds(40)))
+                    guard response.status == 200 else {
+                        readyContinuation.yield()
+                        throw SimulationError("event stream of \(job.id) answered \(response.status)")
+                    }
+                    var parser = ServerSentEventParser()
+                    var first = true
+                    for try await chunk in response.body {
+                        for event in parser.feed(chunk) {
+                            if first { readyContinuation.yield(); first = false }
+                            if event.event == "token" { return (job.id, clock.now) }
+                        }
+                    }
+                    throw SimulationError("event stream of \(job.id) closed without a token")
+                }
+            }
+            var subscribed = 0
+            for await _ in ready {
+                subscribed += 1
+                if subscribed == count { break }
+            }
+            for job in claimed {
+                written[job.id] = clock.now
+                try await store.appendTokens([.attempt(1), .text("first")], to: job.id)
+            }
+            return try await group.reduce(into: [(JobID, ContinuousClock.Instant)]()) { $0.append($1) }
+        }
+        let delays = try arrivals.map { id, arrived in
+            guard let sent = written[id] else { throw SimulationError("a token of \(id) arrived before it was written") }
+            return (arrived - sent).seconds * 1000
+        }
+        let answer = Array(try JSONEncoder().encode(RAGAnswer(answer: "first", sources: [], model: "bench", embeddingModel: "bench", collection: "bench")))
+        for job in claimed {
+            try await store.appendTokens([.end(finishReason: "stop")], to: job.id)
+            try await store.complete(job.lease, result: answer, timings: [:])
+        }
+        return delays
     }
 
     /// Waits for job `id` the way `waiter` does; calls `ready` once the wait is under way (for

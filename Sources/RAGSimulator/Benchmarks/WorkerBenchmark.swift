@@ -40,6 +40,12 @@ public struct WorkerBenchmark: Sendable {
         var latencies: [Double]
         var workerCPUms: Double
         var apiCPUms: Double
+        var valkeyCPUms: Double = 0
+        /// This process: the clients and the fakes.
+        var clientCPUms: Double = 0
+        /// Valkey commands (those inside scripts included) and client calls per job.
+        var valkeyCommands: Double = 0
+        var valkeyCalls: Double = 0
         /// The first error a client met, for the note under the table.
         var firstError: String?
     }
@@ -95,37 +101,48 @@ public struct WorkerBenchmark: Sendable {
         let worker = try await startWorker(
             ragserve: ragserve, environment: environment, name: "worker", workDirectory: workDirectory, reaper: reaper, store: store
         )
-        guard let apiPID, let workerPID = worker.child.pid else { throw SimulationError("the api's or the worker's pid is unknown") }
+        guard let apiPID, let workerPID = worker.child.pid, let valkeyPID = services.valkeyServer?.pid else {
+            throw SimulationError("the api's, the worker's or Valkey's pid is unknown")
+        }
+        let ownPID = getpid()
         let client = RAGQueueClient(baseURL: apiURL, httpClient: services.httpClient)
         _ = try await offer(rate: 20, seconds: 1, offset: 0, client: client)  // warm-up: connections, scripts, allocator
         Console.line("")
         Console.line("offered rate, \(options.seconds) s each: POST /v1/queries, then GET /v1/queries/{id}?wait=30 until it ends")
-        Console.line("     q/s    jobs  errors   p50 ms   p99 ms   worker CPU ms/job   api CPU ms/job   kept up")
+        Console.line("                                          CPU ms per job                        Valkey per job")
+        Console.line("     q/s    jobs  errors   p50 ms   p99 ms   worker     api  valkey  client+fakes   commands  calls   kept up")
         let limit = Self.milliseconds(Self.backendTime) * 1.1
         var highest: Int?
         var errors: [String] = []
         var offset = 1_000
         for rate in options.rates {
-            let before = (ProcessUsage.read(pid: workerPID), ProcessUsage.read(pid: apiPID))
+            let pids = [workerPID, apiPID, valkeyPID, ownPID]
+            let before = pids.compactMap { ProcessUsage.read(pid: $0)?.cpuSeconds }
+            let countsBefore = try await store.serverCounts()
             var row = try await offer(rate: rate, seconds: options.seconds, offset: offset, client: client)
             offset += rate * options.seconds
-            let after = (ProcessUsage.read(pid: workerPID), ProcessUsage.read(pid: apiPID))
-            guard let workerBefore = before.0, let apiBefore = before.1, let workerAfter = after.0, let apiAfter = after.1 else {
-                throw SimulationError("the worker or the api exited (logs in \(workDirectory.path))")
+            let after = pids.compactMap { ProcessUsage.read(pid: $0)?.cpuSeconds }
+            let countsAfter = try await store.serverCounts()
+            row.valkeyCommands = Double(countsAfter.commands - countsBefore.commands - 2) / Double(max(row.jobs, 1))  // less the INFO pair
+            row.valkeyCalls = Double(countsAfter.calls - countsBefore.calls) / Double(max(row.jobs, 1))
+            guard before.count == pids.count, after.count == pids.count else {
+                throw SimulationError("the worker, the api or Valkey exited (logs in \(workDirectory.path))")
             }
-            row.workerCPUms = (workerAfter.cpuSeconds - workerBefore.cpuSeconds) * 1000 / Double(max(row.jobs, 1))
-            row.apiCPUms = (apiAfter.cpuSeconds - apiBefore.cpuSeconds) * 1000 / Double(max(row.jobs, 1))
+            let perJob = zip(before, after).map { ($1 - $0) * 1000 / Double(max(row.jobs, 1)) }
+            (row.workerCPUms, row.apiCPUms, row.valkeyCPUms, row.clientCPUms) = (perJob[0], perJob[1], perJob[2], perJob[3])
             let p99 = APIBenchmarkRun.percentile(row.latencies, 0.99)
             let keptUp = row.errors == 0 && p99 <= limit
             if keptUp { highest = max(highest ?? 0, rate) }
             Console.line(APIBenchmarkRun.pad(String(rate), 8) + APIBenchmarkRun.pad(String(row.jobs), 8) + APIBenchmarkRun.pad(String(row.errors), 8)
                 + APIBenchmarkRun.pad(APIBenchmarkRun.format(APIBenchmarkRun.percentile(row.latencies, 0.5)), 9)
                 + APIBenchmarkRun.pad(APIBenchmarkRun.format(p99), 9)
-                + APIBenchmarkRun.pad(String(format: "%.2f", row.workerCPUms), 20) + APIBenchmarkRun.pad(String(format: "%.2f", row.apiCPUms), 17)
-                + APIBenchmarkRun.pad(keptUp ? "yes" : "no", 10))
+                + [row.workerCPUms, row.apiCPUms, row.valkeyCPUms].map { APIBenchmarkRun.pad(String(format: "%.2f", $0), 8) }.joined()
+                + APIBenchmarkRun.pad(String(format: "%.2f", row.clientCPUms), 14) + APIBenchmarkRun.pad(String(format: "%.1f", row.valkeyCommands), 11)
+                + APIBenchmarkRun.pad(String(format: "%.1f", row.valkeyCalls), 7) + APIBenchmarkRun.pad(keptUp ? "yes" : "no", 10))
             if let error = row.firstError { errors.append("  \(rate) q/s, first error: \(error)") }
         }
         for line in errors { Console.line(line) }
+        Console.line("Valkey commands count those inside scripts; calls are the script runs and blocking waits clients sent")
         Console.line("kept up: no errors and p99 <= 1.1 x the backend time (\(String(format: "%.0f", limit)) ms); highest rate kept up: "
             + (highest.map { "\($0) q/s" } ?? "none of those offered"))
         await reaper.stop([worker.token])
