@@ -109,8 +109,6 @@ public struct JobUsage: Sendable, Hashable, ExpressibleByDictionaryLiteral {
 
     /// The counters as a JSON object, sorted by name.
     var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(counters)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        JSONValue.object(counters.mapValues { .integer(Int($0)) }).description
     }
 }

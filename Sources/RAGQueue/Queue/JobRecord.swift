@@ -147,13 +147,13 @@ extension JobRecord {
         self.retryAt = date("retry_at")
         self.result = fields["result"]
         self.error = fields["error"].flatMap { try? JSONDecoder().decode(JobFailure.self, from: Data($0)) }
-        self.timings = fields["timings"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0)) } ?? [:]
+        self.timings = fields["timings"].flatMap { try? JSONValue(parsing: $0).objectValue?.compactMapValues(\.doubleValue) } ?? [:]
         self.requestID = nonEmpty("request_id")
         self.tenant = nonEmpty("tenant")
         self.cancelRequested = text("cancel") == "1"
         self.endCount = Int(number("ends") ?? 0)
         self.priority = number("priority").map { Int($0) } ?? EnqueueRequest.defaultPriority
-        self.usage = JobUsage(fields["usage"].flatMap { try? JSONDecoder().decode([String: Int64].self, from: Data($0)) } ?? [:])
+        self.usage = JobUsage(fields["usage"].flatMap { try? JSONValue(parsing: $0).objectValue?.compactMapValues { $0.intValue.map(Int64.init) } } ?? [:])
         self.reservedBudget = number("reserved") ?? 0
         self.crashes = Int(number("crashes") ?? 0)
         self.cachedFrom = nonEmpty("cached_from").flatMap(JobID.init)

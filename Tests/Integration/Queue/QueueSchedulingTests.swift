@@ -132,9 +132,10 @@ struct QueueSchedulingTests {
             // The first job ends having spent less than it reserved: the rest comes back.
             let job = try #require(try await store.claim(workerID: "w", count: 1).jobs.first)
             #expect(job.id == first)
-            try await store.complete(job.lease, result: [], timings: [:], usage: [JobUsage.costMicroUSD: 150, JobUsage.tokens: 90])
+            try await store.complete(job.lease, result: [], timings: ["embed": 12.5, "generate": 400], usage: [JobUsage.costMicroUSD: 150, JobUsage.tokens: 90])
             #expect(try await store.budgetStatus(tenant: "payer", period: .day, unit: .microUSD) == BudgetStatus(reserved: 400, spent: 150, limit: 1000))
             #expect(try await store.job(first)?.usage == [JobUsage.costMicroUSD: 150, JobUsage.tokens: 90])
+            #expect(try await store.job(first)?.timings == ["embed": 12.5, "generate": 400])
             #expect(try await store.tenantStats().first { $0.tenant == "payer" }?.usage[JobUsage.costMicroUSD] == 150)
             _ = try await store.enqueue(request(400))
 

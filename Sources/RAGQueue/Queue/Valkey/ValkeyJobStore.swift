@@ -578,8 +578,8 @@ public final class ValkeyJobStore: QueueStore {
         }
     }
 
+    /// Stage timings as a JSON object (a non-finite one is written null and read back as absent).
     static func encode(_ timings: [String: Double]) -> String {
-        guard !timings.isEmpty, let data = try? JSONEncoder().encode(timings) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.object(timings.mapValues(JSONValue.number)).description
     }
 }
