@@ -85,7 +85,8 @@ public struct WorkerBenchmark: Sendable {
         queue.maxDepth = 0
         let store = try ValkeyJobStore(url: services.valkeyURL, configuration: queue)
         reaper.add("valkey-client") { store.close() }
-        let concurrency = max(options.inFlight.max() ?? 0, (options.rates.max() ?? 0) * 4, 64)
+        // Room for every job in flight (a rate's jobs take ~0.55 s each, more when it falls behind), within the worker's limit.
+        let concurrency = min(10_000, max(options.inFlight.max() ?? 0, (options.rates.max() ?? 0) * 4, 64))
         var environment = services.childEnvironment(prefix: prefix, concurrency: concurrency)
         // Every client long-polls its own job, all with the one (absent) key.
         environment["API_MAX_OPEN_WAITS_PER_KEY"] = String(concurrency + 100)

@@ -50,4 +50,19 @@ struct RagSimProcessTests {
         #expect(chart.output.contains("--svg /nonexistent/chart.svg: cannot write in /nonexistent"))
         #expect(!chart.output.contains("scenario:"))
     }
+    @Test("bench-worker runs RAG jobs through a real api and worker and reports each rate and each in-flight count")
+    func benchWorker() async throws {
+        let (code, output) = try await ragsim(["bench-worker", "--rates", "5", "--seconds", "1", "--in-flight", "4", "--hold", "0.5", "--settle", "0"])
+        #expect(code == 0, "\(output)")
+        let rows = output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        // q/s, jobs, errors, p50, p99, then CPU per job of worker, api, Valkey and the benchmark, Valkey commands and calls, kept up.
+        let rate = try #require(rows.first { $0.count == 12 && $0[0] == "5" })
+        #expect(rate[1] == "5" && rate[2] == "0")
+        #expect(rate[5...8].allSatisfy { Double($0) != nil })
+        // in flight, resident MB, KB per job, sockets, threads.
+        let memory = try #require(rows.first { $0.count == 5 && $0[0] == "4" })
+        #expect((Int(memory[3]) ?? 0) >= 4, "a socket per job in flight at least")
+        #expect(output.contains("highest rate kept up"))
+        #expect(output.contains("after the last burst ended"))
+    }
 }
