@@ -48,7 +48,7 @@ extension ClientsTests {
                  "model":"m","usage":{"prompt_tokens":2,"total_tokens":2}}
                 """.utf8
             )
-            let response = try OpenAIConnection.decoder().decode(OpenAIEmbeddings.EmbeddingsResponse.self, from: body)
+            let response = try OpenAIConnection.decode(OpenAIEmbeddings.EmbeddingsResponse.self, from: body, what: "embeddings")
             let vectors = try OpenAIEmbeddings.vectors(from: response, expectedCount: 2, expectedDimension: nil)
             #expect(vectors == [[0.5, 0.25], [1]])
             #expect(throws: BackendError.self) {
@@ -101,9 +101,28 @@ extension ClientsTests {
                  "usage":{"prompt_tokens":57,"completion_tokens":12,"total_tokens":69,"prompt_tokens_details":{"cached_tokens":0}}}
                 """.utf8
             )
-            let response = try OpenAIConnection.decoder().decode(OpenAIChatModel.ChatResponse.self, from: body)
+            let response = try OpenAIConnection.decode(OpenAIChatModel.ChatResponse.self, from: body, what: "chat completion")
             let completion = try OpenAIChatModel.completion(from: response, fallbackModel: "gpt-4.1")
             #expect(completion == ChatCompletion(text: "RAG is retrieval.", model: "gpt-4.1-2025", finishReason: .stop, usage: TokenUsage(promptTokens: 57, completionTokens: 12, totalTokens: 69)))
+        }
+
+        @Test("a response that is not JSON or not in the expected shape is an invalid response, saying which")
+        func malformedResponses() {
+            let bodies: [(String, String)] = [
+                ("chat completion", #"{"choices":"none"}"#), ("chat completion", "not json"), ("chat completion", #"{"id":"x"}"#),
+                ("embeddings", #"{"data":[{"embedding":[0.5,"x"]}]}"#), ("embeddings", #"{"data":[{"embedding":true}]}"#), ("embeddings", "[]"),
+            ]
+            for (what, text) in bodies {
+                let error = #expect(throws: BackendError.self, "\(text)") {
+                    if what == "embeddings" {
+                        _ = try OpenAIConnection.decode(OpenAIEmbeddings.EmbeddingsResponse.self, from: Array(text.utf8), what: what)
+                    } else {
+                        _ = try OpenAIConnection.decode(OpenAIChatModel.ChatResponse.self, from: Array(text.utf8), what: what)
+                    }
+                }
+                #expect(error?.code == .invalidResponse)
+                #expect(error?.message.contains(what) == true)
+            }
         }
 
         @Test("a streamed completion accumulates deltas, the usage-only chunk and [DONE]")

@@ -111,10 +111,18 @@ public final class OpenAIChatModel: ChatModel {
         var streamOptions: StreamOptions?
     }
 
-    struct Usage: Decodable {
+    struct Usage {
         var promptTokens: Int?
         var completionTokens: Int?
         var totalTokens: Int?
+
+        /// `{"prompt_tokens":…,"completion_tokens":…,"total_tokens":…}`; nil unless an object.
+        init?(json: JSONValue?) {
+            guard let json, json.objectValue != nil else { return nil }
+            self.promptTokens = json["prompt_tokens"]?.intValue
+            self.completionTokens = json["completion_tokens"]?.intValue
+            self.totalTokens = json["total_tokens"]?.intValue
+        }
 
         var tokenUsage: TokenUsage {
             let prompt = self.promptTokens ?? 0
@@ -123,9 +131,9 @@ public final class OpenAIChatModel: ChatModel {
         }
     }
 
-    struct ChatResponse: Decodable {
-        struct Choice: Decodable {
-            struct Message: Decodable {
+    struct ChatResponse: OpenAIResponseBody {
+        struct Choice {
+            struct Message {
                 var content: String?
                 var refusal: String?
             }
@@ -137,6 +145,16 @@ public final class OpenAIChatModel: ChatModel {
         var model: String?
         var choices: [Choice]
         var usage: Usage?
+
+        init?(json: JSONValue) {
+            guard let choices = json["choices"]?.arrayValue else { return nil }
+            self.model = json["model"]?.stringValue
+            self.choices = choices.map { choice in
+                let message = choice["message"].map { Choice.Message(content: $0["content"]?.stringValue, refusal: $0["refusal"]?.stringValue) }
+                return Choice(message: message, finishReason: choice["finish_reason"]?.stringValue)
+            }
+            self.usage = Usage(json: json["usage"])
+        }
     }
 
     /// The JSON body of one request.

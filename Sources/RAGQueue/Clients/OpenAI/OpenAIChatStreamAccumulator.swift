@@ -9,23 +9,6 @@ import Foundation
 /// Handles the role-only first chunk, the usage-only last chunk (`choices: []`), `[DONE]`, and an
 /// `{"error":…}` object in the middle of the stream. A pure value type, so tests need no network.
 struct OpenAIChatStreamAccumulator: Sendable {
-    private struct Chunk: Decodable {
-        struct Choice: Decodable {
-            struct Delta: Decodable {
-                var content: String?
-                var refusal: String?
-            }
-
-            var index: Int?
-            var delta: Delta?
-            var finishReason: String?
-        }
-
-        var model: String?
-        var choices: [Choice]?
-        var usage: OpenAIChatModel.Usage?
-    }
-
     private var text = ""
     private var model: String?
     private var finishReason: FinishReason?
@@ -50,8 +33,13 @@ struct OpenAIChatStreamAccumulator: Sendable {
             self.isDone = true
             return []
         }
-        let bytes = Data(data.utf8)
-        if let value = try? JSONValue(parsing: bytes), let error = OpenAIErrorEnvelope.parse(value) {
+        let chunk: JSONValue
+        do {
+            chunk = try JSONValue(parsing: data.utf8)
+        } catch {
+            throw BackendError(.invalidResponse, backend: OpenAIConnection.backend, message: "could not read a stream chunk: \(error)")
+        }
+        if let error = OpenAIErrorEnvelope.parse(chunk) {
             let code: BackendError.Code =
                 switch error.providerCode {
                 case "rate_limit_exceeded", "requests", "tokens": .rateLimited
@@ -66,26 +54,20 @@ struct OpenAIChatStreamAccumulator: Sendable {
                 message: "error inside the stream: \(error.message ?? "no message")"
             )
         }
-        let chunk: Chunk
-        do {
-            chunk = try OpenAIConnection.decoder().decode(Chunk.self, from: bytes)
-        } catch {
-            throw BackendError(.invalidResponse, backend: OpenAIConnection.backend, message: "could not read a stream chunk: \(error)")
-        }
-        if let model = chunk.model {
+        if let model = chunk["model"]?.stringValue {
             self.model = model
         }
-        if let usage = chunk.usage {
+        if let usage = OpenAIChatModel.Usage(json: chunk["usage"]) {
             self.usage = usage.tokenUsage
         }
         var pieces: [String] = []
         // Only the first choice (n = 1) makes the answer.
-        for choice in chunk.choices ?? [] where (choice.index ?? 0) == 0 {
-            if let piece = choice.delta?.content ?? choice.delta?.refusal, !piece.isEmpty {
+        for choice in chunk["choices"]?.arrayValue ?? [] where (choice["index"]?.intValue ?? 0) == 0 {
+            if let piece = choice["delta"]?["content"]?.stringValue ?? choice["delta"]?["refusal"]?.stringValue, !piece.isEmpty {
                 self.text += piece
                 pieces.append(piece)
             }
-            if let reason = choice.finishReason {
+            if let reason = choice["finish_reason"]?.stringValue {
                 self.finishReason = FinishReason(reason)
             }
         }

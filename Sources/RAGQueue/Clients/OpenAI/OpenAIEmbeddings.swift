@@ -103,7 +103,7 @@ public final class OpenAIEmbeddings: EmbeddingModel {
         let response = try await self.connection.post(path: "embeddings", body: body, timeout: self.configuration.timeout)
         let decoded = try OpenAIConnection.decode(EmbeddingsResponse.self, from: response.body, what: "embeddings")
         let vectors = try Self.vectors(from: decoded, expectedCount: texts.count, expectedDimension: self.configuration.dimensions)
-        return Embeddings(vectors: vectors, tokens: decoded.usage?.promptTokens ?? 0)
+        return Embeddings(vectors: vectors, tokens: decoded.promptTokens ?? 0)
     }
 
     // MARK: Wire format (internal for tests)
@@ -115,34 +115,45 @@ public final class OpenAIEmbeddings: EmbeddingModel {
         var dimensions: Int?
     }
 
-    struct EmbeddingsResponse: Decodable {
-        struct Item: Decodable {
+    struct EmbeddingsResponse: OpenAIResponseBody {
+        struct Item {
             var index: Int?
             var embedding: Embedding
         }
 
         /// A vector as base64 text or as a number array.
-        enum Embedding: Decodable {
+        enum Embedding {
             case base64(String)
             case floats([Float])
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.singleValueContainer()
-                if let text = try? container.decode(String.self) {
-                    self = .base64(text)
-                } else {
-                    self = .floats(try container.decode([Float].self))
-                }
-            }
-        }
-
-        struct Usage: Decodable {
-            var promptTokens: Int?
         }
 
         var data: [Item]
         var model: String?
-        var usage: Usage?
+        /// `usage.prompt_tokens`.
+        var promptTokens: Int?
+
+        init?(json: JSONValue) {
+            guard let items = json["data"]?.arrayValue else { return nil }
+            var data: [Item] = []
+            data.reserveCapacity(items.count)
+            for item in items {
+                switch item["embedding"] {
+                case .string(let text): data.append(Item(index: item["index"]?.intValue, embedding: .base64(text)))
+                case .array(let numbers):
+                    var floats: [Float] = []
+                    floats.reserveCapacity(numbers.count)
+                    for number in numbers {
+                        guard let value = number.doubleValue else { return nil }
+                        floats.append(Float(value))
+                    }
+                    data.append(Item(index: item["index"]?.intValue, embedding: .floats(floats)))
+                default: return nil
+                }
+            }
+            self.data = data
+            self.model = json["model"]?.stringValue
+            self.promptTokens = json["usage"]?["prompt_tokens"]?.intValue
+        }
     }
 
     /// The JSON body of one request.
