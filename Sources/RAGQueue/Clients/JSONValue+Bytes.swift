@@ -76,16 +76,11 @@ extension JSONValue {
             case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
                 bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(hexDigit(byte >> 4))
-                bytes.append(hexDigit(byte & 0xF))
+                bytes.append(contentsOf: [byte].lowercaseHex.utf8)
             default: bytes.append(byte)
             }
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
 
@@ -143,22 +138,10 @@ private struct JSONBytesParser {
         index += count
     }
 
-    private mutating func nest() throws(ParseError) {
-        depth += 1
-        guard depth <= JSONValue.maximumDepth else { throw failure("nested deeper than \(JSONValue.maximumDepth) levels") }
-        index += 1
-    }
-
     private mutating func object() throws(ParseError) -> JSONValue {
-        try nest()
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
+        guard try open(closing: UInt8(ascii: "}")) else { return .object(members) }
+        repeat {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try string()
@@ -166,43 +149,44 @@ private struct JSONBytesParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
             members[key] = try value()
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                depth -= 1
-                return .object(members)
-            } else {
-                throw failure("expected ',' or '}'")
-            }
-        }
+        } while try next(closing: UInt8(ascii: "}"))
+        return .object(members)
     }
 
     private mutating func array() throws(ParseError) -> JSONValue {
-        try nest()
         var values: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            return .array(values)
-        }
-        while true {
+        guard try open(closing: UInt8(ascii: "]")) else { return .array(values) }
+        repeat {
             values.append(try value())
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                depth -= 1
-                return .array(values)
-            } else {
-                throw failure("expected ',' or ']'")
-            }
+        } while try next(closing: UInt8(ascii: "]"))
+        return .array(values)
+    }
+
+    /// Enters an object or array at its opening bracket; false (and left again) when it is empty.
+    private mutating func open(closing: UInt8) throws(ParseError) -> Bool {
+        depth += 1
+        guard depth <= JSONValue.maximumDepth else { throw failure("nested deeper than \(JSONValue.maximumDepth) levels") }
+        index += 1
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == closing else { return true }
+        index += 1
+        depth -= 1
+        return false
+    }
+
+    /// After a member or element: true at a comma (another follows), false at `closing` (the
+    /// container is left).
+    private mutating func next(closing: UInt8) throws(ParseError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            return true
         }
+        guard bytes[index] == closing else { throw failure("expected ',' or '\(Character(Unicode.Scalar(closing)))'") }
+        index += 1
+        depth -= 1
+        return false
     }
 
     /// A string literal; `index` is at its opening quote.
@@ -267,22 +251,13 @@ private struct JSONBytesParser {
         throw failure("unterminated string")
     }
 
+    /// The four hexadecimal digits of a `\u` escape, through the project's one hex decoder.
     private mutating func hex4() throws(ParseError) -> UInt32 {
         guard bytes.count - index >= 4 else { throw failure("short \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw failure("invalid \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
+        let digits = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<index + 4]), as: UTF8.self)
+        guard let pair = [UInt8](hex: digits) else { throw failure("invalid \\u escape") }
+        index += 4
+        return UInt32(pair[0]) << 8 | UInt32(pair[1])
     }
 
     private func utf8(_ range: Range<Int>) throws(ParseError) -> String {
