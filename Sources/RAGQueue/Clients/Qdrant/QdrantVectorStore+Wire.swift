@@ -21,7 +21,7 @@ struct QdrantBody {
 
     /// Any JSON value (filters, payloads, ids), through `JSONValue`'s writer.
     mutating func value(_ value: JSONValue) {
-        bytes.append(contentsOf: value.description.utf8)
+        value.write(to: &bytes)
     }
 
     /// A finite float as its shortest round-tripping text.
