@@ -11,7 +11,8 @@ struct BenchWorkerCommand: AsyncParsableCommand {
             Starts a private valkey-server, the fakes (embeddings 100 ms, Qdrant 20 ms, chat 430 ms, fixed), \
             `ragserve api` and one `ragserve worker` (found next to ragsim). For each offered rate, clients post \
             distinct questions and long-poll each until it ends; the rows give p50 and p99 from the POST to the \
-            answer and the CPU time per job of the worker and of the api (from /proc). Then a fresh worker against \
+            answer, the CPU time per job of the worker, the api, Valkey and ragsim itself (the clients and the \
+            fakes; from /proc), and Valkey's commands and calls per job. Then a fresh worker against \
             a model that holds every answer for --hold seconds: its resident memory and sockets with each \
             --in-flight count of jobs in flight, right after the last burst ended, and --settle seconds later.
             """

@@ -56,23 +56,12 @@ struct APIBenchmarkRun: Sendable {
         Console.line("end of a job to a waiting client's answer (\(samples) jobs per client, \(waiters) waiting at once)")
         Console.line("client       jobs   p50 ms   p90 ms   p99 ms   max ms")
         for waiter in Waiter.allCases {
-            var delays: [Double] = []
-            while delays.count < samples {
-                delays += try await measureRound(waiter, count: min(waiters, samples - delays.count), apiURL: apiURL, store: store, http: http)
-            }
-            delays.sort()
-            let columns = [0.5, 0.9, 0.99].map { Self.format(Self.percentile(delays, $0)) } + [Self.format(delays.last ?? 0)]
-            Console.line(waiter.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + Self.pad(String(delays.count), 7)
-                + columns.map { Self.pad($0, 9) }.joined())
+            let delays = try await sample { try await measureRound(waiter, count: $0, apiURL: apiURL, store: store, http: http) }
+            Console.line(Self.delayRow(waiter.rawValue, delays))
         }
         Console.line("from the job's ended_at (rounded to the millisecond, so each figure is within 0.5 ms) to the answer read")
-        var firstTokens: [Double] = []
-        while firstTokens.count < samples {
-            firstTokens += try await measureFirstTokens(count: min(waiters, samples - firstTokens.count), apiURL: apiURL, store: store, http: http)
-        }
-        firstTokens.sort()
-        Console.line("first token  " + Self.pad(String(firstTokens.count), 4)
-            + ([0.5, 0.9, 0.99].map { Self.format(Self.percentile(firstTokens, $0)) } + [Self.format(firstTokens.last ?? 0)]).map { Self.pad($0, 9) }.joined())
+        let firstTokens = try await sample { try await measureFirstTokens(count: $0, apiURL: apiURL, store: store, http: http) }
+        Console.line(Self.delayRow("first token", firstTokens))
         Console.line("first token: from the worker's write of a model's first token (XADD and PUBLISH) to the SSE client's token event")
 
         var open: OpenStreams?
@@ -98,6 +87,26 @@ struct APIBenchmarkRun: Sendable {
         for line in errorLines { Console.line(line) }
         let waiting = try await store.stats().waiting
         Console.line("errors: answers other than 2xx plus socket errors; \(waiting) queries were accepted and wait in the queue")
+    }
+
+    /// `samples` delays from rounds of at most `waiters` jobs (`round` gets the round's size), sorted.
+    private func sample(_ round: (Int) async throws -> [Double]) async throws -> [Double] {
+        var delays: [Double] = []
+        while delays.count < samples {
+            delays += try await round(min(waiters, samples - delays.count))
+        }
+        return delays.sorted()
+    }
+
+    /// One row of the delay table: the label and the count in 16 columns, then p50, p90, p99 and max.
+    static func delayRow(_ label: String, _ sorted: [Double]) -> String {
+        let columns = [0.5, 0.9, 0.99].map { format(percentile(sorted, $0)) } + [format(sorted.last ?? 0)]
+        return label + pad(String(sorted.count), max(1, 16 - label.count)) + columns.map { pad($0, 9) }.joined()
+    }
+
+    /// A finished job's answer as a worker stores it, with `text` and no sources.
+    static func answer(_ text: String) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(RAGAnswer(answer: text, sources: [], model: "bench", embeddingModel: "bench", collection: "bench")))
     }
 
     /// Opens `streams` event streams on 100 streamed queries that no worker runs (they stay open),
@@ -192,9 +201,7 @@ struct APIBenchmarkRun: Sendable {
         for _ in 0..<count {
             ids.append(try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: payload)).id)
         }
-        let answer = Array(try JSONEncoder().encode(RAGAnswer(
-            answer: "soon", sources: [], model: "bench", embeddingModel: "bench", collection: "bench"
-        )))
+        let answer = try Self.answer("soon")
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
         return try await withThrowingTaskGroup(of: (JobID, Double).self) { group in
             for id in ids {
@@ -275,7 +282,7 @@ struct APIBenchmarkRun: Sendable {
             guard let sent = written[id] else { throw SimulationError("a token of \(id) arrived before it was written") }
             return (arrived - sent).seconds * 1000
         }
-        let answer = Array(try JSONEncoder().encode(RAGAnswer(answer: "first", sources: [], model: "bench", embeddingModel: "bench", collection: "bench")))
+        let answer = try Self.answer("first")
         for job in claimed {
             try await store.appendTokens([.end(finishReason: "stop")], to: job.id)
             try await store.complete(job.lease, result: answer, timings: [:])

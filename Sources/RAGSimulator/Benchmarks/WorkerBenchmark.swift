@@ -33,13 +33,12 @@ public struct WorkerBenchmark: Sendable {
 
     /// One row of the rate ladder.
     struct RateRow: Sendable {
-        var rate: Int
-        var jobs: Int
-        var errors: Int
+        var jobs = 0
+        var errors = 0
         /// Milliseconds from the POST to the long-poll's answer, sorted.
-        var latencies: [Double]
-        var workerCPUms: Double
-        var apiCPUms: Double
+        var latencies: [Double] = []
+        var workerCPUms: Double = 0
+        var apiCPUms: Double = 0
         var valkeyCPUms: Double = 0
         /// This process: the clients and the fakes.
         var clientCPUms: Double = 0
@@ -179,7 +178,7 @@ public struct WorkerBenchmark: Sendable {
             for start in stride(from: 0, to: count, by: 256) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for number in start..<min(start + 256, count) {
-                        let query = RAGQuery(query: "What does the lease protect in case \(next + number)?", topK: 4)
+                        let query = Self.question(next + number)
                         group.addTask { _ = try await store.enqueue(EnqueueRequest(kind: RAGQuery.kind, payload: query.json)) }
                     }
                     try await group.waitForAll()
@@ -216,14 +215,14 @@ public struct WorkerBenchmark: Sendable {
         let start = clock.now
         let count = rate * seconds
         let interval = Duration.seconds(1) / rate
-        var row = RateRow(rate: rate, jobs: 0, errors: 0, latencies: [], workerCPUms: 0, apiCPUms: 0)
+        var row = RateRow()
         await withTaskGroup(of: Result<Double, SimulationError>.self) { group in
             for number in 0..<count {
                 try? await clock.sleep(until: start + interval * number)
                 group.addTask {
                     let sent = clock.now
                     do {
-                        let query = RAGQuery(query: "What does the lease protect in case \(offset + number)?", topK: 4)
+                        let query = Self.question(offset + number)
                         let (id, _) = try await client.accept(query)
                         var view = try await client.query(id, wait: .seconds(30))
                         while !RAGQueueClient.hasEnded(view) { view = try await client.query(id, wait: .seconds(30)) }
@@ -265,6 +264,11 @@ public struct WorkerBenchmark: Sendable {
             return try await store.stats().liveWorkers > live
         }
         return (child, token)
+    }
+
+    /// Question `number`, distinct from every other, so no answer cache or coalescing serves it.
+    private static func question(_ number: Int) -> RAGQuery {
+        RAGQuery(query: "What does the lease protect in case \(number)?", topK: 4)
     }
 
     private static func milliseconds(_ duration: Duration) -> Double { duration.seconds * 1000 }
