@@ -86,6 +86,22 @@ struct QueueSchedulingTests {
         }
     }
 
+    @Test("a limit lowered by a later submit holds from the next claim, while the tenant already waits in line", arguments: StoreKind.allCases)
+    func loweredLimit(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let store = harness.store
+            _ = try await Self.enqueue(store, tenant: "t", count: 4, policy: TenantPolicy(maxRunning: 3))
+            let first = try await store.claim(workerID: "w", count: 1).jobs
+            #expect(first.count == 1)
+            _ = try await Self.enqueue(store, tenant: "t", count: 1, policy: TenantPolicy(maxRunning: 1))
+            #expect(try await store.claim(workerID: "w", count: 10).jobs.isEmpty, "one runs, and the limit is now one")
+            try await store.complete(try #require(first.first).lease, result: [], timings: [:])
+            let next = try await store.claim(workerID: "w", count: 10).jobs
+            #expect(next.count == 1, "one ended, one more starts, no more")
+            #expect(try await store.tenantStats().first { $0.tenant == "t" }?.waiting == 3)
+        }
+    }
+
     @Test("higher priority runs first within a tenant; age wins over priority after enough steps", arguments: StoreKind.allCases)
     func priorities(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true, configure: { $0.priorityStep = .seconds(10) }) { harness in

@@ -27,45 +27,86 @@ extension QueueScripts {
         local out = {-1}
         local taken = 0
         local visits = 0
+        -- What the loop changes is kept here and written once at the end: each tenant's state
+        -- (`running`, `pass`), the ids leaving `waiting`, those entering `active` and the worker's
+        -- `held` set, the fencing counter and the virtual time.
+        local tenants = {}
+        local popped_ids, claimed_ids, active_entries = {}, {}, {}
+        local fence = nil
+        local served = nil
         while taken < wanted and visits < wanted + 1000 do
           local head = redis.call('ZRANGE', B .. 'tenants', 0, 0, 'WITHSCORES')
           if not head[1] then break end
           visits = visits + 1
           local tenant, pass = head[1], tonumber(head[2])
-          local popped = redis.call('ZPOPMIN', B .. 'ready:' .. tenant)
-          local id = popped[1]
-          if id then
-            redis.call('ZREM', B .. 'waiting', id)
-            local key = B .. 'job:' .. id
-            local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
-              'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history', 'traceparent')
-            -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
-            if record[1] == 'queued' then
-              local token = redis.call('INCR', KEYS[1])
-              local attempts = tonumber(record[2]) + 1
-              redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', token,
-                'worker', ARGV[4], 'started_at', now, 'lease_until', deadline,
-                'history', noted(record[12], now, 'started ' .. ARGV[4] .. ' ' .. attempts))
-              if attempts == 1 then redis.call('HSET', key, 'first_started_at', now) end
-              redis.call('ZADD', B .. 'active', deadline, id)
-              redis.call('SADD', B .. 'held:' .. ARGV[4], id)
-              local tkey = B .. 'tenant:' .. tenant
-              redis.call('HINCRBY', tkey, 'running', 1)
-              local weight = tonumber(redis.call('HGET', tkey, 'weight')) or 1
-              if weight <= 0 then weight = 1 end
-              redis.call('SET', B .. 'vtime', string.format('%.17g', pass))
-              redis.call('HSET', tkey, 'pass', string.format('%.17g', pass + 1 / weight))
-              redis.call('ZREM', B .. 'tenants', tenant)
-              publish(ARGV[6], id, 'started')
-              taken = taken + 1
-              for _, value in ipairs({id, token, attempts, record[3], record[4], record[5], record[6],
-                                       record[7], record[8], record[9], record[10] or '5', record[11] or '', record[13] or ''}) do
-                out[#out + 1] = value
+          local t = tenants[tenant]
+          if not t then
+            local state = redis.call('HMGET', B .. 'tenant:' .. tenant, 'weight', 'limit', 'running')
+            t = {weight = tonumber(state[1]) or 1, limit = tonumber(state[2]) or 0, running = tonumber(state[3]) or 0}
+            if t.weight <= 0 then t.weight = 1 end
+            tenants[tenant] = t
+          end
+          local ready_key = B .. 'ready:' .. tenant
+          if t.limit > 0 and t.running >= t.limit then
+            -- Its limit dropped while it waited in line (an enqueue set a lower one): it waits in
+            -- `blocked` until a job of its ends.
+            redis.call('ZREM', B .. 'tenants', tenant)
+            redis.call('SADD', B .. 'blocked', tenant)
+          else
+            local id = redis.call('ZPOPMIN', ready_key)[1]
+            if id then
+              popped_ids[#popped_ids + 1] = id
+              local key = B .. 'job:' .. id
+              local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
+                'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history', 'traceparent')
+              -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
+              if record[1] == 'queued' then
+                if fence == nil then fence = tonumber(redis.call('GET', KEYS[1])) or 0 end
+                fence = fence + 1
+                local attempts = tonumber(record[2]) + 1
+                local fields = {'status', 'started', 'attempts', attempts, 'token', fence, 'worker', ARGV[4],
+                  'started_at', now, 'lease_until', deadline, 'history', noted(record[12], now, 'started ' .. ARGV[4] .. ' ' .. attempts)}
+                if attempts == 1 then fields[#fields + 1] = 'first_started_at'; fields[#fields + 1] = now end
+                redis.call('HSET', key, unpack(fields))
+                claimed_ids[#claimed_ids + 1] = id
+                active_entries[#active_entries + 1] = deadline
+                active_entries[#active_entries + 1] = id
+                t.running = t.running + 1
+                t.pass = pass + 1 / t.weight
+                served = pass
+                publish(ARGV[6], id, 'started')
+                taken = taken + 1
+                for _, value in ipairs({id, fence, attempts, record[3], record[4], record[5], record[6],
+                                         record[7], record[8], record[9], record[10] or '5', record[11] or '', record[13] or ''}) do
+                  out[#out + 1] = value
+                end
               end
             end
+            -- Back in line at its new pass, parked at its limit, or out when nothing is ready (the
+            -- same decisions as `activate`, from the state kept above).
+            if not id or redis.call('ZCARD', ready_key) == 0 then
+              redis.call('ZREM', B .. 'tenants', tenant)
+            elseif t.limit > 0 and t.running >= t.limit then
+              redis.call('ZREM', B .. 'tenants', tenant)
+              redis.call('SADD', B .. 'blocked', tenant)
+            elseif t.pass then
+              redis.call('ZADD', B .. 'tenants', string.format('%.17g', math.max(t.pass, pass)), tenant)
+            end
           end
-          -- Back in line at its new pass, parked at its limit, or out when nothing is ready.
-          activate(B, tenant)
+        end
+        -- Variadic commands take their arguments on the Lua stack: in slices, however many jobs.
+        local function each_slice(list, size, write)
+          for first = 1, #list, size do write(unpack(list, first, math.min(#list, first + size - 1))) end
+        end
+        each_slice(popped_ids, 500, function(...) redis.call('ZREM', B .. 'waiting', ...) end)
+        each_slice(active_entries, 1000, function(...) redis.call('ZADD', B .. 'active', ...) end)
+        each_slice(claimed_ids, 500, function(...) redis.call('SADD', B .. 'held:' .. ARGV[4], ...) end)
+        if fence then redis.call('SET', KEYS[1], fence) end
+        if served then redis.call('SET', B .. 'vtime', string.format('%.17g', served)) end
+        for tenant, t in pairs(tenants) do
+          if t.pass then
+            redis.call('HSET', B .. 'tenant:' .. tenant, 'running', t.running, 'pass', string.format('%.17g', t.pass))
+          end
         end
         if redis.call('ZCARD', B .. 'tenants') > 0 then redis.call('ZADD', B .. 'marker', 0, 'w') end
         local next_due = redis.call('ZRANGE', B .. 'scheduled', 0, 0, 'WITHSCORES')

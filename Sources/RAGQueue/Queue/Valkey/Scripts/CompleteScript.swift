@@ -20,14 +20,15 @@ extension QueueScripts {
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
         local B = ARGV[1]
-        local refused = check_holder(KEYS[1], ARGV[3])
+        local head = redis.call('HMGET', KEYS[1], 'status', 'token', 'tk', 'worker', 'cache_key', 'cache_ttl', 'semantic')
+        local refused = refusal(head[1], head[2], ARGV[3])
         if refused then
           if refused[1] == -4 and refused[2] == 'finished' then return {1} end
           return count_refused(B, refused)
         end
-        local tenant = redis.call('HGET', KEYS[1], 'tk') or '-'
-        leave_active(B, ARGV[2], tenant)
-        add_usage(B, KEYS[1], tenant, ARGV[9])
+        local tenant = head[3] or '-'
+        leave_active(B, ARGV[2], tenant, head[4])
+        local usage = add_usage(B, KEYS[1], tenant, ARGV[9])
         local extra = {'result', ARGV[5], 'timings', ARGV[6]}
         if ARGV[11] ~= '' then
           for _, value in ipairs({'cached_from', ARGV[11], 'similarity', ARGV[12]}) do extra[#extra + 1] = value end
@@ -39,17 +40,21 @@ extension QueueScripts {
         end
         finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], extra)
         redis.call('HINCRBY', B .. 'counters', 'finished', 1)
-        local cache = redis.call('HMGET', KEYS[1], 'cache_key', 'cache_ttl', 'usage', 'semantic')
-        if cache[1] and cache[1] ~= '' then
+        local cache_key, cache_ttl, scope = head[5], head[6], head[7]
+        if cache_key and cache_key ~= '' then
           local job, cost = ARGV[2], 0
-          if cache[3] and cache[3] ~= '' then cost = tonumber(cjson.decode(cache[3])['cost_micro_usd']) or 0 end
+          if usage == nil then
+            local stored = redis.call('HGET', KEYS[1], 'usage')
+            if stored and stored ~= '' then usage = cjson.decode(stored) end
+          end
+          if usage then cost = tonumber(usage['cost_micro_usd']) or 0 end
           if ARGV[11] ~= '' then job, cost = ARGV[11], tonumber(ARGV[13]) or 0 end
-          redis.call('HSET', cache[1], 'result', ARGV[5], 'job', job, 'cost', cost)
-          redis.call('PEXPIRE', cache[1], cache[2])
-          if cache[4] and cache[4] ~= '' and ARGV[10] ~= '' then
-            local index = B .. 'semantic:' .. cache[4]
-            redis.call('XADD', index, 'MAXLEN', '~', ARGV[14], '*', 'answer', string.sub(cache[1], #B + 8), 'vector', ARGV[10])
-            redis.call('PEXPIRE', index, cache[2])
+          redis.call('HSET', cache_key, 'result', ARGV[5], 'job', job, 'cost', cost)
+          redis.call('PEXPIRE', cache_key, cache_ttl)
+          if scope and scope ~= '' and ARGV[10] ~= '' then
+            local index = B .. 'semantic:' .. scope
+            redis.call('XADD', index, 'MAXLEN', '~', ARGV[14], '*', 'answer', string.sub(cache_key, #B + 8), 'vector', ARGV[10])
+            redis.call('PEXPIRE', index, cache_ttl)
           end
         end
         local open_until = redis.call('HGET', B .. 'circuit', 'open_until')

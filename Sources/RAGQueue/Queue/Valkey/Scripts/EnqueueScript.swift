@@ -42,10 +42,10 @@ extension QueueScripts {
           redis.call('SET', KEYS[2], id, 'PX', ttl)
           return KEYS[2]
         end
-        -- Every new job, whichever way it starts: its tenant is known, it is listed among the recent
-        -- jobs (`recent`, by creation time) and counted.
-        local function created()
-          redis.call('SADD', B .. 'tenant-names', tk)
+        -- Every new job, whichever way it starts: its tenant is known (already, when `known`), it is
+        -- listed among the recent jobs (`recent`, by creation time) and counted.
+        local function created(known)
+          if not known then redis.call('SADD', B .. 'tenant-names', tk) end
           redis.call('ZADD', B .. 'recent', now, id)
           redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
         end
@@ -132,10 +132,14 @@ extension QueueScripts {
           'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
           'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic, 'history', noted(nil, now, 'created'),
           'traceparent', ARGV[27])
-        if ARGV[14] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'weight', ARGV[14]) end
-        if ARGV[15] ~= '' then redis.call('HSET', B .. 'tenant:' .. tk, 'limit', ARGV[15]) end
-        created()
-        push_ready(B, id, tk, rank, now)
+        local policy = {}
+        if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
+        if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
+        if #policy > 0 then redis.call('HSET', B .. 'tenant:' .. tk, unpack(policy)) end
+        -- A tenant in line for claims was named before; it stays in line as it is.
+        local active = redis.call('ZSCORE', B .. 'tenants', tk)
+        created(active)
+        push_ready(B, id, tk, rank, now, active)
         if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
         redis.call('ZADD', B .. 'marker', 0, 'w')
         -- No event: nobody can be waiting on an id that did not exist a moment ago, and it has not ended.

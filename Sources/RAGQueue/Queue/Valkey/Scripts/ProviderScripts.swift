@@ -7,8 +7,9 @@ extension QueueScripts {
         -- refilled, `paused` until when nobody reserves, `lrpm`/`ltpm` the limits the provider taught,
         -- `ireq`/`itok` the calls reserved and not yet settled and their tokens.
         local function provider_state(key, now, configured_rpm, configured_tpm)
-          local h = redis.call('HMGET', key, 'req', 'tok', 'ts', 'paused', 'lrpm', 'ltpm')
-          local s = {req = tonumber(h[1]), tok = tonumber(h[2]), ts = tonumber(h[3]) or now, paused = tonumber(h[4]) or 0}
+          local h = redis.call('HMGET', key, 'req', 'tok', 'ts', 'paused', 'lrpm', 'ltpm', 'ireq', 'itok')
+          local s = {req = tonumber(h[1]), tok = tonumber(h[2]), ts = tonumber(h[3]) or now, paused = tonumber(h[4]) or 0,
+            ireq = tonumber(h[7]) or 0, itok = tonumber(h[8]) or 0}
           s.rpm = tonumber(configured_rpm) or 0
           if s.rpm == 0 then s.rpm = tonumber(h[5]) or 0 end
           s.tpm = tonumber(configured_tpm) or 0
@@ -20,10 +21,12 @@ extension QueueScripts {
           return s
         end
 
-        local function provider_save(key, s)
-          local fields = {'ts', s.ts}
+        -- Writes the budgets and the calls in flight back, with `extra` field/value pairs if given.
+        local function provider_save(key, s, extra)
+          local fields = {'ts', s.ts, 'ireq', s.ireq, 'itok', s.itok}
           if s.req then fields[#fields + 1] = 'req'; fields[#fields + 1] = string.format('%.17g', s.req) end
           if s.tok then fields[#fields + 1] = 'tok'; fields[#fields + 1] = string.format('%.17g', s.tok) end
+          if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
           redis.call('HSET', key, unpack(fields))
           redis.call('PEXPIRE', key, 3600000)
         end
@@ -53,9 +56,8 @@ extension QueueScripts {
         end
         if s.req then s.req = s.req - 1 end
         if s.tok then s.tok = s.tok - cost end
+        s.ireq, s.itok = s.ireq + 1, s.itok + cost
         provider_save(KEYS[1], s)
-        redis.call('HINCRBY', KEYS[1], 'ireq', 1)
-        redis.call('HINCRBY', KEYS[1], 'itok', cost)
         return 0
         """)
 
@@ -68,17 +70,24 @@ extension QueueScripts {
         ARGV[5] configured tpm (0: learned)  ARGV[6] limit requests ('' unknown)  ARGV[7] limit tokens
         ARGV[8] remaining requests  ARGV[9] remaining tokens
         Returns 1. ]]
-        if ARGV[6] ~= '' and tonumber(ARGV[6]) > 0 then redis.call('HSET', KEYS[1], 'lrpm', ARGV[6]) end
-        if ARGV[7] ~= '' and tonumber(ARGV[7]) > 0 then redis.call('HSET', KEYS[1], 'ltpm', ARGV[7]) end
-        local s = provider_state(KEYS[1], tonumber(ARGV[1]), ARGV[4], ARGV[5])
+        -- Limits the provider taught apply from this settle on, as if stored before it.
+        local learned = {}
+        local configured = {ARGV[4], ARGV[5]}
+        for i, name in ipairs({'lrpm', 'ltpm'}) do
+          local limit = tonumber(ARGV[5 + i])
+          if limit and limit > 0 then
+            learned[#learned + 1] = name
+            learned[#learned + 1] = ARGV[5 + i]
+            if (tonumber(configured[i]) or 0) == 0 then configured[i] = ARGV[5 + i] end
+          end
+        end
+        local s = provider_state(KEYS[1], tonumber(ARGV[1]), configured[1], configured[2])
         if s.tok then s.tok = s.tok + tonumber(ARGV[2]) - tonumber(ARGV[3]) end
-        local flight = redis.call('HMGET', KEYS[1], 'ireq', 'itok')
-        local ireq = math.max(0, (tonumber(flight[1]) or 0) - 1)
-        local itok = math.max(0, (tonumber(flight[2]) or 0) - tonumber(ARGV[2]))
-        redis.call('HSET', KEYS[1], 'ireq', ireq, 'itok', itok)
-        if ARGV[8] ~= '' then s.req = math.min(s.req or math.huge, tonumber(ARGV[8]) - ireq) end
-        if ARGV[9] ~= '' then s.tok = math.min(s.tok or math.huge, tonumber(ARGV[9]) - itok) end
-        provider_save(KEYS[1], s)
+        s.ireq = math.max(0, s.ireq - 1)
+        s.itok = math.max(0, s.itok - tonumber(ARGV[2]))
+        if ARGV[8] ~= '' then s.req = math.min(s.req or math.huge, tonumber(ARGV[8]) - s.ireq) end
+        if ARGV[9] ~= '' then s.tok = math.min(s.tok or math.huge, tonumber(ARGV[9]) - s.itok) end
+        provider_save(KEYS[1], s, learned)
         return 1
         """)
 

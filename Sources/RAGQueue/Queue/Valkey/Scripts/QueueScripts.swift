@@ -67,11 +67,14 @@ enum QueueScripts {
           redis.call('ZADD', B .. 'tenants', string.format('%.17g', pass), tenant)
         end
 
-        -- A queued job enters its tenant's ready set and the waiting index.
-        local function push_ready(B, id, tenant, rank, now)
+        -- A queued job enters its tenant's ready set and the waiting index. A tenant already in
+        -- `tenants` stays as it is (`active`: its score there, when the caller has read it): it is
+        -- not blocked, and should its limit have dropped meanwhile the claim parks it.
+        local function push_ready(B, id, tenant, rank, now, active)
           redis.call('ZADD', B .. 'ready:' .. tenant, rank, id)
           redis.call('ZADD', B .. 'waiting', now, id)
-          activate(B, tenant)
+          if active == nil then active = redis.call('ZSCORE', B .. 'tenants', tenant) end
+          if not active then activate(B, tenant) end
         end
 
         -- A queued job leaves the ready sets without running (canceled).
@@ -81,10 +84,10 @@ enum QueueScripts {
           activate(B, tenant)
         end
 
-        -- A job leaves `active`: its worker no longer holds it, its tenant runs one fewer, which may
-        -- unblock it (and then wakes an idle worker).
-        local function leave_active(B, id, tenant)
-          local worker = redis.call('HGET', B .. 'job:' .. id, 'worker')
+        -- A job leaves `active`: its worker (read from the record unless given) no longer holds it,
+        -- its tenant runs one fewer, which may unblock it (and then wakes an idle worker).
+        local function leave_active(B, id, tenant, worker)
+          if worker == nil then worker = redis.call('HGET', B .. 'job:' .. id, 'worker') end
           if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
           if redis.call('ZREM', B .. 'active', id) == 1 then
             redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -1)
@@ -113,9 +116,10 @@ enum QueueScripts {
         end
 
         -- Adds one attempt's usage (a JSON object of counters) to the job's record, its tenant's
-        -- ledger `usage:<tenant>`, and the tenant's budget period if the job has one.
+        -- ledger `usage:<tenant>`, and the tenant's budget period if the job has one. Returns the
+        -- job's usage so far (a table), or nil when there was nothing to add.
         local function add_usage(B, key, tenant, usage)
-          if usage == nil or usage == '' or usage == '{}' then return end
+          if usage == nil or usage == '' or usage == '{}' then return nil end
           local counters = cjson.decode(usage)
           local record = redis.call('HMGET', key, 'usage', 'budget', 'budget_unit')
           local total = {}
@@ -132,6 +136,7 @@ enum QueueScripts {
             local spent = math.floor(tonumber(counters[record[3]]) or 0)
             if spent ~= 0 then redis.call('HINCRBY', record[2], 'spent', spent) end
           end
+          return total
         end
 
         -- In-flight coalescing: the followers of a job that ends (jobs that asked the same question
@@ -140,18 +145,19 @@ enum QueueScripts {
         -- instead, which enters the queue and leads the others. The leader key
         -- (`<answer key>:<version>:leader`) goes with the job that held it. A finished follower's
         -- tenant ledger counts it (`coalesced`) and the leader's cost as saved (`saved_micro_usd`).
-        local function end_followers(B, key, id, status, now, ttl, channel)
+        -- Only a job with a place in the answer cache (`cache_key`) can lead: others have nothing to do.
+        local function end_followers(B, key, id, status, now, ttl, channel, cache_key)
+          if not cache_key or cache_key == '' then return end
+          local leader_key = cache_key .. ':leader'
+          if redis.call('GET', leader_key) == id then redis.call('DEL', leader_key) end
           local followers_key = B .. 'followers:' .. id
           local followers = redis.call('SMEMBERS', followers_key)
-          local copy = redis.call('HMGET', key, 'result', 'error', 'cache_key', 'usage')
-          local leader_key = nil
-          if copy[3] and copy[3] ~= '' then leader_key = copy[3] .. ':leader' end
-          if leader_key and redis.call('GET', leader_key) == id then redis.call('DEL', leader_key) end
           if #followers == 0 then return end
           redis.call('DEL', followers_key)
+          local copy = redis.call('HMGET', key, 'result', 'error', 'usage')
           -- What each finished follower saved: the model calls its leader paid for.
           local saved = 0
-          if status == 'finished' and copy[4] and copy[4] ~= '' then saved = tonumber(cjson.decode(copy[4])['cost_micro_usd']) or 0 end
+          if status == 'finished' and copy[3] and copy[3] ~= '' then saved = tonumber(cjson.decode(copy[3])['cost_micro_usd']) or 0 end
           local heir = nil
           for _, follower in ipairs(followers) do
             local fkey = B .. 'job:' .. follower
@@ -168,7 +174,7 @@ enum QueueScripts {
                 end
                 push_ready(B, follower, f[1] or '-', tonumber(f[2]) or now, now)
                 redis.call('ZADD', B .. 'marker', 0, 'w')
-                if leader_key then redis.call('SET', leader_key, follower) end
+                redis.call('SET', leader_key, follower)
               elseif status == 'canceled' then
                 redis.call('HSET', fkey, 'leader', heir)
                 redis.call('SADD', B .. 'followers:' .. heir, follower)
@@ -201,16 +207,16 @@ enum QueueScripts {
         -- the job is started.) `ends` counts the final writes: anything but 1 is a bug that audits
         -- (ragsim's chaos ledger) report as a duplicate.
         local function finish(B, key, id, status, now, ttl, channel, extra)
-          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error')
+          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error',
+            'ends', 'cache_key')
           local step = status
           if status == 'failed' and record[7] then
             local decoded, failure = pcall(cjson.decode, record[7])
             if decoded and type(failure) == 'table' and failure.code then step = step .. ' ' .. failure.code end
           end
-          local fields = {'status', status, 'ended_at', now, 'history', noted(record[6], now, step)}
+          local fields = {'status', status, 'ended_at', now, 'history', noted(record[6], now, step), 'ends', (tonumber(record[8]) or 0) + 1}
           if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
           redis.call('HSET', key, unpack(fields))
-          redis.call('HINCRBY', key, 'ends', 1)
           redis.call('PEXPIRE', key, ttl)
           if record[1] and record[1] ~= '' then redis.call('PEXPIRE', record[1], ttl) end
           if record[2] and record[2] ~= '' then
@@ -226,7 +232,7 @@ enum QueueScripts {
           local decayed = previous * math.exp(-math.max(0, now - since) / 30000)
           redis.call('HSET', B .. 'throughput', 'rate', tostring(decayed + 1 / 30), 'ts', now)
           publish_end(channel, id, status, now, record[4], record[5])
-          end_followers(B, key, id, status, now, ttl, channel)
+          end_followers(B, key, id, status, now, ttl, channel, record[9])
         end
 
         -- Ends a job `failed` for good: it joins the `failed` index (kept as long as its record) and
@@ -238,10 +244,9 @@ enum QueueScripts {
           redis.call('HINCRBY', B .. 'counters', 'failed:' .. (code or 'unknown'), 1)
         end
 
-        -- Checks that the caller holds the job's current lease. Returns nil when it does.
-        local function check_holder(key, token)
-          local record = redis.call('HMGET', key, 'status', 'token')
-          local status, current = record[1], record[2]
+        -- The refusal of a write by the holder of `token` to a job of this status and current token,
+        -- or nil when it holds the job's lease.
+        local function refusal(status, current, token)
           if not status then return {-1} end
           if current ~= token then return {-2, status} end
           if status ~= 'started' then
@@ -249,6 +254,12 @@ enum QueueScripts {
             return {-3, status}
           end
           return nil
+        end
+
+        -- Checks that the caller holds the job's current lease. Returns nil when it does.
+        local function check_holder(key, token)
+          local record = redis.call('HMGET', key, 'status', 'token')
+          return refusal(record[1], record[2], token)
         end
 
         -- Counts a refused late write (a newer attempt owns the job, or the lease was taken back and
