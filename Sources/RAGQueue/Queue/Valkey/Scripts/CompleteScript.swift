@@ -20,7 +20,8 @@ extension QueueScripts {
         Returns {0} stored; {1} this token had already stored it (a repeated call); {-1} record gone;
         {-2, status} stale token; {-3, status} job not running; {-4, status} job already ended. ]]
         local B = ARGV[1]
-        local head = redis.call('HMGET', KEYS[1], 'status', 'token', 'tk', 'worker', 'cache_key', 'cache_ttl', 'semantic')
+        -- One read: the lease check, the tenant and holder, the answer cache, then what `finish` needs.
+        local head = redis.call('HMGET', KEYS[1], 'status', 'token', 'tk', 'worker', 'cache_key', 'cache_ttl', 'semantic', unpack(finish_fields))
         local refused = refusal(head[1], head[2], ARGV[3])
         if refused then
           if refused[1] == -4 and refused[2] == 'finished' then return {1} end
@@ -38,7 +39,7 @@ extension QueueScripts {
           redis.call('HINCRBY', B .. 'usage:' .. tenant, 'cache_hits', 1)
           redis.call('HINCRBY', B .. 'usage:' .. tenant, 'saved_micro_usd', saved)
         end
-        finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], extra)
+        finish(B, KEYS[1], ARGV[2], 'finished', ARGV[4], ARGV[7], ARGV[8], extra, {unpack(head, 8)})
         redis.call('HINCRBY', B .. 'counters', 'finished', 1)
         local cache_key, cache_ttl, scope = head[5], head[6], head[7]
         if cache_key and cache_key ~= '' then

@@ -203,12 +203,13 @@ enum QueueScripts {
 
         -- Ends a job: status, end time, expiry of the record and of its idempotency key; releases the
         -- budget the job reserved; counts the end in the throughput estimate. `extra` holds more
-        -- field/value pairs to write in the same HSET. (`lease_until` stays; readers ignore it unless
-        -- the job is started.) `ends` counts the final writes: anything but 1 is a bug that audits
-        -- (ragsim's chaos ledger) report as a duplicate.
-        local function finish(B, key, id, status, now, ttl, channel, extra)
-          local record = redis.call('HMGET', key, 'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error',
-            'ends', 'cache_key')
+        -- field/value pairs to write in the same HSET; `record` (optional) the values of
+        -- `finish_fields`, when the caller has read them with its own. (`lease_until` stays; readers
+        -- ignore it unless the job is started.) `ends` counts the final writes: anything but 1 is a
+        -- bug that audits (ragsim's chaos ledger) report as a duplicate.
+        local finish_fields = {'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error', 'ends', 'cache_key'}
+        local function finish(B, key, id, status, now, ttl, channel, extra, record)
+          if record == nil then record = redis.call('HMGET', key, unpack(finish_fields)) end
           local step = status
           if status == 'failed' and record[7] then
             local decoded, failure = pcall(cjson.decode, record[7])
