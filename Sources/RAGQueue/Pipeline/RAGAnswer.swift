@@ -123,3 +123,46 @@ public struct RAGUsage: Sendable, Hashable, Codable {
         try container.encode(costUSD, forKey: .costUSD)
     }
 }
+
+extension RAGAnswer {
+    /// The stored and served shape, the one `Codable` reads back: snake-case keys, fields without
+    /// a value left out. Built as a `JSONValue` so the worker writes it without `JSONEncoder`; a
+    /// score keeps `Float`'s shortest digits (`0.8123`, not the `Double` it widens to).
+    public var json: JSONValue {
+        let members: [String: JSONValue] = [
+            "answer": .string(answer),
+            "sources": .array(sources.map(\.json)),
+            "model": .string(model),
+            "embedding_model": .string(embeddingModel),
+            "collection": .string(collection),
+            "usage": usage.json,
+            "timings": .object(timings.mapValues(JSONValue.number)),
+        ]
+        return .object(members)
+    }
+}
+
+extension RAGAnswer.Source {
+    /// One source as `RAGAnswer.json` writes it.
+    var json: JSONValue {
+        var members: [String: JSONValue] = ["id": .string(id), "score": .number(Double(score.description) ?? Double(score)), "excerpt": .string(excerpt)]
+        if let page { members["page"] = .integer(page) }
+        if let pageLabel { members["page_label"] = .string(pageLabel) }
+        if let source { members["source"] = .string(source) }
+        return .object(members)
+    }
+}
+
+extension RAGUsage {
+    /// The usage as `RAGAnswer.json` writes it: the same fields as `encode(to:)`.
+    var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "embedding_tokens": .integer(embeddingTokens), "prompt_tokens": .integer(promptTokens),
+            "completion_tokens": .integer(completionTokens), "total_tokens": .integer(totalTokens),
+            "vector_searches": .integer(vectorSearches), "cost_usd": .number(costUSD),
+        ]
+        if let embeddingCostUSD { members["embedding_cost_usd"] = .number(embeddingCostUSD) }
+        if let chatCostUSD { members["chat_cost_usd"] = .number(chatCostUSD) }
+        return .object(members)
+    }
+}

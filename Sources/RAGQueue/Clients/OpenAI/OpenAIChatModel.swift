@@ -44,7 +44,7 @@ public final class OpenAIChatModel: ChatModel {
 
     /// Sends the conversation and returns the first choice's answer.
     public func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
-        let body = try Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: false)
+        let body = Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: false)
         let response = try await self.connection.post(
             path: "chat/completions",
             body: body,
@@ -61,7 +61,7 @@ public final class OpenAIChatModel: ChatModel {
         _ messages: [ChatMessage],
         options: ChatOptions
     ) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let body = try Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: true)
+        let body = Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: true)
         let response = try await self.connection.stream(
             path: "chat/completions",
             body: body,
@@ -97,19 +97,6 @@ public final class OpenAIChatModel: ChatModel {
     }
 
     // MARK: Wire format (internal for tests)
-
-    struct ChatRequest: Encodable {
-        struct StreamOptions: Encodable {
-            var includeUsage: Bool
-        }
-
-        var model: String
-        var messages: [ChatMessage]
-        var maxCompletionTokens: Int?
-        var temperature: Double?
-        var stream: Bool?
-        var streamOptions: StreamOptions?
-    }
 
     struct Usage {
         var promptTokens: Int?
@@ -157,17 +144,20 @@ public final class OpenAIChatModel: ChatModel {
         }
     }
 
-    /// The JSON body of one request.
-    static func requestBody(messages: [ChatMessage], options: ChatOptions, configuration: Configuration, stream: Bool) throws -> Data {
-        let request = ChatRequest(
-            model: configuration.model,
-            messages: messages,
-            maxCompletionTokens: options.maxCompletionTokens ?? configuration.maxCompletionTokens,
-            temperature: options.temperature ?? configuration.temperature,
-            stream: stream ? true : nil,
-            streamOptions: stream ? .init(includeUsage: true) : nil
-        )
-        return try OpenAIConnection.encoder().encode(request)
+    /// The JSON body of one request, written straight to bytes (snake-case keys, sorted; unset
+    /// options left out).
+    static func requestBody(messages: [ChatMessage], options: ChatOptions, configuration: Configuration, stream: Bool) -> Data {
+        var body: [String: JSONValue] = [
+            "model": .string(configuration.model),
+            "messages": .array(messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
+        ]
+        if let tokens = options.maxCompletionTokens ?? configuration.maxCompletionTokens { body["max_completion_tokens"] = .integer(tokens) }
+        if let temperature = options.temperature ?? configuration.temperature { body["temperature"] = .number(temperature) }
+        if stream {
+            body["stream"] = .bool(true)
+            body["stream_options"] = .object(["include_usage": .bool(true)])
+        }
+        return Data(JSONValue.object(body).jsonBytes)
     }
 
     /// The first choice of a non-streamed response.

@@ -104,13 +104,6 @@ struct OpenAIConnection: Sendable {
         return text.isEmpty ? "" : "unexpected body: \(text)"
     }
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// Reads a 2xx body or throws `.invalidResponse`: parsed once into a `JSONValue`, then read
     /// field by field (no `Codable`, whose per-key boxing and snake-case conversion were a tenth
     /// of a worker's CPU).

@@ -99,7 +99,7 @@ public final class OpenAIEmbeddings: EmbeddingModel {
     }
 
     private func embedBatch(_ texts: [String]) async throws -> Embeddings {
-        let body = try Self.requestBody(texts: texts, configuration: self.configuration)
+        let body = Self.requestBody(texts: texts, configuration: self.configuration)
         let response = try await self.connection.post(path: "embeddings", body: body, timeout: self.configuration.timeout)
         let decoded = try OpenAIConnection.decode(EmbeddingsResponse.self, from: response.body, what: "embeddings")
         let vectors = try Self.vectors(from: decoded, expectedCount: texts.count, expectedDimension: self.configuration.dimensions)
@@ -107,13 +107,6 @@ public final class OpenAIEmbeddings: EmbeddingModel {
     }
 
     // MARK: Wire format (internal for tests)
-
-    struct EmbeddingsRequest: Encodable {
-        var model: String
-        var input: [String]
-        var encodingFormat: String
-        var dimensions: Int?
-    }
 
     struct EmbeddingsResponse: OpenAIResponseBody {
         struct Item {
@@ -156,15 +149,15 @@ public final class OpenAIEmbeddings: EmbeddingModel {
         }
     }
 
-    /// The JSON body of one request.
-    static func requestBody(texts: [String], configuration: Configuration) throws -> Data {
-        let request = EmbeddingsRequest(
-            model: configuration.model,
-            input: texts,
-            encodingFormat: configuration.encodingFormat.rawValue,
-            dimensions: configuration.dimensions
-        )
-        return try OpenAIConnection.encoder().encode(request)
+    /// The JSON body of one request, written straight to bytes.
+    static func requestBody(texts: [String], configuration: Configuration) -> Data {
+        var body: [String: JSONValue] = [
+            "model": .string(configuration.model),
+            "input": .array(texts.map(JSONValue.string)),
+            "encoding_format": .string(configuration.encodingFormat.rawValue),
+        ]
+        if let dimensions = configuration.dimensions { body["dimensions"] = .integer(dimensions) }
+        return Data(JSONValue.object(body).jsonBytes)
     }
 
     /// Index ranges of `texts` such that each holds at most `maxCount` texts (capped at 2048) and

@@ -47,11 +47,7 @@ public struct RAGQueryHandler: JobHandler {
         }
         context.record(usage: answer.usage.jobUsage)
         answer.timings["queue_wait_ms"] = Double(job.queueWaitMilliseconds)
-        do {
-            return Array(try Self.encoder.encode(answer))
-        } catch {
-            throw JobFailure(code: "internal", message: "could not encode the answer: \(error)", transient: false)
-        }
+        return answer.json.jsonBytes
     }
 
     /// What the pipeline calls with the question's embedding: records it for the scope's index and
@@ -74,12 +70,6 @@ public struct RAGQueryHandler: JobHandler {
             }
         }
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 extension RAGUsage {
