@@ -77,7 +77,12 @@ CHAOS_ARGS ?= --chaos standard --workers 4 --warmup 0 --duration 120
 chaos: build-release
 	.build/release/ragsim $(CHAOS_ARGS) $(ARGS)
 
+# No-op jobs through the queue, then python-rq's SimpleWorker (the seed's rq 2.6.1 and redis 7.2.0,
+# installed in .venv) on the same Valkey in the same window, for the ratio.
 bench-queue: build-release
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c "import rq" 2>/dev/null || \
+		$(VENV)/bin/pip install -q --disable-pip-version-check "rq==2.6.1" "redis==7.2.0"
 	.build/release/ragsim bench-queue $(ARGS)
 
 # POST /v1/queries under wrk, and the delay from a job's end to a waiting client (long-poll, SSE).

@@ -19,13 +19,20 @@ struct BenchQueueCommand: AsyncParsableCommand {
     var jobs = 20_000
     @Option(help: "Concurrent enqueuing tasks in this process.")
     var producers = 16
+    @Option(help: "Python interpreter for python-rq's comparison; skipped unless it imports rq.")
+    var python = ".venv/bin/python"
+    @Option(help: "The comparison's script.")
+    var rqScript = "bench/rq_noop.py"
+    @Option(help: "No-op jobs python-rq runs (one SimpleWorker).")
+    var rqJobs = 2_000
 
     func run() async throws {
         let processCounts = try Self.parseList(processes, name: "--processes")
         let concurrencies = try Self.parseList(concurrency, name: "--concurrency")
-        guard jobs > 0, producers > 0 else { throw ValidationError("--jobs and --producers must be positive") }
+        guard jobs > 0, producers > 0, rqJobs > 0 else { throw ValidationError("--jobs, --producers and --rq-jobs must be positive") }
         let options = QueueBenchmark.Options(
-            valkeyURL: valkeyURL, processes: processCounts, concurrencies: concurrencies, jobs: jobs, producers: producers
+            valkeyURL: valkeyURL, processes: processCounts, concurrencies: concurrencies, jobs: jobs, producers: producers,
+            python: python, rqScript: rqScript, rqJobs: rqJobs
         )
         do {
             try await QueueBenchmark(options: options).run()

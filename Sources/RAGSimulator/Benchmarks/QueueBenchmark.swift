@@ -17,14 +17,23 @@ public struct QueueBenchmark: Sendable {
         var jobs: Int
         /// Concurrent enqueuing tasks in this process.
         var producers: Int
+        /// The Python interpreter that runs python-rq's comparison (skipped unless it imports `rq`).
+        var python: String
+        /// The comparison's script (`bench/rq_noop.py`).
+        var rqScript: String
+        /// No-op jobs python-rq runs.
+        var rqJobs: Int
 
         /// Options with every value given.
-        public init(valkeyURL: String?, processes: [Int], concurrencies: [Int], jobs: Int, producers: Int) {
+        public init(valkeyURL: String?, processes: [Int], concurrencies: [Int], jobs: Int, producers: Int, python: String, rqScript: String, rqJobs: Int) {
             self.valkeyURL = valkeyURL
             self.processes = processes
             self.concurrencies = concurrencies
             self.jobs = jobs
             self.producers = producers
+            self.python = python
+            self.rqScript = rqScript
+            self.rqJobs = rqJobs
         }
     }
 
@@ -53,12 +62,15 @@ public struct QueueBenchmark: Sendable {
         Console.line("no-op jobs end to end (enqueue, claim, complete); \(options.jobs) jobs per row; Valkey at \(url)")
         Console.line("processes  concurrency      jobs/s   commands/job   calls/job")
         do {
+            var best = 0.0
             for count in options.processes {
                 for perProcess in options.concurrencies {
                     let row = try await measure(url: url, processes: count, concurrency: perProcess)
                     Console.line(String(format: "%9d  %11d  %10.0f  %13.2f  %10.2f", count, perProcess, row.jobsPerSecond, row.commandsPerJob, row.callsPerJob))
+                    best = max(best, row.jobsPerSecond)
                 }
             }
+            try await compareWithRQ(url: url, best: best)
         } catch {
             await server?.stop()
             throw error
@@ -104,6 +116,36 @@ public struct QueueBenchmark: Sendable {
         for worker in workers { await worker.stop() }
         let seconds = elapsed.seconds
         return (Double(jobs) / seconds, Double(after.commands - before.commands) / Double(jobs), Double(after.calls - before.calls) / Double(jobs))
+    }
+
+    /// python-rq's SimpleWorker on the same Valkey, in the same window, when the interpreter has
+    /// `rq`: its jobs per second (counted the same way: first enqueue to last end) and how many
+    /// times that the best row above did. Otherwise one line saying why it was left out.
+    private func compareWithRQ(url: String, best: Double) async throws {
+        let fileManager = FileManager.default
+        guard fileManager.isExecutableFile(atPath: options.python), fileManager.fileExists(atPath: options.rqScript) else {
+            Console.line("python-rq: not measured (no \(options.python) or \(options.rqScript); `make bench-queue` installs rq in .venv)")
+            return
+        }
+        let check = ChildProcess(executable: options.python, arguments: ["-c", "import rq"])
+        try check.start(outputPath: "/dev/null")
+        guard await check.waitForExit() == 0 else {
+            Console.line("python-rq: not measured (\(options.python) cannot import rq; `make bench-queue` installs it)")
+            return
+        }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rq-noop-\(JobID().rawValue).txt").path
+        defer { try? fileManager.removeItem(atPath: output) }
+        let redisURL = url.replacingOccurrences(of: "valkey://", with: "redis://").replacingOccurrences(of: "valkeys://", with: "rediss://")
+        let rq = ChildProcess(executable: options.python, arguments: [options.rqScript, "--url", redisURL, "--jobs", String(options.rqJobs)])
+        try rq.start(outputPath: output)
+        let status = await rq.waitForExit()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("jobs_per_second=") }),
+              let rate = Double(line.dropFirst("jobs_per_second=".count)), rate > 0
+        else {
+            throw SimulationError("python-rq's comparison failed (exit \(status)): \(text.suffix(300))")
+        }
+        Console.line(String(format: "python-rq SimpleWorker, 1 process, %d no-op jobs: %.0f jobs/s; the best row above is %.0f x that", options.rqJobs, rate, best / rate))
     }
 
     /// Polls `condition` every 10 ms: the benchmark's own bookkeeping, outside the measured path.

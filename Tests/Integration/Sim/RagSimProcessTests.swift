@@ -50,6 +50,34 @@ struct RagSimProcessTests {
         #expect(chart.output.contains("--svg /nonexistent/chart.svg: cannot write in /nonexistent"))
         #expect(!chart.output.contains("scenario:"))
     }
+    @Test("bench-queue measures its rows, then puts python-rq's rate beside the best; without rq it says it left it out")
+    func benchQueue() async throws {
+        // A stand-in interpreter: imports rq, and answers the comparison script with a fixed rate.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-queue-\(JobID().rawValue.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let python = directory + "/python"
+        try "#!/bin/sh\n[ \"$1\" = -c ] && exit 0\necho jobs_per_second=40.0\n".write(toFile: python, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python)
+        let script = directory + "/rq_noop.py"
+        try "".write(toFile: script, atomically: true, encoding: .utf8)
+        let common = ["bench-queue", "--processes", "1", "--concurrency", "4", "--jobs", "200", "--producers", "2", "--rq-script", script]
+
+        let (code, output) = try await ragsim(common + ["--python", python])
+        #expect(code == 0, "\(output)")
+        let lines = output.split(separator: "\n")
+        let rows: [[Substring]] = lines.map { $0.split(separator: " ") }
+        let row = try #require(rows.first { $0.count == 5 && $0[0] == "1" && $0[1] == "4" })
+        let rate = try #require(Double(row[2]))
+        let comparison = try #require(lines.first { $0.hasPrefix("python-rq SimpleWorker") }, "\(output)")
+        #expect(comparison.contains("40 jobs/s"))
+        #expect(comparison.hasSuffix(String(format: "%.0f x that", rate / 40)), "\(comparison)")
+
+        let (plainCode, plain) = try await ragsim(common + ["--python", directory + "/none"])
+        #expect(plainCode == 0, "\(plain)")
+        #expect(plain.contains("python-rq: not measured"))
+    }
+
     @Test("bench-worker runs RAG jobs through a real api and worker and reports each rate and each in-flight count")
     func benchWorker() async throws {
         let (code, output) = try await ragsim(["bench-worker", "--rates", "5", "--seconds", "1", "--in-flight", "4", "--hold", "0.5", "--settle", "0"])
