@@ -36,8 +36,6 @@ public struct QueueKeys: Sendable, Hashable {
     public func usage(_ tenant: String) -> String { base + "usage:" + tenant }
     /// HASH of one tenant's budget in one period: `reserved`, `spent`, `limit`.
     public func budget(_ tenant: String, period: String, unit: String) -> String { base + "budget:" + tenant + ":" + unit + ":" + period }
-    /// STRING: counts enqueues, to keep jobs of one millisecond in order (`EnqueueRequest.rank`).
-    public var sequence: String { base + "sequence" }
     /// HASH of one model's per-minute budgets at its provider (`ProviderBucket`), shared by the workers.
     public func provider(_ model: String) -> String { base + "provider:" + model }
     /// STRING: a random id written once, when an API process first meets the queue. A Valkey that

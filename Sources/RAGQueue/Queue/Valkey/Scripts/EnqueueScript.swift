@@ -43,11 +43,12 @@ extension QueueScripts {
           return KEYS[2]
         end
         -- Every new job, whichever way it starts: its tenant is known (already, when `known`), it is
-        -- listed among the recent jobs (`recent`, by creation time) and counted.
+        -- listed among the recent jobs (`recent`, by creation time) and counted. Returns the count of
+        -- jobs enqueued so far, whose last digits keep jobs of one millisecond in order (EnqueueRequest.rank).
         local function created(known)
           if not known then redis.call('SADD', B .. 'tenant-names', tk) end
           redis.call('ZADD', B .. 'recent', now, id)
-          redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+          return redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
         end
         local cache_key = ''
         local semantic = ''
@@ -82,7 +83,7 @@ extension QueueScripts {
           if leader then leader_status = redis.call('HGET', B .. 'job:' .. leader, 'status') end
           if leader_status == 'queued' or leader_status == 'started' or leader_status == 'scheduled' then
             local idem_key = claim_idempotency(ARGV[10])
-            local sequence = redis.call('INCR', B .. 'sequence')
+            local sequence = created()
             local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
             redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
               'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
@@ -96,7 +97,6 @@ extension QueueScripts {
               redis.call('HSET', KEYS[1], 'budget', KEYS[3], 'budget_unit', ARGV[16], 'reserved', 0, 'hold', ARGV[18])
             end
             redis.call('SADD', B .. 'followers:' .. leader, id)
-            created()
             redis.call('HINCRBY', B .. 'counters', 'coalesced', 1)
             return {3, id}
           end
@@ -123,8 +123,10 @@ extension QueueScripts {
         local idem_key = claim_idempotency(ARGV[10])
         local budget_key = ''
         if ARGV[16] ~= '' then budget_key = KEYS[3] end
+        -- A tenant in line for claims was named before; it stays in line as it is.
+        local active = redis.call('ZSCORE', B .. 'tenants', tk)
         -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
-        local sequence = redis.call('INCR', B .. 'sequence')
+        local sequence = created(active)
         local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
         redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
@@ -136,9 +138,6 @@ extension QueueScripts {
         if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
         if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
         if #policy > 0 then redis.call('HSET', B .. 'tenant:' .. tk, unpack(policy)) end
-        -- A tenant in line for claims was named before; it stays in line as it is.
-        local active = redis.call('ZSCORE', B .. 'tenants', tk)
-        created(active)
         push_ready(B, id, tk, rank, now, active)
         if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
         redis.call('ZADD', B .. 'marker', 0, 'w')
