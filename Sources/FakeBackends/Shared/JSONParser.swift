@@ -179,8 +179,13 @@ struct JSONParser {
                 }
             default:
                 if byte < 0x20 { throw failure("control character (\\u0000-\\u001F) found while parsing a string") }
-                buffer.append(byte)
+                // The run up to the next quote, escape or control character, copied whole.
+                let run = index
                 index += 1
+                while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                    index += 1
+                }
+                buffer.append(contentsOf: bytes[run..<index])
             }
         }
         throw failure("EOF while parsing a string")

@@ -74,6 +74,11 @@ extension ClientsTests {
             #expect(written == #""a\"b\\c\u0001\u001f\té/""#)
             #expect(try JSONDecoder().decode(String.self, from: Data(written.utf8)) == text)
             #expect(JSONValue.number(.infinity).description == "null")
+            // Escapes first, last, alone and none at all: the runs between them are copied whole.
+            for edge in ["", "\"", "\n\n", "x\n", "\nx", "plain text", "é\u{7}é"] {
+                let bytes = JSONValue.string(edge).jsonBytes
+                #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == edge, "\(String(decoding: bytes, as: UTF8.self))")
+            }
         }
     }
 }
