@@ -65,6 +65,29 @@ struct QueueSchedulingTests {
         }
     }
 
+    @Test("a claim of many jobs serves tenants in the order claims of one job at a time would", arguments: StoreKind.allCases)
+    func batchOrder(kind: StoreKind) async throws {
+        var orders: [[String]] = []
+        for batch in [1, 16] {
+            try await withStore(kind, configure: { $0.maxDepth = 0 }) { harness in
+                let store = harness.store
+                _ = try await Self.enqueue(store, tenant: "heavy", count: 60, policy: TenantPolicy(weight: 3))
+                _ = try await Self.enqueue(store, tenant: "light", count: 60, policy: TenantPolicy(weight: 1))
+                _ = try await Self.enqueue(store, tenant: "other", count: 20)
+                var served: [String] = []
+                while served.count < 100 {
+                    let jobs = try await store.claim(workerID: "w", count: min(batch, 100 - served.count)).jobs
+                    if jobs.isEmpty { break }
+                    served += jobs.map { $0.tenant ?? "-" }
+                    for job in jobs { try await store.complete(job.lease, result: [], timings: [:]) }
+                }
+                orders.append(served)
+            }
+        }
+        #expect(orders[0].count == 100)
+        #expect(orders[1] == orders[0], "one at a time: \(orders[0].prefix(24)), sixteen at a time: \(orders[1].prefix(24))")
+    }
+
     @Test("a tenant never runs more than its limit; a finished job lets the next one start", arguments: StoreKind.allCases)
     func concurrencyLimit(kind: StoreKind) async throws {
         try await withStore(kind) { harness in

@@ -35,10 +35,14 @@ extension QueueScripts {
         local fence = nil
         local served = nil
         while taken < wanted and visits < wanted + 1000 do
-          local head = redis.call('ZRANGE', B .. 'tenants', 0, 0, 'WITHSCORES')
+          -- The tenant at the head of the line and the one after it: the head is served for as
+          -- long as its pass stays below the next one's (at a tie the line is read again, and the
+          -- sorted set's order by name decides), so a run of claims of one tenant costs one look
+          -- at the line.
+          local head = redis.call('ZRANGE', B .. 'tenants', 0, 1, 'WITHSCORES')
           if not head[1] then break end
-          visits = visits + 1
           local tenant, pass = head[1], tonumber(head[2])
+          local next_tenant, next_pass = head[3], tonumber(head[4])
           local t = tenants[tenant]
           if not t then
             local state = redis.call('HMGET', B .. 'tenant:' .. tenant, 'weight', 'limit', 'running')
@@ -50,11 +54,23 @@ extension QueueScripts {
           if t.limit > 0 and t.running >= t.limit then
             -- Its limit dropped while it waited in line (an enqueue set a lower one): it waits in
             -- `blocked` until a job of its ends.
+            visits = visits + 1
             redis.call('ZREM', B .. 'tenants', tenant)
             redis.call('SADD', B .. 'blocked', tenant)
           else
-            local id = redis.call('ZPOPMIN', ready_key)[1]
-            if id then
+            -- How many claims in a row are its: each moves its pass on by 1 / weight.
+            local room = wanted - taken
+            if t.limit > 0 then room = math.min(room, t.limit - t.running) end
+            local run, p = 1, pass + 1 / t.weight
+            while run < room and (not next_tenant or p < next_pass) do
+              run = run + 1
+              p = p + 1 / t.weight
+            end
+            local popped = redis.call('ZPOPMIN', ready_key, run)
+            visits = visits + math.max(1, #popped / 2)
+            p = pass
+            for i = 1, #popped, 2 do
+              local id = popped[i]
               popped_ids[#popped_ids + 1] = id
               local key = B .. 'job:' .. id
               local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
@@ -72,8 +88,9 @@ extension QueueScripts {
                 active_entries[#active_entries + 1] = deadline
                 active_entries[#active_entries + 1] = id
                 t.running = t.running + 1
-                t.pass = pass + 1 / t.weight
-                served = pass
+                served = p
+                p = p + 1 / t.weight
+                t.pass = p
                 publish(ARGV[6], id, 'started')
                 taken = taken + 1
                 for _, value in ipairs({id, fence, attempts, record[3], record[4], record[5], record[6],
@@ -84,13 +101,13 @@ extension QueueScripts {
             end
             -- Back in line at its new pass, parked at its limit, or out when nothing is ready (the
             -- same decisions as `activate`, from the state kept above).
-            if not id or redis.call('ZCARD', ready_key) == 0 then
+            if #popped < 2 * run or redis.call('ZCARD', ready_key) == 0 then
               redis.call('ZREM', B .. 'tenants', tenant)
             elseif t.limit > 0 and t.running >= t.limit then
               redis.call('ZREM', B .. 'tenants', tenant)
               redis.call('SADD', B .. 'blocked', tenant)
-            elseif t.pass then
-              redis.call('ZADD', B .. 'tenants', string.format('%.17g', math.max(t.pass, pass)), tenant)
+            elseif p ~= pass then
+              redis.call('ZADD', B .. 'tenants', string.format('%.17g', p), tenant)
             end
           end
         end
