@@ -64,8 +64,12 @@ public struct JobRecord: Sendable, Hashable {
     public var similarity: Double? = nil
     /// Times an operator put it back in the queue after it failed (`JobStore.retry`).
     public var operatorRetries: Int = 0
-    /// What happened to it, oldest first (the oldest steps of a long history are dropped).
-    public var history: [Step] = []
+    /// What happened to it as stored: a line `<ms> <what> [detail ...]` per step, oldest first (the
+    /// oldest steps of a long history are dropped).
+    public var historyText = ""
+    /// The steps of `historyText`, read when asked: most readers (a long-poll, the API's view) never
+    /// look at them.
+    public var history: [Step] { Step.parse(historyText) }
 
     /// One step of a job's history.
     public struct Step: Sendable, Hashable {
@@ -160,7 +164,7 @@ extension JobRecord {
         self.coalescedWith = nonEmpty("leader").flatMap(JobID.init)
         self.similarity = nonEmpty("similarity").flatMap(Double.init)
         self.operatorRetries = Int(number("retries") ?? 0)
-        self.history = Step.parse(text("history") ?? "")
+        self.historyText = text("history") ?? ""
     }
 }
 

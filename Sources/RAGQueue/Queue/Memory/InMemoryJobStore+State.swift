@@ -118,7 +118,7 @@ extension InMemoryJobStore {
                 leaseExpiresAt: status == .started ? date(leaseUntil) : nil, retryAt: date(retryAt), result: result, error: error,
                 timings: timings, requestID: requestID, tenant: tenant, cancelRequested: cancelRequested, endCount: ends,
                 priority: priority, usage: usage, reservedBudget: reserved, crashes: crashes, cachedFrom: cachedFrom,
-                coalescedWith: leader, similarity: similarity, operatorRetries: operatorRetries, history: JobRecord.Step.parse(history)
+                coalescedWith: leader, similarity: similarity, operatorRetries: operatorRetries, historyText: history
             )
         }
     }
