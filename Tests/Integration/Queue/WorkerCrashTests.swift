@@ -131,7 +131,10 @@ struct WorkerCrashTests {
 
     @Test("a running job is told to stop when canceled, and ends canceled")
     func cancelRunning() async throws {
-        try await withQueue(configure: { $0.lease = .milliseconds(800) }) { harness in
+        // A lease long enough that a loaded machine cannot let it lapse (and the job be handed back
+        // to the queue) between seeing it start and canceling it; the worker learns of the cancel
+        // from the event at once, or at its next renewal.
+        try await withQueue(configure: { $0.lease = .seconds(3) }) { harness in
             let store = harness.store
             let worker = Worker(store: store, queue: harness.configuration, handlers: [SleepJobHandler()], logger: testLogger("cancel"))
             let id = try await store.enqueue(EnqueueRequest(kind: "sleep", payload: Array("60000".utf8))).id

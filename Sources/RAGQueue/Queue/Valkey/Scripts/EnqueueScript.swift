@@ -128,12 +128,25 @@ extension QueueScripts {
         -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
         local sequence = created(active)
         local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
-        redis.call('HSET', KEYS[1], 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
+        local fields = {'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
           'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
-          'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'idem_key', idem_key, 'token', 0,
-          'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18],
-          'cache_key', cache_key, 'cache_ttl', ARGV[22], 'semantic', semantic, 'history', noted(nil, now, 'created'),
-          'traceparent', ARGV[27])
+          'request_id', ARGV[7], 'tenant', tenant, 'tk', tk, 'token', 0,
+          'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'history', noted(nil, now, 'created')}
+        -- Settings a job may not have are left out rather than written empty (every reader takes a
+        -- missing field for ''): each argument costs the script, and most jobs have few of them.
+        local function optional(name, value)
+          if value ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = value end
+        end
+        optional('idem_key', idem_key)
+        if budget_key ~= '' then
+          for _, value in ipairs({'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18]}) do fields[#fields + 1] = value end
+        end
+        if cache_key ~= '' then
+          for _, value in ipairs({'cache_key', cache_key, 'cache_ttl', ARGV[22]}) do fields[#fields + 1] = value end
+        end
+        optional('semantic', semantic)
+        optional('traceparent', ARGV[27])
+        redis.call('HSET', KEYS[1], unpack(fields))
         local policy = {}
         if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
         if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
