@@ -134,18 +134,15 @@ extension QueueScripts {
           'priority', ARGV[12], 'rank', string.format('%.0f', rank), 'history', noted(nil, now, 'created')}
         -- Settings a job may not have are left out rather than written empty (every reader takes a
         -- missing field for ''): each argument costs the script, and most jobs have few of them.
-        local function optional(name, value)
-          if value ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = value end
+        -- Adds the field/value pairs of a setting when the job has it (`present`).
+        local function setting(present, ...)
+          if present then for _, value in ipairs({...}) do fields[#fields + 1] = value end end
         end
-        optional('idem_key', idem_key)
-        if budget_key ~= '' then
-          for _, value in ipairs({'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18]}) do fields[#fields + 1] = value end
-        end
-        if cache_key ~= '' then
-          for _, value in ipairs({'cache_key', cache_key, 'cache_ttl', ARGV[22]}) do fields[#fields + 1] = value end
-        end
-        optional('semantic', semantic)
-        optional('traceparent', ARGV[27])
+        setting(idem_key ~= '', 'idem_key', idem_key)
+        setting(budget_key ~= '', 'budget', budget_key, 'budget_unit', ARGV[16], 'reserved', ARGV[18])
+        setting(cache_key ~= '', 'cache_key', cache_key, 'cache_ttl', ARGV[22])
+        setting(semantic ~= '', 'semantic', semantic)
+        setting(ARGV[27] ~= '', 'traceparent', ARGV[27])
         redis.call('HSET', KEYS[1], unpack(fields))
         local policy = {}
         if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
