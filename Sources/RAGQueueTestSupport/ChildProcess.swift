@@ -62,7 +62,8 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Nothing else of this process's: not every library opens its sockets close-on-exec, and a
         // child holding the parent's connections would keep them open (and skew what it measures).
-        closeFrom(&actions, 3)
+        // It fails only for want of memory, and then the child merely inherits more.
+        _ = closeFrom(&actions, 3)
 
         let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0

@@ -8,9 +8,12 @@ extension RAGBackends {
         let httpClient = try CurlHTTPClient(configuration: configuration.http, logger: logger)
         let openAI = configuration.openAI
         let pacing = configuration.pacing.isEnabled ? store : nil
-        let chatPacer = pacing.map { ProviderPacer(model: configuration.chat.model, limits: configuration.pacing.chat, store: $0, logger: logger) }
+        let window = configuration.pacing.leaseWindow
+        let chatPacer = pacing.map {
+            ProviderPacer(model: configuration.chat.model, limits: configuration.pacing.chat, store: $0, leaseWindow: window, logger: logger)
+        }
         let embeddingPacer = pacing.map {
-            ProviderPacer(model: configuration.embeddings.model, limits: configuration.pacing.embeddings, store: $0, logger: logger)
+            ProviderPacer(model: configuration.embeddings.model, limits: configuration.pacing.embeddings, store: $0, leaseWindow: window, logger: logger)
         }
         var embeddings: any EmbeddingModel = LocalEmbeddings(configuration: configuration.localEmbeddings)
         if configuration.hasOpenAIKey {
@@ -32,7 +35,8 @@ extension RAGBackends {
             embeddings: embeddings,
             vectorStore: QdrantVectorStore(configuration: configuration.qdrant, httpClient: httpClient, logger: logger),
             chat: chat,
-            usesLocalEmbeddings: !configuration.hasOpenAIKey
+            usesLocalEmbeddings: !configuration.hasOpenAIKey,
+            pacers: [chatPacer, configuration.hasOpenAIKey ? embeddingPacer : nil].compactMap { $0 }
         )
     }
 

@@ -10,4 +10,12 @@ public struct RAGBackends: Sendable {
     public let chat: any ChatModel
     /// Whether `embeddings` are the local, network-free ones (no `OPENAI_API_KEY`).
     public let usesLocalEmbeddings: Bool
+    /// The pacers of the model calls (none when pacing is off).
+    public let pacers: [ProviderPacer]
+
+    /// Gives back what the pacers' leases hold and settles what their calls used; call before the
+    /// store closes.
+    public func settlePacing() async {
+        for pacer in pacers { await pacer.flush(closingLease: true) }
+    }
 }

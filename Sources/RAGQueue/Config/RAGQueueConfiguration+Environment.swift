@@ -158,6 +158,12 @@ extension RAGQueueConfiguration {
                 default: throw ConfigurationError(setting: "RAG_PROVIDER_PACING", "must be on or off, got \"\($1)\"")
                 }
             },
+            .init(
+                "RAG_PROVIDER_LEASE_SECONDS", "\(ProviderPacer.Configuration().leaseWindow.seconds)",
+                "how long a worker holds a slice of a provider's budget (at most that much of each per-minute rate) before it settles; 0: ask Valkey before every call"
+            ) {
+                $0.pacing.leaseWindow = try Parse.duration($1, "RAG_PROVIDER_LEASE_SECONDS", in: 0...60)
+            },
             .init("OPENAI_TIMEOUT_SECONDS", "\(Int(CurlHTTPClient.Configuration().timeout.seconds))", "deadline of one OpenAI call (a whole stream when streaming)") {
                 $0.http.timeout = try Parse.duration($1, "OPENAI_TIMEOUT_SECONDS", in: 0.1...3600)
             },

@@ -77,8 +77,10 @@ public struct WorkerApplication: Sendable {
     /// The services in start order.
     public var services: [any Service] { [backends.httpClient, worker] }
 
-    /// Releases the store's connections and the HTTP client; call after the services have stopped.
+    /// Settles provider pacing, then releases the store's connections and the HTTP client; call
+    /// after the services have stopped.
     public func close() async {
+        await backends.settlePacing()
         store.close()
         await backends.httpClient.shutdown()
     }

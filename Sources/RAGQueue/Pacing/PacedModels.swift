@@ -50,13 +50,12 @@ public struct PacedChatModel: ChatModel {
     public func streamCompletion(
         _ messages: [ChatMessage], options: ChatOptions
     ) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let estimate = estimate(messages, options)
-        try await pacer.reserve(estimate)
+        let ticket = try await pacer.reserve(estimate(messages, options))
         let stream: AsyncThrowingStream<ChatStreamEvent, any Error>
         do {
             stream = try await model.streamCompletion(messages, options: options)
         } catch {
-            await pacer.refused(estimate, error: error)
+            await pacer.refused(ticket, error: error)
             throw error
         }
         let pacer = self.pacer
@@ -72,7 +71,7 @@ public struct PacedChatModel: ChatModel {
                 } catch {
                     continuation.finish(throwing: error)
                 }
-                await pacer.settle(estimate, used: used)
+                pacer.settle(ticket, used: used)
             }
             continuation.onTermination = { _ in relay.cancel() }
         }

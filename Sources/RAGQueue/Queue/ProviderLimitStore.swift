@@ -1,18 +1,88 @@
 /// A model provider's per-minute budgets, shared by every worker process through the queue's
-/// store: a worker reserves a request and its estimated tokens before each call, settles with the
-/// tokens really used after it, and everyone waits when the provider answers 429.
+/// store. A worker leases a slice of them (a request and the tokens of the call at hand, or more:
+/// what `window` of the per-minute rate allows), spends the lease on its own calls without asking
+/// again, and settles later, in the same call that asks for the next lease or after the window:
+/// the requests and tokens its calls used and what it did not use. Everyone waits when the
+/// provider answers 429.
 public protocol ProviderLimitStore: Sendable {
-    /// Reserves one request and `tokens` tokens of `model`'s budgets, or says how long to wait
-    /// (`.zero`: reserved). `limits` are the configured ones; unset ones are what the provider's
-    /// headers taught (`observeProviderLimits`), and a model with none known is not paced.
-    func reserveProviderCapacity(model: String, tokens: Int, limits: ProviderLimits) async throws(QueueError) -> Duration
-    /// Corrects a reservation of `reserved` tokens by what the call really used, and records what
-    /// the provider's `x-ratelimit-*` headers said, if anything: its limits, and what remains.
-    func settleProviderCapacity(
-        model: String, reserved: Int, used: Int, observation: ProviderLimits.Observation?, limits: ProviderLimits
-    ) async throws(QueueError)
-    /// Stops every reservation of `model` for `duration`: the provider said 429.
+    /// Applies `settlement` to `model`'s budgets, then, when `lease` is given, leases a slice of
+    /// them or says how long to wait. `limits` are the configured ones; unset ones are what the
+    /// provider's headers taught (the settlements' observations), and a model with none known is
+    /// not paced (an unbounded lease).
+    func leaseProviderCapacity(
+        model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+    ) async throws(QueueError) -> ProviderLease
+    /// Stops every lease of `model` for `duration`: the provider said 429.
     func pauseProvider(model: String, for duration: Duration) async throws(QueueError)
+}
+
+/// What a lease asks for: at least one request and `tokens` tokens (the call at hand), and up to
+/// `requests` requests and `wantedTokens` tokens (what the caller expects to spend soon), but no
+/// more than `windowMilliseconds` of each per-minute rate.
+public struct ProviderLeaseRequest: Sendable, Hashable {
+    /// Tokens the call at hand needs.
+    public var tokens: Int
+    /// Requests wanted, the call at hand's among them (at least 1).
+    public var requests: Int
+    /// Tokens wanted, the call at hand's among them (at least `tokens`).
+    public var wantedTokens: Int
+    /// The largest slice of each per-minute rate a lease may take, in milliseconds of it; 0 leases
+    /// the call at hand only.
+    public var windowMilliseconds: Int64
+
+    /// A lease for the call at hand (`tokens`) and up to `requests` calls and `wantedTokens`
+    /// tokens, within `windowMilliseconds` of the rates.
+    public init(tokens: Int, requests: Int = 1, wantedTokens: Int = 0, windowMilliseconds: Int64 = 0) {
+        self.tokens = max(0, tokens)
+        self.requests = max(1, requests)
+        self.wantedTokens = max(self.tokens, wantedTokens)
+        self.windowMilliseconds = max(0, windowMilliseconds)
+    }
+}
+
+/// A store's answer to a lease request.
+public enum ProviderLease: Sendable, Hashable {
+    /// Leased: `requests` requests and `tokens` tokens, each nil when that budget is not paced
+    /// (no limit known), so calls may use as much of it as they like.
+    case granted(requests: Int?, tokens: Int?)
+    /// Nothing leased: the budgets hold the call only after this wait (or the model is paused).
+    case wait(Duration)
+    /// Nothing was asked (a settlement alone).
+    case none
+}
+
+/// What a worker's leases went to since it last settled. Leased requests and tokens stay counted
+/// in flight in the store (the provider's `remaining` figures may not count them yet) until a
+/// settlement closes them.
+public struct ProviderSettlement: Sendable, Hashable {
+    /// Leased requests closed: used by calls that ended, or given back unused.
+    public var requests = 0
+    /// Of them, given back unused.
+    public var requestsBack = 0
+    /// Leased tokens closed: reserved by calls that ended, or given back unused.
+    public var tokens = 0
+    /// Tokens to give back: those closed less what the calls really used (negative when calls
+    /// used more than they reserved).
+    public var tokensBack = 0
+    /// What the provider's `x-ratelimit-*` headers said last, if anything.
+    public var observation: ProviderLimits.Observation?
+
+    /// An empty settlement.
+    public init() {}
+
+    /// A settlement of the four counts and an observation.
+    public init(requests: Int = 0, requestsBack: Int = 0, tokens: Int = 0, tokensBack: Int = 0, observation: ProviderLimits.Observation? = nil) {
+        self.requests = requests
+        self.requestsBack = requestsBack
+        self.tokens = tokens
+        self.tokensBack = tokensBack
+        self.observation = observation
+    }
+
+    /// Whether it changes nothing.
+    public var isEmpty: Bool {
+        requests == 0 && requestsBack == 0 && tokens == 0 && tokensBack == 0 && observation == nil
+    }
 }
 
 /// Requests and tokens per minute a provider allows one model.
@@ -94,38 +164,56 @@ public struct ProviderBucket: Sendable, Hashable {
         updatedAt = max(updatedAt, now)
     }
 
-    /// Takes a request and `cost` tokens, or returns how long until both are there. A call
-    /// larger than a whole minute's tokens waits for a full bucket, then goes.
-    public mutating func reserve(tokens cost: Int, now: Int64, configured: ProviderLimits) -> Duration {
-        if pausedUntil > now { return .milliseconds(pausedUntil - now) }
+    /// Leases a request and `request.tokens` tokens, and up to what `request` wants while the
+    /// budgets hold it and `request.windowMilliseconds` of each per-minute rate; or returns how long until the call at
+    /// hand fits. A call larger than a whole minute's tokens waits for a full bucket, then goes.
+    /// Leased amounts count in flight until a settlement closes them.
+    public mutating func lease(_ request: ProviderLeaseRequest, now: Int64, configured: ProviderLimits) -> ProviderLease {
+        if pausedUntil > now { return .wait(.milliseconds(pausedUntil - now)) }
         let limits = limits(configured)
         refill(now: now, limits: limits)
+        let cost = Double(request.tokens)
         var wait = 0.0
         if let rpm = limits.requestsPerMinute, requests < 1 {
             wait = max(wait, (1 - requests) / (Double(rpm) / 60_000))
         }
         if let tpm = limits.tokensPerMinute {
-            let needed = min(Double(cost), Double(tpm))
+            let needed = min(cost, Double(tpm))
             if tokens < needed { wait = max(wait, (needed - tokens) / (Double(tpm) / 60_000)) }
         }
-        if wait > 0 { return .milliseconds(Int64(wait.rounded(.up))) }
-        requests -= 1
-        tokens -= Double(cost)
-        inFlightRequests += 1
-        inFlightTokens += cost
-        return .zero
+        if wait > 0 { return .wait(.milliseconds(Int64(wait.rounded(.up)))) }
+        let window = Double(request.windowMilliseconds)
+        var leasedRequests: Int?
+        if let rpm = limits.requestsPerMinute {
+            let share = (Double(rpm) * window / 60_000).rounded(.down)
+            leasedRequests = Int(max(1, min(requests.rounded(.down), share, Double(request.requests))))
+            requests -= Double(leasedRequests ?? 0)
+            inFlightRequests += leasedRequests ?? 0
+        }
+        var leasedTokens: Int?
+        if let tpm = limits.tokensPerMinute {
+            let share = (Double(tpm) * window / 60_000).rounded(.down)
+            leasedTokens = Int(max(cost, min(tokens.rounded(.down), share, Double(request.wantedTokens))))
+            tokens -= Double(leasedTokens ?? 0)
+            inFlightTokens += leasedTokens ?? 0
+        }
+        return .granted(requests: leasedRequests, tokens: leasedTokens)
     }
 
-    /// Gives back what a call reserved and did not use, or takes what it used beyond; learns the
-    /// provider's limits from `observation`, and never believes more remains than it says less
-    /// what the calls still in flight have reserved (the provider may not have seen them yet).
-    public mutating func settle(reserved: Int, used: Int, observation: ProviderLimits.Observation?, now: Int64, configured: ProviderLimits) {
+    /// Closes what `settlement` closes: takes its requests and tokens out of flight, gives back
+    /// what was not used (never above a full bucket) or takes what calls used beyond; learns the
+    /// provider's limits from its observation, and never believes more remains than the provider
+    /// says less what is still in flight (it may not have seen those calls yet).
+    public mutating func settle(_ settlement: ProviderSettlement, now: Int64, configured: ProviderLimits) {
+        let observation = settlement.observation
         if let limit = observation?.limitRequests, limit > 0 { learned.requestsPerMinute = limit }
         if let limit = observation?.limitTokens, limit > 0 { learned.tokensPerMinute = limit }
-        refill(now: now, limits: limits(configured))
-        tokens += Double(reserved - used)
-        inFlightRequests = max(0, inFlightRequests - 1)
-        inFlightTokens = max(0, inFlightTokens - reserved)
+        let limits = limits(configured)
+        refill(now: now, limits: limits)
+        requests = min(limits.requestsPerMinute.map(Double.init) ?? .infinity, requests + Double(settlement.requestsBack))
+        tokens = min(limits.tokensPerMinute.map(Double.init) ?? .infinity, tokens + Double(settlement.tokensBack))
+        inFlightRequests = max(0, inFlightRequests - settlement.requests)
+        inFlightTokens = max(0, inFlightTokens - settlement.tokens)
         if let remaining = observation?.remainingRequests {
             requests = min(requests, Double(remaining - inFlightRequests))
         }

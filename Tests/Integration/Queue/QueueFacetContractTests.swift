@@ -323,26 +323,40 @@ struct QueueFacetContractTests {
         }
     }
 
-    @Test("a provider's budget is shared: what one reserves another waits for; a pause stops everyone", arguments: StoreKind.allCases)
+    @Test("a provider's budget is shared: what one leases another waits for; settlements give back; a pause stops everyone", arguments: StoreKind.allCases)
     func providerBudgets(kind: StoreKind) async throws {
         try await withStore(kind, manualClock: true) { harness in
             let store = harness.store
             let clock = try #require(harness.clock)
             let limits = ProviderLimits(requestsPerMinute: 120, tokensPerMinute: 1200)
-            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1000, limits: limits) == .zero)
-            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 400, limits: limits) == .seconds(10), "200 tokens short at 20 a second")
-            #expect(try await store.reserveProviderCapacity(model: "other", tokens: 400, limits: limits) == .zero, "models are apart")
-            try await store.settleProviderCapacity(model: "m", reserved: 1000, used: 800, observation: nil, limits: limits)
-            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 400, limits: limits) == .zero, "the unused 200 came back")
+            func lease(_ model: String, _ tokens: Int, requests: Int = 1, wanted: Int = 0, window: Int64 = 0, settling: ProviderSettlement = .init(),
+                       limits: ProviderLimits = limits) async throws -> ProviderLease {
+                try await store.leaseProviderCapacity(
+                    model: model, settling: settling,
+                    lease: ProviderLeaseRequest(tokens: tokens, requests: requests, wantedTokens: wanted, windowMilliseconds: window), limits: limits
+                )
+            }
+            #expect(try await lease("m", 1000) == .granted(requests: 1, tokens: 1000))
+            #expect(try await lease("m", 400) == .wait(.seconds(10)), "200 tokens short at 20 a second")
+            #expect(try await lease("other", 400) == .granted(requests: 1, tokens: 400), "models are apart")
+            // The call used 800 of its 1,000: the 200 come back with the next lease's settlement.
+            let used = ProviderSettlement(requests: 1, tokens: 1000, tokensBack: 200)
+            #expect(try await lease("m", 400, settling: used) == .granted(requests: 1, tokens: 400), "the unused 200 came back")
+            // A lease wanting more gets what the window of the rates allows: 5 s is 10 requests and 100 tokens.
+            #expect(try await lease("other", 10, requests: 50, wanted: 5000, window: 5000) == .granted(requests: 10, tokens: 100))
+            let unused = ProviderSettlement(requests: 10, requestsBack: 9, tokens: 100, tokensBack: 90)
+            #expect(try await store.leaseProviderCapacity(model: "other", settling: unused, lease: nil, limits: limits) == ProviderLease.none)
+            #expect(try await lease("other", 700, requests: 200, wanted: 100_000, window: 60_000) == .granted(requests: 118, tokens: 790),
+                    "120 requests less the two used; 1,200 tokens less 400 and 10 used")
             try await store.pauseProvider(model: "m", for: .seconds(3))
-            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1, limits: limits) == .seconds(3))
+            #expect(try await lease("m", 1) == .wait(.seconds(3)))
             clock.advance(by: .seconds(3))
-            #expect(try await store.reserveProviderCapacity(model: "m", tokens: 1, limits: limits) == .zero)
-            // Unconfigured limits come from the provider's headers.
-            let learn = ProviderLimits.Observation(limitRequests: 60, limitTokens: 600, remainingRequests: 10, remainingTokens: 100)
-            try await store.settleProviderCapacity(model: "learned", reserved: 0, used: 0, observation: learn, limits: ProviderLimits())
-            #expect(try await store.reserveProviderCapacity(model: "learned", tokens: 100, limits: ProviderLimits()) == .zero)
-            #expect(try await store.reserveProviderCapacity(model: "learned", tokens: 100, limits: ProviderLimits()) == .seconds(10))
+            #expect(try await lease("m", 1) == .granted(requests: 1, tokens: 1))
+            // Unconfigured limits come from the provider's headers; until then nothing is paced.
+            #expect(try await lease("learned", 100, limits: ProviderLimits()) == .granted(requests: nil, tokens: nil))
+            let learn = ProviderSettlement(observation: .init(limitRequests: 60, limitTokens: 600, remainingRequests: 10, remainingTokens: 100))
+            #expect(try await lease("learned", 100, settling: learn, limits: ProviderLimits()) == .granted(requests: 1, tokens: 100))
+            #expect(try await lease("learned", 100, limits: ProviderLimits()) == .wait(.seconds(10)))
         }
     }
 

@@ -129,24 +129,16 @@ final class InMemoryWorkWaiter: WorkWaiter {
 extension InMemoryJobStore {
     // MARK: Provider budgets
 
-    public func reserveProviderCapacity(model: String, tokens: Int, limits: ProviderLimits) async throws(QueueError) -> Duration {
+    public func leaseProviderCapacity(
+        model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+    ) async throws(QueueError) -> ProviderLease {
         let now = clock.nowMilliseconds()
         return state.withLock { state in
             var bucket = state.providers[model] ?? ProviderBucket(now: now)
-            let wait = bucket.reserve(tokens: max(0, tokens), now: now, configured: limits)
+            bucket.settle(settlement, now: now, configured: limits)
+            let granted = lease.map { bucket.lease($0, now: now, configured: limits) } ?? ProviderLease.none
             state.providers[model] = bucket
-            return wait
-        }
-    }
-
-    public func settleProviderCapacity(
-        model: String, reserved: Int, used: Int, observation: ProviderLimits.Observation?, limits: ProviderLimits
-    ) async throws(QueueError) {
-        let now = clock.nowMilliseconds()
-        state.withLock { state in
-            var bucket = state.providers[model] ?? ProviderBucket(now: now)
-            bucket.settle(reserved: reserved, used: used, observation: observation, now: now, configured: limits)
-            state.providers[model] = bucket
+            return granted
         }
     }
 

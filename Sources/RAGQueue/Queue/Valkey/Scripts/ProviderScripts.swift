@@ -33,17 +33,56 @@ extension QueueScripts {
 
         """
 
-    static let providerReserve = ValkeyScript(name: "provider_reserve", source: providerPrelude + """
-        --[[ provider_reserve: takes one request and ARGV[2] tokens of a model's per-minute budgets, or
-        says how long until both are there (ProviderBucket.reserve).
-        Invariant: reservations never take a budget below zero; a paused model reserves nothing.
+    static let providerLease = ValkeyScript(name: "provider_lease", source: providerPrelude + """
+        --[[ provider_lease: settles what a worker's earlier leases went to, then leases one request
+        and ARGV[10] tokens of a model's per-minute budgets, and up to ARGV[12] requests and ARGV[13]
+        tokens while they hold them and ARGV[11] ms of each rate allows; or says how long until the call at hand fits (ProviderBucket.settle,
+        then ProviderBucket.lease).
+        Invariant: leases never take a budget below zero (but for one call larger than a minute's
+        tokens, on a full bucket); a paused model leases nothing; leased amounts count in flight
+        (`ireq`, `itok`) until settled.
         KEYS[1] the model's budget HASH
-        ARGV[1] now (ms)  ARGV[2] tokens  ARGV[3] configured requests per minute (0: learned)
-        ARGV[4] configured tokens per minute (0: learned)
-        Returns 0 reserved, else the wait (ms). ]]
-        local now, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
-        local s = provider_state(KEYS[1], now, ARGV[3], ARGV[4])
-        if s.paused > now then return s.paused - now end
+        ARGV[1] now (ms)  ARGV[2] configured requests per minute (0: learned)  ARGV[3] configured
+        tokens per minute (0: learned)  ARGV[4] requests closed  ARGV[5] of them given back
+        ARGV[6] tokens closed  ARGV[7] tokens given back (negative: used beyond)  ARGV[8] limit
+        requests, limit tokens, remaining requests, remaining tokens the provider said, as
+        'a,b,c,d' ('' each when unknown; '' for no observation)  ARGV[9] whether to lease (0|1)
+        ARGV[10] tokens of the call at hand  ARGV[11] window (ms)  ARGV[12] requests wanted  ARGV[13] tokens wanted
+        Returns {0, requests, tokens} leased (-1: that budget is not paced), {1, wait (ms)}, or {2}
+        when nothing was asked. ]]
+        local now = tonumber(ARGV[1])
+        -- Limits the provider taught apply from this settlement on, as if stored before it.
+        local learned = {}
+        local configured = {ARGV[2], ARGV[3]}
+        local said = {}
+        if ARGV[8] ~= '' then
+          local i = 1
+          for figure in string.gmatch(ARGV[8] .. ',', '([^,]*),') do said[i] = tonumber(figure); i = i + 1 end
+        end
+        for i, name in ipairs({'lrpm', 'ltpm'}) do
+          local limit = said[i]
+          if limit and limit > 0 then
+            learned[#learned + 1] = name
+            learned[#learned + 1] = limit
+            if (tonumber(configured[i]) or 0) == 0 then configured[i] = limit end
+          end
+        end
+        local s = provider_state(KEYS[1], now, configured[1], configured[2])
+        if s.req then s.req = math.min(s.rpm > 0 and s.rpm or math.huge, s.req + tonumber(ARGV[5])) end
+        if s.tok then s.tok = math.min(s.tpm > 0 and s.tpm or math.huge, s.tok + tonumber(ARGV[7])) end
+        s.ireq = math.max(0, s.ireq - tonumber(ARGV[4]))
+        s.itok = math.max(0, s.itok - tonumber(ARGV[6]))
+        if said[3] then s.req = math.min(s.req or math.huge, said[3] - s.ireq) end
+        if said[4] then s.tok = math.min(s.tok or math.huge, said[4] - s.itok) end
+        if ARGV[9] ~= '1' then
+          provider_save(KEYS[1], s, learned)
+          return {2}
+        end
+        if s.paused > now then
+          provider_save(KEYS[1], s, learned)
+          return {1, s.paused - now}
+        end
+        local cost, window = tonumber(ARGV[10]), tonumber(ARGV[11])
         local wait = 0
         if s.rpm > 0 and s.req < 1 then wait = math.max(wait, (1 - s.req) / (s.rpm / 60000)) end
         if s.tpm > 0 then
@@ -51,44 +90,22 @@ extension QueueScripts {
           if s.tok < needed then wait = math.max(wait, (needed - s.tok) / (s.tpm / 60000)) end
         end
         if wait > 0 then
-          provider_save(KEYS[1], s)
-          return math.ceil(wait)
+          provider_save(KEYS[1], s, learned)
+          return {1, math.ceil(wait)}
         end
-        if s.req then s.req = s.req - 1 end
-        if s.tok then s.tok = s.tok - cost end
-        s.ireq, s.itok = s.ireq + 1, s.itok + cost
-        provider_save(KEYS[1], s)
-        return 0
-        """)
-
-    static let providerSettle = ValkeyScript(name: "provider_settle", source: providerPrelude + """
-        --[[ provider_settle: gives back the tokens a call reserved and did not use, or takes what it
-        used beyond; learns the model's limits from the provider's headers and never believes more
-        remains than they say less what calls still in flight reserved (ProviderBucket.settle).
-        KEYS[1] the model's budget HASH
-        ARGV[1] now (ms)  ARGV[2] tokens reserved  ARGV[3] tokens used  ARGV[4] configured rpm (0: learned)
-        ARGV[5] configured tpm (0: learned)  ARGV[6] limit requests ('' unknown)  ARGV[7] limit tokens
-        ARGV[8] remaining requests  ARGV[9] remaining tokens
-        Returns 1. ]]
-        -- Limits the provider taught apply from this settle on, as if stored before it.
-        local learned = {}
-        local configured = {ARGV[4], ARGV[5]}
-        for i, name in ipairs({'lrpm', 'ltpm'}) do
-          local limit = tonumber(ARGV[5 + i])
-          if limit and limit > 0 then
-            learned[#learned + 1] = name
-            learned[#learned + 1] = ARGV[5 + i]
-            if (tonumber(configured[i]) or 0) == 0 then configured[i] = ARGV[5 + i] end
-          end
+        local requests, tokens = -1, -1
+        if s.rpm > 0 then
+          requests = math.max(1, math.min(math.floor(s.req), math.floor(s.rpm * window / 60000), tonumber(ARGV[12])))
+          s.req = s.req - requests
+          s.ireq = s.ireq + requests
         end
-        local s = provider_state(KEYS[1], tonumber(ARGV[1]), configured[1], configured[2])
-        if s.tok then s.tok = s.tok + tonumber(ARGV[2]) - tonumber(ARGV[3]) end
-        s.ireq = math.max(0, s.ireq - 1)
-        s.itok = math.max(0, s.itok - tonumber(ARGV[2]))
-        if ARGV[8] ~= '' then s.req = math.min(s.req or math.huge, tonumber(ARGV[8]) - s.ireq) end
-        if ARGV[9] ~= '' then s.tok = math.min(s.tok or math.huge, tonumber(ARGV[9]) - s.itok) end
+        if s.tpm > 0 then
+          tokens = math.max(cost, math.min(math.floor(s.tok), math.floor(s.tpm * window / 60000), tonumber(ARGV[13])))
+          s.tok = s.tok - tokens
+          s.itok = s.itok + tokens
+        end
         provider_save(KEYS[1], s, learned)
-        return 1
+        return {0, requests, tokens}
         """)
 
     static let providerPause = ValkeyScript(name: "provider_pause", source: """
