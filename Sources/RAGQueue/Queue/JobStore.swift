@@ -142,13 +142,22 @@ extension JobStore {
     public func waitForEnd(of id: JobID, timeout: Duration) async throws(QueueError) -> JobRecord? {
         let stream = events(for: id)
         // Subscribe first, then read: an end that happens in between is not missed.
-        guard var record = try await job(id) else { return nil }
+        guard let record = try await job(id) else { return nil }
+        return try await waitForEnd(of: record, timeout: timeout, events: stream)
+    }
+
+    /// Waits until the job of `record` has ended or `timeout` passes, and returns its record as it
+    /// then is (nil once expired); `events` is `events(for:)` of its id, subscribed before
+    /// `record` was read, so an end in between is not missed. A caller that reads the record
+    /// anyway (to check it may see it) saves a read this way.
+    public func waitForEnd(of record: JobRecord, timeout: Duration, events stream: AsyncStream<JobEvent>) async throws(QueueError) -> JobRecord? {
+        var record = record
         let deadline = ContinuousClock.now + timeout
         while !record.status.isTerminal {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero, await Self.firstEnd(of: stream, timeout: remaining) else { break }
             // An end event or a resync: read the record again (after a resync it may still run).
-            guard let fresh = try await job(id) else { return nil }
+            guard let fresh = try await job(record.id) else { return nil }
             record = fresh
         }
         return record

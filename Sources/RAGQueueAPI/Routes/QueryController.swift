@@ -120,20 +120,24 @@ struct QueryController: Sendable {
 
     /// `GET /v1/queries/{id}[?wait=SECONDS]`: the job; with `wait`, held until it ends or the wait passes.
     private func read(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        var record = try await dependencies.query(context.parameters.get("id"), context: context)
+        var wait = Duration.zero
         if let waitText = request.uri.queryParameters.get("wait") {
             guard let seconds = Double(waitText), seconds.isFinite, seconds >= 0 else {
                 throw APIError.validation("wait must be a number of seconds")
             }
             // Clamped before converting: a huge number would overflow the milliseconds.
             let maximum = dependencies.configuration.limits.longPollMaximum
-            let wait = seconds >= maximum.seconds ? maximum : Duration.milliseconds(Int64(seconds * 1000))
-            if !record.status.isTerminal, wait > .zero {
-                let slot = try dependencies.openWait(context)
-                defer { slot.release() }
-                if let ended = try await dependencies.store.waitForEnd(of: record.id, timeout: wait) {
-                    record = try await dependencies.presented(ended)
-                }
+            wait = seconds >= maximum.seconds ? maximum : Duration.milliseconds(Int64(seconds * 1000))
+        }
+        let idText = context.parameters.get("id")
+        // A long-poll subscribes before its one read, so an end in between is not missed.
+        let events = wait > .zero ? idText.flatMap(JobID.init).map { dependencies.store.events(for: $0) } : nil
+        var record = try await dependencies.query(idText, context: context)
+        if let events, !record.status.isTerminal {
+            let slot = try dependencies.openWait(context)
+            defer { slot.release() }
+            if let ended = try await dependencies.store.waitForEnd(of: record, timeout: wait, events: events) {
+                record = try await dependencies.presented(ended)
             }
         }
         return Response.json(QueryView.v1(record))
