@@ -27,4 +27,24 @@ CURLcode rq_global_init_once(void);
    CURLMsg union. */
 int rq_multi_next_done(CURLM *handle, CURL **easy, CURLcode *result);
 
+/* The readiness loop of one multi handle, driven by curl_multi_socket_action: libcurl tells it
+   which sockets to watch (an epoll set) and when its next timeout falls, so a wait costs what
+   is ready rather than a poll over every socket of every transfer. Its thread alone calls
+   rq_events_wait; rq_events_wakeup may be called from any thread. */
+typedef struct rq_events rq_events;
+
+/* Creates the loop of `multi` and installs its socket and timer callbacks; NULL when the
+   system refuses an epoll set or an eventfd (errno says why). Free it after the multi handle's
+   curl_multi_cleanup, which may still call back. */
+rq_events *rq_events_new(CURLM *multi);
+void rq_events_free(rq_events *events);
+
+/* Waits until a watched socket is ready, libcurl's timeout falls due, a wakeup comes or
+   `max_wait_ms` passes, and hands libcurl what happened (curl_multi_socket_action). Returns
+   the CURLMcode of the first failing call, CURLM_OK otherwise. */
+CURLMcode rq_events_wait(rq_events *events, int max_wait_ms);
+
+/* Makes the wait in progress, or the next one, return at once. */
+void rq_events_wakeup(rq_events *events);
+
 #endif

@@ -79,27 +79,43 @@ final class CurlEasyHandle {
     }
 }
 
-/// Owns one libcurl multi handle (`CURLM *`).
+/// Owns one libcurl multi handle (`CURLM *`) and its readiness loop (`rq_events`: an epoll set
+/// of the sockets libcurl watches, its timeout, and an eventfd to wake it).
 ///
 /// `@unchecked Sendable`: only the multi loop's thread calls into the handle, except `wakeup()`,
-/// which libcurl documents as safe from any thread (`curl_multi_wakeup`).
+/// which writes to the eventfd and is safe from any thread.
 final class CurlMultiHandle: @unchecked Sendable {
     /// The `CURLM *`.
     let raw: UnsafeMutableRawPointer
+    private let events: OpaquePointer
 
-    /// Creates a multi handle, or returns nil when libcurl cannot allocate one.
+    /// Creates a multi handle and its loop, or returns nil when libcurl cannot allocate one or the
+    /// system refuses an epoll set or an eventfd.
     init?() {
         guard let raw = curl_multi_init() else { return nil }
+        guard let events = rq_events_new(raw) else {
+            curl_multi_cleanup(raw)
+            return nil
+        }
         self.raw = raw
+        self.events = events
     }
 
     deinit {
+        // The cleanup may still tell the loop to stop watching sockets: free the loop after it.
         curl_multi_cleanup(self.raw)
+        rq_events_free(self.events)
     }
 
-    /// Interrupts a `curl_multi_poll` in progress, or makes the next one return at once.
+    /// Interrupts a `wait` in progress, or makes the next one return at once.
     func wakeup() {
-        _ = curl_multi_wakeup(self.raw)
+        rq_events_wakeup(self.events)
+    }
+
+    /// Blocks until a socket of a transfer is ready, libcurl's next timeout falls due, `wakeup()`
+    /// is called or `maximum` milliseconds pass; hands libcurl what happened. The loop's thread only.
+    func wait(maximum milliseconds: Int32) -> CURLMcode {
+        rq_events_wait(self.events, milliseconds)
     }
 
     func set(_ option: CURLMoption, _ value: Int) {

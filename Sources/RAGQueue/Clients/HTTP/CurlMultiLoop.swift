@@ -8,8 +8,9 @@ import Foundation
 
 /// The thread that drives every transfer of one `CurlHTTPClient` through libcurl's multi interface.
 ///
-/// Tasks hand it commands through a mutex-protected inbox and wake it with `curl_multi_wakeup`;
-/// it never blocks Swift's cooperative pool.
+/// Tasks hand it commands through a mutex-protected inbox and wake it (`CurlMultiHandle.wakeup`);
+/// it never blocks Swift's cooperative pool. It waits on the sockets libcurl watches and hands it
+/// only those that are ready (`curl_multi_socket_action` over epoll), not a poll of every socket.
 final class CurlMultiLoop: Sendable {
     enum Command: Sendable {
         case start(CurlTransfer)
@@ -123,16 +124,13 @@ final class CurlMultiLoop: Sendable {
             }
             if stopping { break }
 
-            var running: Int32 = 0
-            let performResult = curl_multi_perform(self.multi.raw, &running)
-            if performResult != CURLM_OK {
-                self.logger.warning("curl_multi_perform failed", metadata: ["curl.multi_code": "\(performResult.rawValue)"])
+            // Returns early when a socket is ready, a libcurl timeout falls due, or `wakeup()` was
+            // called (a transfer just added has asked for a timeout of zero).
+            let result = self.multi.wait(maximum: 1000)
+            if result != CURLM_OK {
+                self.logger.warning("curl_multi_socket_action failed", metadata: ["curl.multi_code": "\(result.rawValue)"])
             }
             self.collectFinished(transfers)
-
-            var ready: Int32 = 0
-            // Returns early when a socket is ready, a libcurl timer fires, or `wakeup()` was called.
-            _ = curl_multi_poll(self.multi.raw, nil, 0, 1000, &ready)
         }
 
         let shutdownError = HTTPClientError(.shutdown, message: "the HTTP client was shut down")

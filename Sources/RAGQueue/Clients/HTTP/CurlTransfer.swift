@@ -48,7 +48,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.maxResponseBytes = maxResponseBytes
     }
 
-    // MARK: Callbacks (loop thread, inside curl_multi_perform)
+    // MARK: Callbacks (loop thread, inside curl_multi_socket_action)
 
     /// Handles one header line (status line, field or the blank line ending the block).
     /// Returns false to abort the transfer.
