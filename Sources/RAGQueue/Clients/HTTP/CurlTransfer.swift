@@ -53,34 +53,37 @@ final class CurlTransfer: @unchecked Sendable {
     /// Handles one header line (status line, field or the blank line ending the block).
     /// Returns false to abort the transfer.
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // Byte by byte: a header line is ASCII but for rare values, and Character-level string
+        // work (grapheme breaking) on every line of every response costs more than the rest of it.
         var end = bytes.endIndex
         while end > bytes.startIndex, bytes[end - 1] == UInt8(ascii: "\r") || bytes[end - 1] == UInt8(ascii: "\n") {
             end -= 1
         }
-        let line = Substring(decoding: bytes[..<end], as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        let line = bytes[..<end]
+        if line.starts(with: "HTTP/".utf8) {
             // A new response head begins (after a 1xx, say): forget the previous one.
-            let parts = line.split(separator: " ", maxSplits: 2)
-            self.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            let parts = line.split(separator: UInt8(ascii: " "), maxSplits: 2)
+            self.status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
             self.headers = HTTPClientHeaders()
         } else if line.isEmpty {
             if self.status >= 200 {
                 self.deliverHeadIfStreaming()
             }
-        } else if let colon = line.firstIndex(of: ":") {
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
             let name = Self.trimmed(line[..<colon])
-            let value = Self.trimmed(line[line.index(after: colon)...])
+            let value = Self.trimmed(line[(colon + 1)...])
             self.headers.add(name: name, value: value)
         }
         return true
     }
 
-    private static func trimmed(_ text: Substring) -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }),
-            let last = text.lastIndex(where: { !isSpace($0) })
+    /// The text of `bytes` without the spaces and tabs around it.
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+            let last = bytes.lastIndex(where: { !isSpace($0) })
         else { return "" }
-        return String(text[first...last])
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 
     /// Handles one piece of body. Returns false to abort the transfer.

@@ -64,7 +64,13 @@ public struct HTTPClientHeaders: Sendable, Hashable, Sequence, ExpressibleByDict
         self.fields.makeIterator()
     }
 
+    /// Whether two field names are the same but for ASCII case (field names are ASCII tokens;
+    /// other bytes must match exactly).
     private static func same(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.count == rhs.utf8.count && lhs.lowercased() == rhs.lowercased()
+        lhs.utf8.count == rhs.utf8.count && lhs.utf8.elementsEqual(rhs.utf8) { lowercased($0) == lowercased($1) }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }
