@@ -104,4 +104,41 @@ struct ProviderPacerTests {
         let left = try await store.left("m", limits: ProviderLimits())
         #expect(left == .granted(requests: 89, tokens: 890), "90 and 900 remaining when taught, less the call after them")
     }
+
+    @Test("a 429 pauses the model for every worker, and what the refused call reserved comes back")
+    func rateLimitedPausesEveryone() async throws {
+        let store = try CountingStore()
+        let pacer = Self.pacer(store)
+        _ = try await pacer.paced(estimate: 100, { 100 }, used: { $0 })
+        let refusal = BackendError(.rateLimited, backend: "openai", status: 429, message: "slow down", retryAfter: .seconds(2))
+        await #expect(throws: BackendError.self) {
+            _ = try await pacer.paced(estimate: 100, { () async throws -> Int in throw refusal }, used: { $0 })
+        }
+        let other = ProviderLeaseRequest(tokens: 1)
+        #expect(try await store.leaseProviderCapacity(model: "m", settling: .init(), lease: other, limits: Self.limits) == .wait(.seconds(2)))
+        await pacer.flush(closingLease: true)
+        let bucket = try #require(store.store.state.withLock { $0.providers["m"] })
+        #expect(bucket.requests == 5998, "two requests went to the provider")
+        #expect(bucket.tokens == 599_900, "only the first call's tokens are spent")
+        #expect(bucket.inFlightRequests == 0)
+        #expect(bucket.inFlightTokens == 0)
+    }
+
+    @Test("an unreachable store never stops a call: it goes unpaced")
+    func unreachableStore() async throws {
+        struct Down: ProviderLimitStore {
+            func leaseProviderCapacity(
+                model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+            ) async throws(QueueError) -> ProviderLease {
+                throw .backendUnavailable("Valkey is down")
+            }
+            func pauseProvider(model: String, for duration: Duration) async throws(QueueError) {
+                throw .backendUnavailable("Valkey is down")
+            }
+        }
+        let pacer = ProviderPacer(model: "m", limits: Self.limits, store: Down(), leaseWindow: .seconds(60), logger: Logger(label: "pacer"))
+        for call in 0..<3 {
+            #expect(try await pacer.paced(estimate: 10, { call }, used: { _ in 10 }) == call)
+        }
+    }
 }
