@@ -129,7 +129,10 @@ public final class Worker: Service {
                 continue
             }
             for job in claimed.jobs { start(job) }
-            if claimed.jobs.isEmpty {
+            // Fewer than asked: the claim took all there was (or all the circuit allows). Another
+            // claim now would most likely come back empty; the marker wakes the wait at once when
+            // the claim left work claimable or when new work comes.
+            if claimed.jobs.count < free {
                 var wait = configuration.idleWait
                 if let due = claimed.nextDueMilliseconds {
                     let untilDue = Duration.milliseconds(max(due - clock.nowMilliseconds(), 10))
