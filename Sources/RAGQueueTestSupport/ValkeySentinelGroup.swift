@@ -28,8 +28,9 @@ public final class ValkeySentinelGroup: Sendable {
         "valkey-sentinel://" + sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") + "/" + name
     }
 
-    /// Starts the primary, the replicas and the sentinels; returns once every sentinel sees every
-    /// replica in sync (so that a failover has somewhere to go).
+    /// Starts the primary, the replicas and the sentinels; returns once every sentinel names the
+    /// primary and sees every replica in sync (so that a failover has somewhere to go, and
+    /// `primary()` answers from the first call).
     public func start(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         for server in servers { try await server.start(timeout: timeout) }
@@ -37,22 +38,28 @@ public final class ValkeySentinelGroup: Sendable {
         while ContinuousClock.now < deadline {
             var ready = true
             for sentinel in sentinels {
+                let named = await ValkeyJobStore.sentinelPrimaryPort(sentinel: sentinel.url, name: name)
                 let inSync = await ValkeyJobStore.sentinelReplicasInSync(sentinel: sentinel.url, name: name)
-                ready = ready && inSync == servers.count - 1
+                ready = ready && named == servers[0].port && inSync == servers.count - 1
             }
             if ready { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ChildProcess.LaunchError(description: "the sentinels did not see the replica in sync within \(timeout)")
+        throw ChildProcess.LaunchError(description: "the sentinels did not name the primary and see the replicas in sync within \(timeout)")
     }
 
-    /// The data server the sentinels name as primary now, if one answers.
-    public func primary() async -> ValkeyServerProcess? {
-        for sentinel in sentinels {
-            if let port = await ValkeyJobStore.sentinelPrimaryPort(sentinel: sentinel.url, name: name) {
-                return servers.first { $0.port == port }
+    /// The data server the sentinels name as primary now; nil when none of them answers within
+    /// `patience` (a sentinel probe can time out on a loaded machine: they are asked again).
+    public func primary(patience: Duration = .seconds(5)) async -> ValkeyServerProcess? {
+        let deadline = ContinuousClock.now + patience
+        repeat {
+            for sentinel in sentinels {
+                if let port = await ValkeyJobStore.sentinelPrimaryPort(sentinel: sentinel.url, name: name) {
+                    return servers.first { $0.port == port }
+                }
             }
-        }
+            try? await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
         return nil
     }
 
