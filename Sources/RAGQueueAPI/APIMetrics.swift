@@ -118,10 +118,37 @@ public final class APIMetrics: Sendable {
 
     /// Counts and times one request.
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(descriptor: Name.requests, labels: labels).increment()
-        registry.makeDurationHistogram(descriptor: Name.requestDuration, labels: labels, buckets: Self.requestBuckets).record(duration)
+        // A client may send any token as a method: those outside the standard ones share one label.
+        let method = Self.methods.contains(method) ? method : "other"
+        let key = RequestSeries(route: route, method: method, status: status)
+        let series = requestSeries.withLock { $0[key] } ?? {
+            // Made once per route, method and status: the registry's look-up builds its key from
+            // the labels and takes its lock on every call.
+            let labels = [("route", route), ("method", method), ("status", String(status))]
+            let made = (
+                registry.makeCounter(descriptor: Name.requests, labels: labels),
+                registry.makeDurationHistogram(descriptor: Name.requestDuration, labels: labels, buckets: Self.requestBuckets)
+            )
+            requestSeries.withLock { $0[key] = made }
+            return made
+        }()
+        series.0.increment()
+        series.1.record(duration)
     }
+
+    /// The labels of one request series.
+    private struct RequestSeries: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    /// The methods with a label of their own.
+    private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// The request counter and histogram of each series seen so far (the labels are bounded: route
+    /// templates or `unmatched`, the standard methods or `other`, statuses).
+    private let requestSeries = Mutex<[RequestSeries: (Counter, DurationHistogram)]>([:])
 
     /// Sets `ragqueue_valkey_data_lost`.
     func record(dataLost lost: Bool) {

@@ -42,6 +42,20 @@ struct APIMetricsTests {
         #expect(text.contains("ragqueue_api_requests_total{\(labels)} 1"))
     }
 
+    @Test("requests of one series add up in it; a method outside the standard ones is counted as `other`")
+    func requestSeries() {
+        let metrics = APIMetrics()
+        for _ in 0..<3 { metrics.recordRequest(route: "/v1/queries/{id}", method: "GET", status: 200, duration: .milliseconds(1)) }
+        metrics.recordRequest(route: "/v1/queries/{id}", method: "GET", status: 404, duration: .milliseconds(1))
+        metrics.recordRequest(route: "unmatched", method: "BREW", status: 404, duration: .milliseconds(1))
+        metrics.recordRequest(route: "unmatched", method: "XYZZY", status: 404, duration: .milliseconds(1))
+        let text = metrics.render()
+        #expect(text.contains(#"ragqueue_api_requests_total{route="/v1/queries/{id}",method="GET",status="200"} 3"#), "\(text)")
+        #expect(text.contains(#"ragqueue_api_requests_total{route="/v1/queries/{id}",method="GET",status="404"} 1"#))
+        #expect(text.contains(#"ragqueue_api_requests_total{route="unmatched",method="other",status="404"} 2"#))
+        #expect(!text.contains("BREW"))
+    }
+
     @Test("label values read from the queue are escaped")
     func escaping() {
         let family = ReadCounters((name: "x_total", help: "h"), [([("tenant", "a\"b\\c\nd")], 1)])
