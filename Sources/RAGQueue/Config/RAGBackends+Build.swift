@@ -8,15 +8,15 @@ extension RAGBackends {
         let httpClient = try CurlHTTPClient(configuration: configuration.http, logger: logger)
         let openAI = configuration.openAI
         let pacing = configuration.pacing.isEnabled ? store : nil
-        let window = configuration.pacing.leaseWindow
-        let chatPacer = pacing.map {
-            ProviderPacer(model: configuration.chat.model, limits: configuration.pacing.chat, store: $0, leaseWindow: window, logger: logger)
+        // A pacer for each model that is called: none when pacing is off.
+        func pacer(_ model: String, _ limits: ProviderLimits) -> ProviderPacer? {
+            pacing.map { ProviderPacer(model: model, limits: limits, store: $0, leaseWindow: configuration.pacing.leaseWindow, logger: logger) }
         }
-        let embeddingPacer = pacing.map {
-            ProviderPacer(model: configuration.embeddings.model, limits: configuration.pacing.embeddings, store: $0, leaseWindow: window, logger: logger)
-        }
+        let chatPacer = pacer(configuration.chat.model, configuration.pacing.chat)
+        var embeddingPacer: ProviderPacer?
         var embeddings: any EmbeddingModel = LocalEmbeddings(configuration: configuration.localEmbeddings)
         if configuration.hasOpenAIKey {
+            embeddingPacer = pacer(configuration.embeddings.model, configuration.pacing.embeddings)
             embeddings = OpenAIEmbeddings(
                 endpoint: openAI, configuration: configuration.embeddings, httpClient: httpClient, logger: logger,
                 observer: embeddingPacer.map { pacer in { @Sendable headers in pacer.observe(headers) } }
@@ -36,7 +36,7 @@ extension RAGBackends {
             vectorStore: QdrantVectorStore(configuration: configuration.qdrant, httpClient: httpClient, logger: logger),
             chat: chat,
             usesLocalEmbeddings: !configuration.hasOpenAIKey,
-            pacers: [chatPacer, configuration.hasOpenAIKey ? embeddingPacer : nil].compactMap { $0 }
+            pacers: [chatPacer, embeddingPacer].compactMap { $0 }
         )
     }
 

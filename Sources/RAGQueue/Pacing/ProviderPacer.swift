@@ -169,8 +169,8 @@ public final class ProviderPacer: Sendable {
         var lease: ProviderLeaseRequest?
         if let tokens {
             // What the last lease's calls spent, scaled from their pace to the window, with this call.
-            let elapsed = max(Double((now - state.periodStart) / .milliseconds(1)), 1)
-            let scale = Double(leaseWindow / .milliseconds(1)) / elapsed
+            let elapsed = max((now - state.periodStart) / .milliseconds(1), 1)
+            let scale = (leaseWindow / .milliseconds(1)) / elapsed
             lease = ProviderLeaseRequest(
                 tokens: tokens, requests: Int((Double(state.periodRequests) * scale).rounded(.up)) + 1,
                 wantedTokens: Int((Double(state.periodTokens) * scale).rounded(.up)) + tokens,
@@ -188,7 +188,7 @@ public final class ProviderPacer: Sendable {
     /// One call to the store; keeps the lease it grants (taking the asking call's share first) or
     /// the wait it says.
     private func sync(_ settlement: ProviderSettlement, lease: ProviderLeaseRequest?) async -> Ticket? {
-        var answer: ProviderLease
+        let answer: ProviderLease
         do {
             answer = try await store.leaseProviderCapacity(model: model, settling: settlement, lease: lease, limits: limits)
         } catch {

@@ -67,10 +67,7 @@ public struct ProviderSettlement: Sendable, Hashable {
     /// What the provider's `x-ratelimit-*` headers said last, if anything.
     public var observation: ProviderLimits.Observation?
 
-    /// An empty settlement.
-    public init() {}
-
-    /// A settlement of the four counts and an observation.
+    /// A settlement of the four counts and an observation (none: an empty one).
     public init(requests: Int = 0, requestsBack: Int = 0, tokens: Int = 0, tokensBack: Int = 0, observation: ProviderLimits.Observation? = nil) {
         self.requests = requests
         self.requestsBack = requestsBack
@@ -165,8 +162,8 @@ public struct ProviderBucket: Sendable, Hashable {
     }
 
     /// Leases a request and `request.tokens` tokens, and up to what `request` wants while the
-    /// budgets hold it and `request.windowMilliseconds` of each per-minute rate; or returns how long until the call at
-    /// hand fits. A call larger than a whole minute's tokens waits for a full bucket, then goes.
+    /// budgets hold it and `request.windowMilliseconds` of each per-minute rate; or returns how long
+    /// until the call at hand fits. A call larger than a whole minute's tokens waits for a full bucket, then goes.
     /// Leased amounts count in flight until a settlement closes them.
     public mutating func lease(_ request: ProviderLeaseRequest, now: Int64, configured: ProviderLimits) -> ProviderLease {
         if pausedUntil > now { return .wait(.milliseconds(pausedUntil - now)) }
@@ -186,16 +183,18 @@ public struct ProviderBucket: Sendable, Hashable {
         var leasedRequests: Int?
         if let rpm = limits.requestsPerMinute {
             let share = (Double(rpm) * window / 60_000).rounded(.down)
-            leasedRequests = Int(max(1, min(requests.rounded(.down), share, Double(request.requests))))
-            requests -= Double(leasedRequests ?? 0)
-            inFlightRequests += leasedRequests ?? 0
+            let leased = Int(max(1, min(requests.rounded(.down), share, Double(request.requests))))
+            requests -= Double(leased)
+            inFlightRequests += leased
+            leasedRequests = leased
         }
         var leasedTokens: Int?
         if let tpm = limits.tokensPerMinute {
             let share = (Double(tpm) * window / 60_000).rounded(.down)
-            leasedTokens = Int(max(cost, min(tokens.rounded(.down), share, Double(request.wantedTokens))))
-            tokens -= Double(leasedTokens ?? 0)
-            inFlightTokens += leasedTokens ?? 0
+            let leased = Int(max(cost, min(tokens.rounded(.down), share, Double(request.wantedTokens))))
+            tokens -= Double(leased)
+            inFlightTokens += leased
+            leasedTokens = leased
         }
         return .granted(requests: leasedRequests, tokens: leasedTokens)
     }

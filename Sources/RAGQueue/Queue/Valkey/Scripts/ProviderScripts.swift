@@ -36,8 +36,8 @@ extension QueueScripts {
     static let providerLease = ValkeyScript(name: "provider_lease", source: providerPrelude + """
         --[[ provider_lease: settles what a worker's earlier leases went to, then leases one request
         and ARGV[10] tokens of a model's per-minute budgets, and up to ARGV[12] requests and ARGV[13]
-        tokens while they hold them and ARGV[11] ms of each rate allows; or says how long until the call at hand fits (ProviderBucket.settle,
-        then ProviderBucket.lease).
+        tokens while they hold them and ARGV[11] ms of each rate allows; or says how long until the
+        call at hand fits (ProviderBucket.settle, then ProviderBucket.lease).
         Invariant: leases never take a budget below zero (but for one call larger than a minute's
         tokens, on a full bucket); a paused model leases nothing; leased amounts count in flight
         (`ireq`, `itok`) until settled.
@@ -74,38 +74,34 @@ extension QueueScripts {
         s.itok = math.max(0, s.itok - tonumber(ARGV[6]))
         if said[3] then s.req = math.min(s.req or math.huge, said[3] - s.ireq) end
         if said[4] then s.tok = math.min(s.tok or math.huge, said[4] - s.itok) end
-        if ARGV[9] ~= '1' then
-          provider_save(KEYS[1], s, learned)
-          return {2}
+        -- The lease (ProviderBucket.lease): its reply, with what it takes out of `s`.
+        local function lease()
+          if s.paused > now then return {1, s.paused - now} end
+          local cost, window = tonumber(ARGV[10]), tonumber(ARGV[11])
+          local wait = 0
+          if s.rpm > 0 and s.req < 1 then wait = math.max(wait, (1 - s.req) / (s.rpm / 60000)) end
+          if s.tpm > 0 then
+            local needed = math.min(cost, s.tpm)
+            if s.tok < needed then wait = math.max(wait, (needed - s.tok) / (s.tpm / 60000)) end
+          end
+          if wait > 0 then return {1, math.ceil(wait)} end
+          local requests, tokens = -1, -1
+          if s.rpm > 0 then
+            requests = math.max(1, math.min(math.floor(s.req), math.floor(s.rpm * window / 60000), tonumber(ARGV[12])))
+            s.req = s.req - requests
+            s.ireq = s.ireq + requests
+          end
+          if s.tpm > 0 then
+            tokens = math.max(cost, math.min(math.floor(s.tok), math.floor(s.tpm * window / 60000), tonumber(ARGV[13])))
+            s.tok = s.tok - tokens
+            s.itok = s.itok + tokens
+          end
+          return {0, requests, tokens}
         end
-        if s.paused > now then
-          provider_save(KEYS[1], s, learned)
-          return {1, s.paused - now}
-        end
-        local cost, window = tonumber(ARGV[10]), tonumber(ARGV[11])
-        local wait = 0
-        if s.rpm > 0 and s.req < 1 then wait = math.max(wait, (1 - s.req) / (s.rpm / 60000)) end
-        if s.tpm > 0 then
-          local needed = math.min(cost, s.tpm)
-          if s.tok < needed then wait = math.max(wait, (needed - s.tok) / (s.tpm / 60000)) end
-        end
-        if wait > 0 then
-          provider_save(KEYS[1], s, learned)
-          return {1, math.ceil(wait)}
-        end
-        local requests, tokens = -1, -1
-        if s.rpm > 0 then
-          requests = math.max(1, math.min(math.floor(s.req), math.floor(s.rpm * window / 60000), tonumber(ARGV[12])))
-          s.req = s.req - requests
-          s.ireq = s.ireq + requests
-        end
-        if s.tpm > 0 then
-          tokens = math.max(cost, math.min(math.floor(s.tok), math.floor(s.tpm * window / 60000), tonumber(ARGV[13])))
-          s.tok = s.tok - tokens
-          s.itok = s.itok + tokens
-        end
+        local reply = {2}
+        if ARGV[9] == '1' then reply = lease() end
         provider_save(KEYS[1], s, learned)
-        return {0, requests, tokens}
+        return reply
         """)
 
     static let providerPause = ValkeyScript(name: "provider_pause", source: """
