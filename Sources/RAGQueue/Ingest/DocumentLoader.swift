@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Reads `.txt`, `.md` and `.pdf` files; PDFs through `pdftotext -layout` (poppler-utils).
 ///
@@ -116,35 +115,17 @@ public enum DocumentLoader {
     }
 
     private static func runPDFToText(tool: String, path: String) -> Result<String, IngestError> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-layout", "-enc", "UTF-8", path, "-"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        let outcome: Spawn.Outcome
         do {
-            try process.run()
+            outcome = try Spawn.run(tool, arguments: ["-layout", "-enc", "UTF-8", path, "-"], errorLimit: 500)
         } catch {
-            return .failure(IngestError("\(path): cannot run pdftotext: \(error.localizedDescription)"))
+            return .failure(IngestError("\(path): cannot run pdftotext: \(error)"))
         }
-        // Read stderr on its own thread so neither pipe can fill up and stall the child.
-        let errorData = ErrorCollector()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData.set(errors.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
+        guard outcome.exitCode == 0 else {
+            let detail = String(decoding: outcome.errors, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
+            return .failure(IngestError("\(path): pdftotext failed (exit \(outcome.exitCode)): \(detail)"))
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let detail = String(decoding: errorData.get().prefix(500), as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
-            return .failure(IngestError("\(path): pdftotext failed (exit \(process.terminationStatus)): \(detail)"))
-        }
-        return .success(String(decoding: data, as: UTF8.self))
+        return .success(String(decoding: outcome.output, as: UTF8.self))
     }
 
     private static func executable(named name: String) -> String? {
@@ -155,11 +136,4 @@ public enum DocumentLoader {
         }
         return nil
     }
-}
-
-/// Bytes handed from the stderr reader thread to the waiting one.
-private final class ErrorCollector: Sendable {
-    private let data = Mutex(Data())
-    func set(_ value: Data) { data.withLock { $0 = value } }
-    func get() -> Data { data.withLock { $0 } }
 }
