@@ -34,6 +34,15 @@ public final class ValkeySentinelGroup: Sendable {
     public func start(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         for server in servers { try await server.start(timeout: timeout) }
+        // A sentinel learns the replicas from the primary's INFO, which it asks for when it
+        // connects and then every 10 s: started before the replicas are online, it would see
+        // them only at the next round (or the one after, under load).
+        while await ValkeyJobStore.onlineReplicas(url: servers[0].url) < servers.count - 1 {
+            guard ContinuousClock.now < deadline else {
+                throw ChildProcess.LaunchError(description: "the replicas were not in sync with the primary within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         for sentinel in sentinels { try await sentinel.start(timeout: timeout) }
         while ContinuousClock.now < deadline {
             var ready = true

@@ -40,6 +40,13 @@ extension ValkeyJobStore {
         return reply.flatMap { ValkeyConfiguration.Address(sentinelReply: $0)?.port }
     }
 
+    /// How many replicas the server at `url` feeds with the initial copy done (`INFO replication`:
+    /// `slaveN:...,state=online`), 0 when it does not answer within `timeout`.
+    public static func onlineReplicas(url: String, timeout: Duration = .milliseconds(500)) async -> Int {
+        let info = (try? await probe(url: url, timeout: timeout, ValkeyCommand("INFO", "replication")).string) ?? ""
+        return info.split(whereSeparator: \.isNewline).count { $0.hasPrefix("slave") && $0.contains("state=online") }
+    }
+
     /// How many replicas of `name` the sentinel at `sentinel` sees with a working link to their
     /// primary (`SENTINEL REPLICAS`): a failover has somewhere to go once this is at least 1.
     public static func sentinelReplicasInSync(sentinel: String, name: String, timeout: Duration = .milliseconds(500)) async -> Int {
