@@ -6,24 +6,30 @@ public protocol ChatModel: Sendable {
     var modelName: String { get }
 
     /// Completes the conversation and returns the whole answer.
-    func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion
+    ///
+    /// It takes the messages (`consuming`): an implementation lets go of them once the request
+    /// that carries them is built, so a prompt of retrieved context is not held twice, as text
+    /// and as the request's body, while the model writes (docs/benchmarks.md, "Memory per job in
+    /// flight").
+    func complete(_ messages: consuming [ChatMessage], options: ChatOptions) async throws -> ChatCompletion
 
     /// Completes the conversation as a stream: `.delta` text pieces, then exactly one `.completed`
-    /// whose text is the pieces joined. Stop iterating to abort the call.
+    /// whose text is the pieces joined. Stop iterating to abort the call. Takes the messages as
+    /// `complete` does.
     func streamCompletion(
-        _ messages: [ChatMessage],
+        _ messages: consuming [ChatMessage],
         options: ChatOptions
     ) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error>
 }
 
 extension ChatModel {
     /// Completes the conversation with default options.
-    public func complete(_ messages: [ChatMessage]) async throws -> ChatCompletion {
+    public func complete(_ messages: consuming [ChatMessage]) async throws -> ChatCompletion {
         try await self.complete(messages, options: ChatOptions())
     }
 
     /// Streams the completion of the conversation with default options.
-    public func streamCompletion(_ messages: [ChatMessage]) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+    public func streamCompletion(_ messages: consuming [ChatMessage]) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         try await self.streamCompletion(messages, options: ChatOptions())
     }
 }

@@ -111,12 +111,11 @@ public struct RAGPipeline: Sendable {
             }) {
                 try await vectorStore.query(VectorQuery(vector: vector, limit: topK, filter: filter), in: collection)
             }
-            let messages = configuration.prompt.messages(question: query.query, hits: hits)
             let completion = try await stage(.generate, timed, failed, describe: { completion in
                 ["gen_ai.operation.name": "chat", "gen_ai.request.model": .string(chat.modelName), "gen_ai.response.model": .string(completion.model),
                  "gen_ai.usage.input_tokens": .int64(Int64(completion.usage?.promptTokens ?? 0)),
                  "gen_ai.usage.output_tokens": .int64(Int64(completion.usage?.completionTokens ?? 0))]
-            }) { try await generate(messages, onDelta: onDelta) }
+            }) { try await generate(configuration.prompt.messages(question: query.query, hits: hits), onDelta: onDelta) }
             usage.promptTokens = completion.usage?.promptTokens ?? 0
             usage.completionTokens = completion.usage?.completionTokens ?? 0
             usage.chatCostUSD = configuration.prices.cost(model: chat.modelName, input: usage.promptTokens, output: usage.completionTokens)
@@ -132,7 +131,7 @@ public struct RAGPipeline: Sendable {
     }
 
     /// The chat model's answer, streamed through `onDelta` when given.
-    func generate(_ messages: [ChatMessage], onDelta: (@Sendable (String) async -> Void)?) async throws -> ChatCompletion {
+    func generate(_ messages: consuming [ChatMessage], onDelta: (@Sendable (String) async -> Void)?) async throws -> ChatCompletion {
         guard let onDelta else {
             return try await chat.complete(messages, options: configuration.chatOptions)
         }

@@ -23,7 +23,8 @@ final class ScriptedChatModel: ChatModel {
     /// The conversations received, in order.
     var received: [[ChatMessage]] { prompts.withLock { $0 } }
 
-    func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
+    func complete(_ messages: consuming [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
+        let messages = copy messages  // a consuming parameter is not copied into the closure by itself
         prompts.withLock { $0.append(messages) }
         let next = outcomes.withLock { $0.isEmpty ? Outcome.answer("(no script)") : $0.removeFirst() }
         switch next {
@@ -32,7 +33,7 @@ final class ScriptedChatModel: ChatModel {
         }
     }
 
-    func streamCompletion(_ messages: [ChatMessage], options: ChatOptions) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+    func streamCompletion(_ messages: consuming [ChatMessage], options: ChatOptions) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let completion = try await complete(messages, options: options)
         let words = completion.text.split(separator: " ").enumerated().map { $0.offset == 0 ? String($0.element) : " " + $0.element }
         return AsyncThrowingStream { continuation in

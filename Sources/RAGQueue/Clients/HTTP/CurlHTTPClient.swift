@@ -61,7 +61,7 @@ public final class CurlHTTPClient: Sendable {
     ///
     /// Throws `HTTPClientError` when no response arrives (connect failure, timeout, TLS, ...),
     /// and `CancellationError` when the calling task is cancelled.
-    public func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    public func execute(_ request: consuming HTTPClientRequest) async throws -> HTTPClientResponse {
         let transfer = CurlTransfer(request: request, maxResponseBytes: self.configuration.maxResponseBytes)
         let loop = self.loop
         return try await withTaskCancellationHandler {
@@ -81,7 +81,7 @@ public final class CurlHTTPClient: Sendable {
     ///
     /// Iterate `body` to the end, or stop iterating (cancel the task) to abort the transfer. The
     /// request's timeout covers the whole stream.
-    public func stream(_ request: HTTPClientRequest) async throws -> HTTPClientStreamingResponse {
+    public func stream(_ request: consuming HTTPClientRequest) async throws -> HTTPClientStreamingResponse {
         let transfer = CurlTransfer(request: request, maxResponseBytes: .max)
         let loop = self.loop
         let (stream, body) = AsyncThrowingStream.makeStream(of: [UInt8].self)

@@ -187,6 +187,7 @@ final class CurlMultiLoop: Sendable {
             transfer.fail(error)
             return
         }
+        transfer.request.body = nil  // libcurl copied it (CURLOPT_COPYPOSTFIELDS)
         let added = curl_multi_add_handle(self.multi.raw, easy.raw)
         guard added == CURLM_OK else {
             self.release(transfer, transfers: transfers, added: false)

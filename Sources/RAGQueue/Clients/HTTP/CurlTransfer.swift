@@ -25,7 +25,9 @@ final class CurlTransfer: @unchecked Sendable {
         )
     }
 
-    let request: HTTPClientRequest
+    /// Its body only until libcurl has its copy (`CurlMultiLoop.begin`): a request passed on with
+    /// `consume` is then held once, not twice, while the answer is awaited.
+    var request: HTTPClientRequest
     let maxResponseBytes: Int
 
     // Loop-thread state from here on.

@@ -43,11 +43,12 @@ public final class OpenAIChatModel: ChatModel {
     public var modelName: String { self.configuration.model }
 
     /// Sends the conversation and returns the first choice's answer.
-    public func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
+    public func complete(_ messages: consuming [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
         let body = Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: false)
+        _ = consume messages  // the body carries them now
         let response = try await self.connection.post(
             path: "chat/completions",
-            body: body,
+            body: consume body,
             timeout: options.timeout ?? self.configuration.timeout
         )
         let decoded = try OpenAIConnection.decode(ChatResponse.self, from: response.body, what: "chat completion")
@@ -58,13 +59,14 @@ public final class OpenAIChatModel: ChatModel {
     ///
     /// HTTP errors throw from this call; errors inside the stream end the sequence with a `BackendError`.
     public func streamCompletion(
-        _ messages: [ChatMessage],
+        _ messages: consuming [ChatMessage],
         options: ChatOptions
     ) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let body = Self.requestBody(messages: messages, options: options, configuration: self.configuration, stream: true)
+        _ = consume messages  // the body carries them now
         let response = try await self.connection.stream(
             path: "chat/completions",
-            body: body,
+            body: consume body,
             timeout: options.timeout ?? self.configuration.timeout
         )
         let (events, continuation) = AsyncThrowingStream.makeStream(of: ChatStreamEvent.self)

@@ -25,7 +25,7 @@ struct OpenAIConnection: Sendable {
         return base + "/" + path
     }
 
-    func request(path: String, body: Data, timeout: Duration?, streaming: Bool) -> HTTPClientRequest {
+    func request(path: String, body: consuming Data, timeout: Duration?, streaming: Bool) -> HTTPClientRequest {
         var headers: HTTPClientHeaders = [
             "Authorization": "Bearer \(self.endpoint.apiKey)",
             "Content-Type": "application/json",
@@ -41,7 +41,7 @@ struct OpenAIConnection: Sendable {
     }
 
     /// POSTs JSON and returns the 2xx response; anything else becomes a `BackendError`.
-    func post(path: String, body: Data, timeout: Duration?) async throws -> HTTPClientResponse {
+    func post(path: String, body: consuming Data, timeout: Duration?) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
             response = try await self.http.execute(self.request(path: path, body: body, timeout: timeout, streaming: false))
@@ -56,7 +56,7 @@ struct OpenAIConnection: Sendable {
     }
 
     /// POSTs JSON and returns the 2xx response head with its body still streaming.
-    func stream(path: String, body: Data, timeout: Duration?) async throws -> HTTPClientStreamingResponse {
+    func stream(path: String, body: consuming Data, timeout: Duration?) async throws -> HTTPClientStreamingResponse {
         let response: HTTPClientStreamingResponse
         let errorBody: Data
         do {

@@ -100,7 +100,7 @@ public final class OpenAIEmbeddings: EmbeddingModel {
 
     private func embedBatch(_ texts: [String]) async throws -> Embeddings {
         let body = Self.requestBody(texts: texts, configuration: self.configuration)
-        let response = try await self.connection.post(path: "embeddings", body: body, timeout: self.configuration.timeout)
+        let response = try await self.connection.post(path: "embeddings", body: consume body, timeout: self.configuration.timeout)
         let decoded = try OpenAIConnection.decode(EmbeddingsResponse.self, from: response.body, what: "embeddings")
         let vectors = try Self.vectors(from: decoded, expectedCount: texts.count, expectedDimension: self.configuration.dimensions)
         return Embeddings(vectors: vectors, tokens: decoded.promptTokens ?? 0)

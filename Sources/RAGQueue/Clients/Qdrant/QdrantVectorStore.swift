@@ -89,7 +89,7 @@ public final class QdrantVectorStore: VectorStore {
     /// `POST /collections/{name}/points/query` with the vector, limit, payload, filter and threshold.
     public func query(_ query: VectorQuery, in collection: String) async throws -> [ScoredPoint] {
         let body = try Self.queryBody(query, vectorName: self.configuration.vectorName)
-        return try Self.scoredPoints(try await self.call(.post, Self.collectionPath(collection) + "/points/query", body: body))
+        return try Self.scoredPoints(try await self.call(.post, Self.collectionPath(collection) + "/points/query", body: consume body))
     }
 
     /// `POST /collections/{name}/points/delete?wait=true` with `{"filter":…}`: deletes every point
@@ -102,7 +102,7 @@ public final class QdrantVectorStore: VectorStore {
     // MARK: Transport
 
     /// Sends one request; returns the `result` of Qdrant's answer.
-    private func call(_ method: HTTPClientRequest.Method, _ path: String, body: Data?) async throws -> JSONValue {
+    private func call(_ method: HTTPClientRequest.Method, _ path: String, body: consuming Data?) async throws -> JSONValue {
         var headers: HTTPClientHeaders = ["Accept": "application/json"]
         if let apiKey = self.configuration.apiKey {
             headers.add(name: "api-key", value: apiKey)
@@ -114,7 +114,7 @@ public final class QdrantVectorStore: VectorStore {
         let secrets = self.configuration.apiKey.map { [$0] } ?? []
         let response: HTTPClientResponse
         do {
-            response = try await self.http.execute(request)
+            response = try await self.http.execute(consume request)
         } catch {
             let mapped = BackendError.transport(error, backend: Self.backend).redacting(secrets)
             self.logger.debug("Qdrant call failed", metadata: ["qdrant.method": "\(method)", "error.code": "\(mapped.code)"])
