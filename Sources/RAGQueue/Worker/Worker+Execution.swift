@@ -47,7 +47,17 @@ extension Worker {
         } else {
             outcome = .failure(JobFailure(code: "unknown_kind", message: "no handler for job kind '\(job.kind)'", transient: false))
         }
+        await conclude(job, outcome: outcome, flag: flag, span: span, timings: timings, tokens: tokens, logger: logger)
+    }
 
+    /// Writes an attempt's outcome (complete, fail, release or nothing when the lease was lost).
+    /// A function of its own: an async function's frame holds the locals of all its awaits for the
+    /// whole call, and these would otherwise be held by every job while its handler waits on the
+    /// backends (docs/benchmarks.md, "Memory per job in flight").
+    private func conclude(
+        _ job: ClaimedJob, outcome: Result<[UInt8], any Error>, flag: CancelFlag, span: any Span, timings: TimingRecorder,
+        tokens: TokenSink, logger: Logger
+    ) async {
         if flag.reason != .leaseLost { metrics.used(stages: timings.snapshot, usage: timings.usage) }
         span.attributes["gen_ai.usage.input_tokens"] = Int(timings.usage[JobUsage.promptTokens] + timings.usage[JobUsage.embeddingTokens])
         span.attributes["gen_ai.usage.output_tokens"] = Int(timings.usage[JobUsage.completionTokens])
