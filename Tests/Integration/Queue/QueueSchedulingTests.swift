@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Valkey
 @testable import RAGQueue
 
 /// Who runs next, on both stores: fair share across tenants by weight, a concurrency limit per
@@ -215,6 +216,31 @@ struct QueueSchedulingTests {
             #expect(full?.isQueueFull == true)
             let wait = try #require(full?.retryAfter)
             #expect(wait >= .seconds(1) && wait <= .seconds(3), "one job to drain at about one a second: \(wait)")
+        }
+    }
+
+    @Test("the rate of ends keeps one field per 10-minute epoch in Valkey, the current and the previous, and decays to nothing when no job ends")
+    func endsRateStaysSmall() async throws {
+        try await withQueue(manualClock: true) { harness in
+            let clock = try #require(harness.clock)
+            let throughput = try harness.configuration.keys().throughput
+            func end(_ count: Int) async throws {
+                for _ in 0..<count {
+                    _ = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: []))
+                    let job = try #require(try await harness.store.claim(workerID: "w", count: 1).jobs.first)
+                    try await harness.store.complete(job.lease, result: [], timings: [:])
+                }
+            }
+            for _ in 0..<4 {
+                try await end(3)
+                clock.advance(by: .seconds(600))
+            }
+            try await end(1)
+            #expect(try await harness.client.send("HLEN", throughput).int ?? 0 <= 2, "older epochs are dropped")
+            let rate = try await harness.store.stats().endedPerSecond
+            #expect(rate > 1.0 / 30 && rate < 1.01 / 30, "one end just now; those 10 minutes ago weigh e^-20: \(rate)")
+            clock.advance(by: .seconds(600))
+            #expect(try await harness.store.stats().endedPerSecond < 1e-6)
         }
     }
 }

@@ -105,8 +105,7 @@ extension QueueScripts {
         if max_depth > 0 then
           local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled')
           if depth >= max_depth then
-            local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
-            local per_second = (tonumber(rate[1]) or 0) * math.exp(-math.max(0, now - (tonumber(rate[2]) or now)) / 30000)
+            local per_second = ends_per_second(B, now)
             local wait = 30000
             if per_second > 0.01 then wait = math.ceil((depth - max_depth + 1) / per_second * 1000) end
             return {-5, tostring(depth), math.max(1000, math.min(wait, 300000))}

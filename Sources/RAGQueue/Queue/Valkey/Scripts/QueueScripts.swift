@@ -18,8 +18,36 @@ enum QueueScripts {
     /// scheduling): a claim serves the tenant of lowest pass, then advances its pass by 1 / weight.
     /// A tenant that becomes active again starts at the virtual time `vtime` (the pass last served),
     /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
+    /// Jobs ended per second, exponentially weighted over 30 s (the admission `Retry-After`, the
+    /// stats): the sum over ends of e^(-(now - end) / 30 s) / 30. Kept as e^((end - epoch) / 30 s) / 30
+    /// added into a field per 10-minute epoch of `throughput`, so an end adds with one command
+    /// without reading anything, and a reader scales each epoch's sum to now. The first end of an
+    /// epoch drops the fields of epochs before the previous one (weights below e^-20).
+    static let endsRate = """
+        local function count_end(B, now)
+          local epoch = now - now % 600000
+          local weight = math.exp((now - epoch) / 30000) / 30
+          local sum = tonumber(redis.call('HINCRBYFLOAT', B .. 'throughput', epoch, weight))
+          if sum and sum < weight * 1.000001 then
+            for _, field in ipairs(redis.call('HKEYS', B .. 'throughput')) do
+              if not (tonumber(field) and tonumber(field) >= epoch - 600000) then redis.call('HDEL', B .. 'throughput', field) end
+            end
+          end
+        end
+        local function ends_per_second(B, now)
+          local fields = redis.call('HGETALL', B .. 'throughput')
+          local rate = 0
+          for i = 1, #fields, 2 do
+            local epoch = tonumber(fields[i])
+            if epoch then rate = rate + (tonumber(fields[i + 1]) or 0) * math.exp(math.min(0, epoch - now) / 30000) end
+          end
+          return rate
+        end
+
+        """
+
     /// `waiting` indexes every queued job by the time it entered, for depth and oldest wait.
-    static let prelude = """
+    static let prelude = endsRate + """
         local function publish(channel, id, status)
           redis.call('PUBLISH', channel, id .. ' ' .. status)
         end
@@ -227,11 +255,7 @@ enum QueueScripts {
               redis.call('HSET', key, 'reserved', 0)
             end
           end
-          -- Jobs ended per second, exponentially weighted over 30 s: the admission Retry-After.
-          local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
-          local previous, since = tonumber(rate[1]) or 0, tonumber(rate[2]) or now
-          local decayed = previous * math.exp(-math.max(0, now - since) / 30000)
-          redis.call('HSET', B .. 'throughput', 'rate', tostring(decayed + 1 / 30), 'ts', now)
+          count_end(B, now)
           publish_end(channel, id, status, now, record[4], record[5])
           end_followers(B, key, id, status, now, ttl, channel, record[9])
         end

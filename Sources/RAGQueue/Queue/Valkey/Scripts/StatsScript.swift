@@ -1,7 +1,7 @@
 import Valkey
 
 extension QueueScripts {
-    static let stats = ValkeyScript(name: "stats", source: """
+    static let stats = ValkeyScript(name: "stats", source: endsRate + """
         --[[ stats: a consistent snapshot of the queue's sizes. Read-only.
         KEYS[1] waiting (declared for routing; the other keys are built from B)
         ARGV[1] B  ARGV[2] now (ms)
@@ -12,8 +12,7 @@ extension QueueScripts {
         local oldest = -1
         local head = redis.call('ZRANGE', B .. 'waiting', 0, 0, 'WITHSCORES')
         if head[2] then oldest = tonumber(head[2]) end
-        local rate = redis.call('HMGET', B .. 'throughput', 'rate', 'ts')
-        local per_second = (tonumber(rate[1]) or 0) * math.exp(-math.max(0, now - (tonumber(rate[2]) or now)) / 30000)
+        local per_second = ends_per_second(B, now)
         local out = {redis.call('ZCARD', B .. 'waiting'), redis.call('ZCARD', B .. 'active'), redis.call('ZCARD', B .. 'scheduled'),
           redis.call('ZCARD', B .. 'failed'), oldest, redis.call('ZCOUNT', B .. 'workers', '(' .. now, '+inf'),
           redis.call('ZCOUNT', B .. 'active', '-inf', now),
