@@ -9,15 +9,6 @@ import Valkey
 /// Keys of one queue share the prefix `B` (`{<prefix>:<queue>}:`, passed as an argument); the
 /// per-tenant keys below are built from it inside the scripts, so they stay in the queue's slot.
 enum QueueScripts {
-    /// Lua helpers shared by several scripts, pasted at their top (scripts cannot call each other).
-    ///
-    /// Scheduling (docs/queue.md, "Fair share and priorities"): each tenant's queued jobs wait in
-    /// `ready:<tenant>`, a ZSET ordered by rank (creation time minus priority x the priority step,
-    /// so higher priority goes first and age always wins in the end). Tenants with ready jobs and
-    /// room under their concurrency limit wait in `tenants`, a ZSET ordered by pass (stride
-    /// scheduling): a claim serves the tenant of lowest pass, then advances its pass by 1 / weight.
-    /// A tenant that becomes active again starts at the virtual time `vtime` (the pass last served),
-    /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
     /// Jobs ended per second, exponentially weighted over 30 s (the admission `Retry-After`, the
     /// stats): the sum over ends of e^(-(now - end) / 30 s) / 30. Kept as e^((end - epoch) / 30 s) / 30
     /// added into a field per 10-minute epoch of `throughput`, so an end adds with one command
@@ -46,6 +37,15 @@ enum QueueScripts {
 
         """
 
+    /// Lua helpers shared by several scripts, pasted at their top (scripts cannot call each other).
+    ///
+    /// Scheduling (docs/queue.md, "Fair share and priorities"): each tenant's queued jobs wait in
+    /// `ready:<tenant>`, a ZSET ordered by rank (creation time minus priority x the priority step,
+    /// so higher priority goes first and age always wins in the end). Tenants with ready jobs and
+    /// room under their concurrency limit wait in `tenants`, a ZSET ordered by pass (stride
+    /// scheduling): a claim serves the tenant of lowest pass, then advances its pass by 1 / weight.
+    /// A tenant that becomes active again starts at the virtual time `vtime` (the pass last served),
+    /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
     /// `waiting` indexes every queued job by the time it entered, for depth and oldest wait.
     static let prelude = endsRate + """
         local function publish(channel, id, status)
