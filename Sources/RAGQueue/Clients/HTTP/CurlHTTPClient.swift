@@ -60,7 +60,9 @@ public final class CurlHTTPClient: Sendable {
     /// Sends a request and returns the complete response, whatever its status.
     ///
     /// Throws `HTTPClientError` when no response arrives (connect failure, timeout, TLS, ...),
-    /// and `CancellationError` when the calling task is cancelled.
+    /// and `CancellationError` when the calling task is cancelled. It takes the request: passed
+    /// with `consume`, its body is held only by libcurl (which copies it) while the answer is
+    /// awaited, not also by the caller.
     public func execute(_ request: consuming HTTPClientRequest) async throws -> HTTPClientResponse {
         let transfer = CurlTransfer(request: request, maxResponseBytes: self.configuration.maxResponseBytes)
         let loop = self.loop
