@@ -44,17 +44,10 @@ public struct PacedChatModel: ChatModel {
     public var modelName: String { model.modelName }
 
     public func complete(_ messages: consuming [ChatMessage], options: ChatOptions) async throws -> ChatCompletion {
-        // Not `pacer.paced`: its closure would hold the messages for the whole call.
-        let ticket = try await pacer.reserve(estimate(messages, options))
-        let completion: ChatCompletion
-        do {
-            completion = try await model.complete(messages, options: options)
-        } catch {
-            await pacer.refused(ticket, error: error)
-            throw error
-        }
-        pacer.settle(ticket, used: Self.used(completion))
-        return completion
+        try await pacer.paced(
+            estimate: estimate(messages, options), passing: messages, { messages in try await model.complete(messages, options: options) },
+            used: Self.used
+        )
     }
 
     public func streamCompletion(

@@ -71,10 +71,19 @@ public final class ProviderPacer: Sendable {
 
     /// Runs `call` once `estimate` tokens are reserved; settles with `used(result)` tokens.
     public func paced<T: Sendable>(estimate: Int, _ call: () async throws -> T, used: (T) -> Int) async throws -> T {
+        try await paced(estimate: estimate, passing: (), { _ in try await call() }, used: used)
+    }
+
+    /// Runs `call` with `input` once `estimate` tokens are reserved; settles with `used(result)`
+    /// tokens. The input is handed over, not captured: a call that lets go of it early (a chat
+    /// model once its request is built) holds it no longer than that.
+    public func paced<Input, T: Sendable>(
+        estimate: Int, passing input: consuming Input, _ call: (consuming Input) async throws -> T, used: (T) -> Int
+    ) async throws -> T {
         let ticket = try await reserve(estimate)
         let result: T
         do {
-            result = try await call()
+            result = try await call(input)
         } catch {
             await refused(ticket, error: error)
             throw error
