@@ -44,7 +44,7 @@ public struct QueueKeys: Sendable, Hashable {
     public var identity: String { base + "identity" }
     /// HASH of the backends' circuit breaker (`CircuitPolicy`): `failures`, `since`, `open_until`, `trips`.
     public var circuit: String { base + "circuit" }
-    /// HASH `rate`, `ts`: jobs ended per second, exponentially weighted.
+    /// HASH: jobs ended per second, exponentially weighted, as a decaying sum per 10-minute epoch (`QueueScripts.endsRate`).
     public var throughput: String { base + "throughput" }
     /// ZSET of running job ids, scored by lease deadline (ms since the epoch).
     public var active: String { base + "active" }
