@@ -87,23 +87,16 @@ extension BackendError {
     /// The server's retry advice: `retry-after-ms` (milliseconds) first, then `retry-after`
     /// (seconds, possibly fractional, or an HTTP date). Nil when absent, unreadable or negative.
     public static func retryAfter(from headers: HTTPClientHeaders, now: Date = Date()) -> Duration? {
-        if let text = headers["retry-after-ms"], let millis = Double(Self.trimmed(text)), millis.isFinite, millis >= 0 {
+        if let text = headers["retry-after-ms"], let millis = Double(text.trimmingWhitespace), millis.isFinite, millis >= 0 {
             return .milliseconds(millis)
         }
-        guard let text = headers["retry-after"].map(Self.trimmed), !text.isEmpty else { return nil }
+        guard let text = headers["retry-after"].map({ String($0.trimmingWhitespace) }), !text.isEmpty else { return nil }
         if let seconds = Double(text) {
             return seconds.isFinite && seconds >= 0 ? .seconds(seconds) : nil
         }
         guard let date = HTTPDateParser.parse(text) else { return nil }
         let delay = date.timeIntervalSince(now)
         return .seconds(max(0, delay))
-    }
-
-    private static func trimmed(_ text: String) -> String {
-        var text = Substring(text)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 
     private static func mentionsDimensionMismatch(_ message: String) -> Bool {

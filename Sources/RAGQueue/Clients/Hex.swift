@@ -1,11 +1,14 @@
 extension Sequence<UInt8> {
     /// The bytes as lowercase hexadecimal, two digits each (digests, key ids).
     public var lowercaseHex: String {
-        var text = ""
+        let digits: StaticString = "0123456789abcdef"
+        var text: [UInt8] = []
+        text.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            text += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            text.append(digits.utf8Start[Int(byte >> 4)])
+            text.append(digits.utf8Start[Int(byte & 0x0F)])
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

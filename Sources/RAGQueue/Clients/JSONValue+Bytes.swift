@@ -252,9 +252,14 @@ private struct JSONBytesParser {
                 default: throw failure("invalid escape")
                 }
             default:
-                guard byte >= 0x20 else { throw failure("unescaped control character in a string") }
-                scratch.append(byte)
-                index += 1
+                // A run of plain bytes up to the next quote or escape, appended at once (chunks of
+                // text carry a `\n` every line or so).
+                let run = index
+                while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                    index += 1
+                }
+                guard index > run else { throw failure("unescaped control character in a string") }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
             }
         }
         throw failure("unterminated string")

@@ -56,7 +56,7 @@ extension Array {
 public enum Parse {
     /// A whole number within `range`.
     public static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        guard let value = Int(text.trimmed), range.contains(value) else {
+        guard let value = Int(text.trimmingWhitespace), range.contains(value) else {
             throw ConfigurationError(setting: name, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
         }
         return value
@@ -64,7 +64,7 @@ public enum Parse {
 
     /// Seconds, possibly fractional (`15`, `0.5`), within `range`.
     public static func duration(_ text: String, _ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
-        guard let seconds = Double(text.trimmed), seconds.isFinite, range.contains(seconds) else {
+        guard let seconds = Double(text.trimmingWhitespace), seconds.isFinite, range.contains(seconds) else {
             throw ConfigurationError(
                 setting: name, "must be a number of seconds from \(range.lowerBound.formatted) to \(range.upperBound.formatted), got \"\(text)\""
             )
@@ -74,7 +74,7 @@ public enum Parse {
 
     /// A number within `range`.
     public static func number(_ text: String, _ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
-        guard let value = Double(text.trimmed), value.isFinite, range.contains(value) else {
+        guard let value = Double(text.trimmingWhitespace), value.isFinite, range.contains(value) else {
             throw ConfigurationError(setting: name, "must be a number from \(range.lowerBound.formatted) to \(range.upperBound.formatted), got \"\(text)\"")
         }
         return value
@@ -82,7 +82,7 @@ public enum Parse {
 
     /// An `http://` or `https://` URL with a host.
     public static func httpURL(_ text: String, _ name: String) throws(ConfigurationError) -> String {
-        let value = text.trimmed
+        let value = String(text.trimmingWhitespace)
         let lower = value.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw ConfigurationError(setting: name, "must be an http:// or https:// URL, got \"\(text)\"")
@@ -96,16 +96,7 @@ public enum Parse {
 
     /// A comma-separated list, each item trimmed, empty items dropped.
     public static func list(_ text: String) -> [String] {
-        text.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
-    }
-}
-
-extension String {
-    fileprivate var trimmed: String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
+        text.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
     }
 }
 

@@ -69,6 +69,6 @@ public struct AnswerCachePolicy: Sendable, Hashable {
 
     /// SHA-256 of the parts, hex.
     private static func digest(_ parts: [String]) -> String {
-        SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8)).lowercaseHex
     }
 }

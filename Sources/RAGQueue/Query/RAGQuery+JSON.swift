@@ -48,7 +48,7 @@ extension RAGQuery {
     /// collection and `top_k` set, filter values normalised. Throws naming the first bad field.
     public func validated(by rules: QueryRules) throws(QueryValidationError) -> RAGQuery {
         var query = self
-        query.query = self.query.trimmingCharacters(in: .whitespacesAndNewlines)
+        query.query = String(self.query.trimmingWhitespace)
         guard !query.query.isEmpty else { throw .invalid("query", "query must not be empty") }
         guard query.query.count <= rules.maxQuestionLength else {
             throw .invalid("query", "query must be at most \(rules.maxQuestionLength) characters")

@@ -23,7 +23,7 @@ public struct TraceContext: Sendable, Hashable {
     /// ids of zeros). A later version's value is read by its first four fields, as the
     /// recommendation says.
     public init?(traceparent value: String) {
-        let fields = value.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        let fields = value.trimmingWhitespace.split(separator: "-", omittingEmptySubsequences: false)
         guard fields.count >= 4, fields[0].count == 2, fields[0] != "ff", fields[1].count == 32, fields[2].count == 16, fields[3].count == 2,
               fields[0] != "00" || fields.count == 4,
               [UInt8](hex: fields[0]) != nil,

@@ -30,7 +30,7 @@ public struct TracingConfiguration: Sendable, Hashable {
     /// another; nil when tracing is off. Throws naming the variable that does not parse.
     public static func from(environment: [String: String], serviceName: String) throws(ConfigurationError) -> TracingConfiguration? {
         func value(_ name: String) -> String? {
-            environment[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            environment[name].map { String($0.trimmingWhitespace) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         if value("OTEL_SDK_DISABLED")?.lowercased() == "true" { return nil }
         let exporter = value("OTEL_TRACES_EXPORTER")?.lowercased()
@@ -85,7 +85,7 @@ public struct TracingConfiguration: Sendable, Hashable {
         guard let text else { return [] }
         var pairs: [(String, String)] = []
         for entry in text.split(separator: ",") {
-            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = entry.split(separator: "=", maxSplits: 1).map { String($0.trimmingWhitespace) }
             guard parts.count == 2, !parts[0].isEmpty else { throw ConfigurationError(setting: name, "must be key=value,..., got \"\(entry)\"") }
             pairs.append((parts[0], parts[1].removingPercentEncoding ?? parts[1]))
         }

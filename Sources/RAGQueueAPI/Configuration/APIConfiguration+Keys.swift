@@ -16,7 +16,7 @@ extension APIConfiguration {
             throw APIConfigurationError("cannot read the API key file \(path)")
         }
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = String(line.trimmingWhitespace)
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
             let source = "\(path) line \(number + 1)"
             var fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -59,7 +59,7 @@ extension APIConfiguration {
         case "budget":
             tenants[tenant, default: TenantSettings()].budget = try TenantBudget(parsing: value, source: "\(source): budget of tenant \(tenant)")
         case "collections":
-            let names = value.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = value.split(separator: "|", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace) }
             for name in names where name != "*" {
                 do throws(QueryValidationError) {
                     try CollectionName.check(name)
@@ -103,12 +103,12 @@ extension APIConfiguration {
     /// Adds the `key:tenant` entries of `API_KEYS` (`source`); the error never repeats a key.
     mutating func addKeys(_ entries: [String], source: String) throws(APIConfigurationError) {
         for (index, entry) in entries.enumerated() {
-            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(entry.trimmingWhitespace)
             guard !trimmed.isEmpty else { continue }
             let separator = trimmed.firstIndex(where: { $0 == ":" || $0 == " " || $0 == "\t" })
             guard let separator else { throw APIConfigurationError("entry \(index + 1) of \(source) lacks a tenant (key:tenant)") }
             let key = String(trimmed[..<separator])
-            let tenant = trimmed[trimmed.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            let tenant = String(trimmed[trimmed.index(after: separator)...].trimmingWhitespace)
             guard !key.isEmpty, !tenant.isEmpty else {
                 throw APIConfigurationError("entry \(index + 1) of \(source) needs both a key and a tenant")
             }
@@ -120,7 +120,7 @@ extension APIConfiguration {
     /// error names `variable`.
     mutating func applyTenantList(_ text: String, setting: String, variable: String) throws(ConfigurationError) {
         for entry in Parse.list(text) {
-            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = entry.split(separator: "=", maxSplits: 1).map { String($0.trimmingWhitespace) }
             guard parts.count == 2, !parts[0].isEmpty else { throw ConfigurationError(setting: variable, "entries are tenant=value, got \"\(entry)\"") }
             do throws(APIConfigurationError) {
                 try apply(setting, parts[1], tenant: parts[0], source: variable)

@@ -116,12 +116,12 @@ struct APIKeyMiddleware: RouterMiddleware {
         if let authorization = headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let key = parts[1].trimmingCharacters(in: .whitespaces)
+                let key = String(parts[1].trimmingWhitespace)
                 if !key.isEmpty { return key }
             }
             // Basic: the key is the password; the user name is ignored.
             if parts.count == 2, parts[0].lowercased() == "basic",
-               let decoded = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
+               let decoded = Data(base64Encoded: String(parts[1].trimmingWhitespace)),
                let credentials = String(data: decoded, encoding: .utf8), let colon = credentials.firstIndex(of: ":")
             {
                 let key = String(credentials[credentials.index(after: colon)...])

@@ -28,7 +28,7 @@ struct QueryController: Sendable {
             throw APIError.payloadTooLarge(limit: limits.maxBodyBytes)
         }
         guard let contentType = request.headers[.contentType],
-              contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+              contentType.split(separator: ";").first?.trimmingWhitespace.lowercased() == "application/json"
         else { throw APIError.unsupportedMediaType }
         let idempotencyKey = request.headers[Self.idempotencyHeader]
         if let idempotencyKey {

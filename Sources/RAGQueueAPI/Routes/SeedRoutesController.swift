@@ -33,7 +33,7 @@ struct SeedRoutesController: Sendable {
         guard let text = request.uri.queryParameters.get("query") else {
             throw APIError.fastAPIMissingQueryParameter("query")
         }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !text.trimmingWhitespace.isEmpty else {
             throw APIError.badRequest("Query cannot be empty")
         }
         let query = try RAGQuery(query: text).validated(by: dependencies.rules)

@@ -37,6 +37,7 @@ extension ClientsTests {
                 #"{"a":[1,2.5,"x",true,null],"b":{"c":-7}}"#, #"  [ ]  "#, "{}", "0", "-0", "-12", "1.5E-2", "9223372036854775807",
                 "9223372036854775808", "-9223372036854775808", #""\u00e9\ud83d\ude00 \" \\ \/ \b\f\n\r\t""#, "\"caf\u{e9} \u{1F600}\"",
                 #"[[[[["deep"]]]]]"#, #"{"nested":{"list":[{"k":null},[],{}]}}"#, "0.1", "123456789.123456789", "true", "null",
+                #"{"page_content":"line one\nline two, café\t\"quoted\" résumé 日本\n","n":1}"#,
             ]
             for sample in samples {
                 let expected = try JSONDecoder().decode(JSONValue.self, from: Data(sample.utf8))
@@ -57,6 +58,8 @@ extension ClientsTests {
             ]
             var samples = texts.map { Array($0.utf8) }
             samples += [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22]]  // not UTF-8
+            // The same faults after an escape, where the text is read in runs.
+            samples += [Array(#""a\nb"#.utf8) + [0x01, 0x22], Array(#""a\nb"#.utf8) + [0xFF, 0x22], Array(#""a\nbc"#.utf8)]
             let depth = JSONValue.maximumDepth
             samples.append(Array(repeating: UInt8(ascii: "["), count: depth + 1) + Array(repeating: UInt8(ascii: "]"), count: depth + 1))
             for sample in samples {

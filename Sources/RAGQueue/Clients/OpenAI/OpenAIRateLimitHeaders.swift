@@ -12,7 +12,7 @@ public struct OpenAIRateLimitHeaders: Sendable, Hashable {
 
     /// The figures in `headers`; nil when they carry none.
     public init?(_ headers: HTTPClientHeaders) {
-        func number(_ name: String) -> Int? { headers[name].flatMap { Int($0.filter { !$0.isWhitespace }) } }
+        func number(_ name: String) -> Int? { headers[name].flatMap { Int($0.trimmingWhitespace) } }
         limitRequests = number("x-ratelimit-limit-requests")
         limitTokens = number("x-ratelimit-limit-tokens")
         remainingRequests = number("x-ratelimit-remaining-requests")
