@@ -234,6 +234,9 @@ extension RAGQueueConfiguration {
             .init("WORKER_METRICS_HOST", "0.0.0.0", "address the worker's metrics server binds") {
                 $0.workerMetricsHost = $1
             },
+            .init("WORKER_CLAIM_LINGER_MS", "\(worker.claimLinger.milliseconds)", "how long an idle worker woken by new work waits before it claims, to take jobs arriving meanwhile in the same claim") {
+                $0.worker.claimLinger = .milliseconds(try Parse.integer($1, "WORKER_CLAIM_LINGER_MS", in: 0...1000))
+            },
             .init("WORKER_SHUTDOWN_GRACE_SECONDS", "\(Int(worker.shutdownGrace.seconds))", "time running jobs get after SIGTERM before they are handed back") {
                 $0.worker.shutdownGrace = try Parse.duration($1, "WORKER_SHUTDOWN_GRACE_SECONDS", in: 0...3600)
             },

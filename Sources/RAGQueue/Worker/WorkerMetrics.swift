@@ -15,6 +15,9 @@ public struct WorkerMetrics: Sendable {
         public static let queueWait = "ragqueue_job_queue_wait_seconds"
         /// Histogram: time in each pipeline stage (`embed`, `search`, `chat`, ...), per attempt.
         public static let stageDuration = "ragqueue_stage_duration_seconds"
+        /// Counter: claim calls that took at least one job (`ragqueue_job_queue_wait_seconds_count`
+        /// over it is the jobs a claim takes, which `WORKER_CLAIM_LINGER_MS` raises).
+        public static let claims = "ragqueue_worker_claims_total"
         /// Counter: model tokens used, by `kind` (`embedding`, `prompt`, `completion`).
         public static let tokens = "ragqueue_tokens_total"
         /// Counter: failed attempts by `reason` (the failure's code) and `outcome` (`retried`,
@@ -39,6 +42,11 @@ public struct WorkerMetrics: Sendable {
     /// Records a claimed attempt's wait in the queue.
     func claimed(_ job: ClaimedJob) {
         Timer(label: Name.queueWait, factory: factory).recordMilliseconds(job.queueWaitMilliseconds)
+    }
+
+    /// Counts a claim call that took jobs.
+    func claimedBatch() {
+        Counter(label: Name.claims, factory: factory).increment()
     }
 
     /// Records the end of a job by this process, `milliseconds` after it was submitted.

@@ -43,4 +43,33 @@ struct WorkerMetricsTests {
             #expect(text.contains("ragqueue_job_queue_wait_seconds_count 3"), "three claims: \(text)")
         }
     }
+
+    @Test("a worker woken by new work waits its claim linger, and jobs that arrive meanwhile come in one claim", .timeLimit(.minutes(1)), arguments: [StoreKind.memory, .valkey])
+    func claimLinger(kind: StoreKind) async throws {
+        try await withStore(kind) { harness in
+            let server = WorkerMetricsServer(registry: PrometheusCollectorRegistry())
+            var configuration = Worker.Configuration()
+            configuration.claimLinger = .seconds(1)
+            let worker = Worker(
+                store: harness.store, queue: harness.configuration, handlers: [NoopJobHandler()], configuration: configuration,
+                metrics: WorkerMetrics(factory: server.factory), logger: testLogger("linger-worker")
+            )
+            let running = Task { try await worker.run() }
+            // One job first: once it has ended, the worker has claimed it and waits for more work.
+            let first = try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id
+            #expect(try await waitForEnd(first, store: harness.store).status == .finished)
+            // Three at once: the first wakes the worker, the others arrive within its linger.
+            var ids: [JobID] = []
+            for _ in 0..<3 { ids.append(try await harness.store.enqueue(EnqueueRequest(kind: "noop", payload: [])).id) }
+            for id in ids { #expect(try await waitForEnd(id, store: harness.store).status == .finished) }
+            var text = ""
+            try await eventually("all four claimed jobs measured") {
+                text = server.registry.emitToString()
+                return text.contains("ragqueue_job_queue_wait_seconds_count 4")
+            }
+            worker.stop()
+            try await running.value
+            #expect(text.contains("ragqueue_worker_claims_total 2"), "the first job's claim and one for the three: \(text)")
+        }
+    }
 }
