@@ -158,5 +158,6 @@ def test_grafana_dashboard_reads_metrics_the_product_exports():
         assert names and names <= exported, f"{expr} reads {names - exported}"
     # Every family the worker measures is on the dashboard.
     for family in ("ragqueue_job_duration_seconds", "ragqueue_job_queue_wait_seconds", "ragqueue_stage_duration_seconds",
-                   "ragqueue_tokens_total", "ragqueue_provider_throttled_total", "ragqueue_queue_failures_total"):
+                   "ragqueue_tokens_total", "ragqueue_provider_throttled_total", "ragqueue_queue_failures_total",
+                   "ragqueue_worker_claims_total"):
         assert any(family in expr for expr in expressions), family
