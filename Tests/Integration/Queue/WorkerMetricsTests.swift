@@ -44,12 +44,14 @@ struct WorkerMetricsTests {
         }
     }
 
-    @Test("a worker woken by new work waits its claim linger, and jobs that arrive meanwhile come in one claim", .timeLimit(.minutes(1)), arguments: [StoreKind.memory, .valkey])
+    @Test("a worker woken by new work waits its claim linger, and jobs that arrive meanwhile come in one claim", .timeLimit(.minutes(2)), arguments: [StoreKind.memory, .valkey])
     func claimLinger(kind: StoreKind) async throws {
         try await withStore(kind) { harness in
             let server = WorkerMetricsServer(registry: PrometheusCollectorRegistry())
             var configuration = Worker.Configuration()
-            configuration.claimLinger = .seconds(1)
+            // Long against the three enqueues below (a millisecond each), so that they fall within
+            // one linger even on a loaded machine (1 s was not always enough there).
+            configuration.claimLinger = .seconds(5)
             let worker = Worker(
                 store: harness.store, queue: harness.configuration, handlers: [NoopJobHandler()], configuration: configuration,
                 metrics: WorkerMetrics(factory: server.factory), logger: testLogger("linger-worker")
