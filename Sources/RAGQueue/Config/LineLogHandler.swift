@@ -94,18 +94,9 @@ public struct LineLogHandler: LogHandler {
         return secretNames.contains { key.hasSuffix($0) }
     }
 
-    /// `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
+    /// `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC, the millisecond the event's time is in.
     static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
+        ISOTimestamp.string(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// A metadata value in the text format: strings as they are, unless they hold a space or a
