@@ -66,25 +66,37 @@ final class ValkeyJobEvents: Sendable {
         _ = startOnce()
     }
 
-    /// A message is `<id> <word>`; an end is `<id> <status> <queue wait ms, -1 if it never started> <total ms>`.
+    /// A message is one event a line (a script that starts or ends many jobs publishes them in one
+    /// message): `<id> <word>`; an end is `<id> <status> <queue wait ms, -1 if it never started> <total ms>`.
     private func deliver(_ message: [UInt8]) {
-        let words = message.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
-        guard words.count >= 2, let id = JobID(words[0]) else { return }
-        let event: JobEvent
-        if words[1] == "cancel" {
-            event = .cancelRequested
-        } else if words[1] == "tokens" {
-            event = .tokens
-        } else if let status = JobStatus(rawValue: words[1]) {
-            event = .status(status)
-            if status.isTerminal, words.count == 4, let wait = Int64(words[2]), let total = Int64(words[3]) {
-                registry.deliverEnds([
-                    JobEnd(id: id, status: status, queueWait: wait >= 0 ? .milliseconds(wait) : nil, total: .milliseconds(max(0, total)))
-                ])
-            }
-        } else {
-            return
+        var events: [(JobID, JobEvent)] = []
+        var ends: [JobEnd] = []
+        for line in message.split(separator: 10) {
+            guard let (id, event, end) = Self.event(from: line) else { continue }
+            events.append((id, event))
+            if let end { ends.append(end) }
         }
-        registry.deliver([(id, event)])
+        if !ends.isEmpty { registry.deliverEnds(ends) }
+        if !events.isEmpty { registry.deliver(events) }
+    }
+
+    /// The event of one line of a message, and the end it announces when it is one; nil for a line
+    /// this version does not know.
+    static func event(from line: ArraySlice<UInt8>) -> (JobID, JobEvent, JobEnd?)? {
+        let words = line.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
+        guard words.count >= 2, let id = JobID(words[0]) else { return nil }
+        switch words[1] {
+        case "cancel":
+            return (id, .cancelRequested, nil)
+        case "tokens":
+            return (id, .tokens, nil)
+        default:
+            guard let status = JobStatus(rawValue: words[1]) else { return nil }
+            guard status.isTerminal, words.count == 4, let wait = Int64(words[2]), let total = Int64(words[3]) else {
+                return (id, .status(status), nil)
+            }
+            let end = JobEnd(id: id, status: status, queueWait: wait >= 0 ? .milliseconds(wait) : nil, total: .milliseconds(max(0, total)))
+            return (id, .status(status), end)
+        }
     }
 }

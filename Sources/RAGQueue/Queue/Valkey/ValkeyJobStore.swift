@@ -15,6 +15,10 @@ public final class ValkeyJobStore: QueueStore {
     let client: ValkeyClient
     let clock: any WallClock
     let eventHub: ValkeyJobEvents
+    /// Completions waiting to go to Valkey together (`complete`).
+    let completions = GroupCommit<Completion, Void, QueueError>(maximumBatch: 128) {
+        .corruptRecord("complete returned no reply for a job")
+    }
 
     /// The longest single wait on the server in `waitForWork`.
     static let maximumBlock: Duration = .seconds(5)
@@ -271,20 +275,56 @@ public final class ValkeyJobStore: QueueStore {
         }
     }
 
+    /// Completions go to Valkey in groups: one `complete` call for all a worker process had ready
+    /// while the previous call was in flight (`GroupCommit`), each job still checked and answered
+    /// alone. Alone, a completion goes at once.
     public func complete(
         _ lease: JobLease, result: [UInt8], timings: [String: Double], usage: JobUsage, cache: AnswerCacheWrite
     ) async throws(QueueError) {
-        let reply = try await run(
-            QueueScripts.complete,
-            keys: [keys.job(lease.id)],
-            arguments: [
-                keys.base, lease.id.rawValue, lease.token, clock.nowMilliseconds(), result, Self.encode(timings),
-                configuration.resultTTL.milliseconds, keys.events, usage.json, cache.vector.map(SimilarAnswers.pack) ?? [],
-                cache.reused?.job.rawValue ?? "", cache.reused.map { String($0.similarity) } ?? "", cache.reused?.costMicroUSD ?? 0,
-                SimilarAnswers.capacity,
-            ]
+        let completion = Completion(
+            lease: lease, result: result, timings: Self.encode(timings), usage: usage.json, vector: cache.vector.map(SimilarAnswers.pack) ?? [],
+            reused: cache.reused?.job.rawValue ?? "", similarity: cache.reused.map { String($0.similarity) } ?? "",
+            reusedCost: cache.reused?.costMicroUSD ?? 0
         )
-        _ = try ScriptCode.check(reply, jobID: lease.id)
+        try await completions.submit(completion) { batch in await storeCompletions(batch) }.get()
+    }
+
+    /// One job's completion, as `complete` takes it (`QueueScripts.completeStride` arguments).
+    struct Completion: Sendable {
+        let lease: JobLease
+        let result: [UInt8]
+        let timings: String
+        let usage: String
+        let vector: [UInt8]
+        let reused: String
+        let similarity: String
+        let reusedCost: Int64
+
+        var arguments: [any ValkeyArgument] {
+            [lease.id.rawValue, lease.token, result, timings, usage, vector, reused, similarity, reusedCost]
+        }
+    }
+
+    /// Stores `batch` in one `complete` call; one outcome per completion, in order.
+    func storeCompletions(_ batch: [Completion]) async -> [Result<Void, QueueError>] {
+        var arguments: [any ValkeyArgument] = [
+            keys.base, clock.nowMilliseconds(), configuration.resultTTL.milliseconds, keys.events, SimilarAnswers.capacity,
+        ]
+        arguments.reserveCapacity(arguments.count + batch.count * QueueScripts.completeStride)
+        for completion in batch { arguments += completion.arguments }
+        let replies: [ValkeyReply]
+        do throws(QueueError) {
+            let reply = try await run(QueueScripts.complete, keys: batch.map { keys.job($0.lease.id) }, arguments: arguments)
+            guard let parts = reply.array, parts.count == batch.count else {
+                throw QueueError.corruptRecord("unexpected complete reply")
+            }
+            replies = parts
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+        return zip(batch, replies).map { completion, reply in
+            Result { () throws(QueueError) in _ = try ScriptCode.check(reply, jobID: completion.lease.id) }
+        }
     }
 
     public func fail(

@@ -23,6 +23,8 @@ extension QueueScripts {
         local open_until = tonumber(circuit[1]) or 0
         if open_until > now then return {open_until} end
         if (tonumber(circuit[2]) or 0) > 0 then wanted = math.min(wanted, 1) end
+        -- The events (`started`, and `queued` for promoted retries) go out as one message.
+        gather(now)
         promote_due(B, now, 1000, ARGV[6])
         local out = {-1}
         local taken = 0
@@ -125,6 +127,7 @@ extension QueueScripts {
             redis.call('HSET', B .. 'tenant:' .. tenant, 'running', t.running, 'pass', string.format('%.17g', t.pass))
           end
         end
+        write_gathered(B, ARGV[6])
         if redis.call('ZCARD', B .. 'tenants') > 0 then redis.call('ZADD', B .. 'marker', 0, 'w') end
         local next_due = redis.call('ZRANGE', B .. 'scheduled', 0, 0, 'WITHSCORES')
         if next_due[2] then out[1] = tonumber(next_due[2]) end

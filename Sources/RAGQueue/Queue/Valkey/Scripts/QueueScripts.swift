@@ -11,13 +11,13 @@ import Valkey
 enum QueueScripts {
     /// Jobs ended per second, exponentially weighted over 30 s (the admission `Retry-After`, the
     /// stats): the sum over ends of e^(-(now - end) / 30 s) / 30. Kept as e^((end - epoch) / 30 s) / 30
-    /// added into a field per 10-minute epoch of `throughput`, so an end adds with one command
+    /// added into a field per 10-minute epoch of `throughput`, so ends add with one command
     /// without reading anything, and a reader scales each epoch's sum to now. The first end of an
     /// epoch drops the fields of epochs before the previous one (weights below e^-20).
     static let endsRate = """
-        local function count_end(B, now)
+        local function count_end(B, now, ends)
           local epoch = now - now % 600000
-          local weight = math.exp((now - epoch) / 30000) / 30
+          local weight = math.exp((now - epoch) / 30000) / 30 * (ends or 1)
           local sum = tonumber(redis.call('HINCRBYFLOAT', B .. 'throughput', epoch, weight))
           if sum and sum < weight * 1.000001 then
             for _, field in ipairs(redis.call('HKEYS', B .. 'throughput')) do
@@ -48,8 +48,33 @@ enum QueueScripts {
     /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
     /// `waiting` indexes every queued job by the time it entered, for depth and oldest wait.
     static let prelude = endsRate + """
+        -- A script that starts or ends many jobs in one call (claim, complete) gathers what each job
+        -- would otherwise write by itself, and writes it once before it returns (`write_gathered`):
+        -- the event messages, published as one message of lines (ValkeyJobEvents reads each line);
+        -- the ends, counted in the throughput estimate and in `counters`; the jobs leaving `active`,
+        -- by tenant and by holder; the usage, by tenant ledger and by budget period. Nil when the
+        -- script writes as it goes.
+        local gathered = nil
+        local function gather(now)
+          gathered = {now = now, lines = {}, ends = 0, counters = {}, leaving = {}, held = {}, ledger = {}, spent = {}}
+        end
+
+        -- Adds `amount` to `map[name]` (a table of counts), creating the entry.
+        local function tally(map, name, amount)
+          map[name] = (map[name] or 0) + amount
+        end
+
+        -- `line` on the events channel now, or gathered for the one message at the end.
+        local function emit(channel, line)
+          if gathered then
+            gathered.lines[#gathered.lines + 1] = line
+          else
+            redis.call('PUBLISH', channel, line)
+          end
+        end
+
         local function publish(channel, id, status)
-          redis.call('PUBLISH', channel, id .. ' ' .. status)
+          emit(channel, id .. ' ' .. status)
         end
 
         -- The job's history (`JobRecord.history`): a line `<ms> <step> [detail ...]` per step, the
@@ -70,7 +95,7 @@ enum QueueScripts {
         local function publish_end(channel, id, status, now, created, first_started)
           local wait = -1
           if first_started and created then wait = math.max(0, tonumber(first_started) - tonumber(created)) end
-          redis.call('PUBLISH', channel, string.format('%s %s %d %d', id, status, wait, math.max(0, tonumber(now) - (tonumber(created) or now))))
+          emit(channel, string.format('%s %s %d %d', id, status, wait, math.max(0, tonumber(now) - (tonumber(created) or now))))
         end
 
         -- Makes `tenant` eligible for claims when it has ready jobs and room under its limit, or
@@ -112,18 +137,34 @@ enum QueueScripts {
           activate(B, tenant)
         end
 
-        -- A job leaves `active`: its worker (read from the record unless given) no longer holds it,
-        -- its tenant runs one fewer, which may unblock it (and then wakes an idle worker).
-        local function leave_active(B, id, tenant, worker)
-          if worker == nil then worker = redis.call('HGET', B .. 'job:' .. id, 'worker') end
-          if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
-          if redis.call('ZREM', B .. 'active', id) == 1 then
-            redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -1)
+        -- Jobs of `tenant` leave `active` (`ids`, a table): its running count drops by those that
+        -- were there, which may unblock it (and then wakes an idle worker).
+        local function leave_active_of(B, tenant, ids)
+          local left = redis.call('ZREM', B .. 'active', unpack(ids))
+          if left > 0 then
+            redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -left)
             if redis.call('SISMEMBER', B .. 'blocked', tenant) == 1 then
               activate(B, tenant)
               if redis.call('ZSCORE', B .. 'tenants', tenant) then redis.call('ZADD', B .. 'marker', 0, 'w') end
             end
           end
+        end
+
+        -- A job leaves `active`: its worker (read from the record unless given) no longer holds it,
+        -- its tenant runs one fewer (`leave_active_of`). Gathered, by tenant and by worker.
+        local function leave_active(B, id, tenant, worker)
+          if worker == nil then worker = redis.call('HGET', B .. 'job:' .. id, 'worker') end
+          if gathered then
+            if worker then
+              gathered.held[worker] = gathered.held[worker] or {}
+              table.insert(gathered.held[worker], id)
+            end
+            gathered.leaving[tenant] = gathered.leaving[tenant] or {}
+            table.insert(gathered.leaving[tenant], id)
+            return
+          end
+          if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
+          leave_active_of(B, tenant, {id})
         end
 
         -- Moves due retries from `scheduled` back to their tenants' ready sets.
@@ -156,13 +197,22 @@ enum QueueScripts {
             local amount = math.floor(tonumber(value) or 0)
             if amount ~= 0 then
               total[name] = (tonumber(total[name]) or 0) + amount
-              redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount)
+              if gathered then
+                gathered.ledger[tenant] = gathered.ledger[tenant] or {}
+                tally(gathered.ledger[tenant], name, amount)
+              else
+                redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount)
+              end
             end
           end
           redis.call('HSET', key, 'usage', cjson.encode(total))
           if record[2] and record[2] ~= '' then
             local spent = math.floor(tonumber(counters[record[3]]) or 0)
-            if spent ~= 0 then redis.call('HINCRBY', record[2], 'spent', spent) end
+            if spent ~= 0 and gathered then
+              tally(gathered.spent, record[2], spent)
+            elseif spent ~= 0 then
+              redis.call('HINCRBY', record[2], 'spent', spent)
+            end
           end
           return total
         end
@@ -255,7 +305,7 @@ enum QueueScripts {
               redis.call('HSET', key, 'reserved', 0)
             end
           end
-          count_end(B, now)
+          if gathered then gathered.ends = gathered.ends + 1 else count_end(B, tonumber(now)) end
           publish_end(channel, id, status, now, record[4], record[5])
           end_followers(B, key, id, status, now, ttl, channel, record[9])
         end
@@ -294,6 +344,26 @@ enum QueueScripts {
             redis.call('HINCRBY', B .. 'counters', 'refused', 1)
           end
           return refused
+        end
+
+        -- Writes what the script gathered (`gather`) and stops gathering: variadic commands take
+        -- their arguments on the Lua stack, so the jobs leaving a holder go in slices.
+        local function write_gathered(B, channel)
+          local g = gathered
+          gathered = nil
+          if #g.lines > 0 then redis.call('PUBLISH', channel, table.concat(g.lines, '\\n')) end
+          if g.ends > 0 then count_end(B, tonumber(g.now), g.ends) end
+          for name, amount in pairs(g.counters) do redis.call('HINCRBY', B .. 'counters', name, amount) end
+          for worker, ids in pairs(g.held) do
+            for first = 1, #ids, 500 do redis.call('SREM', B .. 'held:' .. worker, unpack(ids, first, math.min(#ids, first + 499))) end
+          end
+          for tenant, ids in pairs(g.leaving) do
+            for first = 1, #ids, 500 do leave_active_of(B, tenant, {unpack(ids, first, math.min(#ids, first + 499))}) end
+          end
+          for tenant, ledger in pairs(g.ledger) do
+            for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
+          end
+          for budget, spent in pairs(g.spent) do redis.call('HINCRBY', budget, 'spent', spent) end
         end
 
         """
