@@ -131,3 +131,34 @@ struct GroupedWritesTests {
         }
     }
 }
+
+/// Submits that go to Valkey in one `enqueue` call are handled in turn, each seeing what the ones
+/// before it wrote.
+@Suite("Grouped submits")
+struct GroupedSubmitsTests {
+    @Test("in one call, a repeated idempotency key names the first job, and the depth limit counts the jobs before")
+    func inTurn() async throws {
+        try await withQueue(configure: { $0.maxDepth = 2 }) { harness in try await submitTogether(harness.store) }
+    }
+
+    func submitTogether(_ store: ValkeyJobStore) async throws {
+        let first = try store.submission(of: EnqueueRequest(kind: "noop", payload: Array("one".utf8), idempotencyKey: "k1"))
+        let repeated = try store.submission(of: EnqueueRequest(kind: "noop", payload: Array("one again".utf8), idempotencyKey: "k1"))
+        let second = try store.submission(of: EnqueueRequest(kind: "noop", payload: Array("two".utf8)))
+        let third = try store.submission(of: EnqueueRequest(kind: "noop", payload: Array("three".utf8)))
+        let outcomes = await store.storeSubmissions([first.1, repeated.1, second.1, third.1])
+        #expect(outcomes.count == 4)
+        let replies = outcomes.compactMap { try? $0.get().0 }
+        #expect(replies.count == 4)
+        let codes = try replies.prefix(3).map { reply in try ScriptCode.check(reply, jobID: nil).code }
+        #expect(codes == [.ok, .okExisting, .ok])
+        #expect(replies.first?.array?.last?.string == first.0.rawValue)
+        #expect(replies.dropFirst().first?.array?.last?.string == first.0.rawValue, "the repeat names the first job")
+        // The fourth found two jobs waiting: the queue was full.
+        let full = #expect(throws: QueueError.self) { try ScriptCode.check(replies[3], jobID: nil) }
+        #expect(full?.isQueueFull == true && full?.depth == 2)
+        let stats = try await store.stats()
+        #expect(stats.waiting == 2)
+        #expect(stats.counters["enqueued"] == 2)
+    }
+}

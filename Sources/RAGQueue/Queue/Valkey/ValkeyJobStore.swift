@@ -15,6 +15,10 @@ public final class ValkeyJobStore: QueueStore {
     let client: ValkeyClient
     let clock: any WallClock
     let eventHub: ValkeyJobEvents
+    /// Submits waiting to go to Valkey together (`enqueue`).
+    let submissions = GroupCommit<Submission, (ValkeyReply, ValkeyReply?), QueueError>(maximumBatch: 128) {
+        .corruptRecord("enqueue returned no reply for a job")
+    }
     /// Completions waiting to go to Valkey together (`complete`).
     let completions = GroupCommit<Completion, Void, QueueError>(maximumBatch: 128) {
         .corruptRecord("complete returned no reply for a job")
@@ -126,7 +130,22 @@ public final class ValkeyJobStore: QueueStore {
         return nil
     }
 
+    /// Submits go to Valkey in groups, as completions do: one `enqueue` call for all those a
+    /// process had ready while the previous call was in flight, each handled in turn as if alone;
+    /// a durability wait covers the whole call.
     public func enqueue(_ request: EnqueueRequest) async throws(QueueError) -> EnqueueResult {
+        let (id, submission) = try submission(of: request)
+        let (reply, confirmation) = try await submissions.submit(submission) { batch in await storeSubmissions(batch) }.get()
+        let (code, detail) = try ScriptCode.check(reply, jobID: id)
+        guard let detail, let returned = JobID(detail) else {
+            throw .corruptRecord("enqueue returned no job id")
+        }
+        if let confirmation { try checkDurability(confirmation, of: returned) }
+        return EnqueueResult(id: returned, existing: code == .okExisting, cached: code == .okCached, coalesced: code == .okCoalesced)
+    }
+
+    /// A new job's id and its submit to `enqueue`.
+    func submission(of request: EnqueueRequest) throws(QueueError) -> (JobID, Submission) {
         let id = JobID()
         let maxAttempts = try request.checked(defaultAttempts: configuration.maxAttempts)
         let now = clock.nowMilliseconds()
@@ -134,25 +153,43 @@ public final class ValkeyJobStore: QueueStore {
         let idempotencyKey = request.idempotencyKey.map { keys.idempotency($0, tenant: request.tenant) }
         let budget = request.budget
         let budgetKey = budget.map { keys.budget(tenant, period: $0.period.id(at: now), unit: $0.unit.rawValue) }
-        let (reply, confirmation) = try await runConfirmed(
-            QueueScripts.enqueue,
+        let arguments: [any ValkeyArgument] = [
+            keys.base, id.rawValue, request.kind, request.payload, now, maxAttempts, request.requestID ?? "", request.tenant ?? "",
+            idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, configuration.maxDepth, request.priority, configuration.priorityStep.milliseconds,
+            request.tenantPolicy.map { String($0.weight) } ?? "", request.tenantPolicy.map { String($0.maxRunning ?? 0) } ?? "",
+            budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
+            request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
+            request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds, request.answerCache?.scope ?? "",
+            keys.events, request.traceParent ?? "",
+        ]
+        let submission = Submission(
             keys: [keys.job(id), idempotencyKey ?? keys.idempotencyPrefix, budgetKey ?? keys.base + "budget"],
-            arguments: [
-                keys.base, id.rawValue, request.kind, request.payload, now, maxAttempts, request.requestID ?? "", request.tenant ?? "",
-                idempotencyKey == nil ? "0" : "1", configuration.failureTTL.milliseconds, configuration.maxDepth, request.priority, configuration.priorityStep.milliseconds,
-                request.tenantPolicy.map { String($0.weight) } ?? "", request.tenantPolicy.map { String($0.maxRunning ?? 0) } ?? "",
-                budget?.unit.rawValue ?? "", budget?.limit ?? 0, budget?.amount ?? 0, budget.map { $0.period.remaining(at: now) } ?? 0,
-                request.answerCache?.key ?? "", request.answerCache?.collection ?? "", request.answerCache?.ttl.milliseconds ?? 0,
-                request.answerCache?.lookup == true ? "1" : "0", configuration.resultTTL.milliseconds, request.answerCache?.scope ?? "",
-                keys.events, request.traceParent ?? "",
-            ]
+            arguments: arguments.map(\.valkeyBytes)
         )
-        let (code, detail) = try ScriptCode.check(reply, jobID: id)
-        guard let detail, let returned = JobID(detail) else {
-            throw .corruptRecord("enqueue returned no job id")
+        return (id, submission)
+    }
+
+    /// One job's submit, as `enqueue` takes it (`QueueScripts.enqueueKeyStride` keys and
+    /// `enqueueStride` arguments, as bytes).
+    struct Submission: Sendable {
+        let keys: [String]
+        let arguments: [[UInt8]]
+    }
+
+    /// Runs `batch` in one `enqueue` call, followed by the durability wait when the queue asks for
+    /// one; one outcome per submit, in order: its reply and the wait's.
+    func storeSubmissions(_ batch: [Submission]) async -> [Result<(ValkeyReply, ValkeyReply?), QueueError>] {
+        do throws(QueueError) {
+            let (reply, confirmation) = try await runConfirmed(
+                QueueScripts.enqueue, keys: batch.flatMap(\.keys), arguments: batch.flatMap { $0.arguments as [any ValkeyArgument] }
+            )
+            guard let replies = reply.array, replies.count == batch.count else {
+                throw QueueError.corruptRecord("unexpected enqueue reply")
+            }
+            return replies.map { .success(($0, confirmation)) }
+        } catch {
+            return batch.map { _ in .failure(error) }
         }
-        if let confirmation { try checkDurability(confirmation, of: returned) }
-        return EnqueueResult(id: returned, existing: code == .okExisting, cached: code == .okCached, coalesced: code == .okCoalesced)
     }
 
     /// The command that waits for `configuration.durability` on the connection that wrote.
