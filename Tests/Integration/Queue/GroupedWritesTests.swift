@@ -160,5 +160,12 @@ struct GroupedSubmitsTests {
         let stats = try await store.stats()
         #expect(stats.waiting == 2)
         #expect(stats.counters["enqueued"] == 2)
+        let recent = try await store.send(ValkeyCommand("ZCARD", store.keys.recent)).int
+        #expect(recent == 2, "both new jobs listed among the recent ones")
+        let marker = try await store.send(ValkeyCommand("ZCARD", store.keys.marker)).int
+        #expect(marker == 1, "the workers are woken")
+        // Jobs of one call keep their order in the queue.
+        let claimed = try await store.claim(workerID: "w1", count: 5).jobs.map(\.id)
+        #expect(claimed == [first.0, second.0])
     }
 }

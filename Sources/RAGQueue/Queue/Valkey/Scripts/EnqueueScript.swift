@@ -54,10 +54,16 @@ extension QueueScripts {
           -- Every new job, whichever way it starts: its tenant is known (already, when `known`), it is
           -- listed among the recent jobs (`recent`, by creation time) and counted. Returns the count of
           -- jobs enqueued so far, whose last digits keep jobs of one millisecond in order (EnqueueRequest.rank).
+          -- (The call writes `recent` and the count once for all its jobs: `write_gathered`.)
           local function created(known)
             if not known then redis.call('SADD', B .. 'tenant-names', tk) end
-            redis.call('ZADD', B .. 'recent', now, id)
-            return redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            table.insert(gathered.recent, now)
+            table.insert(gathered.recent, id)
+            if gathered.enqueued_before == nil then
+              gathered.enqueued_before = tonumber(redis.call('HGET', B .. 'counters', 'enqueued')) or 0
+            end
+            gathered.counters.enqueued = (gathered.counters.enqueued or 0) + 1
+            return gathered.enqueued_before + gathered.counters.enqueued
           end
           local cache_key = ''
           local semantic = ''
@@ -112,7 +118,7 @@ extension QueueScripts {
           end
           local max_depth = tonumber(ARGV[11])
           if max_depth > 0 then
-            local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled')
+            local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled') + #gathered.waiting / 2
             if depth >= max_depth then
               local per_second = ends_per_second(B, now)
               local wait = 30000
@@ -132,7 +138,7 @@ extension QueueScripts {
           local budget_key = ''
           if ARGV[16] ~= '' then budget_key = KEYS[3] end
           -- A tenant in line for claims was named before; it stays in line as it is.
-          local active = redis.call('ZSCORE', B .. 'tenants', tk)
+          local active = gathered.in_line[tk] or redis.call('ZSCORE', B .. 'tenants', tk)
           -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
           local sequence = created(active)
           local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
@@ -156,17 +162,23 @@ extension QueueScripts {
           if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
           if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
           if #policy > 0 then redis.call('HSET', B .. 'tenant:' .. tk, unpack(policy)) end
-          push_ready(B, id, tk, rank, now, active)
+          -- A tenant in line stays in line for the rest of the call (nothing here claims).
+          if push_ready(B, id, tk, rank, now, active) then gathered.in_line[tk] = true end
           if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
-          redis.call('ZADD', B .. 'marker', 0, 'w')
+          gathered.wake = true
           -- No event: nobody can be waiting on an id that did not exist a moment ago, and it has not ended.
           return {0, id}
         end
+        -- What every job writes alike is gathered and written once (`write_gathered`): the
+        -- `waiting` and `recent` entries, the count of enqueued jobs, the marker, the events.
+        gather(ARGV[5])
+        gathered.waiting, gathered.recent, gathered.in_line = {}, {}, {}
         local replies = {}
         for i = 1, #KEYS / \(enqueueKeyStride) do
           local k, a = (i - 1) * \(enqueueKeyStride), (i - 1) * \(enqueueStride)
           replies[i] = enqueue_one({unpack(KEYS, k + 1, k + \(enqueueKeyStride))}, {unpack(ARGV, a + 1, a + \(enqueueStride))})
         end
+        write_gathered(ARGV[1], ARGV[26])
         return replies
         """)
 }

@@ -48,12 +48,13 @@ enum QueueScripts {
     /// so idling earns no credit. A tenant at its limit waits in `blocked` until a job of its ends.
     /// `waiting` indexes every queued job by the time it entered, for depth and oldest wait.
     static let prelude = endsRate + """
-        -- A script that starts or ends many jobs in one call (claim, complete) gathers what each job
-        -- would otherwise write by itself, and writes it once before it returns (`write_gathered`):
-        -- the event messages, published as one message of lines (ValkeyJobEvents reads each line);
-        -- the ends, counted in the throughput estimate and in `counters`; the jobs leaving `active`,
-        -- by tenant and by holder; the usage, by tenant ledger and by budget period. Nil when the
-        -- script writes as it goes.
+        -- A script that enters, starts or ends many jobs in one call (enqueue, claim, complete)
+        -- gathers what each job would otherwise write by itself, and writes it once before it
+        -- returns (`write_gathered`): the event messages, published as one message of lines
+        -- (ValkeyJobEvents reads each line); the ends, counted in the throughput estimate; the
+        -- `counters`; the jobs leaving `active`, by tenant and by holder; the usage, by tenant ledger
+        -- and by budget period; the enqueue's `waiting` and `recent` entries and its wake-up of the
+        -- workers (`wake`, the marker). Nil when the script writes as it goes.
         local gathered = nil
         local function gather(now)
           gathered = {now = now, lines = {}, ends = 0, counters = {}, leaving = {}, held = {}, ledger = {}, spent = {}}
@@ -99,7 +100,8 @@ enum QueueScripts {
         end
 
         -- Makes `tenant` eligible for claims when it has ready jobs and room under its limit, or
-        -- parks it in `blocked`, or drops it when it has nothing ready.
+        -- parks it in `blocked`, or drops it when it has nothing ready. Returns true when it is in
+        -- line (`tenants`) after.
         local function activate(B, tenant)
           if redis.call('ZCARD', B .. 'ready:' .. tenant) == 0 then
             redis.call('ZREM', B .. 'tenants', tenant)
@@ -114,20 +116,28 @@ enum QueueScripts {
             return
           end
           redis.call('SREM', B .. 'blocked', tenant)
-          if redis.call('ZSCORE', B .. 'tenants', tenant) then return end
+          if redis.call('ZSCORE', B .. 'tenants', tenant) then return true end
           local pass = math.max(tonumber(state[1]) or 0, tonumber(redis.call('GET', B .. 'vtime')) or 0)
           redis.call('HSET', B .. 'tenant:' .. tenant, 'pass', string.format('%.17g', pass))
           redis.call('ZADD', B .. 'tenants', string.format('%.17g', pass), tenant)
+          return true
         end
 
-        -- A queued job enters its tenant's ready set and the waiting index. A tenant already in
-        -- `tenants` stays as it is (`active`: its score there, when the caller has read it): it is
-        -- not blocked, and should its limit have dropped meanwhile the claim parks it.
+        -- A queued job enters its tenant's ready set and the waiting index (gathered when the
+        -- script gathers `waiting`: the enqueue). A tenant already in `tenants` stays as it is
+        -- (`active`: its score there, when the caller has read it): it is not blocked, and should
+        -- its limit have dropped meanwhile the claim parks it. Returns true when the tenant is in line.
         local function push_ready(B, id, tenant, rank, now, active)
           redis.call('ZADD', B .. 'ready:' .. tenant, rank, id)
-          redis.call('ZADD', B .. 'waiting', now, id)
+          if gathered and gathered.waiting then
+            table.insert(gathered.waiting, now)
+            table.insert(gathered.waiting, id)
+          else
+            redis.call('ZADD', B .. 'waiting', now, id)
+          end
           if active == nil then active = redis.call('ZSCORE', B .. 'tenants', tenant) end
-          if not active then activate(B, tenant) end
+          if active then return true end
+          return activate(B, tenant) == true
         end
 
         -- A queued job leaves the ready sets without running (canceled).
@@ -364,6 +374,11 @@ enum QueueScripts {
             for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
           end
           for budget, spent in pairs(g.spent) do redis.call('HINCRBY', budget, 'spent', spent) end
+          for _, name in ipairs({'waiting', 'recent'}) do
+            local entries = g[name] or {}
+            for first = 1, #entries, 1000 do redis.call('ZADD', B .. name, unpack(entries, first, math.min(#entries, first + 999))) end
+          end
+          if g.wake then redis.call('ZADD', B .. 'marker', 0, 'w') end
         end
 
         """
