@@ -137,10 +137,10 @@ extension QueueScripts {
           local idem_key = claim_idempotency(ARGV[10])
           local budget_key = ''
           if ARGV[16] ~= '' then budget_key = KEYS[3] end
-          -- A tenant in line for claims was named before; it stays in line as it is.
-          local active = gathered.in_line[tk] or redis.call('ZSCORE', B .. 'tenants', tk)
+          -- A tenant in line for claims, or with a job earlier in this call, was named before.
+          local known = gathered.ready[tk] ~= nil or redis.call('ZSCORE', B .. 'tenants', tk)
           -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
-          local sequence = created(active)
+          local sequence = created(known)
           local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
           local fields = {'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'status', 'queued',
             'attempts', 0, 'max_attempts', ARGV[6], 'created_at', now, 'enqueued_at', now,
@@ -162,8 +162,13 @@ extension QueueScripts {
           if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
           if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
           if #policy > 0 then redis.call('HSET', B .. 'tenant:' .. tk, unpack(policy)) end
-          -- A tenant in line stays in line for the rest of the call (nothing here claims).
-          if push_ready(B, id, tk, rank, now, active) then gathered.in_line[tk] = true end
+          -- Into the tenant's ready set and the waiting index, at the end of the call (below).
+          if gathered.ready[tk] == nil then
+            gathered.ready[tk] = {}
+            gathered.in_line[tk] = known
+          end
+          for _, value in ipairs({rank, id}) do table.insert(gathered.ready[tk], value) end
+          for _, value in ipairs({now, id}) do table.insert(gathered.waiting, value) end
           if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
           gathered.wake = true
           -- No event: nobody can be waiting on an id that did not exist a moment ago, and it has not ended.
@@ -172,13 +177,22 @@ extension QueueScripts {
         -- What every job writes alike is gathered and written once (`write_gathered`): the
         -- `waiting` and `recent` entries, the count of enqueued jobs, the marker, the events.
         gather(ARGV[5])
-        gathered.waiting, gathered.recent, gathered.in_line = {}, {}, {}
+        gathered.waiting, gathered.recent, gathered.ready, gathered.in_line = {}, {}, {}, {}
         local replies = {}
         for i = 1, #KEYS / \(enqueueKeyStride) do
           local k, a = (i - 1) * \(enqueueKeyStride), (i - 1) * \(enqueueStride)
           replies[i] = enqueue_one({unpack(KEYS, k + 1, k + \(enqueueKeyStride))}, {unpack(ARGV, a + 1, a + \(enqueueStride))})
         end
-        write_gathered(ARGV[1], ARGV[26])
+        -- Each tenant's new jobs enter its ready set; a tenant that was not in line for claims is
+        -- put in line (or parked in `blocked` at its limit: `activate`, once its jobs are ready).
+        local B = ARGV[1]
+        for tenant, entries in pairs(gathered.ready) do
+          for first = 1, #entries, 1000 do
+            redis.call('ZADD', B .. 'ready:' .. tenant, unpack(entries, first, math.min(#entries, first + 999)))
+          end
+          if not gathered.in_line[tenant] then activate(B, tenant) end
+        end
+        write_gathered(B, ARGV[26])
         return replies
         """)
 }

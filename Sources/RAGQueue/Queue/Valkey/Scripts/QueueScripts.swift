@@ -54,7 +54,8 @@ enum QueueScripts {
         -- (ValkeyJobEvents reads each line); the ends, counted in the throughput estimate; the
         -- `counters`; the jobs leaving `active`, by tenant and by holder; the usage, by tenant ledger
         -- and by budget period; the enqueue's `waiting` and `recent` entries and its wake-up of the
-        -- workers (`wake`, the marker). Nil when the script writes as it goes.
+        -- workers (`wake`, the marker; the enqueue writes its ready sets itself, before this).
+        -- Nil when the script writes as it goes.
         local gathered = nil
         local function gather(now)
           gathered = {now = now, lines = {}, ends = 0, counters = {}, leaving = {}, held = {}, ledger = {}, spent = {}}
@@ -100,8 +101,7 @@ enum QueueScripts {
         end
 
         -- Makes `tenant` eligible for claims when it has ready jobs and room under its limit, or
-        -- parks it in `blocked`, or drops it when it has nothing ready. Returns true when it is in
-        -- line (`tenants`) after.
+        -- parks it in `blocked`, or drops it when it has nothing ready.
         local function activate(B, tenant)
           if redis.call('ZCARD', B .. 'ready:' .. tenant) == 0 then
             redis.call('ZREM', B .. 'tenants', tenant)
@@ -116,28 +116,20 @@ enum QueueScripts {
             return
           end
           redis.call('SREM', B .. 'blocked', tenant)
-          if redis.call('ZSCORE', B .. 'tenants', tenant) then return true end
+          if redis.call('ZSCORE', B .. 'tenants', tenant) then return end
           local pass = math.max(tonumber(state[1]) or 0, tonumber(redis.call('GET', B .. 'vtime')) or 0)
           redis.call('HSET', B .. 'tenant:' .. tenant, 'pass', string.format('%.17g', pass))
           redis.call('ZADD', B .. 'tenants', string.format('%.17g', pass), tenant)
-          return true
         end
 
-        -- A queued job enters its tenant's ready set and the waiting index (gathered when the
-        -- script gathers `waiting`: the enqueue). A tenant already in `tenants` stays as it is
-        -- (`active`: its score there, when the caller has read it): it is not blocked, and should
-        -- its limit have dropped meanwhile the claim parks it. Returns true when the tenant is in line.
+        -- A queued job enters its tenant's ready set and the waiting index. A tenant already in
+        -- `tenants` stays as it is (`active`: its score there, when the caller has read it): it is
+        -- not blocked, and should its limit have dropped meanwhile the claim parks it.
         local function push_ready(B, id, tenant, rank, now, active)
           redis.call('ZADD', B .. 'ready:' .. tenant, rank, id)
-          if gathered and gathered.waiting then
-            table.insert(gathered.waiting, now)
-            table.insert(gathered.waiting, id)
-          else
-            redis.call('ZADD', B .. 'waiting', now, id)
-          end
+          redis.call('ZADD', B .. 'waiting', now, id)
           if active == nil then active = redis.call('ZSCORE', B .. 'tenants', tenant) end
-          if active then return true end
-          return activate(B, tenant) == true
+          if not active then activate(B, tenant) end
         end
 
         -- A queued job leaves the ready sets without running (canceled).
