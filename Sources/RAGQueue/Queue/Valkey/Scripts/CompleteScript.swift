@@ -26,7 +26,8 @@ extension QueueScripts {
         repeated call); {-1} record gone; {-2, status} stale token; {-3, status} job not running;
         {-4, status} job already ended. ]]
         local B, now, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-        gather(now)
+        -- A call of one job writes as it goes: gathering pays only when there is more than one.
+        if #KEYS > 1 then gather(now) end
         local function complete_one(key, id, token, result, timings, usage_json, vector, reused, similarity, reused_cost)
           -- One read: the lease check, the tenant and holder, the answer cache, then what `finish` needs.
           local head = redis.call('HMGET', key, 'status', 'token', 'tk', 'worker', 'cache_key', 'cache_ttl', 'semantic', unpack(finish_fields))
@@ -42,14 +43,13 @@ extension QueueScripts {
           if reused ~= '' then
             for _, value in ipairs({'cached_from', reused, 'similarity', similarity}) do extra[#extra + 1] = value end
             local saved = tonumber(reused_cost) or 0
-            for _, name in ipairs({'cache_hits', 'semantic_hits'}) do tally(gathered.counters, name, 1) end
-            tally(gathered.counters, 'cache_saved_micro_usd', saved)
-            gathered.ledger[tenant] = gathered.ledger[tenant] or {}
-            tally(gathered.ledger[tenant], 'cache_hits', 1)
-            tally(gathered.ledger[tenant], 'saved_micro_usd', saved)
+            for _, name in ipairs({'cache_hits', 'semantic_hits'}) do count(B, name, 1) end
+            count(B, 'cache_saved_micro_usd', saved)
+            count_usage(B, tenant, 'cache_hits', 1)
+            count_usage(B, tenant, 'saved_micro_usd', saved)
           end
           finish(B, key, id, 'finished', now, ttl, channel, extra, {unpack(head, 8)})
-          tally(gathered.counters, 'finished', 1)
+          count(B, 'finished', 1)
           local cache_key, cache_ttl, scope = head[5], head[6], head[7]
           if cache_key and cache_key ~= '' then
             local job, cost = id, 0
@@ -77,7 +77,7 @@ extension QueueScripts {
             ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
           if replies[i][1] == 0 then stored = true end
         end
-        write_gathered(B, channel)
+        if gathered then write_gathered(B, channel) end
         if stored then
           local open_until = redis.call('HGET', B .. 'circuit', 'open_until')
           if open_until and tonumber(open_until) <= tonumber(now) then redis.call('DEL', B .. 'circuit') end

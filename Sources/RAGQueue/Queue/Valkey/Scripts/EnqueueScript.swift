@@ -54,16 +54,21 @@ extension QueueScripts {
           -- Every new job, whichever way it starts: its tenant is known (already, when `known`), it is
           -- listed among the recent jobs (`recent`, by creation time) and counted. Returns the count of
           -- jobs enqueued so far, whose last digits keep jobs of one millisecond in order (EnqueueRequest.rank).
-          -- (The call writes `recent` and the count once for all its jobs: `write_gathered`.)
+          -- (A call of several jobs writes `recent` and the count once for all: `write_gathered`.)
           local function created(known)
             if not known then redis.call('SADD', B .. 'tenant-names', tk) end
-            table.insert(gathered.recent, now)
-            table.insert(gathered.recent, id)
+            if not gathered then
+              redis.call('ZADD', B .. 'recent', now, id)
+              return redis.call('HINCRBY', B .. 'counters', 'enqueued', 1)
+            end
+            table.insert(gathered_part('recent'), now)
+            table.insert(gathered_part('recent'), id)
             if gathered.enqueued_before == nil then
               gathered.enqueued_before = tonumber(redis.call('HGET', B .. 'counters', 'enqueued')) or 0
             end
-            gathered.counters.enqueued = (gathered.counters.enqueued or 0) + 1
-            return gathered.enqueued_before + gathered.counters.enqueued
+            local counters = gathered_part('counters')
+            counters.enqueued = (counters.enqueued or 0) + 1
+            return gathered.enqueued_before + counters.enqueued
           end
           local cache_key = ''
           local semantic = ''
@@ -118,7 +123,8 @@ extension QueueScripts {
           end
           local max_depth = tonumber(ARGV[11])
           if max_depth > 0 then
-            local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled') + #gathered.waiting / 2
+            local depth = redis.call('ZCARD', B .. 'waiting') + redis.call('ZCARD', B .. 'scheduled')
+            if gathered then depth = depth + #gathered_part('waiting') / 2 end
             if depth >= max_depth then
               local per_second = ends_per_second(B, now)
               local wait = 30000
@@ -138,7 +144,7 @@ extension QueueScripts {
           local budget_key = ''
           if ARGV[16] ~= '' then budget_key = KEYS[3] end
           -- A tenant in line for claims, or with a job earlier in this call, was named before.
-          local known = gathered.ready[tk] ~= nil or redis.call('ZSCORE', B .. 'tenants', tk)
+          local known = (gathered and gathered_part('ready')[tk] ~= nil) or redis.call('ZSCORE', B .. 'tenants', tk)
           -- EnqueueRequest.rank: creation time minus priority steps, then the sequence in the last digits.
           local sequence = created(known)
           local rank = (now - tonumber(ARGV[12]) * tonumber(ARGV[13])) * 1000 + sequence % 1000
@@ -162,22 +168,25 @@ extension QueueScripts {
           if ARGV[14] ~= '' then policy[#policy + 1] = 'weight'; policy[#policy + 1] = ARGV[14] end
           if ARGV[15] ~= '' then policy[#policy + 1] = 'limit'; policy[#policy + 1] = ARGV[15] end
           if #policy > 0 then redis.call('HSET', B .. 'tenant:' .. tk, unpack(policy)) end
-          -- Into the tenant's ready set and the waiting index, at the end of the call (below).
-          if gathered.ready[tk] == nil then
-            gathered.ready[tk] = {}
-            gathered.in_line[tk] = known
-          end
-          for _, value in ipairs({rank, id}) do table.insert(gathered.ready[tk], value) end
-          for _, value in ipairs({now, id}) do table.insert(gathered.waiting, value) end
           if cache_key ~= '' then redis.call('SET', cache_key .. ':leader', id) end
+          if not gathered then
+            push_ready(B, id, tk, rank, now, known)
+            redis.call('ZADD', B .. 'marker', 0, 'w')
+            return {0, id}
+          end
+          -- Into the tenant's ready set and the waiting index, at the end of the call (below).
+          if gathered_part('ready')[tk] == nil then gathered_part('in_line')[tk] = known end
+          local entries, waiting = gathered_part('ready', tk), gathered_part('waiting')
+          entries[#entries + 1], entries[#entries + 2] = rank, id
+          waiting[#waiting + 1], waiting[#waiting + 2] = now, id
           gathered.wake = true
           -- No event: nobody can be waiting on an id that did not exist a moment ago, and it has not ended.
           return {0, id}
         end
-        -- What every job writes alike is gathered and written once (`write_gathered`): the
-        -- `waiting` and `recent` entries, the count of enqueued jobs, the marker, the events.
-        gather(ARGV[5])
-        gathered.waiting, gathered.recent, gathered.ready, gathered.in_line = {}, {}, {}, {}
+        -- With several jobs, what every job writes alike is gathered and written once
+        -- (`write_gathered`): the `waiting` and `recent` entries, the count of enqueued jobs, the
+        -- marker, the events. A call of one job writes as it goes.
+        if #KEYS > \(enqueueKeyStride) then gather(ARGV[5]) end
         local replies = {}
         for i = 1, #KEYS / \(enqueueKeyStride) do
           local k, a = (i - 1) * \(enqueueKeyStride), (i - 1) * \(enqueueStride)
@@ -185,12 +194,13 @@ extension QueueScripts {
         end
         -- Each tenant's new jobs enter its ready set; a tenant that was not in line for claims is
         -- put in line (or parked in `blocked` at its limit: `activate`, once its jobs are ready).
+        if not gathered then return replies end
         local B = ARGV[1]
-        for tenant, entries in pairs(gathered.ready) do
+        for tenant, entries in pairs(gathered_part('ready')) do
           for first = 1, #entries, 1000 do
             redis.call('ZADD', B .. 'ready:' .. tenant, unpack(entries, first, math.min(#entries, first + 999)))
           end
-          if not gathered.in_line[tenant] then activate(B, tenant) end
+          if not gathered_part('in_line')[tenant] then activate(B, tenant) end
         end
         write_gathered(B, ARGV[26])
         return replies

@@ -58,7 +58,25 @@ enum QueueScripts {
         -- Nil when the script writes as it goes.
         local gathered = nil
         local function gather(now)
-          gathered = {now = now, lines = {}, ends = 0, counters = {}, leaving = {}, held = {}, ledger = {}, spent = {}}
+          gathered = {now = now, ends = 0}
+        end
+
+        -- The list or map `name` of what is gathered (or its entry `key`, a list or map too), made
+        -- on first use: a call of one job makes only the few it needs (each table costs the script
+        -- an allocation or more).
+        local function gathered_part(name, key)
+          local part = gathered[name]
+          if part == nil then
+            part = {}
+            gathered[name] = part
+          end
+          if key == nil then return part end
+          local entry = part[key]
+          if entry == nil then
+            entry = {}
+            part[key] = entry
+          end
+          return entry
         end
 
         -- Adds `amount` to `map[name]` (a table of counts), creating the entry.
@@ -66,10 +84,28 @@ enum QueueScripts {
           map[name] = (map[name] or 0) + amount
         end
 
+        -- Adds `amount` to the counter `name` of `counters`, or gathers it.
+        local function count(B, name, amount)
+          if gathered then
+            tally(gathered_part('counters'), name, amount)
+          else
+            redis.call('HINCRBY', B .. 'counters', name, amount)
+          end
+        end
+
+        -- Adds `amount` to the counter `name` of the tenant's ledger `usage:<tenant>`, or gathers it.
+        local function count_usage(B, tenant, name, amount)
+          if gathered then
+            tally(gathered_part('ledger', tenant), name, amount)
+          else
+            redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount)
+          end
+        end
+
         -- `line` on the events channel now, or gathered for the one message at the end.
         local function emit(channel, line)
           if gathered then
-            gathered.lines[#gathered.lines + 1] = line
+            table.insert(gathered_part('lines'), line)
           else
             redis.call('PUBLISH', channel, line)
           end
@@ -158,11 +194,9 @@ enum QueueScripts {
           if worker == nil then worker = redis.call('HGET', B .. 'job:' .. id, 'worker') end
           if gathered then
             if worker then
-              gathered.held[worker] = gathered.held[worker] or {}
-              table.insert(gathered.held[worker], id)
+              table.insert(gathered_part('held', worker), id)
             end
-            gathered.leaving[tenant] = gathered.leaving[tenant] or {}
-            table.insert(gathered.leaving[tenant], id)
+            table.insert(gathered_part('leaving', tenant), id)
             return
           end
           if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
@@ -199,19 +233,14 @@ enum QueueScripts {
             local amount = math.floor(tonumber(value) or 0)
             if amount ~= 0 then
               total[name] = (tonumber(total[name]) or 0) + amount
-              if gathered then
-                gathered.ledger[tenant] = gathered.ledger[tenant] or {}
-                tally(gathered.ledger[tenant], name, amount)
-              else
-                redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount)
-              end
+              count_usage(B, tenant, name, amount)
             end
           end
           redis.call('HSET', key, 'usage', cjson.encode(total))
           if record[2] and record[2] ~= '' then
             local spent = math.floor(tonumber(counters[record[3]]) or 0)
             if spent ~= 0 and gathered then
-              tally(gathered.spent, record[2], spent)
+              tally(gathered_part('spent'), record[2], spent)
             elseif spent ~= 0 then
               redis.call('HINCRBY', record[2], 'spent', spent)
             end
@@ -353,21 +382,22 @@ enum QueueScripts {
         local function write_gathered(B, channel)
           local g = gathered
           gathered = nil
-          if #g.lines > 0 then redis.call('PUBLISH', channel, table.concat(g.lines, '\\n')) end
+          local none = {}
+          if g.lines then redis.call('PUBLISH', channel, table.concat(g.lines, '\\n')) end
           if g.ends > 0 then count_end(B, tonumber(g.now), g.ends) end
-          for name, amount in pairs(g.counters) do redis.call('HINCRBY', B .. 'counters', name, amount) end
-          for worker, ids in pairs(g.held) do
+          for name, amount in pairs(g.counters or none) do redis.call('HINCRBY', B .. 'counters', name, amount) end
+          for worker, ids in pairs(g.held or none) do
             for first = 1, #ids, 500 do redis.call('SREM', B .. 'held:' .. worker, unpack(ids, first, math.min(#ids, first + 499))) end
           end
-          for tenant, ids in pairs(g.leaving) do
+          for tenant, ids in pairs(g.leaving or none) do
             for first = 1, #ids, 500 do leave_active_of(B, tenant, {unpack(ids, first, math.min(#ids, first + 499))}) end
           end
-          for tenant, ledger in pairs(g.ledger) do
+          for tenant, ledger in pairs(g.ledger or none) do
             for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
           end
-          for budget, spent in pairs(g.spent) do redis.call('HINCRBY', budget, 'spent', spent) end
+          for budget, spent in pairs(g.spent or none) do redis.call('HINCRBY', budget, 'spent', spent) end
           for _, name in ipairs({'waiting', 'recent'}) do
-            local entries = g[name] or {}
+            local entries = g[name] or none
             for first = 1, #entries, 1000 do redis.call('ZADD', B .. name, unpack(entries, first, math.min(#entries, first + 999))) end
           end
           if g.wake then redis.call('ZADD', B .. 'marker', 0, 'w') end
