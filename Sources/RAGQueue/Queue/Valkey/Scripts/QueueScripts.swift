@@ -175,10 +175,10 @@ enum QueueScripts {
           activate(B, tenant)
         end
 
-        -- Jobs of `tenant` leave `active` (`ids`, a table): its running count drops by those that
-        -- were there, which may unblock it (and then wakes an idle worker).
-        local function leave_active_of(B, tenant, ids)
-          local left = redis.call('ZREM', B .. 'active', unpack(ids))
+        -- Jobs of `tenant` leave `active` (their ids, the arguments after `tenant`): its running
+        -- count drops by those that were there, which may unblock it (and then wakes an idle worker).
+        local function leave_active_of(B, tenant, ...)
+          local left = redis.call('ZREM', B .. 'active', ...)
           if left > 0 then
             redis.call('HINCRBY', B .. 'tenant:' .. tenant, 'running', -left)
             if redis.call('SISMEMBER', B .. 'blocked', tenant) == 1 then
@@ -200,7 +200,7 @@ enum QueueScripts {
             return
           end
           if worker then redis.call('SREM', B .. 'held:' .. worker, id) end
-          leave_active_of(B, tenant, {id})
+          leave_active_of(B, tenant, id)
         end
 
         -- Moves due retries from `scheduled` back to their tenants' ready sets.
@@ -390,7 +390,7 @@ enum QueueScripts {
             for first = 1, #ids, 500 do redis.call('SREM', B .. 'held:' .. worker, unpack(ids, first, math.min(#ids, first + 499))) end
           end
           for tenant, ids in pairs(g.leaving or none) do
-            for first = 1, #ids, 500 do leave_active_of(B, tenant, {unpack(ids, first, math.min(#ids, first + 499))}) end
+            for first = 1, #ids, 500 do leave_active_of(B, tenant, unpack(ids, first, math.min(#ids, first + 499))) end
           end
           for tenant, ledger in pairs(g.ledger or none) do
             for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
