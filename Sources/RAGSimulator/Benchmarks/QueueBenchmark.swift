@@ -71,6 +71,7 @@ public struct QueueBenchmark: Sendable {
                 }
             }
             try await compareWithRQ(url: url, best: best)
+            try await measureScriptCalls(url: url)
         } catch {
             await server?.stop()
             throw error
@@ -116,6 +117,55 @@ public struct QueueBenchmark: Sendable {
         for worker in workers { await worker.stop() }
         let seconds = elapsed.seconds
         return (Double(jobs) / seconds, Double(after.commands - before.commands) / Double(jobs), Double(after.calls - before.calls) / Double(jobs))
+    }
+
+    /// Valkey's own time per script call (`INFO commandstats`: a script's time includes the
+    /// commands it ran; the network and the client are not in it), for each step of a job made one
+    /// job a call (each awaited before the next), then the completion of as many jobs made at once
+    /// (grouped into few calls): the queue's cost on the server, apart from everything else.
+    private func measureScriptCalls(url: String) async throws {
+        let count = 2_000
+        var queue = QueueConfiguration()
+        queue.prefix = "bench-\(JobID().rawValue.prefix(8))"
+        queue.maxDepth = 0
+        let store = try ValkeyJobStore(url: url, configuration: queue)
+        defer { store.close() }
+        Console.line("Valkey's time per script call (its commands included), \(count) calls each")
+        Console.line("script                       µs/call   µs/job   commands/job")
+        func row(_ name: String, jobs: Int, _ body: () async throws -> Void) async throws {
+            let before = try await store.serverCounts()
+            try await body()
+            let after = try await store.serverCounts()
+            let calls = max(1, after.scriptCalls - before.scriptCalls)
+            let microseconds = Double(after.scriptMicroseconds - before.scriptMicroseconds)
+            let commands = Double(after.commands - before.commands)
+            Console.line(name.padding(toLength: 25, withPad: " ", startingAt: 0) + String(
+                format: "  %10.1f  %7.1f  %13.2f", microseconds / Double(calls), microseconds / Double(jobs), commands / Double(jobs)
+            ))
+        }
+        try await row("enqueue, one job a call", jobs: count) {
+            for _ in 0..<count { _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])) }
+        }
+        var leases: [JobLease] = []
+        try await row("claim, one job a call", jobs: count) {
+            for _ in 0..<count { leases += try await store.claim(workerID: "bench", count: 1).jobs.map(\.lease) }
+        }
+        try await row("complete, one job a call", jobs: count) {
+            for lease in leases { try await store.complete(lease, result: [], timings: [:]) }
+        }
+        try await row("enqueue, \(count) at once", jobs: count) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<count { group.addTask { _ = try await store.enqueue(EnqueueRequest(kind: "noop", payload: [])) } }
+                try await group.waitForAll()
+            }
+        }
+        let batch = try await store.claim(workerID: "bench", count: count).jobs
+        try await row("complete, \(count) at once", jobs: batch.count) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for job in batch { group.addTask { try await store.complete(job.lease, result: [], timings: [:]) } }
+                try await group.waitForAll()
+            }
+        }
     }
 
     /// python-rq's SimpleWorker on the same Valkey, in the same window, when the interpreter has

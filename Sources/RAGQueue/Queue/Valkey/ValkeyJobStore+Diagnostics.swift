@@ -8,6 +8,10 @@ extension ValkeyJobStore {
         public var commands: Int
         /// Calls of `EVALSHA`, `EVAL` and `BZPOPMIN`: round trips that do the queue's work.
         public var calls: Int
+        /// Script runs (`EVALSHA`, `EVAL`).
+        public var scriptCalls: Int
+        /// The server's time in script runs, the commands they ran included, in microseconds.
+        public var scriptMicroseconds: Int
     }
 
     /// The server's command counters now (`INFO stats`, `INFO commandstats`).
@@ -15,14 +19,19 @@ extension ValkeyJobStore {
         let stats = try await send(ValkeyCommand("INFO", "stats")).string ?? ""
         let commands = Self.infoField("total_commands_processed", in: stats).flatMap { Int($0) } ?? 0
         let commandStats = try await send(ValkeyCommand("INFO", "commandstats")).string ?? ""
-        var calls = 0
+        var counts = ServerCounts(commands: commands, calls: 0, scriptCalls: 0, scriptMicroseconds: 0)
         for line in commandStats.split(whereSeparator: \.isNewline) {
             for command in ["cmdstat_evalsha:", "cmdstat_eval:", "cmdstat_bzpopmin:"] where line.hasPrefix(command) {
+                // `calls=N,usec=N,usec_per_call=...`
                 let fields = line.dropFirst(command.count).split(separator: ",")
-                if let first = fields.first, first.hasPrefix("calls=") { calls += Int(first.dropFirst(6)) ?? 0 }
+                let calls = fields.first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+                counts.calls += calls
+                guard command != "cmdstat_bzpopmin:" else { continue }
+                counts.scriptCalls += calls
+                counts.scriptMicroseconds += fields.first { $0.hasPrefix("usec=") }.flatMap { Int($0.dropFirst(5)) } ?? 0
             }
         }
-        return ServerCounts(commands: commands, calls: calls)
+        return counts
     }
 
     /// Client connections the Valkey server holds now (`INFO clients`), for benchmarks.
