@@ -113,10 +113,6 @@ extension QueueScripts {
             end
           end
         end
-        -- Variadic commands take their arguments on the Lua stack: in slices, however many jobs.
-        local function each_slice(list, size, write)
-          for first = 1, #list, size do write(unpack(list, first, math.min(#list, first + size - 1))) end
-        end
         each_slice(popped_ids, 500, function(...) redis.call('ZREM', B .. 'waiting', ...) end)
         each_slice(active_entries, 1000, function(...) redis.call('ZADD', B .. 'active', ...) end)
         each_slice(claimed_ids, 500, function(...) redis.call('SADD', B .. 'held:' .. ARGV[4], ...) end)

@@ -197,9 +197,7 @@ extension QueueScripts {
         if not gathered then return replies end
         local B = ARGV[1]
         for tenant, entries in pairs(gathered_part('ready')) do
-          for first = 1, #entries, 1000 do
-            redis.call('ZADD', B .. 'ready:' .. tenant, unpack(entries, first, math.min(#entries, first + 999)))
-          end
+          each_slice(entries, 1000, function(...) redis.call('ZADD', B .. 'ready:' .. tenant, ...) end)
           if not gathered_part('in_line')[tenant] then activate(B, tenant) end
         end
         write_gathered(B, ARGV[26])

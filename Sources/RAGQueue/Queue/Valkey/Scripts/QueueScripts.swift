@@ -79,6 +79,12 @@ enum QueueScripts {
           return entry
         end
 
+        -- Variadic commands take their arguments on the Lua stack: `write` gets `list` in slices of
+        -- `size` (even for field/value or score/member pairs), however many jobs.
+        local function each_slice(list, size, write)
+          for first = 1, #list, size do write(unpack(list, first, math.min(#list, first + size - 1))) end
+        end
+
         -- Adds `amount` to `map[name]` (a table of counts), creating the entry.
         local function tally(map, name, amount)
           map[name] = (map[name] or 0) + amount
@@ -239,10 +245,12 @@ enum QueueScripts {
           redis.call('HSET', key, 'usage', cjson.encode(total))
           if record[2] and record[2] ~= '' then
             local spent = math.floor(tonumber(counters[record[3]]) or 0)
-            if spent ~= 0 and gathered then
-              tally(gathered_part('spent'), record[2], spent)
-            elseif spent ~= 0 then
-              redis.call('HINCRBY', record[2], 'spent', spent)
+            if spent ~= 0 then
+              if gathered then
+                tally(gathered_part('spent'), record[2], spent)
+              else
+                redis.call('HINCRBY', record[2], 'spent', spent)
+              end
             end
           end
           return total
@@ -377,8 +385,7 @@ enum QueueScripts {
           return refused
         end
 
-        -- Writes what the script gathered (`gather`) and stops gathering: variadic commands take
-        -- their arguments on the Lua stack, so the jobs leaving a holder go in slices.
+        -- Writes what the script gathered (`gather`) and stops gathering; lists go in slices.
         local function write_gathered(B, channel)
           local g = gathered
           gathered = nil
@@ -387,18 +394,17 @@ enum QueueScripts {
           if g.ends > 0 then count_end(B, tonumber(g.now), g.ends) end
           for name, amount in pairs(g.counters or none) do redis.call('HINCRBY', B .. 'counters', name, amount) end
           for worker, ids in pairs(g.held or none) do
-            for first = 1, #ids, 500 do redis.call('SREM', B .. 'held:' .. worker, unpack(ids, first, math.min(#ids, first + 499))) end
+            each_slice(ids, 500, function(...) redis.call('SREM', B .. 'held:' .. worker, ...) end)
           end
           for tenant, ids in pairs(g.leaving or none) do
-            for first = 1, #ids, 500 do leave_active_of(B, tenant, unpack(ids, first, math.min(#ids, first + 499))) end
+            each_slice(ids, 500, function(...) leave_active_of(B, tenant, ...) end)
           end
           for tenant, ledger in pairs(g.ledger or none) do
             for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
           end
           for budget, spent in pairs(g.spent or none) do redis.call('HINCRBY', budget, 'spent', spent) end
           for _, name in ipairs({'waiting', 'recent'}) do
-            local entries = g[name] or none
-            for first = 1, #entries, 1000 do redis.call('ZADD', B .. name, unpack(entries, first, math.min(#entries, first + 999))) end
+            each_slice(g[name] or none, 1000, function(...) redis.call('ZADD', B .. name, ...) end)
           end
           if g.wake then redis.call('ZADD', B .. 'marker', 0, 'w') end
         end
