@@ -82,10 +82,16 @@ extension QueueScripts {
                 if fence == nil then fence = tonumber(redis.call('GET', KEYS[1])) or 0 end
                 fence = fence + 1
                 local attempts = tonumber(record[2]) + 1
-                local fields = {'status', 'started', 'attempts', attempts, 'token', fence, 'worker', ARGV[4],
-                  'started_at', now, 'lease_until', deadline, 'history', noted(record[12], now, 'started ' .. ARGV[4] .. ' ' .. attempts)}
-                if attempts == 1 then fields[#fields + 1] = 'first_started_at'; fields[#fields + 1] = now end
-                redis.call('HSET', key, unpack(fields))
+                -- Arguments straight to the commands and to `out`: a table built only to be
+                -- unpacked or copied costs the script more than the command's own work.
+                local history = noted(record[12], now, 'started ' .. ARGV[4] .. ' ' .. attempts)
+                if attempts == 1 then
+                  redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', fence, 'worker', ARGV[4],
+                    'started_at', now, 'lease_until', deadline, 'history', history, 'first_started_at', now)
+                else
+                  redis.call('HSET', key, 'status', 'started', 'attempts', attempts, 'token', fence, 'worker', ARGV[4],
+                    'started_at', now, 'lease_until', deadline, 'history', history)
+                end
                 claimed_ids[#claimed_ids + 1] = id
                 active_entries[#active_entries + 1] = deadline
                 active_entries[#active_entries + 1] = id
@@ -95,10 +101,10 @@ extension QueueScripts {
                 t.pass = p
                 publish(ARGV[6], id, 'started')
                 taken = taken + 1
-                for _, value in ipairs({id, fence, attempts, record[3], record[4], record[5], record[6],
-                                         record[7], record[8], record[9], record[10] or '5', record[11] or '', record[13] or ''}) do
-                  out[#out + 1] = value
-                end
+                local o = #out
+                out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = id, fence, attempts, record[3], record[4]
+                out[o + 6], out[o + 7], out[o + 8], out[o + 9], out[o + 10] = record[5], record[6], record[7], record[8], record[9]
+                out[o + 11], out[o + 12], out[o + 13] = record[10] or '5', record[11] or '', record[13] or ''
               end
             end
             -- Back in line at its new pass, parked at its limit, or out when nothing is ready (the

@@ -28,12 +28,14 @@ extension QueueScripts {
         local B, now, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         -- A call of one job writes as it goes: gathering pays only when there is more than one.
         if #KEYS > 1 then gather(now) end
+        -- The replies for a stored completion and a repeated one, shared by every job of the call.
+        local stored_reply, repeated_reply = {0}, {1}
         local function complete_one(key, id, token, result, timings, usage_json, vector, reused, similarity, reused_cost)
           -- One read: the lease check, the tenant and holder, the answer cache, then what `finish` needs.
           local head = redis.call('HMGET', key, 'status', 'token', 'tk', 'worker', 'cache_key', 'cache_ttl', 'semantic', unpack(finish_fields))
           local refused = refusal(head[1], head[2], token)
           if refused then
-            if refused[1] == -4 and refused[2] == 'finished' then return {1} end
+            if refused[1] == -4 and refused[2] == 'finished' then return repeated_reply end
             return count_refused(B, refused)
           end
           local tenant = head[3] or '-'
@@ -41,14 +43,14 @@ extension QueueScripts {
           local usage = add_usage(B, key, tenant, usage_json)
           local extra = {'result', result, 'timings', timings}
           if reused ~= '' then
-            for _, value in ipairs({'cached_from', reused, 'similarity', similarity}) do extra[#extra + 1] = value end
+            extra[5], extra[6], extra[7], extra[8] = 'cached_from', reused, 'similarity', similarity
             local saved = tonumber(reused_cost) or 0
             for _, name in ipairs({'cache_hits', 'semantic_hits'}) do count(B, name, 1) end
             count(B, 'cache_saved_micro_usd', saved)
             count_usage(B, tenant, 'cache_hits', 1)
             count_usage(B, tenant, 'saved_micro_usd', saved)
           end
-          finish(B, key, id, 'finished', now, ttl, channel, extra, {unpack(head, 8)})
+          finish(B, key, id, 'finished', now, ttl, channel, extra, head, 7)
           count(B, 'finished', 1)
           local cache_key, cache_ttl, scope = head[5], head[6], head[7]
           if cache_key and cache_key ~= '' then
@@ -67,7 +69,7 @@ extension QueueScripts {
               redis.call('PEXPIRE', index, cache_ttl)
             end
           end
-          return {0}
+          return stored_reply
         end
         local replies = {}
         local stored = false

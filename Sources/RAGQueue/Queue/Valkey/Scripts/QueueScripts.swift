@@ -320,33 +320,37 @@ enum QueueScripts {
 
         -- Ends a job: status, end time, expiry of the record and of its idempotency key; releases the
         -- budget the job reserved; counts the end in the throughput estimate. `extra` holds more
-        -- field/value pairs to write in the same HSET; `record` (optional) the values of
-        -- `finish_fields`, when the caller has read them with its own. (`lease_until` stays; readers
-        -- ignore it unless the job is started.) `ends` counts the final writes: anything but 1 is a
-        -- bug that audits (ragsim's chaos ledger) report as a duplicate.
+        -- field/value pairs to write in the same HSET (the table is extended and written);
+        -- `record` (optional) holds the values of `finish_fields` from index `at + 1` on, when the
+        -- caller has read them with its own. (`lease_until` stays; readers ignore it unless the job
+        -- is started.) `ends` counts the final writes: anything but 1 is a bug that audits (ragsim's
+        -- chaos ledger) report as a duplicate.
         local finish_fields = {'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error', 'ends', 'cache_key'}
-        local function finish(B, key, id, status, now, ttl, channel, extra, record)
-          if record == nil then record = redis.call('HMGET', key, unpack(finish_fields)) end
+        local function finish(B, key, id, status, now, ttl, channel, extra, record, at)
+          if record == nil then record, at = redis.call('HMGET', key, unpack(finish_fields)), 0 end
+          local idem, budget, reserved, created, first_started, history, failure_json, ends, cache_key = unpack(record, (at or 0) + 1, (at or 0) + 9)
           local step = status
-          if status == 'failed' and record[7] then
-            local decoded, failure = pcall(cjson.decode, record[7])
+          if status == 'failed' and failure_json then
+            local decoded, failure = pcall(cjson.decode, failure_json)
             if decoded and type(failure) == 'table' and failure.code then step = step .. ' ' .. failure.code end
           end
-          local fields = {'status', status, 'ended_at', now, 'history', noted(record[6], now, step), 'ends', (tonumber(record[8]) or 0) + 1}
-          if extra then for _, value in ipairs(extra) do fields[#fields + 1] = value end end
+          local fields = extra or {}
+          local n = #fields
+          fields[n + 1], fields[n + 2], fields[n + 3], fields[n + 4] = 'status', status, 'ended_at', now
+          fields[n + 5], fields[n + 6], fields[n + 7], fields[n + 8] = 'history', noted(history, now, step), 'ends', (tonumber(ends) or 0) + 1
           redis.call('HSET', key, unpack(fields))
           redis.call('PEXPIRE', key, ttl)
-          if record[1] and record[1] ~= '' then redis.call('PEXPIRE', record[1], ttl) end
-          if record[2] and record[2] ~= '' then
-            local reserved = tonumber(record[3]) or 0
-            if reserved ~= 0 then
-              redis.call('HINCRBY', record[2], 'reserved', -reserved)
+          if idem and idem ~= '' then redis.call('PEXPIRE', idem, ttl) end
+          if budget and budget ~= '' then
+            local amount = tonumber(reserved) or 0
+            if amount ~= 0 then
+              redis.call('HINCRBY', budget, 'reserved', -amount)
               redis.call('HSET', key, 'reserved', 0)
             end
           end
           if gathered then gathered.ends = gathered.ends + 1 else count_end(B, tonumber(now)) end
-          publish_end(channel, id, status, now, record[4], record[5])
-          end_followers(B, key, id, status, now, ttl, channel, record[9])
+          publish_end(channel, id, status, now, created, first_started)
+          end_followers(B, key, id, status, now, ttl, channel, cache_key)
         end
 
         -- Ends a job `failed` for good: it joins the `failed` index (kept as long as its record) and
