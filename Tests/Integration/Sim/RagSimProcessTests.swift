@@ -78,7 +78,7 @@ struct RagSimProcessTests {
         #expect(abs(ratio - rate / 40) <= 0.5 + 0.5 / 40, "\(comparison)")
 
         // Then Valkey's time per script call: a row per step, each with positive figures.
-        for step in ["enqueue, one job a call", "claim, one job a call", "complete, one job a call", "enqueue, 2000 at once", "complete, 2000 at once"] {
+        for step in ["enqueue, one job a call", "claim, one job a call", "complete, one job a call", "enqueue, 2000 at once", "claim, 2000 at once", "complete, 2000 at once"] {
             let line = try #require(lines.first { $0.hasPrefix(step) }, "\(output)")
             let figures = line.dropFirst(step.count).split(separator: " ").compactMap { Double($0) }
             #expect(figures.count == 3 && figures.allSatisfy { $0 > 0 }, "\(line)")
