@@ -186,7 +186,9 @@ extension QueueScripts {
         -- With several jobs, what every job writes alike is gathered and written once
         -- (`write_gathered`): the `waiting` and `recent` entries, the count of enqueued jobs, the
         -- marker, the events. A call of one job writes as it goes.
-        if #KEYS > \(enqueueKeyStride) then gather(ARGV[5]) end
+        -- A call of one job (as the api's submits at a steady rate mostly are) takes it as it came.
+        if #KEYS == \(enqueueKeyStride) then return {enqueue_one(KEYS, ARGV)} end
+        gather(ARGV[5])
         local replies = {}
         for i = 1, #KEYS / \(enqueueKeyStride) do
           local k, a = (i - 1) * \(enqueueKeyStride), (i - 1) * \(enqueueStride)
@@ -194,7 +196,6 @@ extension QueueScripts {
         end
         -- Each tenant's new jobs enter its ready set; a tenant that was not in line for claims is
         -- put in line (or parked in `blocked` at its limit: `activate`, once its jobs are ready).
-        if not gathered then return replies end
         local B = ARGV[1]
         for tenant, entries in pairs(gathered_part('ready')) do
           each_slice(entries, 1000, function(...) redis.call('ZADD', B .. 'ready:' .. tenant, ...) end)

@@ -393,23 +393,32 @@ enum QueueScripts {
         local function write_gathered(B, channel)
           local g = gathered
           gathered = nil
-          local none = {}
+          -- Only the parts made (`gathered_part`) are visited: a call of one job makes few.
           if g.lines then redis.call('PUBLISH', channel, table.concat(g.lines, '\\n')) end
           if g.ends > 0 then count_end(B, tonumber(g.now), g.ends) end
-          for name, amount in pairs(g.counters or none) do redis.call('HINCRBY', B .. 'counters', name, amount) end
-          for worker, ids in pairs(g.held or none) do
-            each_slice(ids, 500, function(...) redis.call('SREM', B .. 'held:' .. worker, ...) end)
+          if g.counters then
+            for name, amount in pairs(g.counters) do redis.call('HINCRBY', B .. 'counters', name, amount) end
           end
-          for tenant, ids in pairs(g.leaving or none) do
-            each_slice(ids, 500, function(...) leave_active_of(B, tenant, ...) end)
+          if g.held then
+            for worker, ids in pairs(g.held) do
+              each_slice(ids, 500, function(...) redis.call('SREM', B .. 'held:' .. worker, ...) end)
+            end
           end
-          for tenant, ledger in pairs(g.ledger or none) do
-            for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
+          if g.leaving then
+            for tenant, ids in pairs(g.leaving) do
+              each_slice(ids, 500, function(...) leave_active_of(B, tenant, ...) end)
+            end
           end
-          for budget, spent in pairs(g.spent or none) do redis.call('HINCRBY', budget, 'spent', spent) end
-          for _, name in ipairs({'waiting', 'recent'}) do
-            each_slice(g[name] or none, 1000, function(...) redis.call('ZADD', B .. name, ...) end)
+          if g.ledger then
+            for tenant, ledger in pairs(g.ledger) do
+              for name, amount in pairs(ledger) do redis.call('HINCRBY', B .. 'usage:' .. tenant, name, amount) end
+            end
           end
+          if g.spent then
+            for budget, spent in pairs(g.spent) do redis.call('HINCRBY', budget, 'spent', spent) end
+          end
+          if g.waiting then each_slice(g.waiting, 1000, function(...) redis.call('ZADD', B .. 'waiting', ...) end) end
+          if g.recent then each_slice(g.recent, 1000, function(...) redis.call('ZADD', B .. 'recent', ...) end) end
           if g.wake then redis.call('ZADD', B .. 'marker', 0, 'w') end
         end
 
