@@ -237,6 +237,13 @@ extension RAGQueueConfiguration {
             .init("WORKER_CLAIM_LINGER_MS", "\(worker.claimLinger.milliseconds)", "how long an idle worker woken by new work waits before it claims, to take jobs arriving meanwhile in the same claim") {
                 $0.worker.claimLinger = .milliseconds(try Parse.integer($1, "WORKER_CLAIM_LINGER_MS", in: 0...1000))
             },
+            .init("WORKER_JOBS_ON_HTTP_THREAD", "on", "on: a worker process runs its jobs on its HTTP client's thread (fewer thread hops; job code on one core: run a worker per core); off: on Swift's global pool") {
+                switch $1.lowercased() {
+                case "on", "true", "1": $0.workerJobsOnHTTPThread = true
+                case "off", "false", "0": $0.workerJobsOnHTTPThread = false
+                default: throw ConfigurationError(setting: "WORKER_JOBS_ON_HTTP_THREAD", "must be on or off, got \"\($1)\"")
+                }
+            },
             .init("WORKER_SHUTDOWN_GRACE_SECONDS", "\(Int(worker.shutdownGrace.seconds))", "time running jobs get after SIGTERM before they are handed back") {
                 $0.worker.shutdownGrace = try Parse.duration($1, "WORKER_SHUTDOWN_GRACE_SECONDS", in: 0...3600)
             },

@@ -52,6 +52,11 @@ public struct RAGQueueConfiguration: Sendable {
     public var workerMetricsPort: Int?
     /// The address it binds (`WORKER_METRICS_HOST`).
     public var workerMetricsHost = "0.0.0.0"
+    /// Whether a worker process runs its jobs on its backends' HTTP client's thread
+    /// (`WORKER_JOBS_ON_HTTP_THREAD`, default true): a RAG job mostly waits on that client, and
+    /// each response then resumes it where it was read, without two thread hops; but the job code
+    /// of a process then runs on that one thread. Off, jobs run on Swift's global pool.
+    public var workerJobsOnHTTPThread = true
 
     /// The defaults.
     public init() {}

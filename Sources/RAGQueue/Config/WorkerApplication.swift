@@ -46,7 +46,11 @@ public struct WorkerApplication: Sendable {
         self.configuration = configuration
         self.store = store
         self.backends = backends
-        self.worker = Worker(store: store, queue: configuration.queue, handlers: handlers, configuration: configuration.worker, metrics: metrics, logger: logger)
+        var workerConfiguration = configuration.worker
+        if configuration.workerJobsOnHTTPThread, workerConfiguration.taskExecutor == nil {
+            workerConfiguration.taskExecutor = backends.httpClient.taskExecutor
+        }
+        self.worker = Worker(store: store, queue: configuration.queue, handlers: handlers, configuration: workerConfiguration, metrics: metrics, logger: logger)
     }
 
     /// Returns once Valkey at `url` answers. A worker started before its Valkey (a deployment's

@@ -25,6 +25,11 @@ public final class Worker: Service {
         public var claimLinger: Duration = .milliseconds(5)
         /// How long running jobs may take to finish after a shutdown begins. Default 20 s.
         public var shutdownGrace: Duration = .seconds(20)
+        /// Where job tasks prefer to run; nil (default) leaves them on the global executor. The
+        /// worker process sets its backends' HTTP client's thread (`CurlHTTPClient.taskExecutor`):
+        /// a RAG job mostly waits on that client, and each response then resumes it on the
+        /// thread that read it.
+        public var taskExecutor: (any TaskExecutor)?
 
         /// Defaults, with a fresh id.
         public init() {
@@ -164,7 +169,7 @@ public final class Worker: Service {
     private func start(_ job: ClaimedJob) {
         let flag = CancelFlag()
         inFlight.start(lease: job.lease, flag: flag) {
-            Task { [self] in
+            Task(executorPreference: configuration.taskExecutor) { [self] in
                 await self.execute(job, flag: flag)
                 self.inFlight.remove(job.id)
             }

@@ -115,6 +115,64 @@ extension ClientsTests {
             await client.shutdown()
         }
 
+        /// The name of the thread running the caller (`ragqueue-curl` is the client's own), as the
+        /// kernel has it.
+        static func threadName() -> String {
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return String(name.prefix { $0 != "\n" })
+        }
+
+        @Test("tasks that prefer the client's thread run there, and their concurrent calls and streams complete on it", .timeLimit(.minutes(1)))
+        func taskExecutor() async throws {
+            let router = Router(context: LoopbackRequestContext.self)
+            router.post("echo") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1_000_000)
+                return Response(status: .ok, body: .init(byteBuffer: body))
+            }
+            router.get("chunks") { _, _ -> Response in
+                Response(status: .ok, body: ResponseBody { writer in
+                    for index in 0..<3 { try await writer.write(ByteBuffer(string: "chunk \(index);")) }
+                    try await writer.finish(nil)
+                })
+            }
+            let client = try Self.makeClient()
+            try await withLoopbackServer(router) { base in
+                let outcome = try await Task(executorPreference: client.taskExecutor) {
+                    var threads: Set<String> = [Self.threadName()]
+                    // Child tasks inherit the preference; each resumes where its response was read.
+                    let answers = try await withThrowingTaskGroup(of: (Int, String, String).self) { group in
+                        for index in 0..<50 {
+                            group.addTask {
+                                let request = HTTPClientRequest(url: base + "/echo", method: .post, body: Data("request \(index)".utf8))
+                                let response = try await client.execute(request)
+                                return (index, String(decoding: response.body, as: UTF8.self), Self.threadName())
+                            }
+                        }
+                        var answers: [Int: String] = [:]
+                        for try await (index, answer, thread) in group {
+                            answers[index] = answer
+                            threads.insert(thread)
+                        }
+                        return answers
+                    }
+                    var streamed = ""
+                    for try await chunk in try await client.stream(HTTPClientRequest(url: base + "/chunks")).body {
+                        streamed += String(decoding: chunk, as: UTF8.self)
+                        threads.insert(Self.threadName())
+                    }
+                    return (answers, streamed, threads)
+                }.value
+                #expect(outcome.0.count == 50)
+                #expect(outcome.0.allSatisfy { $0.value == "request \($0.key)" })
+                #expect(outcome.1 == "chunk 0;chunk 1;chunk 2;")
+                #expect(outcome.2 == ["ragqueue-curl"])
+            }
+            await client.shutdown()
+            // Once the client has stopped, a task that prefers its thread still runs, elsewhere.
+            let after = await Task(executorPreference: client.taskExecutor) { Self.threadName() }.value
+            #expect(after != "ragqueue-curl")
+        }
+
         @Test("sequential requests reuse one kept-alive connection")
         func connectionReuse() async throws {
             let router = Router(context: LoopbackRequestContext.self)

@@ -24,6 +24,7 @@ struct ConfigTests {
         #expect(configuration.pipeline.rules.maxQuestionLength == 4000)
         #expect(configuration.worker.concurrency == 32)
         #expect(configuration.worker.shutdownGrace == .seconds(20))
+        #expect(configuration.workerJobsOnHTTPThread)
         #expect(configuration.ingest.chunkSize == 1000)
         #expect(configuration.ingest.chunkOverlap == 200)
         #expect(configuration.ingest.batchSize == 64)
@@ -40,7 +41,9 @@ struct ConfigTests {
             "INGEST_CHUNK_SIZE": "500", "INGEST_CHUNK_OVERLAP": "50", "LOG_LEVEL": "DEBUG",
             "RAGQ_DURABILITY": "Replica", "RAGQ_DURABILITY_TIMEOUT_SECONDS": "0.25",
             "RAGQ_ANSWER_CACHE_TTL_SECONDS": "90", "RAGQ_ANSWER_CACHE_SCOPE": "Shared", "RAGQ_SEMANTIC_CACHE_THRESHOLD": "0.92",
+            "WORKER_JOBS_ON_HTTP_THREAD": "Off",
         ])
+        #expect(!configuration.workerJobsOnHTTPThread)
         #expect(configuration.answerCache.ttl == .seconds(90) && configuration.answerCache.shared)
         #expect(configuration.answerCache.semanticThreshold == 0.92 && configuration.answerCache.embeddingModel == "text-embedding-3-large")
         #expect(configuration.queue.durability == .replica)
@@ -74,6 +77,7 @@ struct ConfigTests {
             ("LOG_LEVEL", "loud"), ("INGEST_CHUNK_OVERLAP", "1000"), ("RAG_PAGE_NUMBERS", "roman"), ("RAG_COLLECTION", "a/b"),
             ("API_MAX_QUERY_LENGTH", "0"), ("RAGQ_DURABILITY", "fsync"), ("RAGQ_DURABILITY_TIMEOUT_SECONDS", "60"),
             ("RAGQ_ANSWER_CACHE_SCOPE", "global"), ("RAGQ_SEMANTIC_CACHE_THRESHOLD", "1.5"), ("RAGQ_SEMANTIC_CACHE_THRESHOLD", "high"),
+            ("WORKER_JOBS_ON_HTTP_THREAD", "maybe"),
         ]
     )
     func badValues(name: String, value: String) {

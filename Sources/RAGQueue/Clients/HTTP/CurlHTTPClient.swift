@@ -57,6 +57,10 @@ public final class CurlHTTPClient: Sendable {
         self.loop.requestShutdown()
     }
 
+    /// The client's thread as a task executor: tasks that mostly wait on this client's calls run
+    /// there, so a call's response resumes them without a hop between threads (`CurlMultiLoop`).
+    public var taskExecutor: any TaskExecutor { loop }
+
     /// Sends a request and returns the complete response, whatever its status.
     ///
     /// Throws `HTTPClientError` when no response arrives (connect failure, timeout, TLS, ...),

@@ -5,13 +5,23 @@ import Synchronization
 #if canImport(Foundation)
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The thread that drives every transfer of one `CurlHTTPClient` through libcurl's multi interface.
 ///
 /// Tasks hand it commands through a mutex-protected inbox and wake it (`CurlMultiHandle.wakeup`);
 /// it never blocks Swift's cooperative pool. It waits on the sockets libcurl watches and hands it
 /// only those that are ready (`curl_multi_socket_action` over epoll), not a poll of every socket.
-final class CurlMultiLoop: Sendable {
+///
+/// It is also a task executor: a task that prefers it (`Task(executorPreference:)`, as the
+/// worker's job tasks do) runs on this thread between the loop's waits, so a transfer it starts
+/// needs no wake-up and its response resumes it here, without a hop to another thread and back.
+/// What such a task does between its awaits holds up every transfer, so only tasks that mostly
+/// wait on this client's calls should prefer it. Jobs enqueued once the loop has exited go to the
+/// global executor.
+final class CurlMultiLoop: TaskExecutor, Sendable {
     enum Command: Sendable {
         case start(CurlTransfer)
         case cancel(CurlTransfer)
@@ -25,6 +35,8 @@ final class CurlMultiLoop: Sendable {
 
     private struct Inbox: ~Copyable {
         var commands: [Command] = []
+        /// Tasks' jobs to run on the loop's thread, in order.
+        var jobs: [UnownedJob] = []
         var state: RunState = .running
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -37,6 +49,8 @@ final class CurlMultiLoop: Sendable {
 
     private let multi: CurlMultiHandle
     private let inbox = Mutex(Inbox())
+    /// The loop thread's `pthread_self()` once it runs: work enqueued from it needs no wake-up.
+    private let loopThread = Atomic<UInt>(0)
     let configuration: CurlHTTPClient.Configuration
     private let logger: Logger
 
@@ -62,9 +76,11 @@ final class CurlMultiLoop: Sendable {
     /// Starts the loop's thread.
     func start() {
         let thread = Thread { [self] in
+            // Named from inside: on Linux a name set before the start does not reach the kernel,
+            // and the thread would carry its creator's (as `top -H` and `perf` show it).
+            Thread.current.name = "ragqueue-curl"
             self.run()
         }
-        thread.name = "ragqueue-curl"
         thread.start()
     }
 
@@ -80,6 +96,23 @@ final class CurlMultiLoop: Sendable {
             self.multi.wakeup()
         }
         return accepted
+    }
+
+    /// Runs `job` on the loop's thread, or on the global executor once the loop has exited.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unownedJob = UnownedJob(job)
+        let queued = self.inbox.withLock { inbox in
+            if case .exited = inbox.state { return false }
+            inbox.jobs.append(unownedJob)
+            return true
+        }
+        guard queued else {
+            globalConcurrentExecutor.enqueue(ExecutorJob(unownedJob))
+            return
+        }
+        if self.loopThread.load(ordering: .relaxed) != UInt(pthread_self()) {
+            self.multi.wakeup()
+        }
     }
 
     /// Asks the loop to fail everything in flight with `.shutdown` and exit; returns at once.
@@ -110,23 +143,32 @@ final class CurlMultiLoop: Sendable {
     // MARK: The loop's thread
 
     private func run() {
+        self.loopThread.store(UInt(pthread_self()), ordering: .relaxed)
         let transfers = Transfers()
+        let executor = self.asUnownedTaskExecutor()
         self.logger.debug("HTTP client loop started")
         while true {
-            let (commands, stopping) = self.inbox.withLock { inbox in
+            let (commands, jobs, stopping) = self.inbox.withLock { inbox in
                 let commands = inbox.commands
-                inbox.commands.removeAll()
-                if case .running = inbox.state { return (commands, false) }
-                return (commands, true)
+                let jobs = inbox.jobs
+                inbox.commands.removeAll(keepingCapacity: true)
+                inbox.jobs.removeAll(keepingCapacity: true)
+                if case .running = inbox.state { return (commands, jobs, false) }
+                return (commands, jobs, true)
             }
             for command in commands {
                 self.handle(command, transfers: transfers, stopping: stopping)
             }
+            for job in jobs {
+                ExecutorJob(job).runSynchronously(on: executor)
+            }
             if stopping { break }
 
             // Returns early when a socket is ready, a libcurl timeout falls due, or `wakeup()` was
-            // called (a transfer just added has asked for a timeout of zero).
-            let result = self.multi.wait(maximum: 1000)
+            // called (a transfer just added has asked for a timeout of zero); at once when the
+            // jobs just run queued more work.
+            let pending = self.inbox.withLock { !$0.jobs.isEmpty || !$0.commands.isEmpty }
+            let result = self.multi.wait(maximum: pending ? 0 : 1000)
             if result != CURLM_OK {
                 self.logger.warning("curl_multi_socket_action failed", metadata: ["curl.multi_code": "\(result.rawValue)"])
             }
@@ -140,11 +182,17 @@ final class CurlMultiLoop: Sendable {
         }
         transfers.active.removeAll()
         transfers.idleHandles.removeAll()
-        let waiters = self.inbox.withLock { inbox in
+        let (waiters, jobs) = self.inbox.withLock { inbox in
             inbox.state = .exited
             let waiters = inbox.exitWaiters
             inbox.exitWaiters.removeAll()
-            return waiters
+            let jobs = inbox.jobs
+            inbox.jobs.removeAll()
+            return (waiters, jobs)
+        }
+        // Tasks that preferred this thread and are still to run go on elsewhere.
+        for job in jobs {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
         self.logger.debug("HTTP client loop stopped")
         for waiter in waiters {
