@@ -25,16 +25,21 @@ extension QueueScripts {
         if (tonumber(circuit[2]) or 0) > 0 then wanted = math.min(wanted, 1) end
         -- The events (`started`, and `queued` for promoted retries) go out as one message.
         gather(now)
-        promote_due(B, now, 1000, ARGV[6])
+        -- The earliest scheduled retry: when it is not yet due (or there is none), it is also the
+        -- reply's next due time, and there is nothing to promote.
+        local first_due = redis.call('ZRANGE', B .. 'scheduled', 0, 0, 'WITHSCORES')
+        local promoted = first_due[2] and tonumber(first_due[2]) <= now
+        if promoted then promote_due(B, now, 1000, ARGV[6]) end
         local out = {-1}
         local taken = 0
         local visits = 0
         -- What the loop changes is kept here and written once at the end: each tenant's state
         -- (`running`, `pass`), the ids leaving `waiting`, those entering `active` and the worker's
-        -- `held` set, the fencing counter and the virtual time.
+        -- `held` set and the virtual time. (The fencing counter moves as ids are popped; `fence` is
+        -- the last token given.)
         local tenants = {}
         local popped_ids, claimed_ids, active_entries = {}, {}, {}
-        local fence = nil
+        local fence = 0
         local served = nil
         while taken < wanted and visits < wanted + 1000 do
           -- The tenant at the head of the line and the one after it: the head is served for as
@@ -70,6 +75,9 @@ extension QueueScripts {
             end
             local popped = redis.call('ZPOPMIN', ready_key, run)
             visits = visits + math.max(1, #popped / 2)
+            -- A fencing token for each popped id, taken in one step (the ids dropped below leave
+            -- gaps: tokens only need to grow).
+            if #popped > 0 then fence = redis.call('INCRBY', KEYS[1], #popped / 2) - #popped / 2 end
             p = pass
             for i = 1, #popped, 2 do
               local id = popped[i]
@@ -77,10 +85,9 @@ extension QueueScripts {
               local key = B .. 'job:' .. id
               local record = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'kind', 'payload',
                 'created_at', 'request_id', 'tenant', 'enqueued_at', 'priority', 'semantic', 'history', 'traceparent')
+              fence = fence + 1
               -- An id whose record expired or was canceled is dropped here, at no cost to its tenant.
               if record[1] == 'queued' then
-                if fence == nil then fence = tonumber(redis.call('GET', KEYS[1])) or 0 end
-                fence = fence + 1
                 local attempts = tonumber(record[2]) + 1
                 -- Arguments straight to the commands and to `out`: a table built only to be
                 -- unpacked or copied costs the script more than the command's own work.
@@ -122,7 +129,6 @@ extension QueueScripts {
         each_slice(popped_ids, 500, function(...) redis.call('ZREM', B .. 'waiting', ...) end)
         each_slice(active_entries, 1000, function(...) redis.call('ZADD', B .. 'active', ...) end)
         each_slice(claimed_ids, 500, function(...) redis.call('SADD', B .. 'held:' .. ARGV[4], ...) end)
-        if fence then redis.call('SET', KEYS[1], fence) end
         if served then redis.call('SET', B .. 'vtime', string.format('%.17g', served)) end
         for tenant, t in pairs(tenants) do
           if t.pass then
@@ -131,8 +137,8 @@ extension QueueScripts {
         end
         write_gathered(B, ARGV[6])
         if redis.call('ZCARD', B .. 'tenants') > 0 then redis.call('ZADD', B .. 'marker', 0, 'w') end
-        local next_due = redis.call('ZRANGE', B .. 'scheduled', 0, 0, 'WITHSCORES')
-        if next_due[2] then out[1] = tonumber(next_due[2]) end
+        if promoted then first_due = redis.call('ZRANGE', B .. 'scheduled', 0, 0, 'WITHSCORES') end
+        if first_due[2] then out[1] = tonumber(first_due[2]) end
         return out
         """)
 }
