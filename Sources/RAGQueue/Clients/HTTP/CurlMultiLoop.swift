@@ -151,8 +151,8 @@ final class CurlMultiLoop: TaskExecutor, Sendable {
             let (commands, jobs, stopping) = self.inbox.withLock { inbox in
                 let commands = inbox.commands
                 let jobs = inbox.jobs
-                inbox.commands.removeAll(keepingCapacity: true)
-                inbox.jobs.removeAll(keepingCapacity: true)
+                inbox.commands.removeAll()
+                inbox.jobs.removeAll()
                 if case .running = inbox.state { return (commands, jobs, false) }
                 return (commands, jobs, true)
             }
