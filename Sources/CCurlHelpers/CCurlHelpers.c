@@ -1,9 +1,11 @@
+#define _GNU_SOURCE
 #include "CCurlHelpers.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -180,4 +182,12 @@ CURLMcode rq_events_wait(rq_events *events, int max_wait_ms) {
         if (code != CURLM_OK && result == CURLM_OK) result = code;
     }
     return result;
+}
+
+void rq_name_current_thread(const char *name) {
+    char truncated[16];
+    size_t length = strnlen(name, sizeof truncated - 1);
+    memcpy(truncated, name, length);
+    truncated[length] = 0;
+    pthread_setname_np(pthread_self(), truncated);
 }

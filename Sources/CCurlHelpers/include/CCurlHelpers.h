@@ -47,4 +47,8 @@ CURLMcode rq_events_wait(rq_events *events, int max_wait_ms);
 /* Makes the wait in progress, or the next one, return at once. */
 void rq_events_wakeup(rq_events *events);
 
+/* Names the calling thread as the kernel shows it (top -H, perf, /proc/<pid>/task/<tid>/comm);
+   at most 15 bytes are kept. pthread_setname_np is a GNU extension Swift does not see. */
+void rq_name_current_thread(const char *name);
+
 #endif

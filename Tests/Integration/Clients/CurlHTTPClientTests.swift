@@ -138,20 +138,23 @@ extension ClientsTests {
             let client = try Self.makeClient()
             try await withLoopbackServer(router) { base in
                 let outcome = try await Task(executorPreference: client.taskExecutor) {
+                    // Where each step ran: on the client's thread, and under which name.
                     var threads: Set<String> = [Self.threadName()]
+                    var onClientThread: Set<Bool> = [client.isCurrentThread]
                     // Child tasks inherit the preference; each resumes where its response was read.
-                    let answers = try await withThrowingTaskGroup(of: (Int, String, String).self) { group in
+                    let answers = try await withThrowingTaskGroup(of: (Int, String, String, Bool).self) { group in
                         for index in 0..<50 {
                             group.addTask {
                                 let request = HTTPClientRequest(url: base + "/echo", method: .post, body: Data("request \(index)".utf8))
                                 let response = try await client.execute(request)
-                                return (index, String(decoding: response.body, as: UTF8.self), Self.threadName())
+                                return (index, String(decoding: response.body, as: UTF8.self), Self.threadName(), client.isCurrentThread)
                             }
                         }
                         var answers: [Int: String] = [:]
-                        for try await (index, answer, thread) in group {
+                        for try await (index, answer, thread, onThread) in group {
                             answers[index] = answer
                             threads.insert(thread)
+                            onClientThread.insert(onThread)
                         }
                         return answers
                     }
@@ -159,18 +162,20 @@ extension ClientsTests {
                     for try await chunk in try await client.stream(HTTPClientRequest(url: base + "/chunks")).body {
                         streamed += String(decoding: chunk, as: UTF8.self)
                         threads.insert(Self.threadName())
+                        onClientThread.insert(client.isCurrentThread)
                     }
-                    return (answers, streamed, threads)
+                    return (answers, streamed, threads, onClientThread)
                 }.value
                 #expect(outcome.0.count == 50)
                 #expect(outcome.0.allSatisfy { $0.value == "request \($0.key)" })
                 #expect(outcome.1 == "chunk 0;chunk 1;chunk 2;")
+                #expect(outcome.3 == [true])
                 #expect(outcome.2 == ["ragqueue-curl"])
             }
             await client.shutdown()
             // Once the client has stopped, a task that prefers its thread still runs, elsewhere.
-            let after = await Task(executorPreference: client.taskExecutor) { Self.threadName() }.value
-            #expect(after != "ragqueue-curl")
+            let after = await Task(executorPreference: client.taskExecutor) { client.isCurrentThread }.value
+            #expect(!after)
         }
 
         @Test("sequential requests reuse one kept-alive connection")

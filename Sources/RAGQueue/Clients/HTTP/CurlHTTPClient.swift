@@ -61,6 +61,9 @@ public final class CurlHTTPClient: Sendable {
     /// there, so a call's response resumes them without a hop between threads (`CurlMultiLoop`).
     public var taskExecutor: any TaskExecutor { loop }
 
+    /// Whether the caller runs on the client's thread (as tasks preferring `taskExecutor` do).
+    var isCurrentThread: Bool { loop.isCurrentThread }
+
     /// Sends a request and returns the complete response, whatever its status.
     ///
     /// Throws `HTTPClientError` when no response arrives (connect failure, timeout, TLS, ...),

@@ -76,9 +76,9 @@ final class CurlMultiLoop: TaskExecutor, Sendable {
     /// Starts the loop's thread.
     func start() {
         let thread = Thread { [self] in
-            // Named from inside: on Linux a name set before the start does not reach the kernel,
-            // and the thread would carry its creator's (as `top -H` and `perf` show it).
-            Thread.current.name = "ragqueue-curl"
+            // Named from inside, for the kernel (`top -H`, `perf`): Foundation's name does not
+            // reliably reach it on Linux, and the thread would carry its creator's.
+            rq_name_current_thread("ragqueue-curl")
             self.run()
         }
         thread.start()
@@ -98,6 +98,11 @@ final class CurlMultiLoop: TaskExecutor, Sendable {
         return accepted
     }
 
+    /// Whether the caller runs on the loop's thread.
+    var isCurrentThread: Bool {
+        self.loopThread.load(ordering: .relaxed) == UInt(pthread_self())
+    }
+
     /// Runs `job` on the loop's thread, or on the global executor once the loop has exited.
     func enqueue(_ job: consuming ExecutorJob) {
         let unownedJob = UnownedJob(job)
@@ -110,7 +115,7 @@ final class CurlMultiLoop: TaskExecutor, Sendable {
             globalConcurrentExecutor.enqueue(ExecutorJob(unownedJob))
             return
         }
-        if self.loopThread.load(ordering: .relaxed) != UInt(pthread_self()) {
+        if !self.isCurrentThread {
             self.multi.wakeup()
         }
     }
@@ -182,6 +187,8 @@ final class CurlMultiLoop: TaskExecutor, Sendable {
         }
         transfers.active.removeAll()
         transfers.idleHandles.removeAll()
+        // Another thread may be given this one's id once it has ended.
+        self.loopThread.store(0, ordering: .relaxed)
         let (waiters, jobs) = self.inbox.withLock { inbox in
             inbox.state = .exited
             let waiters = inbox.exitWaiters
