@@ -94,6 +94,15 @@ public enum Parse {
         return value
     }
 
+    /// A switch: `on`, `true` or `1`, or `off`, `false` or `0`, in any case.
+    public static func onOff(_ text: String, _ name: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "on", "true", "1": return true
+        case "off", "false", "0": return false
+        default: throw ConfigurationError(setting: name, "must be on or off, got \"\(text)\"")
+        }
+    }
+
     /// A comma-separated list, each item trimmed, empty items dropped.
     public static func list(_ text: String) -> [String] {
         text.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }

@@ -152,11 +152,7 @@ extension RAGQueueConfiguration {
                 $0.pacing.embeddings.tokensPerMinute = try Parse.integer($1, "OPENAI_EMBEDDING_TPM", in: 1...1_000_000_000)
             },
             .init("RAG_PROVIDER_PACING", "on", "on: workers share the providers' per-minute budgets through Valkey; off: every call goes at once") {
-                switch $1.lowercased() {
-                case "on", "true", "1": $0.pacing.isEnabled = true
-                case "off", "false", "0": $0.pacing.isEnabled = false
-                default: throw ConfigurationError(setting: "RAG_PROVIDER_PACING", "must be on or off, got \"\($1)\"")
-                }
+                $0.pacing.isEnabled = try Parse.onOff($1, "RAG_PROVIDER_PACING")
             },
             .init(
                 "RAG_PROVIDER_LEASE_SECONDS", "\(ProviderPacer.Configuration().leaseWindow.seconds)",
@@ -238,11 +234,7 @@ extension RAGQueueConfiguration {
                 $0.worker.claimLinger = .milliseconds(try Parse.integer($1, "WORKER_CLAIM_LINGER_MS", in: 0...1000))
             },
             .init("WORKER_JOBS_ON_HTTP_THREAD", "on", "on: a worker process runs its jobs on its HTTP client's thread (fewer thread hops; job code on one core: run a worker per core); off: on Swift's global pool") {
-                switch $1.lowercased() {
-                case "on", "true", "1": $0.workerJobsOnHTTPThread = true
-                case "off", "false", "0": $0.workerJobsOnHTTPThread = false
-                default: throw ConfigurationError(setting: "WORKER_JOBS_ON_HTTP_THREAD", "must be on or off, got \"\($1)\"")
-                }
+                $0.workerJobsOnHTTPThread = try Parse.onOff($1, "WORKER_JOBS_ON_HTTP_THREAD")
             },
             .init("WORKER_SHUTDOWN_GRACE_SECONDS", "\(Int(worker.shutdownGrace.seconds))", "time running jobs get after SIGTERM before they are handed back") {
                 $0.worker.shutdownGrace = try Parse.duration($1, "WORKER_SHUTDOWN_GRACE_SECONDS", in: 0...3600)

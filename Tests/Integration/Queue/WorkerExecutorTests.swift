@@ -4,7 +4,7 @@ import Testing
 @testable import RAGQueue
 
 /// A worker given a task executor (`Worker.Configuration.taskExecutor`; the worker process gives
-/// its HTTP client's thread) runs its jobs there, HTTP calls and store calls included.
+/// its HTTP client's thread) runs its jobs there, before and after their HTTP calls.
 @Suite("worker task executor")
 struct WorkerExecutorTests {
     /// Records whether it runs on the client's thread, before and after an HTTP call to a server

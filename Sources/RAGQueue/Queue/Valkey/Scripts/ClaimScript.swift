@@ -77,7 +77,8 @@ extension QueueScripts {
             visits = visits + math.max(1, #popped / 2)
             -- A fencing token for each popped id, taken in one step (the ids dropped below leave
             -- gaps: tokens only need to grow).
-            if #popped > 0 then fence = redis.call('INCRBY', KEYS[1], #popped / 2) - #popped / 2 end
+            local popped_count = #popped / 2
+            if popped_count > 0 then fence = redis.call('INCRBY', KEYS[1], popped_count) - popped_count end
             p = pass
             for i = 1, #popped, 2 do
               local id = popped[i]

@@ -327,8 +327,9 @@ enum QueueScripts {
         -- chaos ledger) report as a duplicate.
         local finish_fields = {'idem_key', 'budget', 'reserved', 'created_at', 'first_started_at', 'history', 'error', 'ends', 'cache_key'}
         local function finish(B, key, id, status, now, ttl, channel, extra, record, at)
-          if record == nil then record, at = redis.call('HMGET', key, unpack(finish_fields)), 0 end
-          local idem, budget, reserved, created, first_started, history, failure_json, ends, cache_key = unpack(record, (at or 0) + 1, (at or 0) + 9)
+          if record == nil then record = redis.call('HMGET', key, unpack(finish_fields)) end
+          at = at or 0
+          local idem, budget, reserved, created, first_started, history, failure_json, ends, cache_key = unpack(record, at + 1, at + 9)
           local step = status
           if status == 'failed' and failure_json then
             local decoded, failure = pcall(cjson.decode, failure_json)
