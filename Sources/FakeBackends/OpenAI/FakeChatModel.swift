@@ -32,11 +32,18 @@ public enum FakeChatModel {
     /// The distinct `Page Number:` values in the messages, in order; `N/A` and blanks skipped.
     public static func pageNumbers(in messages: [Message]) -> [String] {
         var pages = [String]()
+        let prefix = "Page Number:".unicodeScalars
         for message in messages {
-            for line in message.content.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
+            // By Unicode scalars, not Characters: a prompt carries kilobytes of context, and
+            // grapheme breaking took most of the fake chat's time. The separators are
+            // `Character.isNewline`'s.
+            let lines = message.content.unicodeScalars.split(omittingEmptySubsequences: true) { scalar in
+                (0x0A...0x0D).contains(scalar.value) || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029
+            }
+            for line in lines {
                 let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-                guard trimmed.hasPrefix("Page Number:") else { continue }
-                let value = String(trimmed.dropFirst("Page Number:".count)).trimmingSpaces
+                guard trimmed.starts(with: prefix) else { continue }
+                let value = String(String.UnicodeScalarView(trimmed.dropFirst(prefix.count))).trimmingSpaces
                 if value.isEmpty || value == "N/A" || pages.contains(value) { continue }
                 pages.append(value)
             }

@@ -231,33 +231,83 @@ struct JSONParser {
     private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
         var isInteger = true
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
+        // The digits as one integer and a power of ten, while they stay exact in a Double.
+        var significand: UInt64 = 0
+        var exact = true
+        var scale = 0
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < bytes.count, Self.isDigit(bytes[index]) else {
             throw failure("invalid number")
         }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, Self.isDigit(bytes[index]) {
+                Self.accumulate(bytes[index], into: &significand, exact: &exact)
+                index += 1
+            }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
             let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, Self.isDigit(bytes[index]) {
+                Self.accumulate(bytes[index], into: &significand, exact: &exact)
+                scale -= 1
+                index += 1
+            }
             if index == digits { throw failure("invalid number") }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
             let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            var exponent = 0
+            while index < bytes.count, Self.isDigit(bytes[index]) {
+                if exponent < 10_000 { exponent = exponent * 10 + Int(bytes[index] &- UInt8(ascii: "0")) }
+                index += 1
+            }
             if index == digits { throw failure("invalid number") }
+            scale += exponentNegative ? -exponent : exponent
+        }
+        if isInteger, exact { return .int(negative ? -Int64(significand) : Int64(significand)) }
+        // Clinger's fast path: an exact significand times or over an exact power of ten is one
+        // correctly rounded operation, so it equals what `Double(text)` reads, at a fraction of
+        // its cost (a query's 1,536 floats went through `strtod` one by one).
+        if !isInteger, exact, abs(scale) < Self.exactPowersOfTen.count {
+            let power = Self.exactPowersOfTen[abs(scale)]
+            let magnitude = scale < 0 ? Double(significand) / power : Double(significand) * power
+            return .double(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), value.isFinite else { throw failure("number out of range") }
         return .double(value)
+    }
+
+    /// 10^0 through 10^22: the powers of ten a Double holds exactly.
+    private static let exactPowersOfTen: [Double] = (0...22).reduce(into: []) { powers, exponent in
+        powers.append(exponent == 0 ? 1 : powers[exponent - 1] * 10)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    /// Appends a decimal digit to `significand` while it stays below 2^53 (exact in a Double).
+    private static func accumulate(_ digit: UInt8, into significand: inout UInt64, exact: inout Bool) {
+        guard exact else { return }
+        let next = significand &* 10 &+ UInt64(digit &- UInt8(ascii: "0"))
+        if significand > (1 << 53) / 10 || next >= 1 << 53 {
+            exact = false
+        } else {
+            significand = next
+        }
     }
 }
