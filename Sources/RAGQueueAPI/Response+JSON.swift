@@ -5,7 +5,12 @@ import RAGQueue
 extension Response {
     /// A JSON response of `value` with `status`.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: .json(value)))
+        json(bytes: value.jsonBytes, status: status)
+    }
+
+    /// A JSON response of bytes that are JSON already, with `status`.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A plain response with `contentType` and `text`.

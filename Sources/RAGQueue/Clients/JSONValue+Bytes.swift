@@ -16,17 +16,24 @@ extension JSONValue {
     /// Numbers without fraction or exponent that fit in `Int` become `.integer`; others `.number`
     /// (one too large for a Double is refused); a repeated key keeps its last value.
     public init(parsing bytes: some Collection<UInt8>) throws(ParseError) {
+        self = try Self.read(bytes, building: true)
+    }
+
+    /// Whether `bytes` are one JSON document that `init(parsing:)` accepts, checked without
+    /// building the value (no dictionaries, no strings): for bytes that are copied on as they are.
+    public static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+        (try? read(bytes, building: false)) != nil
+    }
+
+    private static func read(_ bytes: some Collection<UInt8>, building: Bool) throws(ParseError) -> JSONValue {
         let parsed: Result<JSONValue, ParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            var parser = JSONBytesParser(buffer)
+            var parser = JSONBytesParser(buffer, building: building)
             return Result { () throws(ParseError) in try parser.document() }
         }
-        switch parsed ?? Array(bytes).withUnsafeBufferPointer({ buffer in
-            var parser = JSONBytesParser(buffer)
+        return try (parsed ?? Array(bytes).withUnsafeBufferPointer({ buffer in
+            var parser = JSONBytesParser(buffer, building: building)
             return Result { () throws(ParseError) in try parser.document() }
-        }) {
-        case .success(let value): self = value
-        case .failure(let error): throw error
-        }
+        })).get()
     }
 
     /// The value as compact JSON text, keys sorted; a non-finite number is written `null`.
@@ -52,16 +59,31 @@ extension JSONValue {
                 value.write(to: &bytes)
             }
             bytes.append(UInt8(ascii: "]"))
-        case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                Self.writeQuoted(key, to: &bytes)
-                bytes.append(UInt8(ascii: ":"))
+        case .object(let members): Self.writeObject(members, to: &bytes)
+        }
+    }
+
+    /// Appends `{…}` of `members`, keys sorted, with `spliced.key` among them whose value is
+    /// `spliced.json` copied as it is (JSON already, as `isValid` tells; it replaces a member of
+    /// that name).
+    public static func writeObject(_ members: [String: JSONValue], splicing spliced: (key: String, json: [UInt8])? = nil, to bytes: inout [UInt8]) {
+        var keys = members.keys.sorted()
+        if let spliced {
+            if let existing = keys.firstIndex(of: spliced.key) { keys.remove(at: existing) }
+            keys.insert(spliced.key, at: keys.firstIndex(where: { $0 > spliced.key }) ?? keys.endIndex)
+        }
+        bytes.append(UInt8(ascii: "{"))
+        for (index, key) in keys.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.writeQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            if let spliced, key == spliced.key {
+                bytes.append(contentsOf: spliced.json)
+            } else {
                 members[key]?.write(to: &bytes)
             }
-            bytes.append(UInt8(ascii: "}"))
         }
+        bytes.append(UInt8(ascii: "}"))
     }
 
     /// A JSON string literal of `text`: quote, backslash and control characters escaped, the rest as UTF-8.
@@ -93,16 +115,19 @@ extension JSONValue {
     }
 }
 
-/// A recursive-descent reader over one contiguous buffer.
+/// A recursive-descent reader over one contiguous buffer. Not `building`, it checks the text
+/// the same way and returns `.null` for every value.
 private struct JSONBytesParser {
     typealias ParseError = JSONValue.ParseError
 
     let bytes: UnsafeBufferPointer<UInt8>
+    let building: Bool
     var index = 0
     var depth = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, building: Bool) {
         self.bytes = bytes
+        self.building = building
     }
 
     mutating func document() throws(ParseError) -> JSONValue {
@@ -157,18 +182,20 @@ private struct JSONBytesParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
-            members[key] = try value()
+            let value = try value()
+            if building { members[key] = value }
         } while try next(closing: UInt8(ascii: "}"))
-        return .object(members)
+        return building ? .object(members) : .null
     }
 
     private mutating func array() throws(ParseError) -> JSONValue {
         var values: [JSONValue] = []
         guard try open(closing: UInt8(ascii: "]")) else { return .array(values) }
         repeat {
-            values.append(try value())
+            let value = try value()
+            if building { values.append(value) }
         } while try next(closing: UInt8(ascii: "]"))
-        return .array(values)
+        return building ? .array(values) : .null
     }
 
     /// Enters an object or array at its opening bracket; false (and left again) when it is empty.
@@ -214,12 +241,14 @@ private struct JSONBytesParser {
             guard byte >= 0x20 else { throw failure("unescaped control character in a string") }
             index += 1
         }
-        var scratch = Array(bytes[start..<index])
+        var scratch: [UInt8] = []
+        if building { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) } else { _ = try utf8(start..<index) }
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
+                guard building else { return "" }
                 return try scratch.withUnsafeBufferPointer { buffer throws(ParseError) in
                     guard let text = String(validating: buffer, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
                     return text
@@ -229,28 +258,18 @@ private struct JSONBytesParser {
                 guard index < bytes.count else { throw failure("unexpected end of input") }
                 let escaped = bytes[index]
                 index += 1
+                let scalar: Unicode.Scalar
                 switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escaped)
-                case UInt8(ascii: "b"): scratch.append(0x08)
-                case UInt8(ascii: "f"): scratch.append(0x0C)
-                case UInt8(ascii: "n"): scratch.append(0x0A)
-                case UInt8(ascii: "r"): scratch.append(0x0D)
-                case UInt8(ascii: "t"): scratch.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw failure("lone surrogate in a \\u escape")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("lone surrogate in a \\u escape") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw failure("lone surrogate in a \\u escape") }
-                    scratch.append(contentsOf: String(unicode).utf8)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalar = Unicode.Scalar(escaped)
+                case UInt8(ascii: "b"): scalar = "\u{08}"
+                case UInt8(ascii: "f"): scalar = "\u{0C}"
+                case UInt8(ascii: "n"): scalar = "\n"
+                case UInt8(ascii: "r"): scalar = "\r"
+                case UInt8(ascii: "t"): scalar = "\t"
+                case UInt8(ascii: "u"): scalar = try unicodeEscape()
                 default: throw failure("invalid escape")
                 }
+                if building { scratch.append(contentsOf: scalar.utf8) }
             default:
                 // A run of plain bytes up to the next quote or escape, appended at once (chunks of
                 // text carry a `\n` every line or so).
@@ -259,10 +278,31 @@ private struct JSONBytesParser {
                     index += 1
                 }
                 guard index > run else { throw failure("unescaped control character in a string") }
-                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                if building {
+                    scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                } else {
+                    // Escapes are ASCII, so valid runs between them make a valid string.
+                    _ = try utf8(run..<index)
+                }
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// The scalar of a `\uXXXX` escape (or a surrogate pair of two); `index` is past the `u`.
+    private mutating func unicodeEscape() throws(ParseError) -> Unicode.Scalar {
+        var scalar = try hex4()
+        if (0xD800...0xDBFF).contains(scalar) {
+            guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                throw failure("lone surrogate in a \\u escape")
+            }
+            index += 2
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw failure("lone surrogate in a \\u escape") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw failure("lone surrogate in a \\u escape") }
+        return unicode
     }
 
     /// The four hexadecimal digits of a `\u` escape, through the project's one hex decoder.
@@ -274,7 +314,10 @@ private struct JSONBytesParser {
         return UInt32(pair[0]) << 8 | UInt32(pair[1])
     }
 
+    /// The bytes of `range` as a string, refused unless UTF-8; not `building`, "" once checked
+    /// (ASCII, most text, without making a string).
     private func utf8(_ range: Range<Int>) throws(ParseError) -> String {
+        if !building, !bytes[range].contains(where: { $0 >= 0x80 }) { return "" }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
             throw ParseError(offset: range.lowerBound, reason: "invalid UTF-8 in a string")
         }

@@ -50,10 +50,10 @@ struct QueryController: Sendable {
         let result = try await Self.enqueue(query, idempotencyKey: idempotencyKey, context: context, dependencies: dependencies)
         var status = JobStatus.queued
         if result.existing, let record = try await dependencies.store.job(result.id) { status = record.status }
-        var body: JSONValue = .object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)])
+        var body = JSONValue.object(["id": .string(result.id.rawValue), "status": .string(status.rawValue), "links": QueryView.links(result.id)]).jsonBytes
         // An answer from the cache comes with the 202: the whole query, result included.
-        if result.cached, let record = try await dependencies.store.job(result.id) { body = QueryView.v1(record) }
-        var response = Response.json(body, status: .accepted)
+        if result.cached, let record = try await dependencies.store.job(result.id) { body = QueryView.v1JSON(record) }
+        var response = Response.json(bytes: body, status: .accepted)
         response.headers[.location] = "/v1/queries/\(result.id)"
         if result.existing { response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return response
@@ -140,7 +140,7 @@ struct QueryController: Sendable {
                 record = try await dependencies.presented(ended)
             }
         }
-        return Response.json(QueryView.v1(record))
+        return Response.json(bytes: QueryView.v1JSON(record))
     }
 
     /// `DELETE /v1/queries/{id}`: cancels a waiting job at once, a running one at its next step.
@@ -164,7 +164,7 @@ struct QueryController: Sendable {
         let record = try await dependencies.query(context.parameters.get("id"), context: context)
         try await dependencies.store.retry(record.id)
         guard let queued = try await dependencies.store.job(record.id) else { throw APIError.notFound() }
-        return Response.json(QueryView.v1(try await dependencies.presented(queued)), status: .accepted)
+        return Response.json(bytes: QueryView.v1JSON(try await dependencies.presented(queued)), status: .accepted)
     }
 
     /// `GET /v1/stats`: the queue's sizes and counters, and the tenants' lines, usage, cost and

@@ -106,7 +106,7 @@ struct QueryEventStream: Sendable {
         if streamTokens && progress.record.status.isTerminal { try await sendTokens(&progress, writer: &writer) }
         // An ended job's record no longer changes: only a stream that timed out reads it again.
         let final = progress.record.status.isTerminal ? progress.record : (try await store.job(id) ?? progress.record)
-        try await writer.write(Self.frame(event: final.status.isTerminal ? "end" : "timeout", data: QueryView.v1(final)))
+        try await writer.write(Self.frame(event: final.status.isTerminal ? "end" : "timeout", json: QueryView.v1JSON(final)))
         try await writer.finish(nil)
     }
 
@@ -180,8 +180,13 @@ struct QueryEventStream: Sendable {
 
     /// One SSE frame; the data is one line of JSON.
     static func frame(event: String, data: JSONValue, id: String? = nil) -> ByteBuffer {
+        frame(event: event, json: data.jsonBytes, id: id)
+    }
+
+    /// The SSE frame of bytes that are JSON already (one line: compact JSON escapes every newline).
+    static func frame(event: String, json: [UInt8], id: String? = nil) -> ByteBuffer {
         var frame = ByteBuffer(string: "event: \(event)\n" + (id.map { "id: \($0)\n" } ?? "") + "data: ")
-        frame.writeImmutableBuffer(.json(data))
+        frame.writeBytes(json)
         frame.writeString("\n\n")
         return frame
     }

@@ -14,6 +14,34 @@ enum QueryView {
 
     /// The v1 representation: status, result or error, timings, attempts, timestamps.
     static func v1(_ record: JobRecord) -> JSONValue {
+        var object = v1Members(record)
+        if let result = finishedResult(record) {
+            object["result"] = (try? JSONValue(parsing: result)) ?? .string(String(decoding: result, as: UTF8.self))
+        }
+        return .object(object)
+    }
+
+    /// `v1(record)` as JSON text on one line. The stored answer is copied in as it is when it is
+    /// JSON on one line (the worker writes it so), checked but not parsed into dictionaries and
+    /// written again: that was most of what a long-poll's answer cost the api of its own work.
+    /// Anything else stored goes through `v1`.
+    static func v1JSON(_ record: JobRecord) -> [UInt8] {
+        let object = v1Members(record)
+        guard let result = finishedResult(record) else { return JSONValue.object(object).jsonBytes }
+        guard !result.contains(where: { $0 == 0x0A || $0 == 0x0D }), JSONValue.isValid(result) else { return v1(record).jsonBytes }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(result.count + 640)
+        JSONValue.writeObject(object, splicing: ("result", result), to: &bytes)
+        return bytes
+    }
+
+    /// The stored result of a finished job.
+    private static func finishedResult(_ record: JobRecord) -> [UInt8]? {
+        record.status == .finished ? record.result : nil
+    }
+
+    /// Every member of the v1 representation but the result.
+    private static func v1Members(_ record: JobRecord) -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "id": .string(record.id.rawValue),
             "status": .string(record.status.rawValue),
@@ -41,14 +69,10 @@ enum QueryView {
             object["cached_from"] = .string(source.rawValue)
             if let similarity = record.similarity { object["similarity"] = .number((similarity * 10_000).rounded() / 10_000) }
         }
-        if record.status == .finished, let result = record.result {
-            object["result"] = (try? JSONValue(parsing: result))
-                ?? .string(String(decoding: result, as: UTF8.self))
-        }
         if record.status == .failed || record.status == .scheduled, let error = record.error {
             object["error"] = .object(["code": .string(error.code), "message": .string(error.message), "transient": .bool(error.transient)])
         }
-        return .object(object)
+        return object
     }
 
     /// The seed's `/job-status/{job_id}` body.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import RAGQueue
 @testable import RAGQueueAPI
 
 /// The views' dates, written by hand from whole milliseconds, must read as Foundation's ISO-8601
@@ -40,6 +41,42 @@ struct QueryViewTests {
     func isoOutOfRange() {
         for date in [Date(timeIntervalSince1970: 1e15), Date(timeIntervalSince1970: -1e14)] {
             #expect(QueryView.iso(date) == Self.foundation(date))
+        }
+    }
+
+    static func record(status: String, result: [UInt8]?) throws -> JobRecord {
+        var fields: [String: [UInt8]] = [
+            "status": Array(status.utf8), "kind": Array("rag.query".utf8), "created_at": Array("1764692400123".utf8),
+            "payload": Array(#"{"query":"What is a router?","top_k":2}"#.utf8), "attempts": Array("1".utf8),
+            "timings": Array(#"{"embed_ms":12.5,"total_ms":40}"#.utf8),
+        ]
+        if let result { fields["result"] = result }
+        return try #require(try JobRecord(id: JobID(), fields: fields))
+    }
+
+    @Test("a finished query's view as bytes is the view, the stored answer copied in on one line", arguments: [
+        #"{"answer":"Routers forward \"packets\".\nSee page 3.","sources":[{"page":3,"score":0.5,"text":"café"}]}"#,
+        #"{"answer":"x","sources":[]}"#, #""a plain string""#, "42", "[]",
+        "not JSON at all", #"{"answer": "spaced", "sources": []}"#, "{\"answer\":\n\"on two lines\"}", "{\"broken\":", "",
+    ])
+    func bytesOfFinished(stored: String) throws {
+        let record = try Self.record(status: "finished", result: Array(stored.utf8))
+        let bytes = QueryView.v1JSON(record)
+        #expect(try JSONValue(parsing: bytes) == QueryView.v1(record), "\(String(decoding: bytes, as: UTF8.self))")
+        #expect(!bytes.contains(10) && !bytes.contains(13), "one line, as an SSE frame needs")
+        let parsed = try? JSONValue(parsing: Array(stored.utf8))
+        #expect(QueryView.v1(record)["result"] == (parsed ?? .string(stored)))
+        // Compact JSON goes through as stored, and the whole comes out as the value writer writes it.
+        if parsed?.jsonBytes == Array(stored.utf8) { #expect(bytes == QueryView.v1(record).jsonBytes) }
+    }
+
+    @Test("a view as bytes of a query not finished has no result, whatever is stored")
+    func bytesOfUnfinished() throws {
+        for status in ["queued", "started", "failed"] {
+            let record = try Self.record(status: status, result: Array(#"{"answer":"stale"}"#.utf8))
+            let bytes = QueryView.v1JSON(record)
+            #expect(bytes == QueryView.v1(record).jsonBytes)
+            #expect(QueryView.v1(record)["result"] == nil, "\(status)")
         }
     }
 }

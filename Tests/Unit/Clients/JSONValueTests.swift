@@ -42,6 +42,7 @@ extension ClientsTests {
             for sample in samples {
                 let expected = try JSONDecoder().decode(JSONValue.self, from: Data(sample.utf8))
                 #expect(try JSONValue(parsing: Array(sample.utf8)) == expected, "\(sample)")
+                #expect(JSONValue.isValid(Array(sample.utf8)), "checked without building: \(sample)")
                 #expect(try JSONValue(parsing: expected.jsonBytes) == expected, "written and read back: \(sample)")
             }
             // Where the two differ, the parser keeps to what JSONValue documents (JSONDecoder reads
@@ -64,10 +65,28 @@ extension ClientsTests {
             samples.append(Array(repeating: UInt8(ascii: "["), count: depth + 1) + Array(repeating: UInt8(ascii: "]"), count: depth + 1))
             for sample in samples {
                 #expect(throws: JSONValue.ParseError.self, "\(String(decoding: sample, as: UTF8.self))") { try JSONValue(parsing: sample) }
+                #expect(!JSONValue.isValid(sample), "checked without building: \(String(decoding: sample, as: UTF8.self))")
             }
+            #expect(JSONValue.isValid(Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)))
             let nested = Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
             #expect(throws: Never.self) { try JSONValue(parsing: nested) }
             #expect(throws: JSONValue.ParseError(offset: 5, reason: "expected ',' or ']'")) { try JSONValue(parsing: Array("[1,2 3]".utf8)) }
+        }
+
+        @Test("an object written with JSON bytes spliced in is the object with that member, keys still sorted")
+        func splicedObject() throws {
+            let members: [String: JSONValue] = ["b": 1, "d": ["x": true], "f": "last"]
+            let spliced: JSONValue = ["answer": "a \"quoted\"\nline", "sources": [["score": 0.5]]]
+            for key in ["a", "c", "e", "g", "d"] {
+                var bytes: [UInt8] = []
+                JSONValue.writeObject(members, splicing: (key, spliced.jsonBytes), to: &bytes)
+                var expected = members
+                expected[key] = spliced
+                #expect(bytes == JSONValue.object(expected).jsonBytes, "\(key): \(String(decoding: bytes, as: UTF8.self))")
+            }
+            var empty: [UInt8] = []
+            JSONValue.writeObject([:], splicing: ("only", Array("[1, 2]".utf8)), to: &empty)
+            #expect(String(decoding: empty, as: UTF8.self) == #"{"only":[1, 2]}"#)
         }
 
         @Test("the writer escapes quotes, backslashes and control characters, and keeps the rest as UTF-8")
