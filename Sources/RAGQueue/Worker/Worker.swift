@@ -25,10 +25,11 @@ public final class Worker: Service {
         public var claimLinger: Duration = .milliseconds(5)
         /// How long running jobs may take to finish after a shutdown begins. Default 20 s.
         public var shutdownGrace: Duration = .seconds(20)
-        /// Where job tasks prefer to run; nil (default) leaves them on the global executor. The
-        /// worker process sets its backends' HTTP client's thread (`CurlHTTPClient.taskExecutor`):
-        /// a RAG job mostly waits on that client, and each response then resumes it on the
-        /// thread that read it.
+        /// Where job tasks and the claim loop prefer to run; nil (default) leaves them on the global
+        /// executor. The worker process sets its backends' HTTP client's thread
+        /// (`CurlHTTPClient.taskExecutor`): a RAG job mostly waits on that client, and each
+        /// response then resumes it on the thread that read it; jobs the claim loop starts there
+        /// are queued without waking another thread.
         public var taskExecutor: (any TaskExecutor)?
 
         /// Defaults, with a fresh id.
@@ -93,7 +94,7 @@ public final class Worker: Service {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.maintain(info) }
-                    await self.claimLoop()
+                    await withTaskExecutorPreference(self.configuration.taskExecutor) { await self.claimLoop() }
                     await self.drain()
                     group.cancelAll()
                 }
