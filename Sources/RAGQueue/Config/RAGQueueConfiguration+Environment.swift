@@ -233,7 +233,7 @@ extension RAGQueueConfiguration {
             .init("WORKER_CLAIM_LINGER_MS", "\(worker.claimLinger.milliseconds)", "how long an idle worker woken by new work waits before it claims, to take jobs arriving meanwhile in the same claim") {
                 $0.worker.claimLinger = .milliseconds(try Parse.integer($1, "WORKER_CLAIM_LINGER_MS", in: 0...1000))
             },
-            .init("WORKER_JOBS_ON_HTTP_THREAD", "on", "on: a worker process runs its jobs on its HTTP client's thread (fewer thread hops; job code on one core: run a worker per core); off: on Swift's global pool") {
+            .init("WORKER_JOBS_ON_HTTP_THREAD", "on", "on: a worker process runs its jobs and its claim loop on its HTTP client's thread (fewer thread hops; job code on one core: run a worker per core); off: on Swift's global pool") {
                 $0.workerJobsOnHTTPThread = try Parse.onOff($1, "WORKER_JOBS_ON_HTTP_THREAD")
             },
             .init("WORKER_SHUTDOWN_GRACE_SECONDS", "\(Int(worker.shutdownGrace.seconds))", "time running jobs get after SIGTERM before they are handed back") {
