@@ -315,9 +315,14 @@ private struct JSONBytesParser {
     }
 
     /// The bytes of `range` as a string, refused unless UTF-8; not `building`, "" once checked
-    /// (ASCII, most text, without making a string).
+    /// (by `UTF8Span`, without making a string).
     private func utf8(_ range: Range<Int>) throws(ParseError) -> String {
-        if !building, !bytes[range].contains(where: { $0 >= 0x80 }) { return "" }
+        if !building {
+            guard (try? UTF8Span(validating: UnsafeBufferPointer(rebasing: bytes[range]).span)) != nil else {
+                throw ParseError(offset: range.lowerBound, reason: "invalid UTF-8 in a string")
+            }
+            return ""
+        }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
             throw ParseError(offset: range.lowerBound, reason: "invalid UTF-8 in a string")
         }
