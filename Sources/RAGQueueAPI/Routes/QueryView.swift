@@ -15,29 +15,36 @@ enum QueryView {
     /// The v1 representation: status, result or error, timings, attempts, timestamps.
     static func v1(_ record: JobRecord) -> JSONValue {
         var object = v1Members(record)
-        if let result = finishedResult(record) {
-            object["result"] = (try? JSONValue(parsing: result)) ?? .string(String(decoding: result, as: UTF8.self))
-        }
+        if let result = finishedResult(record) { object["result"] = resultValue(result) }
         return .object(object)
     }
 
     /// `v1(record)` as JSON text on one line. The stored answer is copied in as it is when it is
     /// JSON on one line (the worker writes it so), checked but not parsed into dictionaries and
     /// written again: that was most of what a long-poll's answer cost the api of its own work.
-    /// Anything else stored goes through `v1`.
+    /// Anything else stored is written as `v1` writes it.
     static func v1JSON(_ record: JobRecord) -> [UInt8] {
-        let object = v1Members(record)
-        guard let result = finishedResult(record) else { return JSONValue.object(object).jsonBytes }
-        guard !result.contains(where: { $0 == 0x0A || $0 == 0x0D }), JSONValue.isValid(result) else { return v1(record).jsonBytes }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(result.count + 640)
-        JSONValue.writeObject(object, splicing: ("result", result), to: &bytes)
-        return bytes
+        var object = v1Members(record)
+        if let result = finishedResult(record) {
+            if !result.contains(where: { $0 == 0x0A || $0 == 0x0D }), JSONValue.isValid(result) {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(result.count + 640)
+                JSONValue.writeObject(object, splicing: ("result", result), to: &bytes)
+                return bytes
+            }
+            object["result"] = resultValue(result)
+        }
+        return JSONValue.object(object).jsonBytes
     }
 
     /// The stored result of a finished job.
     private static func finishedResult(_ record: JobRecord) -> [UInt8]? {
         record.status == .finished ? record.result : nil
+    }
+
+    /// A stored result as a value: its JSON, or its text when it is not JSON.
+    private static func resultValue(_ result: [UInt8]) -> JSONValue {
+        (try? JSONValue(parsing: result)) ?? .string(String(decoding: result, as: UTF8.self))
     }
 
     /// Every member of the v1 representation but the result.
