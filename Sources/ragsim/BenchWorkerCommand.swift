@@ -2,7 +2,8 @@ import ArgumentParser
 import RAGSimulator
 
 /// `ragsim bench-worker`: RAG jobs through the real api and one worker against the fakes at a
-/// fixed backend time: CPU per job, the highest rate kept up with, memory per job in flight.
+/// fixed backend time: CPU per job, the highest rate kept up with, the per-request floor of the
+/// HTTP parts, memory per job in flight.
 struct BenchWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-worker",
@@ -12,7 +13,10 @@ struct BenchWorkerCommand: AsyncParsableCommand {
             `ragserve api` and one `ragserve worker` (found next to ragsim). For each offered rate, clients post \
             distinct questions and long-poll each until it ends; the rows give p50 and p99 from the POST to the \
             answer, the CPU time per job of the worker, the api, Valkey and ragsim itself (the clients and the \
-            fakes; from /proc), and Valkey's commands and calls per job. Then a fresh worker against \
+            fakes; from /proc), and Valkey's commands and calls per job. Then the floor beneath those figures: \
+            GET requests alone at twice the first rate (a submit and a long-poll a job) to the api's /healthz \
+            and to a bare Hummingbird server (`ragsim fakes`), with the CPU per request of each server and of \
+            this process's libcurl client, and of the pacing alone. Then a fresh worker against \
             a model that holds every answer for --hold seconds: its resident memory and sockets with each \
             --in-flight count of jobs in flight, right after the last burst ended, and --settle seconds later.
             """

@@ -6,7 +6,8 @@ import RAGQueueTestSupport
 
 /// RAG jobs through the real `ragserve api` and one `ragserve worker` against the fakes at a fixed
 /// backend time: CPU per job of each process, the highest offered rate the box keeps up with,
-/// memory per job in flight, memory and sockets after a burst.
+/// the CPU one request costs the HTTP server and client alone, memory per job in flight, memory
+/// and sockets after a burst.
 public struct WorkerBenchmark: Sendable {
     /// What to measure.
     public struct Options: Sendable {
@@ -147,6 +148,7 @@ public struct WorkerBenchmark: Sendable {
             + (highest.map { "\($0) q/s" } ?? "none of those offered"))
         await reaper.stop([worker.token])
 
+        try await measureFloor(apiURL: apiURL, apiPID: apiPID, http: services.httpClient, workDirectory: workDirectory, reaper: reaper)
         try await measureMemory(
             ragserve: ragserve, environment: environment, workDirectory: workDirectory, reaper: reaper, store: store, offset: offset
         )
@@ -211,43 +213,112 @@ public struct WorkerBenchmark: Sendable {
     /// (numbered from `offset`, so no answer cache or coalescing serves it); each client waits
     /// for its answer by long poll.
     private func offer(rate: Int, seconds: Int, offset: Int, client: RAGQueueClient) async throws -> RateRow {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let count = rate * seconds
-        let interval = Duration.seconds(1) / rate
         var row = RateRow()
-        await withTaskGroup(of: Result<Double, SimulationError>.self) { group in
-            for number in 0..<count {
-                try? await clock.sleep(until: start + interval * number)
-                group.addTask {
-                    let sent = clock.now
-                    do {
-                        let query = Self.question(offset + number)
-                        let (id, _) = try await client.accept(query)
-                        var view = try await client.query(id, wait: .seconds(30))
-                        while !RAGQueueClient.hasEnded(view) { view = try await client.query(id, wait: .seconds(30)) }
-                        guard view["status"]?.stringValue == JobStatus.finished.rawValue else {
-                            return .failure(SimulationError("a job ended \(view["status"]?.stringValue ?? "without a status"): \(view["error"].map { "\($0)" } ?? "")"))
-                        }
-                        return .success((clock.now - sent).seconds * 1000)
-                    } catch {
-                        return .failure(SimulationError("\(error)"))
-                    }
+        let outcomes = await Self.paced(rate: rate, seconds: seconds) { number -> Result<Double, SimulationError> in
+            let sent = ContinuousClock.now
+            do {
+                let query = Self.question(offset + number)
+                let (id, _) = try await client.accept(query)
+                var view = try await client.query(id, wait: .seconds(30))
+                while !RAGQueueClient.hasEnded(view) { view = try await client.query(id, wait: .seconds(30)) }
+                guard view["status"]?.stringValue == JobStatus.finished.rawValue else {
+                    return .failure(SimulationError("a job ended \(view["status"]?.stringValue ?? "without a status"): \(view["error"].map { "\($0)" } ?? "")"))
                 }
+                return .success((ContinuousClock.now - sent).seconds * 1000)
+            } catch {
+                return .failure(SimulationError("\(error)"))
             }
-            for await outcome in group {
-                switch outcome {
-                case .success(let latency):
-                    row.jobs += 1
-                    row.latencies.append(latency)
-                case .failure(let error):
-                    row.errors += 1
-                    if row.firstError == nil { row.firstError = error.description }
-                }
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let latency):
+                row.jobs += 1
+                row.latencies.append(latency)
+            case .failure(let error):
+                row.errors += 1
+                if row.firstError == nil { row.firstError = error.description }
             }
         }
         row.latencies.sort()
         return row
+    }
+
+    /// Starts `body` for the numbers `0..<rate * seconds`, one every `1 / rate` seconds whether or
+    /// not the earlier ones have ended (an open arrival, like users), and returns what each returned.
+    private static func paced<Outcome: Sendable>(
+        rate: Int, seconds: Int, _ body: @escaping @Sendable (Int) async -> Outcome
+    ) async -> [Outcome] {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let interval = Duration.seconds(1) / rate
+        return await withTaskGroup(of: Outcome.self) { group in
+            for number in 0..<(rate * seconds) {
+                try? await clock.sleep(until: start + interval * number)
+                group.addTask { await body(number) }
+            }
+            var outcomes: [Outcome] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+    }
+
+    /// What one request costs a server and this process's HTTP client (libcurl, as in the worker)
+    /// when it does nothing else: the api's `GET /healthz` (Hummingbird, its router and RAGQueue's
+    /// middleware, no Valkey) and a Hummingbird server with one small responder (the fake Qdrant's
+    /// `GET /`, in a `ragsim fakes` child of its own). Offered at the requests a second the api
+    /// serves at the ladder's first rate (a submit and a long-poll a job), with the worker stopped.
+    private func measureFloor(apiURL: String, apiPID: Int32, http: CurlHTTPClient, workDirectory: URL, reaper: ProcessReaper) async throws {
+        guard let jobRate = options.rates.first else { return }
+        let rate = jobRate * 2
+        let fakes = try await startFakes(workDirectory: workDirectory, reaper: reaper)
+        Console.line("")
+        Console.line("the floor: GET requests alone, \(rate) a second for \(options.seconds) s (a submit and a long-poll a job at \(jobRate) q/s)")
+        Console.line("                                               CPU ms per request")
+        Console.line("server                                         server    client")
+        let servers: [(name: String, url: String?, pid: Int32)] = [
+            ("ragserve api, GET /healthz", apiURL + "/healthz", apiPID), ("Hummingbird alone (fake Qdrant, GET /)", fakes.url + "/", fakes.pid),
+            ("none: the pacing alone", nil, fakes.pid),
+        ]
+        for (name, url, pid) in servers {
+            let pids = [pid, getpid()]
+            let before = pids.compactMap { ProcessUsage.read(pid: $0)?.cpuSeconds }
+            let failures = await Self.paced(rate: rate, seconds: options.seconds) { _ -> String? in
+                guard let url else { return nil }
+                do {
+                    let response = try await http.execute(HTTPClientRequest(url: url, timeout: .seconds(10)))
+                    return response.isSuccess ? nil : "answered \(response.status)"
+                } catch {
+                    return "\(error)"
+                }
+            }.compactMap { $0 }
+            let after = pids.compactMap { ProcessUsage.read(pid: $0)?.cpuSeconds }
+            guard before.count == 2, after.count == 2 else { throw SimulationError("\(name): the server exited (logs in \(workDirectory.path))") }
+            if let first = failures.first { throw SimulationError("\(name): \(failures.count) requests failed, the first: \(first)") }
+            let perRequest = zip(before, after).map { ($1 - $0) * 1000 / Double(rate * options.seconds) }
+            Console.line(name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                + (url == nil ? APIBenchmarkRun.pad("-", 9) : APIBenchmarkRun.pad(String(format: "%.3f", perRequest[0]), 9))
+                + " " + APIBenchmarkRun.pad(String(format: "%.3f", perRequest[1]), 9))
+        }
+        Console.line("client: this process, libcurl as in the worker plus the pacing (the last row); a job is two such requests")
+        Console.line("to the api and three from the worker's HTTP client, before any work of its own")
+        await reaper.stop([fakes.token])
+    }
+
+    /// Starts `ragsim fakes` (this program) on free ports and returns the fake Qdrant's URL.
+    private func startFakes(workDirectory: URL, reaper: ProcessReaper) async throws -> (url: String, pid: Int32, token: Int) {
+        let output = workDirectory.appendingPathComponent("fakes.log").path
+        let child = ChildProcess(executable: ChildProcess.currentExecutable, arguments: ["fakes", "--host", "127.0.0.1"])
+        let token = reaper.add("child:fakes", child: child, grace: .seconds(5))
+        try child.start(outputPath: output)
+        var url: String?
+        try await SimulationStep.waitUntil(seconds: 20, "ragsim fakes to listen (log in \(output))") {
+            guard child.isRunning else { throw SimulationError("ragsim fakes exited at start; see \(output)") }
+            let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            url = log.split(separator: "\n").first { $0.hasPrefix("QDRANT_URL=") }.map { String($0.dropFirst("QDRANT_URL=".count)) }
+            return url != nil
+        }
+        guard let url, let pid = child.pid else { throw SimulationError("ragsim fakes did not say where it listens (log in \(output))") }
+        return (url, pid, token)
     }
 
     /// Starts `ragserve worker` and waits until it has registered with the queue.

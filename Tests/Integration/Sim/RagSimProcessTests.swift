@@ -89,7 +89,7 @@ struct RagSimProcessTests {
         #expect(plain.contains("python-rq: not measured"))
     }
 
-    @Test("bench-worker runs RAG jobs through a real api and worker and reports each rate and each in-flight count")
+    @Test("bench-worker runs RAG jobs through a real api and worker and reports each rate, the per-request floor and each in-flight count")
     func benchWorker() async throws {
         let (code, output) = try await ragsim(["bench-worker", "--rates", "5", "--seconds", "1", "--in-flight", "4", "--hold", "0.5", "--settle", "0"])
         #expect(code == 0, "\(output)")
@@ -98,6 +98,12 @@ struct RagSimProcessTests {
         let rate = try #require(rows.first { $0.count == 12 && $0[0] == "5" })
         #expect(rate[1] == "5" && rate[2] == "0")
         #expect(rate[5...8].allSatisfy { Double($0) != nil })
+        // The floor: CPU per request of the api's /healthz and of a bare Hummingbird server, server and client.
+        for server in ["ragserve api, GET /healthz", "Hummingbird alone (fake Qdrant, GET /)"] {
+            let line = try #require(output.split(separator: "\n").first { $0.hasPrefix(server) }, "no floor row for \(server)")
+            let figures = line.dropFirst(server.count).split(separator: " ").compactMap { Double($0) }
+            #expect(figures.count == 2, "\(line)")
+        }
         // in flight, resident MB, KB per job, sockets, threads.
         let memory = try #require(rows.first { $0.count == 5 && $0[0] == "4" })
         #expect((Int(memory[3]) ?? 0) >= 4, "a socket per job in flight at least")
