@@ -9,14 +9,19 @@ extension RAGBackends {
         let openAI = configuration.openAI
         let pacing = configuration.pacing.isEnabled ? store : nil
         // A pacer for each model that is called: none when pacing is off.
-        func pacer(_ model: String, _ limits: ProviderLimits) -> ProviderPacer? {
-            pacing.map { ProviderPacer(model: model, limits: limits, store: $0, leaseWindow: configuration.pacing.leaseWindow, logger: logger) }
+        func pacer(_ model: String, _ limits: ProviderLimits, deadline: Duration?) -> ProviderPacer? {
+            pacing.map {
+                ProviderPacer(
+                    model: model, limits: limits, store: $0, leaseWindow: configuration.pacing.leaseWindow,
+                    callDeadline: deadline ?? configuration.http.timeout, logger: logger
+                )
+            }
         }
-        let chatPacer = pacer(configuration.chat.model, configuration.pacing.chat)
+        let chatPacer = pacer(configuration.chat.model, configuration.pacing.chat, deadline: configuration.chat.timeout)
         var embeddingPacer: ProviderPacer?
         var embeddings: any EmbeddingModel = LocalEmbeddings(configuration: configuration.localEmbeddings)
         if configuration.hasOpenAIKey {
-            embeddingPacer = pacer(configuration.embeddings.model, configuration.pacing.embeddings)
+            embeddingPacer = pacer(configuration.embeddings.model, configuration.pacing.embeddings, deadline: configuration.embeddings.timeout)
             embeddings = OpenAIEmbeddings(
                 endpoint: openAI, configuration: configuration.embeddings, httpClient: httpClient, logger: logger,
                 observer: embeddingPacer.map { pacer in { @Sendable headers in pacer.observe(headers) } }

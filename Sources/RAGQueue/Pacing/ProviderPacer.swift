@@ -21,6 +21,10 @@ public final class ProviderPacer: Sendable {
     public let limits: ProviderLimits
     /// How long a lease lasts, and the largest slice of each per-minute rate it takes.
     public let leaseWindow: Duration
+    /// This pacer as the store knows it: what it leased counts in flight until it settles, or for
+    /// its horizon after its last word (a call's deadline and the settling after it, with a
+    /// minute's margin) should its process die first.
+    public let holder: ProviderHolder
     private let store: any ProviderLimitStore
     private let logger: Logger
     private let state = Mutex(LeaseState())
@@ -50,12 +54,17 @@ public final class ProviderPacer: Sendable {
         var tokens: Int?
     }
 
-    /// A pacer of `model`'s calls through `store`, leasing up to `leaseWindow` of the rates.
-    public init(model: String, limits: ProviderLimits, store: any ProviderLimitStore, leaseWindow: Duration = .milliseconds(250), logger: Logger) {
+    /// A pacer of `model`'s calls through `store`, leasing up to `leaseWindow` of the rates, for
+    /// calls that last at most `callDeadline`.
+    public init(
+        model: String, limits: ProviderLimits, store: any ProviderLimitStore, leaseWindow: Duration = .milliseconds(250),
+        callDeadline: Duration = .seconds(600), logger: Logger
+    ) {
         self.model = model
         self.limits = limits
         self.store = store
         self.leaseWindow = max(.zero, leaseWindow)
+        self.holder = ProviderHolder(id: JobID().rawValue, horizon: max(.zero, callDeadline) + self.leaseWindow * 2 + .seconds(60))
         self.logger = logger
     }
 
@@ -199,7 +208,7 @@ public final class ProviderPacer: Sendable {
     private func sync(_ settlement: ProviderSettlement, lease: ProviderLeaseRequest?) async -> Ticket? {
         let answer: ProviderLease
         do {
-            answer = try await store.leaseProviderCapacity(model: model, settling: settlement, lease: lease, limits: limits)
+            answer = try await store.leaseProviderCapacity(model: model, holder: holder, settling: settlement, lease: lease, limits: limits)
         } catch {
             logger.debug("provider budget unreachable; calling without pacing", metadata: ["model": .string(model)])
             answer = lease == nil ? .none : .granted(requests: nil, tokens: nil)

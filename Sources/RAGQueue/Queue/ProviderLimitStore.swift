@@ -3,17 +3,36 @@
 /// what `window` of the per-minute rate allows), spends the lease on its own calls without asking
 /// again, and settles later, in the same call that asks for the next lease or after the window:
 /// the requests and tokens its calls used and what it did not use. Everyone waits when the
-/// provider answers 429.
+/// provider answers 429. What a worker leased counts in flight until it settles, or until it has
+/// been silent past its holder's horizon (it was killed): then it stops counting.
 public protocol ProviderLimitStore: Sendable {
-    /// Applies `settlement` to `model`'s budgets, then, when `lease` is given, leases a slice of
-    /// them or says how long to wait. `limits` are the configured ones; unset ones are what the
-    /// provider's headers taught (the settlements' observations), and a model with none known is
-    /// not paced (an unbounded lease).
+    /// Applies `holder`'s `settlement` to `model`'s budgets, then, when `lease` is given, leases a
+    /// slice of them to `holder` or says how long to wait. `limits` are the configured ones; unset
+    /// ones are what the provider's headers taught (the settlements' observations), and a model
+    /// with none known is not paced (an unbounded lease).
     func leaseProviderCapacity(
-        model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+        model: String, holder: ProviderHolder, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
     ) async throws(QueueError) -> ProviderLease
     /// Stops every lease of `model` for `duration`: the provider said 429.
     func pauseProvider(model: String, for duration: Duration) async throws(QueueError)
+}
+
+/// Who holds leased amounts (one pacer: a model in one worker process), and how long they stand
+/// without word from it. A holder speaks to the store whenever it leases or settles, and settles
+/// every call within its deadline; one silent for longer than `horizonMilliseconds` was stopped
+/// without settling (killed), and what it held stops counting in flight, so that a dead worker
+/// does not shrink the budget the provider's `remaining` figures allow for good.
+public struct ProviderHolder: Sendable, Hashable {
+    /// Unique among the holders of a model.
+    public var id: String
+    /// How long the holder's amounts count after its last word: longer than any of its calls lasts.
+    public var horizonMilliseconds: Int64
+
+    /// The holder `id`, counted for `horizon` after each word.
+    public init(id: String, horizon: Duration) {
+        self.id = id
+        self.horizonMilliseconds = max(1, horizon.milliseconds)
+    }
 }
 
 /// What a lease asks for: at least one request and `tokens` tokens (the call at hand), and up to
@@ -129,10 +148,21 @@ public struct ProviderBucket: Sendable, Hashable {
     public var pausedUntil: Int64 = 0
     /// Limits the provider's headers taught.
     public var learned = ProviderLimits()
+    /// Each holder's calls reserved and not yet settled, with their reserved tokens, and when they
+    /// stop counting (ms since the epoch) unless the holder speaks again.
+    public var holdings: [String: Holding] = [:]
+
+    /// What one holder has leased and not settled.
+    public struct Holding: Sendable, Hashable {
+        public var requests = 0
+        public var tokens = 0
+        public var expiresAt: Int64 = 0
+    }
+
     /// Calls reserved and not yet settled, and their reserved tokens: what the provider's
     /// `remaining` figures may not count yet.
-    public var inFlightRequests = 0
-    public var inFlightTokens = 0
+    public var inFlightRequests: Int { holdings.values.reduce(0) { $0 + $1.requests } }
+    public var inFlightTokens: Int { holdings.values.reduce(0) { $0 + $1.tokens } }
 
     /// A full bucket at `now`.
     public init(now: Int64) {
@@ -161,11 +191,25 @@ public struct ProviderBucket: Sendable, Hashable {
         updatedAt = max(updatedAt, now)
     }
 
-    /// Leases a request and `request.tokens` tokens, and up to what `request` wants while the
-    /// budgets hold it and `request.windowMilliseconds` of each per-minute rate; or returns how long
-    /// until the call at hand fits. A call larger than a whole minute's tokens waits for a full bucket, then goes.
-    /// Leased amounts count in flight until a settlement closes them.
-    public mutating func lease(_ request: ProviderLeaseRequest, now: Int64, configured: ProviderLimits) -> ProviderLease {
+    /// Drops the holdings of holders silent past their horizon, then marks `holder` heard at `now`.
+    mutating func hear(_ holder: ProviderHolder, now: Int64) {
+        holdings = holdings.filter { $0.key == holder.id || $0.value.expiresAt > now }
+        holdings[holder.id, default: Holding()].expiresAt = now + holder.horizonMilliseconds
+    }
+
+    /// Forgets `holder` when it holds nothing.
+    private mutating func tidy(_ holder: ProviderHolder) {
+        if let holding = holdings[holder.id], holding.requests == 0, holding.tokens == 0 { holdings[holder.id] = nil }
+    }
+
+    /// Leases a request and `request.tokens` tokens to `holder`, and up to what `request` wants
+    /// while the budgets hold it and `request.windowMilliseconds` of each per-minute rate; or
+    /// returns how long until the call at hand fits. A call larger than a whole minute's tokens
+    /// waits for a full bucket, then goes. Leased amounts count in flight until a settlement closes
+    /// them or the holder is silent past its horizon.
+    public mutating func lease(_ request: ProviderLeaseRequest, holder: ProviderHolder, now: Int64, configured: ProviderLimits) -> ProviderLease {
+        hear(holder, now: now)
+        defer { tidy(holder) }
         if pausedUntil > now { return .wait(.milliseconds(pausedUntil - now)) }
         let limits = limits(configured)
         refill(now: now, limits: limits)
@@ -185,7 +229,7 @@ public struct ProviderBucket: Sendable, Hashable {
             let share = (Double(rpm) * window / 60_000).rounded(.down)
             let leased = Int(max(1, min(requests.rounded(.down), share, Double(request.requests))))
             requests -= Double(leased)
-            inFlightRequests += leased
+            holdings[holder.id, default: Holding()].requests += leased
             leasedRequests = leased
         }
         var leasedTokens: Int?
@@ -193,17 +237,19 @@ public struct ProviderBucket: Sendable, Hashable {
             let share = (Double(tpm) * window / 60_000).rounded(.down)
             let leased = Int(max(cost, min(tokens.rounded(.down), share, Double(request.wantedTokens))))
             tokens -= Double(leased)
-            inFlightTokens += leased
+            holdings[holder.id, default: Holding()].tokens += leased
             leasedTokens = leased
         }
         return .granted(requests: leasedRequests, tokens: leasedTokens)
     }
 
-    /// Closes what `settlement` closes: takes its requests and tokens out of flight, gives back
-    /// what was not used (never above a full bucket) or takes what calls used beyond; learns the
-    /// provider's limits from its observation, and never believes more remains than the provider
-    /// says less what is still in flight (it may not have seen those calls yet).
-    public mutating func settle(_ settlement: ProviderSettlement, now: Int64, configured: ProviderLimits) {
+    /// Closes what `holder`'s `settlement` closes: takes its requests and tokens out of flight,
+    /// gives back what was not used (never above a full bucket) or takes what calls used beyond;
+    /// learns the provider's limits from its observation, and never believes more remains than the
+    /// provider says less what is still in flight (it may not have seen those calls yet).
+    public mutating func settle(_ settlement: ProviderSettlement, holder: ProviderHolder, now: Int64, configured: ProviderLimits) {
+        hear(holder, now: now)
+        defer { tidy(holder) }
         let observation = settlement.observation
         if let limit = observation?.limitRequests, limit > 0 { learned.requestsPerMinute = limit }
         if let limit = observation?.limitTokens, limit > 0 { learned.tokensPerMinute = limit }
@@ -211,8 +257,10 @@ public struct ProviderBucket: Sendable, Hashable {
         refill(now: now, limits: limits)
         requests = min(limits.requestsPerMinute.map(Double.init) ?? .infinity, requests + Double(settlement.requestsBack))
         tokens = min(limits.tokensPerMinute.map(Double.init) ?? .infinity, tokens + Double(settlement.tokensBack))
-        inFlightRequests = max(0, inFlightRequests - settlement.requests)
-        inFlightTokens = max(0, inFlightTokens - settlement.tokens)
+        var holding = holdings[holder.id, default: Holding()]
+        holding.requests = max(0, holding.requests - settlement.requests)
+        holding.tokens = max(0, holding.tokens - settlement.tokens)
+        holdings[holder.id] = holding
         if let remaining = observation?.remainingRequests {
             requests = min(requests, Double(remaining - inFlightRequests))
         }

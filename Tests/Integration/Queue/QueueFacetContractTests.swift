@@ -331,10 +331,11 @@ struct QueueFacetContractTests {
             let store = harness.store
             let clock = try #require(harness.clock)
             let limits = ProviderLimits(requestsPerMinute: 120, tokensPerMinute: 1200)
+            let worker = ProviderHolder(id: "w1", horizon: .seconds(600))
             func lease(_ model: String, _ tokens: Int, requests: Int = 1, wanted: Int = 0, window: Int64 = 0, settling: ProviderSettlement = .init(),
                        limits: ProviderLimits = limits) async throws -> ProviderLease {
                 try await store.leaseProviderCapacity(
-                    model: model, settling: settling,
+                    model: model, holder: worker, settling: settling,
                     lease: ProviderLeaseRequest(tokens: tokens, requests: requests, wantedTokens: wanted, windowMilliseconds: window), limits: limits
                 )
             }
@@ -347,7 +348,7 @@ struct QueueFacetContractTests {
             // A lease wanting more gets what the window of the rates allows: 5 s is 10 requests and 100 tokens.
             #expect(try await lease("other", 10, requests: 50, wanted: 5000, window: 5000) == .granted(requests: 10, tokens: 100))
             let unused = ProviderSettlement(requests: 10, requestsBack: 9, tokens: 100, tokensBack: 90)
-            #expect(try await store.leaseProviderCapacity(model: "other", settling: unused, lease: nil, limits: limits) == ProviderLease.none)
+            #expect(try await store.leaseProviderCapacity(model: "other", holder: worker, settling: unused, lease: nil, limits: limits) == ProviderLease.none)
             #expect(try await lease("other", 700, requests: 200, wanted: 100_000, window: 60_000) == .granted(requests: 118, tokens: 790),
                     "120 requests less the two used; 1,200 tokens less 400 and 10 used")
             try await store.pauseProvider(model: "m", for: .seconds(3))
@@ -359,6 +360,36 @@ struct QueueFacetContractTests {
             let learn = ProviderSettlement(observation: .init(limitRequests: 60, limitTokens: 600, remainingRequests: 10, remainingTokens: 100))
             #expect(try await lease("learned", 100, settling: learn, limits: ProviderLimits()) == .granted(requests: 1, tokens: 100))
             #expect(try await lease("learned", 100, limits: ProviderLimits()) == .wait(.seconds(10)))
+        }
+    }
+
+    @Test("what a killed worker leased stops counting against the provider's remaining figure once it is silent past its horizon", arguments: StoreKind.allCases)
+    func killedLeaseHolder(kind: StoreKind) async throws {
+        try await withStore(kind, manualClock: true) { harness in
+            let store = harness.store
+            let clock = try #require(harness.clock)
+            let limits = ProviderLimits(requestsPerMinute: 6000)
+            let killed = ProviderHolder(id: "killed", horizon: .seconds(30))
+            let probe = ProviderHolder(id: "probe", horizon: .seconds(30))
+            // What a lease may take with the provider saying 20 remain, given back at once.
+            func room() async throws -> Int? {
+                let said = ProviderSettlement(observation: .init(remainingRequests: 20))
+                let everything = ProviderLeaseRequest(tokens: 0, requests: 1000, windowMilliseconds: 60_000)
+                guard case .granted(let requests?, _) = try await store.leaseProviderCapacity(
+                    model: "m", holder: probe, settling: said, lease: everything, limits: limits
+                ) else { return nil }
+                let back = ProviderSettlement(requests: requests, requestsBack: requests)
+                _ = try await store.leaseProviderCapacity(model: "m", holder: probe, settling: back, lease: nil, limits: limits)
+                return requests
+            }
+            let ten = ProviderLeaseRequest(tokens: 0, requests: 10, windowMilliseconds: 6000)
+            #expect(try await store.leaseProviderCapacity(model: "m", holder: killed, settling: .init(), lease: ten, limits: limits)
+                == .granted(requests: 10, tokens: nil))
+            #expect(try await room() == 10, "20 remain, less the 10 in flight")
+            clock.advance(by: .seconds(29))
+            #expect(try await room() == 10, "heard 29 s ago: its calls may still be under way")
+            clock.advance(by: .seconds(2))
+            #expect(try await room() == 20, "silent past its horizon: it was killed, its leases count no more")
         }
     }
 

@@ -22,24 +22,29 @@ struct ProviderPacerTests {
         }
 
         func leaseProviderCapacity(
-            model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+            model: String, holder: ProviderHolder, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
         ) async throws(QueueError) -> ProviderLease {
             calls.withLock { $0 += 1 }
-            return try await store.leaseProviderCapacity(model: model, settling: settlement, lease: lease, limits: limits)
+            return try await store.leaseProviderCapacity(model: model, holder: holder, settling: settlement, lease: lease, limits: limits)
         }
 
         func pauseProvider(model: String, for duration: Duration) async throws(QueueError) {
             try await store.pauseProvider(model: model, for: duration)
         }
 
+        /// The holder that reads what is left.
+        static let reader = ProviderHolder(id: "reader", horizon: .seconds(600))
+
         /// What the budget has left: everything a lease of a whole minute can take.
         func left(_ model: String, limits: ProviderLimits) async throws -> ProviderLease {
             let everything = ProviderLeaseRequest(tokens: 0, requests: .max / 2, wantedTokens: .max / 2, windowMilliseconds: 60_000)
-            return try await store.leaseProviderCapacity(model: model, settling: ProviderSettlement(), lease: everything, limits: limits)
+            return try await store.leaseProviderCapacity(model: model, holder: Self.reader, settling: ProviderSettlement(), lease: everything, limits: limits)
         }
     }
 
     static let limits = ProviderLimits(requestsPerMinute: 6000, tokensPerMinute: 600_000)
+    /// Another worker, leasing straight from the store.
+    static let other = ProviderHolder(id: "other", horizon: .seconds(600))
 
     /// A pacer whose leases last a minute: nothing ends them while a test runs but a flush.
     static func pacer(_ store: CountingStore, limits: ProviderLimits = limits) -> ProviderPacer {
@@ -81,7 +86,7 @@ struct ProviderPacerTests {
         for _ in 0..<4 { _ = try await first.paced(estimate: 1, { 1 }, used: { $0 }) }
         // The first worker's second lease took the other nine: it used three and holds six.
         let other = ProviderLeaseRequest(tokens: 1)
-        #expect(try await store.leaseProviderCapacity(model: "m", settling: .init(), lease: other, limits: limits) == .wait(.seconds(6)))
+        #expect(try await store.leaseProviderCapacity(model: "m", holder: Self.other, settling: .init(), lease: other, limits: limits) == .wait(.seconds(6)))
         await first.flush(closingLease: true)
         #expect(try await store.left("m", limits: limits) == .granted(requests: 6, tokens: nil))
     }
@@ -115,7 +120,7 @@ struct ProviderPacerTests {
             _ = try await pacer.paced(estimate: 100, { () async throws -> Int in throw refusal }, used: { $0 })
         }
         let other = ProviderLeaseRequest(tokens: 1)
-        #expect(try await store.leaseProviderCapacity(model: "m", settling: .init(), lease: other, limits: Self.limits) == .wait(.seconds(2)))
+        #expect(try await store.leaseProviderCapacity(model: "m", holder: Self.other, settling: .init(), lease: other, limits: Self.limits) == .wait(.seconds(2)))
         await pacer.flush(closingLease: true)
         let bucket = try #require(store.store.state.withLock { $0.providers["m"] })
         #expect(bucket.requests == 5998, "two requests went to the provider")
@@ -128,7 +133,7 @@ struct ProviderPacerTests {
     func unreachableStore() async throws {
         struct Down: ProviderLimitStore {
             func leaseProviderCapacity(
-                model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+                model: String, holder: ProviderHolder, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
             ) async throws(QueueError) -> ProviderLease {
                 throw .backendUnavailable("Valkey is down")
             }

@@ -130,13 +130,13 @@ extension InMemoryJobStore {
     // MARK: Provider budgets
 
     public func leaseProviderCapacity(
-        model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+        model: String, holder: ProviderHolder, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
     ) async throws(QueueError) -> ProviderLease {
         let now = clock.nowMilliseconds()
         return state.withLock { state in
             var bucket = state.providers[model] ?? ProviderBucket(now: now)
-            bucket.settle(settlement, now: now, configured: limits)
-            let granted = lease.map { bucket.lease($0, now: now, configured: limits) } ?? ProviderLease.none
+            bucket.settle(settlement, holder: holder, now: now, configured: limits)
+            let granted = lease.map { bucket.lease($0, holder: holder, now: now, configured: limits) } ?? ProviderLease.none
             state.providers[model] = bucket
             return granted
         }

@@ -38,6 +38,9 @@ public struct QueueKeys: Sendable, Hashable {
     public func budget(_ tenant: String, period: String, unit: String) -> String { base + "budget:" + tenant + ":" + unit + ":" + period }
     /// HASH of one model's per-minute budgets at its provider (`ProviderBucket`), shared by the workers.
     public func provider(_ model: String) -> String { base + "provider:" + model }
+    /// HASH of what each holder of one model's leases (a worker's pacer) has in flight:
+    /// holder id to `requests,tokens,expires at (ms)`.
+    public func providerHolders(_ model: String) -> String { base + "provider-holders:" + model }
     /// STRING: a random id written once, when an API process first meets the queue. A Valkey that
     /// lost its data (restarted without its append-only file, flushed) no longer holds the id the
     /// processes saw, which is how they notice.

@@ -2,18 +2,19 @@ import Valkey
 
 extension ValkeyJobStore {
     public func leaseProviderCapacity(
-        model: String, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
+        model: String, holder: ProviderHolder, settling settlement: ProviderSettlement, lease: ProviderLeaseRequest?, limits: ProviderLimits
     ) async throws(QueueError) -> ProviderLease {
         func text(_ value: Int?) -> String { value.map(String.init) ?? "" }
         let said = settlement.observation.map {
             [text($0.limitRequests), text($0.limitTokens), text($0.remainingRequests), text($0.remainingTokens)].joined(separator: ",")
         }
         let reply = try await run(
-            QueueScripts.providerLease, keys: [keys.provider(model)],
+            QueueScripts.providerLease, keys: [keys.provider(model), keys.providerHolders(model)],
             arguments: [
                 clock.nowMilliseconds(), limits.requestsPerMinute ?? 0, limits.tokensPerMinute ?? 0,
                 settlement.requests, settlement.requestsBack, settlement.tokens, settlement.tokensBack, said ?? "",
                 lease == nil ? 0 : 1, lease?.tokens ?? 0, lease?.windowMilliseconds ?? 0, lease?.requests ?? 1, lease?.wantedTokens ?? 0,
+                holder.id, holder.horizonMilliseconds,
             ]
         )
         let figures = (reply.array ?? []).map(\.int)

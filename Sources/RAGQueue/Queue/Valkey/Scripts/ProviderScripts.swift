@@ -5,11 +5,12 @@ extension QueueScripts {
     static let providerPrelude = """
         -- One model's budgets (`ProviderBucket`): `req` and `tok` left (absent: full), `ts` when last
         -- refilled, `paused` until when nobody reserves, `lrpm`/`ltpm` the limits the provider taught,
-        -- `ireq`/`itok` the calls reserved and not yet settled and their tokens.
+        -- `ireq`/`itok` the calls reserved and not yet settled and their tokens (the sums of the
+        -- holders' holdings, kept for readers).
         local function provider_state(key, now, configured_rpm, configured_tpm)
-          local h = redis.call('HMGET', key, 'req', 'tok', 'ts', 'paused', 'lrpm', 'ltpm', 'ireq', 'itok')
+          local h = redis.call('HMGET', key, 'req', 'tok', 'ts', 'paused', 'lrpm', 'ltpm')
           local s = {req = tonumber(h[1]), tok = tonumber(h[2]), ts = tonumber(h[3]) or now, paused = tonumber(h[4]) or 0,
-            ireq = tonumber(h[7]) or 0, itok = tonumber(h[8]) or 0}
+            ireq = 0, itok = 0}
           s.rpm = tonumber(configured_rpm) or 0
           if s.rpm == 0 then s.rpm = tonumber(h[5]) or 0 end
           s.tpm = tonumber(configured_tpm) or 0
@@ -40,14 +41,15 @@ extension QueueScripts {
         call at hand fits (ProviderBucket.settle, then ProviderBucket.lease).
         Invariant: leases never take a budget below zero (but for one call larger than a minute's
         tokens, on a full bucket); a paused model leases nothing; leased amounts count in flight
-        (`ireq`, `itok`) until settled.
-        KEYS[1] the model's budget HASH
+        (`ireq`, `itok`) until their holder settles them or is silent past its horizon (killed).
+        KEYS[1] the model's budget HASH  KEYS[2] its holders' HASH: holder -> 'requests,tokens,expires'
         ARGV[1] now (ms)  ARGV[2] configured requests per minute (0: learned)  ARGV[3] configured
         tokens per minute (0: learned)  ARGV[4] requests closed  ARGV[5] of them given back
         ARGV[6] tokens closed  ARGV[7] tokens given back (negative: used beyond)  ARGV[8] limit
         requests, limit tokens, remaining requests, remaining tokens the provider said, as
         'a,b,c,d' ('' each when unknown; '' for no observation)  ARGV[9] whether to lease (0|1)
         ARGV[10] tokens of the call at hand  ARGV[11] window (ms)  ARGV[12] requests wanted  ARGV[13] tokens wanted
+        ARGV[14] the holder  ARGV[15] its horizon (ms)
         Returns {0, requests, tokens} leased (-1: that budget is not paced), {1, wait (ms)}, or {2}
         when nothing was asked. ]]
         local now = tonumber(ARGV[1])
@@ -70,8 +72,24 @@ extension QueueScripts {
         local s = provider_state(KEYS[1], now, configured[1], configured[2])
         if s.req then s.req = math.min(s.rpm > 0 and s.rpm or math.huge, s.req + tonumber(ARGV[5])) end
         if s.tok then s.tok = math.min(s.tpm > 0 and s.tpm or math.huge, s.tok + tonumber(ARGV[7])) end
-        s.ireq = math.max(0, s.ireq - tonumber(ARGV[4]))
-        s.itok = math.max(0, s.itok - tonumber(ARGV[6]))
+        -- In flight: the other holders' holdings (those silent past their horizon dropped) and this
+        -- holder's, less what it settles now.
+        local holder, horizon = ARGV[14], tonumber(ARGV[15])
+        local others_req, others_tok, mine_req, mine_tok, known, gone = 0, 0, 0, 0, false, {}
+        local held = redis.call('HGETALL', KEYS[2])
+        for i = 1, #held, 2 do
+          local r, t, expires = string.match(held[i + 1], '^(%d+),(%d+),(%d+)$')
+          if held[i] == holder then
+            mine_req, mine_tok, known = tonumber(r) or 0, tonumber(t) or 0, true
+          elseif r == nil or tonumber(expires) <= now then
+            gone[#gone + 1] = held[i]
+          else
+            others_req, others_tok = others_req + tonumber(r), others_tok + tonumber(t)
+          end
+        end
+        if #gone > 0 then redis.call('HDEL', KEYS[2], unpack(gone)) end
+        s.ireq = others_req + math.max(0, mine_req - tonumber(ARGV[4]))
+        s.itok = others_tok + math.max(0, mine_tok - tonumber(ARGV[6]))
         if said[3] then s.req = math.min(s.req or math.huge, said[3] - s.ireq) end
         if said[4] then s.tok = math.min(s.tok or math.huge, said[4] - s.itok) end
         -- The lease (ProviderBucket.lease): its reply, with what it takes out of `s`.
@@ -101,6 +119,13 @@ extension QueueScripts {
         local reply = {2}
         if ARGV[9] == '1' then reply = lease() end
         provider_save(KEYS[1], s, learned)
+        mine_req, mine_tok = s.ireq - others_req, s.itok - others_tok
+        if mine_req > 0 or mine_tok > 0 then
+          redis.call('HSET', KEYS[2], holder, mine_req .. ',' .. mine_tok .. ',' .. (now + horizon))
+          redis.call('PEXPIRE', KEYS[2], math.max(3600000, horizon))
+        elseif known then
+          redis.call('HDEL', KEYS[2], holder)
+        end
         return reply
         """)
 
