@@ -37,26 +37,3 @@ public struct JobEnd: Sendable, Hashable {
         )
     }
 }
-
-extension JobEvent {
-    /// Whether an event `matching` arrives on `stream` within `timeout` (false when the stream ends
-    /// first). After a match the stream may be waited on again; after a timeout it has ended, since
-    /// the task that read it was cancelled.
-    static func first(
-        in stream: AsyncStream<JobEvent>, within timeout: Duration, matching: @escaping @Sendable (JobEvent) -> Bool
-    ) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await event in stream where matching(event) { return true }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-}

@@ -140,22 +140,22 @@ extension JobStore {
     /// Waits until the job has ended or `timeout` passes, and returns its record as it then is
     /// (nil for an unknown or expired id). Pushed by `events(for:)`, never polled.
     public func waitForEnd(of id: JobID, timeout: Duration) async throws(QueueError) -> JobRecord? {
-        let stream = events(for: id)
+        let watch = endWatch(for: id)
         // Subscribe first, then read: an end that happens in between is not missed.
         guard let record = try await job(id) else { return nil }
-        return try await waitForEnd(of: record, timeout: timeout, events: stream)
+        return try await waitForEnd(of: record, timeout: timeout, watch: watch)
     }
 
     /// Waits until the job of `record` has ended or `timeout` passes, and returns its record as it
-    /// then is (nil once expired); `events` is `events(for:)` of its id, subscribed before
-    /// `record` was read, so an end in between is not missed. A caller that reads the record
-    /// anyway (to check it may see it) saves a read this way.
-    public func waitForEnd(of record: JobRecord, timeout: Duration, events stream: AsyncStream<JobEvent>) async throws(QueueError) -> JobRecord? {
+    /// then is (nil once expired); `watch` is `endWatch(for:)` of its id, made before `record`
+    /// was read, so an end in between is not missed. A caller that reads the record anyway (to
+    /// check it may see it) saves a read this way.
+    public func waitForEnd(of record: JobRecord, timeout: Duration, watch: JobEndWatch) async throws(QueueError) -> JobRecord? {
         var record = record
         let deadline = ContinuousClock.now + timeout
         while !record.status.isTerminal {
             let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero, await Self.firstEnd(of: stream, timeout: remaining) else { break }
+            guard remaining > .zero, await watch.next(within: remaining) else { break }
             // An end event or a resync: read the record again (after a resync it may still run).
             guard let fresh = try await job(record.id) else { return nil }
             record = fresh
@@ -177,13 +177,8 @@ extension JobStore {
         return stream
     }
 
-    private static func firstEnd(of stream: AsyncStream<JobEvent>, timeout: Duration) async -> Bool {
-        await JobEvent.first(in: stream, within: timeout) { event in
-            switch event {
-            case .status(let status): status.isTerminal
-            case .resync: true
-            default: false
-            }
-        }
+    /// A watch for `id`'s end (or a resync) from now on: what a long-poll waits on.
+    public func endWatch(for id: JobID) -> JobEndWatch {
+        JobEndWatch { sink in observeEvents(of: id, sink) }
     }
 }

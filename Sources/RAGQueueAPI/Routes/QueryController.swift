@@ -131,12 +131,12 @@ struct QueryController: Sendable {
         }
         let idText = context.parameters.get("id")
         // A long-poll subscribes before its one read, so an end in between is not missed.
-        let events = wait > .zero ? idText.flatMap(JobID.init).map { dependencies.store.events(for: $0) } : nil
+        let watch = wait > .zero ? idText.flatMap(JobID.init).map { dependencies.store.endWatch(for: $0) } : nil
         var record = try await dependencies.query(idText, context: context)
-        if let events, !record.status.isTerminal {
+        if let watch, !record.status.isTerminal {
             let slot = try dependencies.openWait(context)
             defer { slot.release() }
-            if let ended = try await dependencies.store.waitForEnd(of: record, timeout: wait, events: events) {
+            if let ended = try await dependencies.store.waitForEnd(of: record, timeout: wait, watch: watch) {
                 record = try await dependencies.presented(ended)
             }
         }

@@ -25,7 +25,8 @@ struct QueueFacetContractTests {
             if let valkey = store as? ValkeyJobStore { await valkey.eventHub.start() }  // subscribed before the append
             try await store.appendTokens([.text(" world"), .end(finishReason: "stop")], to: id)
             let told = try await within(.seconds(10), "the append to be announced") {
-                await JobEvent.first(in: events, within: .seconds(10)) { $0 == .tokens }
+                for await event in events where event == .tokens { return true }
+                return false
             }
             #expect(told, "appends are announced to the job's watchers")
             let next = try await store.tokens(of: id, after: cursor)
