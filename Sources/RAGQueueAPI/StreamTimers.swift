@@ -49,15 +49,23 @@ public final class StreamTimers: Sendable {
         }
 
         func cancel() {
-            let pending = state.withLock { state -> DeadlineTimer.Token?? in
-                guard !state.ended else { return nil }
-                state.ended = true
+            let pending = state.withLock { state in
                 defer { state.pending = nil }
-                return .some(state.pending)
+                return state.pending
             }
-            guard let pending else { return }
             if let pending { timers.timer.cancel(pending) }
-            timers.registered.withLock { $0 -= 1 }
+            finish()
+        }
+
+        /// Marks the registration ended, counting it out once; whether it was live.
+        @discardableResult
+        private func finish() -> Bool {
+            let live = state.withLock { state in
+                defer { state.ended = true }
+                return !state.ended
+            }
+            if live { timers.registered.withLock { $0 -= 1 } }
+            return live
         }
 
         deinit { cancel() }
@@ -79,12 +87,7 @@ public final class StreamTimers: Sendable {
                 arm(after: now)
                 return
             }
-            let ended = state.withLock { state -> Bool in
-                defer { state.ended = true }
-                return !state.ended
-            }
-            guard ended else { return }
-            timers.registered.withLock { $0 -= 1 }
+            guard finish() else { return }
             signal(.expired)
         }
     }

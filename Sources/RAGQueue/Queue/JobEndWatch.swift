@@ -67,11 +67,6 @@ public final class JobEndWatch: Sendable {
         }
     }
 
-    /// Ends the subscription at once (dropping the watch does the same).
-    public func cancel() {
-        observation.withLock { $0 }?.cancel()
-    }
-
     /// An end or resync: the waiter returns true, or the next one will.
     private func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
